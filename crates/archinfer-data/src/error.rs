@@ -1,0 +1,77 @@
+//! Errors of the data crate.
+
+/// What can be wrong with a task.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    /// A task needs at least one feature set (embedding module).
+    #[error("task `{0}` has no feature sets")]
+    NoFeatures(String),
+    /// A feature set of zero dimensions.
+    #[error("feature set `{0}` has dimension zero")]
+    ZeroDim(String),
+    /// Two feature sets with the same name.
+    #[error("feature set `{0}` appears twice")]
+    DuplicateFeatureSet(String),
+    /// A feature matrix whose size is not `samples × dim`.
+    #[error("feature set `{name}` holds {got} values, expected {expected} ({samples} samples × {dim})")]
+    LengthMismatch {
+        /// Feature set.
+        name: String,
+        /// Values expected.
+        expected: usize,
+        /// Values present.
+        got: usize,
+        /// Number of samples (labels).
+        samples: usize,
+        /// Feature dimension.
+        dim: usize,
+    },
+    /// A NaN or infinite feature value.
+    #[error("feature set `{name}`: sample {row}, feature {col} is not finite")]
+    NonFinite {
+        /// Feature set.
+        name: String,
+        /// Sample index.
+        row: usize,
+        /// Feature index.
+        col: usize,
+    },
+    /// Fewer than two classes.
+    #[error("a task needs at least two classes, got {0}")]
+    TooFewClasses(usize),
+    /// A label not below the number of classes.
+    #[error("sample {index} has label {label}, but the task has {num_classes} classes")]
+    LabelOutOfRange {
+        /// Sample index.
+        index: usize,
+        /// The label.
+        label: u32,
+        /// Declared number of classes.
+        num_classes: usize,
+    },
+    /// A split without samples.
+    #[error("the {0} split is empty")]
+    EmptySplit(&'static str),
+    /// A split index past the last sample.
+    #[error("the {split} split refers to sample {index}, but the task has {samples}")]
+    IndexOutOfRange {
+        /// Split name.
+        split: &'static str,
+        /// The index.
+        index: usize,
+        /// Number of samples.
+        samples: usize,
+    },
+    /// A sample in two splits (or twice in one).
+    #[error("sample {0} appears in more than one split position")]
+    Overlap(usize),
+    /// Bad split fractions.
+    #[error("split fractions must be positive and sum to at most 1, got {0:?}")]
+    BadFractions([f64; 3]),
+    /// A synthetic-task setting that cannot produce a task.
+    #[error("invalid synthetic task setting: {0}")]
+    BadSetting(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

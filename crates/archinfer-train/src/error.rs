@@ -1,0 +1,52 @@
+//! Errors of the training crate.
+
+use archinfer_data::DataError;
+use archinfer_encoding::EncodingError;
+
+/// What can stop a training before it starts. (A loss that turns NaN during training is not an
+/// error: it ends the run as a failed [`Outcome`](crate::Outcome).)
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// An invalid training setting.
+    #[error("invalid training config: {0}")]
+    Config(String),
+    /// The architecture does not fit the space or the task.
+    #[error(transparent)]
+    Encoding(#[from] EncodingError),
+    /// The task is invalid.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The task has no feature set for an embedding module the child reads.
+    #[error("task `{task}` has no feature set for embedding module `{module}`")]
+    MissingModule {
+        /// Task name.
+        task: String,
+        /// Embedding module name.
+        module: String,
+    },
+    /// The task's feature set has another dimension than the space's embedding module.
+    #[error("task `{task}`: module `{module}` has {got} features, the space says {expected}")]
+    ModuleDim {
+        /// Task name.
+        task: String,
+        /// Module name.
+        module: String,
+        /// Dimension the space declares.
+        expected: usize,
+        /// Dimension the task has.
+        got: usize,
+    },
+    /// The task has more classes than the network was built for, or fewer than two.
+    #[error("task `{task}` has {got} classes, the child needs {expected}")]
+    Classes {
+        /// Task name.
+        task: String,
+        /// Classes expected.
+        expected: usize,
+        /// Classes present.
+        got: usize,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = TrainError> = std::result::Result<T, E>;

@@ -1,0 +1,393 @@
+//! Training one child network: Adam on cross-entropy, then validation and test accuracy.
+
+use std::time::Instant;
+
+use archinfer_data::Task;
+use archinfer_encoding::{
+    ArchitectureSpace, ChildNetwork, ChildNetworkConfig, DiscreteArchitecture, DiscreteNetwork,
+    DiscreteNetworkConfig, Encoding,
+};
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+
+/// Settings of one child training (paper defaults: Adam, learning rate 1e-4, 20 epochs).
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Adam learning rate.
+    #[config(default = 1e-4)]
+    pub learning_rate: f64,
+    /// Passes over the training split.
+    #[config(default = 20)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Batch size of the accuracy evaluation (memory only; no effect on results).
+    #[config(default = 2048)]
+    pub eval_batch_size: usize,
+}
+
+impl TrainConfig {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] for a non-positive or non-finite learning rate, zero epochs or a
+    /// zero batch size.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(TrainError::Config(format!("learning rate {} must be > 0", self.learning_rate)));
+        }
+        if self.epochs == 0 {
+            return Err(TrainError::Config("epochs must be at least 1".into()));
+        }
+        if self.batch_size == 0 || self.eval_batch_size == 0 {
+            return Err(TrainError::Config("batch sizes must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Which child to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ChildSpec {
+    /// The plain MLP of a discrete architecture (fast path).
+    Discrete(DiscreteArchitecture),
+    /// The continuous network of Eq. (4) at a fixed relaxed encoding `u`.
+    Continuous {
+        /// The space the encoding lives in.
+        space: ArchitectureSpace,
+        /// The architecture logits; the network is trained at `u = relax(logits)`.
+        encoding: Encoding,
+    },
+}
+
+/// How a training ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Status {
+    /// Trained for every epoch.
+    Done,
+    /// Stopped early; the reason says why (for example a NaN loss).
+    Failed {
+        /// Why the run stopped.
+        reason: String,
+    },
+}
+
+/// The result of one child training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Accuracy on the validation split (the value network's target); 0 for a failed run.
+    pub val_accuracy: f32,
+    /// Accuracy on the test split; 0 for a failed run.
+    pub test_accuracy: f32,
+    /// Mean training loss of the last epoch run.
+    pub final_loss: f32,
+    /// Wall-clock seconds, data preparation excluded.
+    pub seconds: f64,
+    /// Trainable parameters of the child.
+    pub num_params: usize,
+    /// Epochs completed.
+    pub epochs_run: usize,
+    /// Done or failed.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+impl Outcome {
+    /// Whether the run completed.
+    pub fn is_done(&self) -> bool {
+        self.status == Status::Done
+    }
+}
+
+/// Trains children. Implementations decide the optimiser and schedule; the experiment
+/// database only needs an [`Outcome`] per `(child, task, seed)`.
+pub trait ChildTrainer {
+    /// Trains `child` on `task` from initial weights and batch order drawn from `seed`.
+    ///
+    /// # Errors
+    /// When the child cannot be trained on the task at all (mismatched modules or classes, bad
+    /// settings). Divergence is not an error but an [`Outcome`] with [`Status::Failed`].
+    fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<Outcome>;
+}
+
+/// One split of one feature set, on the device.
+#[derive(Debug, Clone)]
+struct SplitTensors {
+    x: Tensor<2>,
+}
+
+/// A task's feature sets and labels uploaded to a device once, shared by every child trained
+/// on it (uploading per child would dominate the cost of small children).
+#[derive(Debug, Clone)]
+pub struct PreparedTask {
+    name: String,
+    num_classes: usize,
+    modules: Vec<(String, usize, [SplitTensors; 3])>,
+    labels: [Tensor<1, Int>; 3],
+    n: [usize; 3],
+    device: Device,
+}
+
+impl PreparedTask {
+    /// Uploads every feature set of `task` and its labels, split by split, to `device`.
+    pub fn new(task: &Task, device: &Device) -> Self {
+        let s = task.splits();
+        let parts = [&s.train, &s.validation, &s.test];
+        let modules = task
+            .features()
+            .iter()
+            .map(|f| {
+                let up = |idx: &Vec<usize>| SplitTensors {
+                    x: Tensor::from_data(TensorData::new(f.gather(idx), [idx.len(), f.dim]), device),
+                };
+                (f.name.clone(), f.dim, parts.map(up))
+            })
+            .collect();
+        let labels = parts.map(|idx| {
+            let y: Vec<i64> = task.gather_labels(idx).into_iter().map(i64::from).collect();
+            Tensor::<1, Int>::from_data(TensorData::new(y, [idx.len()]), device)
+        });
+        Self {
+            name: task.name().to_string(),
+            num_classes: task.num_classes(),
+            modules,
+            labels,
+            n: parts.map(|p| p.len()),
+            device: device.clone(),
+        }
+    }
+
+    /// Task name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of classes.
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+
+    /// Number of training samples.
+    pub fn train_len(&self) -> usize {
+        self.n[0]
+    }
+
+    /// The device the tensors live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn module(&self, name: &str, dim: usize) -> Result<&[SplitTensors; 3]> {
+        let (_, d, t) = self.modules.iter().find(|(n, _, _)| n == name).ok_or_else(|| {
+            TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
+        })?;
+        if *d != dim {
+            return Err(TrainError::ModuleDim {
+                task: self.name.clone(),
+                module: name.to_string(),
+                expected: dim,
+                got: *d,
+            });
+        }
+        Ok(t)
+    }
+}
+
+/// The network being trained, discrete or continuous.
+enum Net {
+    Discrete(DiscreteNetwork),
+    Continuous(ChildNetwork, Tensor<1>),
+}
+
+/// The default [`ChildTrainer`]: Adam on softmax cross-entropy, mini-batches shuffled from the
+/// seed, accuracy of the final weights on the validation and test splits.
+///
+/// Deterministic for a given seed on a CPU backend: weights are drawn on the host from the
+/// seed and the batch order comes from the same seed.
+///
+/// ```
+/// use archinfer_data::Blobs;
+/// use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec, Encoding};
+/// use archinfer_train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig};
+/// use burn::tensor::Device;
+/// let device = Device::default();
+/// let task = Blobs::new(3, 150, 4).separation(5.0).task().unwrap();
+/// let space = ArchitectureSpace::paper(vec![EmbeddingSpec::new("raw", 4)]).unwrap();
+/// let arch = Encoding::uniform(&space).discretize(&space).unwrap();
+/// let trainer = AdamTrainer::new(TrainConfig::new().with_epochs(2), device.clone()).unwrap();
+/// let out = trainer.train(&ChildSpec::Discrete(arch), &PreparedTask::new(&task, &device), 0).unwrap();
+/// assert!(out.is_done() && out.epochs_run == 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct AdamTrainer {
+    config: TrainConfig,
+    device: Device,
+}
+
+impl AdamTrainer {
+    /// A trainer running on `device` (autodiff is enabled internally).
+    ///
+    /// # Errors
+    /// If the config is invalid.
+    pub fn new(config: TrainConfig, device: Device) -> Result<Self> {
+        config.validate()?;
+        Ok(Self { config, device })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    fn build(&self, child: &ChildSpec, task: &PreparedTask, seed: u64, ad: &Device) -> Result<(Net, Vec<Vec<Tensor<2>>>, usize)> {
+        match child {
+            ChildSpec::Discrete(arch) => {
+                let t = task.module(&arch.embedding.name, arch.embedding.dim)?;
+                let net = DiscreteNetworkConfig::new(arch.clone(), task.num_classes)
+                    .with_seed(seed)
+                    .init(ad)?;
+                let params = arch.num_params(task.num_classes);
+                let xs = (0..3).map(|s| vec![t[s].x.clone()]).collect();
+                Ok((Net::Discrete(net), xs, params))
+            }
+            ChildSpec::Continuous { space, encoding } => {
+                let u = encoding.relaxed(space)?;
+                let mut xs = vec![Vec::new(), Vec::new(), Vec::new()];
+                for e in space.embeddings() {
+                    let t = task.module(&e.name, e.dim)?;
+                    for (s, x) in xs.iter_mut().enumerate() {
+                        x.push(t[s].x.clone());
+                    }
+                }
+                let net = ChildNetworkConfig::new(space.clone(), task.num_classes)
+                    .with_seed(seed)
+                    .init(ad)?;
+                let params = net.num_params();
+                let u = Tensor::<1>::from_data(TensorData::new(u, [space.dim()]), ad);
+                Ok((Net::Continuous(net, u), xs, params))
+            }
+        }
+    }
+}
+
+fn forward(net: &Net, xs: &[Tensor<2>]) -> Result<Tensor<2>> {
+    Ok(match net {
+        Net::Discrete(n) => n.forward(xs[0].clone())?,
+        Net::Continuous(n, u) => n.forward(xs, u.clone())?,
+    })
+}
+
+/// Fraction of `labels` that the argmax of `net`'s logits hits, evaluated in chunks, with a
+/// single read back to the host at the end.
+fn accuracy(net: &Net, xs: &[Tensor<2>], labels: &Tensor<1, Int>, n: usize, chunk: usize) -> Result<f32> {
+    let mut hits: Option<Tensor<1, Int>> = None;
+    let mut start = 0;
+    while start < n {
+        let end = (start + chunk).min(n);
+        let part: Vec<Tensor<2>> = xs.iter().map(|x| x.clone().slice([start..end])).collect();
+        let pred = forward(net, &part)?.argmax(1).reshape([end - start]);
+        let h = pred.equal(labels.clone().slice([start..end])).int().sum();
+        hits = Some(match hits {
+            Some(acc) => acc + h,
+            None => h,
+        });
+        start = end;
+    }
+    let hits = hits.map(|h| h.into_scalar::<i64>()).unwrap_or(0);
+    Ok(hits as f32 / n.max(1) as f32)
+}
+
+impl ChildTrainer for AdamTrainer {
+    fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<Outcome> {
+        if task.num_classes < 2 {
+            return Err(TrainError::Classes { task: task.name.clone(), expected: 2, got: task.num_classes });
+        }
+        let started = Instant::now();
+        let ad = self.device.clone().autodiff();
+        let (mut net, xs, num_params) = self.build(child, task, seed, &ad)?;
+        let train_x: Vec<Tensor<2>> = xs[0].iter().map(|x| x.clone().autodiff()).collect();
+        let train_y = task.labels[0].clone().autodiff();
+        let loss_fn = CrossEntropyLossConfig::new().init(&ad);
+        let mut optim = AdamConfig::new().init();
+        let mut order: Vec<i64> = (0..task.n[0] as i64).collect();
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
+        let bs = self.config.batch_size;
+        let mut epochs_run = 0;
+        let mut final_loss = f32::NAN;
+        let mut failure = None;
+        for epoch in 0..self.config.epochs {
+            order.shuffle(&mut rng);
+            let mut loss_sum: Option<Tensor<1>> = None;
+            let batches = order.len().div_ceil(bs);
+            for chunk in order.chunks(bs) {
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(chunk.to_vec(), [chunk.len()]), &ad);
+                let x: Vec<Tensor<2>> = train_x.iter().map(|t| t.clone().select(0, idx.clone())).collect();
+                let y = train_y.clone().select(0, idx);
+                let logits = forward(&net, &x)?;
+                let loss = loss_fn.forward(logits, y);
+                let grads = loss.backward();
+                let detached = loss.detach();
+                loss_sum = Some(match loss_sum {
+                    Some(acc) => acc + detached,
+                    None => detached,
+                });
+                net = match net {
+                    Net::Discrete(n) => {
+                        let g = GradientsParams::from_grads(grads, &n);
+                        Net::Discrete(optim.step(self.config.learning_rate, n, g))
+                    }
+                    Net::Continuous(n, u) => {
+                        let g = GradientsParams::from_grads(grads, &n);
+                        Net::Continuous(optim.step(self.config.learning_rate, n, g), u)
+                    }
+                };
+            }
+            // One host read per epoch: NaN/inf anywhere in the epoch poisons the sum.
+            let mean = loss_sum.map(|l| l.into_scalar::<f32>()).unwrap_or(0.0) / batches.max(1) as f32;
+            final_loss = mean;
+            if !mean.is_finite() {
+                failure = Some(format!("non-finite training loss ({mean}) in epoch {}", epoch + 1));
+                break;
+            }
+            epochs_run = epoch + 1;
+        }
+        if let Some(reason) = failure {
+            return Ok(Outcome {
+                val_accuracy: 0.0,
+                test_accuracy: 0.0,
+                final_loss,
+                seconds: started.elapsed().as_secs_f64(),
+                num_params,
+                epochs_run,
+                status: Status::Failed { reason },
+            });
+        }
+        let eval = match net {
+            Net::Discrete(n) => Net::Discrete(n.valid()),
+            Net::Continuous(n, u) => Net::Continuous(n.valid(), u.inner()),
+        };
+        let chunk = self.config.eval_batch_size;
+        let val_accuracy = accuracy(&eval, &xs[1], &task.labels[1], task.n[1], chunk)?;
+        let test_accuracy = accuracy(&eval, &xs[2], &task.labels[2], task.n[2], chunk)?;
+        Ok(Outcome {
+            val_accuracy,
+            test_accuracy,
+            final_loss,
+            seconds: started.elapsed().as_secs_f64(),
+            num_params,
+            epochs_run,
+            status: Status::Done,
+        })
+    }
+}

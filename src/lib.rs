@@ -1,0 +1,94 @@
+//! # archinfer
+//!
+//! Fast task-aware neural architecture inference (Kokiopoulou et al.): a deep value network
+//! `v(u, z)` over a continuous architecture encoding `u` and a task embedding `z`, trained on a
+//! life-long database of child trainings, and gradient ascent on `u` for a new task.
+//!
+//! This facade re-exports the workspace crates:
+//!
+//! - [`encoding`]: the architecture space, α/β/γ encodings, child networks;
+//! - [`data`]: tasks and their validation;
+//! - [`train`]: child training.
+//!
+//! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
+//! code takes a [`Device`](burn::tensor::Device); [`default_device`] picks the one the
+//! enabled features offer.
+//!
+//! ```
+//! let device = archinfer::default_device();
+//! let task = archinfer::data::Blobs::new(2, 40, 3).task().unwrap();
+//! let prepared = archinfer::train::PreparedTask::new(&task, &device);
+//! assert_eq!(prepared.num_classes(), 2);
+//! ```
+
+pub use archinfer_data as data;
+pub use archinfer_encoding as encoding;
+pub use archinfer_train as train;
+pub use burn;
+
+use burn::tensor::Device;
+
+/// Which backend [`device_for`] should use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Pure-Rust CPU (`flex` feature).
+    Flex,
+    /// ndarray CPU (`ndarray` feature).
+    NdArray,
+    /// GPU through wgpu (`wgpu` feature).
+    Wgpu,
+}
+
+/// Errors of the facade.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The backend was not compiled in.
+    #[error("backend {0:?} is not enabled: rebuild with `--features {1}`")]
+    BackendDisabled(Backend, &'static str),
+    /// A backend name that is not known.
+    #[error("unknown backend `{0}` (expected flex, ndarray or wgpu)")]
+    UnknownBackend(String),
+}
+
+impl std::str::FromStr for Backend {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "flex" | "cpu" => Ok(Backend::Flex),
+            "ndarray" => Ok(Backend::NdArray),
+            "wgpu" | "gpu" => Ok(Backend::Wgpu),
+            other => Err(Error::UnknownBackend(other.to_string())),
+        }
+    }
+}
+
+/// The device of `backend`, if its feature is enabled.
+///
+/// # Errors
+/// [`Error::BackendDisabled`] when the backend's feature was not compiled in.
+#[allow(unreachable_code, deprecated)]
+pub fn device_for(backend: Backend) -> Result<Device, Error> {
+    match backend {
+        Backend::Flex => {
+            #[cfg(feature = "flex")]
+            return Ok(Device::flex());
+            Err(Error::BackendDisabled(backend, "flex"))
+        }
+        Backend::NdArray => {
+            #[cfg(feature = "ndarray")]
+            return Ok(Device::ndarray());
+            Err(Error::BackendDisabled(backend, "ndarray"))
+        }
+        Backend::Wgpu => {
+            #[cfg(feature = "wgpu")]
+            return Ok(Device::wgpu(Default::default()));
+            Err(Error::BackendDisabled(backend, "wgpu"))
+        }
+    }
+}
+
+/// The CPU device of the default `flex` feature, else whatever burn's default is (the first
+/// enabled backend, GPUs first, or the one `BURN_DEVICE` names).
+pub fn default_device() -> Device {
+    device_for(Backend::Flex).unwrap_or_default()
+}
