@@ -11,7 +11,7 @@
 //! - [`train`]: child training.
 //!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
-//! code takes a [`Device`](burn::tensor::Device); [`default_device`] picks the one the
+//! code takes a [`Device`]; [`default_device`] picks the one the
 //! enabled features offer.
 //!
 //! ```
@@ -20,6 +20,8 @@
 //! let prepared = archinfer::train::PreparedTask::new(&task, &device);
 //! assert_eq!(prepared.num_classes(), 2);
 //! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub use archinfer_data as data;
 pub use archinfer_encoding as encoding;

@@ -14,6 +14,8 @@
 //! assert_eq!(task.splits().train.len(), 72);
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod error;
 mod synthetic;
 mod task;

@@ -73,7 +73,7 @@ impl Splits {
     /// [`DataError::EmptySplit`] if a split would get no sample.
     pub fn random(samples: usize, fractions: [f64; 3], seed: u64) -> Result<Self> {
         let sum: f64 = fractions.iter().sum();
-        if fractions.iter().any(|f| !(*f > 0.0)) || sum > 1.0 + 1e-9 {
+        if fractions.iter().any(|f| f.is_nan() || *f <= 0.0) || sum > 1.0 + 1e-9 {
             return Err(DataError::BadFractions(fractions));
         }
         let mut idx: Vec<usize> = (0..samples).collect();

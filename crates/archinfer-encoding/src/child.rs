@@ -295,7 +295,7 @@ impl ChildNetwork {
             let layer = &self.layers[l];
             let off = layout.offsets[c.base];
             let w = layer.weight.val().slice([0..cur, off..off + c.width]);
-            let b = layer.bias.val().slice([off..off + c.width]);
+            let b = layer.bias.val().narrow(0, off, c.width);
             hidden.push(DenseLayer { weight: Param::from_tensor(w), bias: Param::from_tensor(b) });
             activations.push(c.activation);
             cur = c.width;

@@ -12,8 +12,8 @@ use crate::space::{Activation, ArchitectureSpace};
 /// zero in `f32`, so the relaxed `u` of a one-hot encoding is exactly 0/1.
 pub const ONE_HOT_OFF_LOGIT: f32 = -1000.0;
 
-/// The architecture logits of section 3.4: `alpha` [L × P], `beta` [L × 2] (`[on, off]`),
-/// `gamma` [E].
+/// The architecture logits of section 3.4: `alpha` `[L × P]`, `beta` `[L × 2]` (`[on, off]`),
+/// `gamma` `[E]`.
 ///
 /// The relaxed encoding `u` is the per-group softmax of these logits (see
 /// [`ArchitectureSpace`] for the flat layout).

@@ -5,7 +5,7 @@
 //!
 //! - [`ArchitectureSpace`]: base layers (widths × activations), number of parametrized layers,
 //!   embedding modules, and the stable flat layout of the relaxed encoding `u`.
-//! - [`Encoding`]: logits `alpha` [L×P], `beta` [L×2], `gamma` [E]; relaxation by per-group
+//! - [`Encoding`]: logits `alpha` `[L×P]`, `beta` `[L×2]`, `gamma` `[E]`; relaxation by per-group
 //!   softmax ([`Encoding::relaxed`] on the host, [`relax`] on tensors), random one-hot
 //!   sampling, argmax discretisation to a [`DiscreteArchitecture`].
 //! - [`ChildNetwork`]: the soft network of Eq. (4), differentiable in `u`;
@@ -31,6 +31,8 @@
 //! let x = Tensor::<2>::zeros([8, arch.embedding.dim], &device);
 //! assert_eq!(net.forward(x).unwrap().dims(), [8, 10]);
 //! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod child;
 mod encoding;

@@ -1,6 +1,8 @@
 //! Continuous child networks against their discrete fast path, and gradients against finite
 //! differences.
 
+#![allow(clippy::unwrap_used)]
+
 use archinfer_encoding::{
     Activation, ArchitectureSpace, ChildNetworkConfig, DiscreteArchitecture, DiscreteNetworkConfig,
     EmbeddingSpec, Encoding, EncodingError, relax,

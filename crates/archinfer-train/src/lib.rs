@@ -25,6 +25,8 @@
 //! println!("val {:.3} test {:.3} in {:.2}s", outcome.val_accuracy, outcome.test_accuracy, outcome.seconds);
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod error;
 mod trainer;
 

@@ -205,6 +205,7 @@ impl PreparedTask {
 }
 
 /// The network being trained, discrete or continuous.
+#[allow(clippy::large_enum_variant)]
 enum Net {
     Discrete(DiscreteNetwork),
     Continuous(ChildNetwork, Tensor<1>),
@@ -295,9 +296,9 @@ fn accuracy(net: &Net, xs: &[Tensor<2>], labels: &Tensor<1, Int>, n: usize, chun
     let mut start = 0;
     while start < n {
         let end = (start + chunk).min(n);
-        let part: Vec<Tensor<2>> = xs.iter().map(|x| x.clone().slice([start..end])).collect();
+        let part: Vec<Tensor<2>> = xs.iter().map(|x| x.clone().narrow(0, start, end - start)).collect();
         let pred = forward(net, &part)?.argmax(1).reshape([end - start]);
-        let h = pred.equal(labels.clone().slice([start..end])).int().sum();
+        let h = pred.equal(labels.clone().narrow(0, start, end - start)).int().sum();
         hits = Some(match hits {
             Some(acc) => acc + h,
             None => h,

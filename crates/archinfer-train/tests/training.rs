@@ -1,5 +1,7 @@
 //! Child training end to end on small synthetic tasks.
 
+#![allow(clippy::unwrap_used)]
+
 use archinfer_data::Blobs;
 use archinfer_encoding::{
     Activation, ArchitectureSpace, DiscreteArchitecture, EmbeddingSpec, Encoding, LayerChoice,
