@@ -68,6 +68,40 @@ pub enum DataError {
     /// Bad split fractions.
     #[error("split fractions must be positive and sum to at most 1, got {0:?}")]
     BadFractions([f64; 3]),
+    /// A file could not be opened or read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        message: String,
+    },
+    /// A malformed IDX file.
+    #[error("{path}: byte {offset}: {message}")]
+    Idx {
+        /// The file.
+        path: String,
+        /// Byte offset (in the decompressed stream) where the problem was found.
+        offset: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A malformed CSV file.
+    #[error("{path}: line {line}: {message}")]
+    Csv {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Image and label files that do not match.
+    #[error("{0}")]
+    Mismatch(String),
+    /// A task of a suite could not be made (too few samples of a class, unknown name, …).
+    #[error("suite: {0}")]
+    Suite(String),
     /// A synthetic-task setting that cannot produce a task.
     #[error("invalid synthetic task setting: {0}")]
     BadSetting(String),

@@ -1,0 +1,322 @@
+//! Fixed embedding modules: deterministic feature maps from a 28×28 image to a vector, the
+//! counterpart of the paper's pretrained text embeddings. `gamma` soft-selects among them.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::{DataError, Result};
+
+/// A fixed feature map of square grey images.
+pub trait Embedder: Send + Sync {
+    /// Short name, used as the feature-set and embedding-module name.
+    fn name(&self) -> &str;
+    /// Output dimension.
+    fn dim(&self) -> usize;
+    /// Embeds one image (`side × side` pixels in [0, 1]) into `out` (`dim()` values).
+    fn embed_into(&self, image: &[f32], out: &mut [f32]);
+
+    /// Embeds many images stored back to back; returns `n × dim()` values.
+    fn embed_all(&self, images: &[f32], pixels_per_image: usize) -> Vec<f32> {
+        let n = images.len() / pixels_per_image.max(1);
+        let d = self.dim();
+        let mut out = vec![0.0; n * d];
+        for (img, o) in images.chunks_exact(pixels_per_image).zip(out.chunks_exact_mut(d)) {
+            self.embed_into(img, o);
+        }
+        out
+    }
+}
+
+/// `k × k` average pooling of a `side × side` image: `(side / k)²` features.
+#[derive(Debug, Clone)]
+pub struct AvgPool {
+    name: String,
+    side: usize,
+    k: usize,
+}
+
+impl AvgPool {
+    /// Pooling with window `k` over `side × side` images.
+    ///
+    /// # Errors
+    /// If `k` is zero or does not divide `side`.
+    pub fn new(side: usize, k: usize) -> Result<Self> {
+        if k == 0 || side % k != 0 {
+            return Err(DataError::BadSetting(format!("pool window {k} does not divide image side {side}")));
+        }
+        Ok(Self { name: format!("pool{k}"), side, k })
+    }
+}
+
+impl Embedder for AvgPool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        (self.side / self.k).pow(2)
+    }
+    fn embed_into(&self, image: &[f32], out: &mut [f32]) {
+        let o = self.side / self.k;
+        let inv = 1.0 / (self.k * self.k) as f32;
+        for (oy, row) in out.chunks_exact_mut(o).enumerate() {
+            for (ox, v) in row.iter_mut().enumerate() {
+                let mut s = 0.0;
+                for y in oy * self.k..(oy + 1) * self.k {
+                    let line = &image[y * self.side + ox * self.k..y * self.side + (ox + 1) * self.k];
+                    s += line.iter().sum::<f32>();
+                }
+                *v = s * inv;
+            }
+        }
+    }
+}
+
+/// Random ReLU features `max(0, W x + b)` with `W`, `b` drawn once from a fixed seed
+/// (`W ~ N(0, 1/input)`, `b ~ N(0, 1)`), scaled so features are O(1).
+#[derive(Debug, Clone)]
+pub struct RandomFeatures {
+    name: String,
+    input: usize,
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl RandomFeatures {
+    /// `dim` random features of `input`-dimensional vectors from `seed`.
+    pub fn new(input: usize, dim: usize, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let scale = 1.0 / (input.max(1) as f32).sqrt();
+        let w = (0..input * dim)
+            .map(|_| {
+                let z: f32 = StandardNormal.sample(&mut rng);
+                z * scale * 4.0
+            })
+            .collect();
+        let b = (0..dim).map(|_| StandardNormal.sample(&mut rng)).collect();
+        Self { name: format!("rf{dim}"), input, w, b }
+    }
+}
+
+impl Embedder for RandomFeatures {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        self.b.len()
+    }
+    fn embed_into(&self, image: &[f32], out: &mut [f32]) {
+        let d = self.b.len();
+        out.copy_from_slice(&self.b);
+        for (i, &x) in image.iter().take(self.input).enumerate() {
+            if x != 0.0 {
+                for (o, w) in out.iter_mut().zip(&self.w[i * d..(i + 1) * d]) {
+                    *o += x * w;
+                }
+            }
+        }
+        for o in out.iter_mut() {
+            *o = o.max(0.0);
+        }
+    }
+}
+
+/// A frozen PCA projection: `(x − mean) · components`, components as columns `[input, k]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pca {
+    name: String,
+    input: usize,
+    k: usize,
+    mean: Vec<f32>,
+    components: Vec<f32>,
+}
+
+impl Pca {
+    /// Fits `k` principal components of `data` (`n × input`, row-major) by subspace iteration
+    /// on the covariance matrix, deterministically from `seed`.
+    ///
+    /// # Errors
+    /// If `k` is zero or larger than `input`, or `data` holds no complete row.
+    pub fn fit(data: &[f32], input: usize, k: usize, seed: u64) -> Result<Self> {
+        let n = data.len() / input.max(1);
+        if k == 0 || k > input || n == 0 {
+            return Err(DataError::BadSetting(format!("PCA with k = {k} of {input} inputs on {n} rows")));
+        }
+        let mut mean = vec![0.0f64; input];
+        for row in data.chunks_exact(input) {
+            for (m, &x) in mean.iter_mut().zip(row) {
+                *m += f64::from(x);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut cov = vec![0.0f64; input * input];
+        let mut c = vec![0.0f64; input];
+        for row in data.chunks_exact(input) {
+            for (ci, (&x, m)) in c.iter_mut().zip(row.iter().zip(&mean)) {
+                *ci = f64::from(x) - m;
+            }
+            for i in 0..input {
+                let ci = c[i];
+                if ci != 0.0 {
+                    let r = &mut cov[i * input..(i + 1) * input];
+                    for (v, cj) in r.iter_mut().zip(&c) {
+                        *v += ci * cj;
+                    }
+                }
+            }
+        }
+        cov.iter_mut().for_each(|v| *v /= n as f64);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut q: Vec<f64> = (0..input * k).map(|_| StandardNormal.sample(&mut rng)).collect();
+        orthonormalize(&mut q, input, k);
+        for _ in 0..100 {
+            let mut z = vec![0.0f64; input * k];
+            for i in 0..input {
+                for j in 0..input {
+                    let cij = cov[i * input + j];
+                    for t in 0..k {
+                        z[i * k + t] += cij * q[j * k + t];
+                    }
+                }
+            }
+            orthonormalize(&mut z, input, k);
+            q = z;
+        }
+        Ok(Self {
+            name: format!("pca{k}"),
+            input,
+            k,
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            components: q.iter().map(|&v| v as f32).collect(),
+        })
+    }
+
+    /// Serialises to little-endian bytes: `input`, `k` as u32, then the mean and the
+    /// components as f32.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(8 + 4 * (self.mean.len() + self.components.len()));
+        b.extend((self.input as u32).to_le_bytes());
+        b.extend((self.k as u32).to_le_bytes());
+        for v in self.mean.iter().chain(&self.components) {
+            b.extend(v.to_le_bytes());
+        }
+        b
+    }
+
+    /// Reads what [`to_bytes`](Self::to_bytes) wrote.
+    ///
+    /// # Errors
+    /// [`DataError::BadSetting`] if the bytes are not a PCA of the stated size.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let bad = || DataError::BadSetting("malformed PCA asset".into());
+        if b.len() < 8 {
+            return Err(bad());
+        }
+        let input = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        let k = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        if b.len() != 8 + 4 * (input + input * k) || k == 0 {
+            return Err(bad());
+        }
+        let vals: Vec<f32> =
+            b[8..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        Ok(Self { name: format!("pca{k}"), input, k, mean: vals[..input].to_vec(), components: vals[input..].to_vec() })
+    }
+}
+
+fn orthonormalize(q: &mut [f64], rows: usize, cols: usize) {
+    for t in 0..cols {
+        for s in 0..t {
+            let dot: f64 = (0..rows).map(|i| q[i * cols + t] * q[i * cols + s]).sum();
+            for i in 0..rows {
+                q[i * cols + t] -= dot * q[i * cols + s];
+            }
+        }
+        let norm = (0..rows).map(|i| q[i * cols + t].powi(2)).sum::<f64>().sqrt().max(1e-12);
+        for i in 0..rows {
+            q[i * cols + t] /= norm;
+        }
+    }
+}
+
+impl Embedder for Pca {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        self.k
+    }
+    fn embed_into(&self, image: &[f32], out: &mut [f32]) {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (i, (&x, m)) in image.iter().zip(&self.mean).enumerate() {
+            let c = x - m;
+            for (o, w) in out.iter_mut().zip(&self.components[i * self.k..(i + 1) * self.k]) {
+                *o += c * w;
+            }
+        }
+    }
+}
+
+/// The PCA shipped with archinfer: 32 components of Fashion-MNIST's first 10,000 training
+/// images, fitted once by `archinfer fit-pca` and frozen.
+pub const SHIPPED_PCA: &[u8] = include_bytes!("../assets/pca32.bin");
+
+/// The default embedding modules for 28×28 images: 4×4 pooling (49), 2×2 pooling (196), the
+/// shipped PCA (32) and 64 seeded random ReLU features.
+///
+/// # Errors
+/// Only if the shipped PCA asset is corrupt.
+pub fn default_embedders() -> Result<Vec<Box<dyn Embedder>>> {
+    Ok(vec![
+        Box::new(AvgPool::new(28, 4)?),
+        Box::new(AvgPool::new(28, 2)?),
+        Box::new(Pca::from_bytes(SHIPPED_PCA)?),
+        Box::new(RandomFeatures::new(784, 64, 0xa1c4_1f0e)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn pooling_by_hand() {
+        let img: Vec<f32> = (0..16).map(|i| i as f32).collect();
+        let p = AvgPool::new(4, 2).unwrap();
+        let mut out = vec![0.0; 4];
+        p.embed_into(&img, &mut out);
+        assert_eq!(out, vec![2.5, 4.5, 10.5, 12.5]);
+        assert!(AvgPool::new(28, 3).is_err());
+    }
+
+    #[test]
+    fn pca_finds_the_dominant_direction_and_round_trips() {
+        // Points along (1, 1, 0) with small noise on the third axis.
+        let mut data = Vec::new();
+        for i in 0..50 {
+            let t = i as f32 - 25.0;
+            data.extend([t, t, 0.01 * ((i % 3) as f32 - 1.0)]);
+        }
+        let p = Pca::fit(&data, 3, 1, 0).unwrap();
+        let c = &p.components;
+        assert_relative_eq!(c[0].abs(), std::f32::consts::FRAC_1_SQRT_2, epsilon = 1e-3);
+        assert_relative_eq!(c[1].abs(), std::f32::consts::FRAC_1_SQRT_2, epsilon = 1e-3);
+        assert!(c[2].abs() < 1e-3);
+        assert_eq!(Pca::from_bytes(&p.to_bytes()).unwrap(), p);
+        assert!(Pca::from_bytes(&[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn shipped_modules_are_deterministic() {
+        let m = default_embedders().unwrap();
+        let dims: Vec<usize> = m.iter().map(|e| e.dim()).collect();
+        assert_eq!(dims, vec![49, 196, 32, 64]);
+        let img: Vec<f32> = (0..784).map(|i| (i % 7) as f32 / 7.0).collect();
+        for e in &m {
+            let a = e.embed_all(&img, 784);
+            let b = e.embed_all(&img, 784);
+            assert_eq!(a, b);
+            assert!(a.iter().all(|v| v.is_finite()));
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! IDX files (the MNIST / Fashion-MNIST format), gzip-compressed or plain.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
+
+use crate::error::{DataError, Result};
+
+/// An unsigned-byte IDX array: its dimensions and its values, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxArray {
+    /// Dimensions, outermost first (`[60000, 28, 28]` for an image file).
+    pub dims: Vec<usize>,
+    /// `dims.product()` bytes.
+    pub data: Vec<u8>,
+}
+
+/// Reads a whole IDX file of unsigned bytes (type code `0x08`); gzip is detected by its magic
+/// bytes, not by the file name.
+///
+/// # Errors
+/// [`DataError::Io`] if the file cannot be read (or is not valid gzip), [`DataError::Idx`] with
+/// the byte offset for a wrong magic number, an unsupported type, a zero dimension, or a file
+/// shorter than its header promises. Trailing bytes after the data are an error too.
+pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let io = |e: std::io::Error| DataError::Io { path: name.clone(), message: e.to_string() };
+    let mut file = BufReader::new(File::open(path).map_err(io)?);
+    let mut head = [0u8; 2];
+    let n = file.read(&mut head).map_err(io)?;
+    let file = BufReader::new(File::open(path).map_err(io)?);
+    let mut bytes = Vec::new();
+    if n == 2 && head == [0x1f, 0x8b] {
+        GzDecoder::new(file).read_to_end(&mut bytes).map_err(io)?;
+    } else {
+        let mut f = file;
+        f.read_to_end(&mut bytes).map_err(io)?;
+    }
+    parse_idx(&bytes, &name)
+}
+
+/// Parses the bytes of an (uncompressed) IDX file; `name` is used in errors.
+///
+/// # Errors
+/// As [`read_idx`].
+pub fn parse_idx(bytes: &[u8], name: &str) -> Result<IdxArray> {
+    let err = |offset: usize, message: String| DataError::Idx {
+        path: name.to_string(),
+        offset: offset as u64,
+        message,
+    };
+    if bytes.len() < 4 {
+        return Err(err(bytes.len(), format!("file ends after {} bytes, inside the 4-byte magic number", bytes.len())));
+    }
+    if bytes[0] != 0 || bytes[1] != 0 {
+        return Err(err(0, format!("wrong magic number {:02x} {:02x} {:02x} {:02x} (expected 00 00 08 NDIMS)", bytes[0], bytes[1], bytes[2], bytes[3])));
+    }
+    if bytes[2] != 0x08 {
+        return Err(err(2, format!("data type 0x{:02x} is not unsigned byte (0x08)", bytes[2])));
+    }
+    let ndims = bytes[3] as usize;
+    if ndims == 0 {
+        return Err(err(3, "zero dimensions".into()));
+    }
+    let header = 4 + 4 * ndims;
+    if bytes.len() < header {
+        return Err(err(bytes.len(), format!("file ends inside the header ({} of {header} bytes)", bytes.len())));
+    }
+    let mut dims = Vec::with_capacity(ndims);
+    let mut total: usize = 1;
+    for i in 0..ndims {
+        let o = 4 + 4 * i;
+        let d = u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize;
+        if d == 0 {
+            return Err(err(o, format!("dimension {i} is zero")));
+        }
+        total = total.checked_mul(d).ok_or_else(|| err(o, "dimensions overflow".into()))?;
+        dims.push(d);
+    }
+    let have = bytes.len() - header;
+    if have < total {
+        return Err(err(bytes.len(), format!("truncated: header promises {total} data bytes, file has {have}")));
+    }
+    if have > total {
+        return Err(err(header + total, format!("{} unexpected bytes after the data", have - total)));
+    }
+    Ok(IdxArray { dims, data: bytes[header..].to_vec() })
+}
+
+/// 28×28 grey images with labels, pixels scaled to [0, 1].
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    /// `len × 784` pixels in [0, 1], row-major.
+    pub pixels: Vec<f32>,
+    /// One label per image.
+    pub labels: Vec<u8>,
+    /// Image side (28).
+    pub side: usize,
+}
+
+impl ImageSet {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Pixels of image `i`.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    pub fn image(&self, i: usize) -> &[f32] {
+        let n = self.side * self.side;
+        &self.pixels[i * n..(i + 1) * n]
+    }
+}
+
+/// Environment variable naming the Fashion-MNIST directory.
+pub const FASHION_MNIST_ENV: &str = "ARCHINFER_FASHION_MNIST";
+/// Where Debian's `dataset-fashion-mnist` package puts the files.
+pub const FASHION_MNIST_DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// The Fashion-MNIST directory: `explicit` if given, else `$ARCHINFER_FASHION_MNIST`, else
+/// Debian's package location.
+pub fn fashion_mnist_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(FASHION_MNIST_ENV).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DEBIAN_DIR))
+}
+
+fn find(dir: &Path, stem: &str) -> PathBuf {
+    let gz = dir.join(format!("{stem}.gz"));
+    if gz.exists() { gz } else { dir.join(stem) }
+}
+
+/// Loads an MNIST-format image set from `dir`: `train-images-idx3-ubyte[.gz]` and
+/// `train-labels-idx1-ubyte[.gz]` followed by the `t10k-` pair (70,000 images for
+/// Fashion-MNIST). A directory with only one pair is fine.
+///
+/// # Errors
+/// Any IDX error, images that are not square, or image and label counts that differ.
+pub fn load_mnist_dir(dir: &Path) -> Result<ImageSet> {
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    let mut side = 0;
+    let mut found = false;
+    for prefix in ["train", "t10k"] {
+        let img_path = find(dir, &format!("{prefix}-images-idx3-ubyte"));
+        let lab_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"));
+        if !img_path.exists() && !lab_path.exists() {
+            continue;
+        }
+        found = true;
+        let img = read_idx(&img_path)?;
+        let lab = read_idx(&lab_path)?;
+        if img.dims.len() != 3 || img.dims[1] != img.dims[2] {
+            return Err(DataError::Mismatch(format!("{}: expected N×S×S images, got dims {:?}", img_path.display(), img.dims)));
+        }
+        if lab.dims.len() != 1 || lab.dims[0] != img.dims[0] {
+            return Err(DataError::Mismatch(format!(
+                "{} has dims {:?} for {} images in {}",
+                lab_path.display(),
+                lab.dims,
+                img.dims[0],
+                img_path.display()
+            )));
+        }
+        if side != 0 && side != img.dims[1] {
+            return Err(DataError::Mismatch(format!("{}: image side {} differs from {side}", img_path.display(), img.dims[1])));
+        }
+        side = img.dims[1];
+        pixels.extend(img.data.iter().map(|&p| f32::from(p) / 255.0));
+        labels.extend(lab.data);
+    }
+    if !found {
+        return Err(DataError::Io {
+            path: dir.display().to_string(),
+            message: format!(
+                "no train-/t10k-images-idx3-ubyte[.gz] here (install Debian's dataset-fashion-mnist, or set {FASHION_MNIST_ENV})"
+            ),
+        });
+    }
+    Ok(ImageSet { pixels, labels, side })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+        let mut v = vec![0, 0, 8, dims.len() as u8];
+        for d in dims {
+            v.extend(d.to_be_bytes());
+        }
+        v.extend(data);
+        v
+    }
+
+    #[test]
+    fn parses_a_small_file() {
+        let a = parse_idx(&idx(&[2, 3], &[1, 2, 3, 4, 5, 6]), "x").unwrap();
+        assert_eq!(a.dims, vec![2, 3]);
+        assert_eq!(a.data, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn truncated_and_bad_magic() {
+        let e = parse_idx(&idx(&[2, 3], &[1, 2, 3]), "x").unwrap_err();
+        assert!(matches!(e, DataError::Idx { offset: 15, .. }), "{e}");
+        let mut b = idx(&[1], &[1]);
+        b[1] = 8;
+        assert!(matches!(parse_idx(&b, "x").unwrap_err(), DataError::Idx { offset: 0, .. }));
+        let mut b = idx(&[1], &[1]);
+        b[2] = 0x0d;
+        assert!(matches!(parse_idx(&b, "x").unwrap_err(), DataError::Idx { offset: 2, .. }));
+        assert!(matches!(parse_idx(&[0, 0], "x").unwrap_err(), DataError::Idx { offset: 2, .. }));
+        assert!(matches!(parse_idx(&idx(&[2], &[1, 2, 3]), "x").unwrap_err(), DataError::Idx { offset: 10, .. }));
+        assert!(parse_idx(&idx(&[0], &[]), "x").is_err());
+        let b = &idx(&[2, 3], &[])[..9];
+        assert!(matches!(parse_idx(b, "x").unwrap_err(), DataError::Idx { offset: 9, .. }));
+    }
+}
