@@ -1,0 +1,274 @@
+//! # archinfer-store
+//!
+//! The life-long database of child trainings: tasks, planned trials (task, trial index,
+//! architecture, seed) and their outcomes. The [`ExperimentStore`] trait is what the database
+//! builder and the value-network trainer use; [`SqliteStore`] is the embedded default (WAL mode,
+//! safe for several processes and threads on one file), [`MemoryStore`] serves tests.
+//!
+//! A trial is recorded once: `(task, trial_index)` is unique, workers [`claim`] pending trials
+//! atomically, and only the worker holding a claim can [`complete`] it. A worker that dies
+//! leaves its trials `running`; [`requeue_stale`] puts them back once its heartbeat is old.
+//!
+//! [`claim`]: ExperimentStore::claim
+//! [`complete`]: ExperimentStore::complete
+//! [`requeue_stale`]: ExperimentStore::requeue_stale
+//!
+//! ```
+//! use archinfer_store::{ExperimentStore, MemoryStore, PlannedTrial, TaskRecord, TrialResult};
+//! let store = MemoryStore::new();
+//! store.add_task(&TaskRecord::new("t", "demo", 2)).unwrap();
+//! store.plan("t", &[PlannedTrial { trial_index: 0, architecture: "{}".into(), seed: 7 }]).unwrap();
+//! let trial = store.claim("worker-1").unwrap().unwrap();
+//! let r = TrialResult { val_accuracy: 0.9, test_accuracy: 0.88, seconds: 1.0, num_params: 10, epochs_run: 20 };
+//! assert!(store.complete(trial.id, "worker-1", Ok(r)).unwrap());
+//! assert!(store.claim("worker-1").unwrap().is_none());
+//! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod error;
+mod memory;
+mod sqlite;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{Result, StoreError};
+pub use memory::MemoryStore;
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+
+/// A task as the store knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// Unique name.
+    pub name: String,
+    /// The suite it belongs to.
+    pub suite: String,
+    /// Number of classes.
+    pub num_classes: usize,
+    /// Training samples.
+    pub train: usize,
+    /// Validation samples.
+    pub validation: usize,
+    /// Test samples.
+    pub test: usize,
+    /// How the task was made.
+    pub description: String,
+}
+
+impl TaskRecord {
+    /// A record with sizes and description left empty.
+    pub fn new(name: impl Into<String>, suite: impl Into<String>, num_classes: usize) -> Self {
+        Self {
+            name: name.into(),
+            suite: suite.into(),
+            num_classes,
+            train: 0,
+            validation: 0,
+            test: 0,
+            description: String::new(),
+        }
+    }
+}
+
+/// A trial to run: which architecture (opaque JSON to the store) with which seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTrial {
+    /// Position in the task's plan; `(task, trial_index)` is unique.
+    pub trial_index: usize,
+    /// The architecture, as JSON.
+    pub architecture: String,
+    /// Training seed.
+    pub seed: u64,
+}
+
+/// State of a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrialStatus {
+    /// Not yet claimed.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// Trained; result recorded.
+    Done,
+    /// Training failed; error recorded.
+    Failed,
+}
+
+impl TrialStatus {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialStatus::Pending => "pending",
+            TrialStatus::Running => "running",
+            TrialStatus::Done => "done",
+            TrialStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for an unknown name.
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "pending" => TrialStatus::Pending,
+            "running" => TrialStatus::Running,
+            "done" => TrialStatus::Done,
+            "failed" => TrialStatus::Failed,
+            other => return Err(StoreError::Corrupt(format!("unknown trial status `{other}`"))),
+        })
+    }
+}
+
+/// What a finished training reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialResult {
+    /// Validation accuracy.
+    pub val_accuracy: f32,
+    /// Test accuracy.
+    pub test_accuracy: f32,
+    /// Training wall time.
+    pub seconds: f64,
+    /// Parameters of the child.
+    pub num_params: usize,
+    /// Epochs run.
+    pub epochs_run: usize,
+}
+
+/// A trial with its state and, once done, its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// Store-wide id.
+    pub id: i64,
+    /// Task name.
+    pub task: String,
+    /// Position in the task's plan.
+    pub trial_index: usize,
+    /// Architecture JSON.
+    pub architecture: String,
+    /// Training seed.
+    pub seed: u64,
+    /// State.
+    pub status: TrialStatus,
+    /// Worker that claimed it last.
+    pub worker: Option<String>,
+    /// Result, for done trials.
+    pub result: Option<TrialResult>,
+    /// Error, for failed trials.
+    pub error: Option<String>,
+    /// When it was claimed (ms since the Unix epoch).
+    pub claimed_at: Option<i64>,
+    /// When it finished (ms since the Unix epoch).
+    pub finished_at: Option<i64>,
+}
+
+/// Per-task counts and validation-accuracy spread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    /// Task name.
+    pub task: String,
+    /// Trials per state: pending, running, done, failed.
+    pub counts: [usize; 4],
+    /// Min, median and max validation accuracy of done trials.
+    pub val_accuracy: Option<[f32; 3]>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// A life-long store of child trainings.
+pub trait ExperimentStore: Send + Sync {
+    /// Adds a task, or checks that an existing task of that name has the same settings.
+    ///
+    /// # Errors
+    /// [`StoreError::TaskConflict`] if it exists with other settings.
+    fn add_task(&self, task: &TaskRecord) -> Result<()>;
+
+    /// All tasks, in the order they were added.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn tasks(&self) -> Result<Vec<TaskRecord>>;
+
+    /// Plans trials for `task`; trials whose `(task, trial_index)` already exists are left as
+    /// they are. Returns how many were new.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownTask`] or a storage failure.
+    fn plan(&self, task: &str, trials: &[PlannedTrial]) -> Result<usize>;
+
+    /// Atomically claims the next pending trial for `worker` (marks it running).
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn claim(&self, worker: &str) -> Result<Option<Trial>>;
+
+    /// Records the outcome of a claimed trial: `Ok` → done, `Err(reason)` → failed. Returns
+    /// false (and records nothing) if `worker` no longer holds the claim, so a trial is
+    /// recorded exactly once.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn complete(&self, trial_id: i64, worker: &str, outcome: std::result::Result<TrialResult, String>) -> Result<bool>;
+
+    /// Marks `worker` alive now.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn heartbeat(&self, worker: &str) -> Result<()>;
+
+    /// Puts back to pending every running trial whose worker has not sent a heartbeat for
+    /// `stale_after` (or never did). Returns how many.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn requeue_stale(&self, stale_after: Duration) -> Result<usize>;
+
+    /// Trials of one task, or of all tasks, ordered by task and trial index.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn trials(&self, task: Option<&str>) -> Result<Vec<Trial>>;
+
+    /// Stores a metadata value (space, training settings, manifest …).
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Reads a metadata value.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+
+    /// Per-task counts and min / median / max validation accuracy.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn summary(&self) -> Result<Vec<TaskSummary>> {
+        let trials = self.trials(None)?;
+        let mut out = Vec::new();
+        for t in self.tasks()? {
+            let mine: Vec<&Trial> = trials.iter().filter(|x| x.task == t.name).collect();
+            let mut counts = [0usize; 4];
+            for x in &mine {
+                counts[x.status as usize] += 1;
+            }
+            let mut acc: Vec<f32> = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.val_accuracy)).collect();
+            acc.sort_by(f32::total_cmp);
+            let val_accuracy = (!acc.is_empty()).then(|| {
+                let n = acc.len();
+                let median = if n % 2 == 1 { acc[n / 2] } else { 0.5 * (acc[n / 2 - 1] + acc[n / 2]) };
+                [acc[0], median, acc[n - 1]]
+            });
+            out.push(TaskSummary { task: t.name, counts, val_accuracy });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,152 @@
+//! An in-memory store with the same semantics as the SQLite one, for tests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::{
+    ExperimentStore, PlannedTrial, Result, StoreError, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
+};
+
+#[derive(Debug, Default)]
+struct Inner {
+    tasks: Vec<TaskRecord>,
+    trials: Vec<Trial>,
+    workers: HashMap<String, i64>,
+    meta: HashMap<String, String>,
+}
+
+/// An [`ExperimentStore`] held in memory behind a mutex (nothing persists).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ExperimentStore for MemoryStore {
+    fn add_task(&self, task: &TaskRecord) -> Result<()> {
+        let mut g = self.lock();
+        match g.tasks.iter().find(|t| t.name == task.name) {
+            Some(t) if t == task => Ok(()),
+            Some(_) => Err(StoreError::TaskConflict(task.name.clone())),
+            None => {
+                g.tasks.push(task.clone());
+                Ok(())
+            }
+        }
+    }
+
+    fn tasks(&self) -> Result<Vec<TaskRecord>> {
+        Ok(self.lock().tasks.clone())
+    }
+
+    fn plan(&self, task: &str, trials: &[PlannedTrial]) -> Result<usize> {
+        let mut g = self.lock();
+        if !g.tasks.iter().any(|t| t.name == task) {
+            return Err(StoreError::UnknownTask(task.to_string()));
+        }
+        let mut added = 0;
+        for p in trials {
+            if g.trials.iter().any(|t| t.task == task && t.trial_index == p.trial_index) {
+                continue;
+            }
+            let id = g.trials.len() as i64 + 1;
+            g.trials.push(Trial {
+                id,
+                task: task.to_string(),
+                trial_index: p.trial_index,
+                architecture: p.architecture.clone(),
+                seed: p.seed,
+                status: TrialStatus::Pending,
+                worker: None,
+                result: None,
+                error: None,
+                claimed_at: None,
+                finished_at: None,
+            });
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    fn claim(&self, worker: &str) -> Result<Option<Trial>> {
+        let mut g = self.lock();
+        let now = now_ms();
+        g.workers.insert(worker.to_string(), now);
+        Ok(g.trials.iter_mut().find(|t| t.status == TrialStatus::Pending).map(|t| {
+            t.status = TrialStatus::Running;
+            t.worker = Some(worker.to_string());
+            t.claimed_at = Some(now);
+            t.clone()
+        }))
+    }
+
+    fn complete(&self, trial_id: i64, worker: &str, outcome: std::result::Result<TrialResult, String>) -> Result<bool> {
+        let mut g = self.lock();
+        let Some(t) = g.trials.iter_mut().find(|t| {
+            t.id == trial_id && t.status == TrialStatus::Running && t.worker.as_deref() == Some(worker)
+        }) else {
+            return Ok(false);
+        };
+        t.finished_at = Some(now_ms());
+        match outcome {
+            Ok(r) => {
+                t.status = TrialStatus::Done;
+                t.result = Some(r);
+            }
+            Err(e) => {
+                t.status = TrialStatus::Failed;
+                t.error = Some(e);
+            }
+        }
+        Ok(true)
+    }
+
+    fn heartbeat(&self, worker: &str) -> Result<()> {
+        self.lock().workers.insert(worker.to_string(), now_ms());
+        Ok(())
+    }
+
+    fn requeue_stale(&self, stale_after: Duration) -> Result<usize> {
+        let mut g = self.lock();
+        let cutoff = now_ms() - stale_after.as_millis() as i64;
+        let alive: Vec<String> = g.workers.iter().filter(|(_, h)| **h >= cutoff).map(|(w, _)| w.clone()).collect();
+        let mut n = 0;
+        for t in g.trials.iter_mut() {
+            if t.status == TrialStatus::Running && !t.worker.as_ref().is_some_and(|w| alive.contains(w)) {
+                t.status = TrialStatus::Pending;
+                t.worker = None;
+                t.claimed_at = None;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn trials(&self, task: Option<&str>) -> Result<Vec<Trial>> {
+        let g = self.lock();
+        let order: HashMap<&str, usize> = g.tasks.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+        let mut v: Vec<Trial> = g.trials.iter().filter(|t| task.is_none_or(|n| t.task == n)).cloned().collect();
+        v.sort_by_key(|t| (order.get(t.task.as_str()).copied().unwrap_or(usize::MAX), t.trial_index));
+        Ok(v)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.lock().meta.insert(key.to_string(), value.to_string());
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.lock().meta.get(key).cloned())
+    }
+}
