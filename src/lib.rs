@@ -8,7 +8,8 @@
 //!
 //! - [`encoding`]: the architecture space, α/β/γ encodings, child networks;
 //! - [`data`]: tasks and their validation;
-//! - [`train`]: child training.
+//! - [`train`]: child training;
+//! - [`store`]: the experiment store.
 //!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
 //! code takes a [`Device`]; [`default_device`] picks the one the
@@ -25,6 +26,7 @@
 
 pub use archinfer_data as data;
 pub use archinfer_encoding as encoding;
+pub use archinfer_store as store;
 pub use archinfer_train as train;
 pub use burn;
 
