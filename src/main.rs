@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use archinfer::data::{Task, TaskRecipe, build_task, default_embedders, fashion_mnist_dir, load_mnist_dir, suite};
+use archinfer::data::{
+    SYNTHETIC_SUITE, Task, build_task, default_embedders, fashion_mnist_dir, load_mnist_dir, suite,
+    synthetic_suite_tasks,
+};
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, EmbeddingSpec};
 use archinfer::store::{ExperimentStore, PlannedTrial, SqliteStore, TaskRecord, TrialResult};
 use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, Status, TrainConfig};
@@ -111,18 +114,27 @@ fn pin_meta(store: &dyn ExperimentStore, key: &str, value: &str) -> Result<(), B
     }
 }
 
-fn build_db(a: BuildDb) -> Result<(), BoxError> {
-    let recipes: Vec<TaskRecipe> = suite(&a.suite)?;
-    let dir = fashion_mnist_dir(a.data.as_deref());
+/// The tasks of a suite with their descriptions: `synthetic3` is made in code, every other
+/// suite from the Fashion-MNIST images.
+fn load_suite(name: &str, data: Option<&std::path::Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
+    if name == SYNTHETIC_SUITE {
+        return Ok(synthetic_suite_tasks()?.into_iter().map(|(t, d)| (Arc::new(t), d)).collect());
+    }
+    let recipes = suite(name)?;
+    let dir = fashion_mnist_dir(data);
     eprintln!("loading images from {}", dir.display());
     let images = load_mnist_dir(&dir)?;
     let embedders = default_embedders()?;
-    eprintln!("building {} tasks of suite {}", recipes.len(), a.suite);
-    let tasks: Vec<Arc<Task>> = recipes
+    eprintln!("building {} tasks of suite {name}", recipes.len());
+    recipes
         .iter()
-        .map(|r| build_task(&images, r, &embedders).map(Arc::new))
-        .collect::<Result<_, _>>()?;
-    drop(images);
+        .map(|r| Ok((Arc::new(build_task(&images, r, &embedders)?), r.description.clone())))
+        .collect()
+}
+
+fn build_db(a: BuildDb) -> Result<(), BoxError> {
+    let suite_tasks = load_suite(&a.suite, a.data.as_deref())?;
+    let tasks: Vec<Arc<Task>> = suite_tasks.iter().map(|(t, _)| t.clone()).collect();
     let space = space_of(&tasks[0])?;
     let config = TrainConfig::new().with_learning_rate(a.lr).with_epochs(a.epochs).with_batch_size(a.batch_size);
     config.validate()?;
@@ -134,16 +146,16 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     pin_meta(&store, "space", &space.to_json()?)?;
     pin_meta(&store, "train_config", &serde_json::to_string(&config)?)?;
     pin_meta(&store, "plan_seed", &a.seed.to_string())?;
-    for (k, (r, t)) in recipes.iter().zip(&tasks).enumerate() {
+    for (k, (t, description)) in suite_tasks.iter().enumerate() {
         let s = t.splits();
         store.add_task(&TaskRecord {
-            name: r.name.clone(),
+            name: t.name().to_string(),
             suite: a.suite.clone(),
             num_classes: t.num_classes(),
             train: s.train.len(),
             validation: s.validation.len(),
             test: s.test.len(),
-            description: r.description.clone(),
+            description: description.clone(),
         })?;
         let mut rng = StdRng::seed_from_u64(a.seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
         let plan: Vec<PlannedTrial> = (0..a.children)
@@ -156,7 +168,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
                 })
             })
             .collect::<Result<_, BoxError>>()?;
-        store.plan(&r.name, &plan)?;
+        store.plan(t.name(), &plan)?;
     }
     let stale = Duration::from_secs(a.stale_secs.max(1));
     let requeued = store.requeue_stale(stale)?;
@@ -176,8 +188,10 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     let stop = Arc::new(AtomicBool::new(false));
     let budget = Arc::new(std::sync::atomic::AtomicUsize::new(if a.max_trials == 0 { usize::MAX } else { a.max_trials }));
+    let trained = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut handles = Vec::new();
     for w in 0..a.workers.max(1) {
+        let trained = trained.clone();
         let worker = format!("{host}:{}:{w}", std::process::id());
         let (db, bar, by_name, stop, budget, config) =
             (a.db.clone(), bar.clone(), by_name.clone(), stop.clone(), budget.clone(), config.clone());
@@ -223,7 +237,9 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
                     if let Ok(r) = &result {
                         bar.set_message(format!("{} val {:.3}", trial.task, r.val_accuracy));
                     }
-                    store.complete(trial.id, &worker, result)?;
+                    if store.complete(trial.id, &worker, result)? {
+                        trained.fetch_add(1, Ordering::SeqCst);
+                    }
                     bar.inc(1);
                 }
             })();
@@ -241,6 +257,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
         }
     }
     bar.finish();
+    eprintln!("this process recorded {} children", trained.load(Ordering::SeqCst));
     if let Some(e) = first_err {
         return Err(e);
     }
