@@ -47,6 +47,13 @@ enum DbCommand {
         #[arg(long, default_value = "data/fmnist14.sqlite")]
         db: PathBuf,
     },
+    /// A JSON manifest of the database: suite, space, training settings, versions, date,
+    /// machine and per-task summary.
+    Manifest {
+        /// The database file.
+        #[arg(long, default_value = "data/fmnist14.sqlite")]
+        db: PathBuf,
+    },
 }
 
 #[derive(Parser)]
@@ -91,6 +98,7 @@ fn main() {
     let r = match cli.command {
         Command::BuildDb(a) => build_db(a),
         Command::Db { command: DbCommand::Status { db } } => db_status(&db),
+        Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
     };
     if let Err(e) = r {
         eprintln!("error: {e}");
@@ -269,18 +277,102 @@ fn db_status(db: &PathBuf) -> Result<(), BoxError> {
         return Err(format!("{}: no such database", db.display()).into());
     }
     let store = SqliteStore::open(db)?;
-    println!("{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6}", "task", "pending", "running", "done", "failed", "min", "median", "max");
+    println!(
+        "{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6}  {:>9}",
+        "task", "pending", "running", "done", "failed", "min", "median", "max", "std", "s/child"
+    );
     let mut totals = [0usize; 4];
+    let mut seconds = 0.0;
     for s in store.summary()? {
         for (t, c) in totals.iter_mut().zip(s.counts) {
             *t += c;
         }
+        seconds += s.train_seconds;
+        let std = s.val_std.map(|v| format!("{v:>6.3}")).unwrap_or_else(|| format!("{:>6}", "-"));
+        let per = if s.counts[2] > 0 { s.train_seconds / s.counts[2] as f64 } else { 0.0 };
         let acc = s
             .val_accuracy
             .map(|[a, b, c]| format!("{a:>6.3} {b:>6.3} {c:>6.3}"))
             .unwrap_or_else(|| format!("{:>6} {:>6} {:>6}", "-", "-", "-"));
-        println!("{:<28} {:>7} {:>7} {:>7} {:>7}  {acc}", s.task, s.counts[0], s.counts[1], s.counts[2], s.counts[3]);
+        println!(
+            "{:<28} {:>7} {:>7} {:>7} {:>7}  {acc} {std}  {per:>9.3}",
+            s.task, s.counts[0], s.counts[1], s.counts[2], s.counts[3]
+        );
     }
-    println!("{:<28} {:>7} {:>7} {:>7} {:>7}", "total", totals[0], totals[1], totals[2], totals[3]);
+    println!(
+        "{:<28} {:>7} {:>7} {:>7} {:>7}  training time of done children: {:.1} s",
+        "total", totals[0], totals[1], totals[2], totals[3], seconds
+    );
+    Ok(())
+}
+
+/// The burn release this build links (kept in step with the workspace manifest).
+const BURN_VERSION: &str = "0.22.1";
+
+fn machine() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()));
+    serde_json::json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "memory_gib": mem_kb.map(|k| (k as f64 / 1048576.0 * 10.0).round() / 10.0),
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+    })
+}
+
+fn db_manifest(db: &PathBuf) -> Result<(), BoxError> {
+    if !db.exists() {
+        return Err(format!("{}: no such database", db.display()).into());
+    }
+    let store = SqliteStore::open(db)?;
+    let parse = |k: &str| -> Result<serde_json::Value, BoxError> {
+        Ok(match store.meta(k)? {
+            Some(v) => serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v)),
+            None => serde_json::Value::Null,
+        })
+    };
+    let tasks = store.tasks()?;
+    let summary = store.summary()?;
+    let per_task: Vec<serde_json::Value> = tasks
+        .iter()
+        .zip(&summary)
+        .map(|(t, s)| serde_json::json!({ "task": t, "summary": s }))
+        .collect();
+    let trials = store.trials(None)?;
+    let first = trials.iter().filter_map(|t| t.claimed_at).min();
+    let last = trials.iter().filter_map(|t| t.finished_at).max();
+    let done = trials.iter().filter(|t| t.result.is_some()).count();
+    let wall_hours = match (first, last) {
+        (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 3.6e6),
+        _ => None,
+    };
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let m = serde_json::json!({
+        "suite": parse("suite")?,
+        "space": parse("space")?,
+        "train_config": parse("train_config")?,
+        "plan_seed": parse("plan_seed")?,
+        "schema_version": store.schema_version()?,
+        "archinfer_version": env!("CARGO_PKG_VERSION"),
+        "burn_version": BURN_VERSION,
+        "backend": "flex (pure-Rust CPU)",
+        "generated_unix_seconds": secs,
+        "machine": machine(),
+        "build": {
+            "done_children": done,
+            "first_claim_unix_ms": first,
+            "last_finish_unix_ms": last,
+            "wall_hours_first_claim_to_last_finish": wall_hours,
+            "children_per_hour": wall_hours.map(|h| done as f64 / h),
+        },
+        "tasks": per_task,
+    });
+    println!("{}", serde_json::to_string_pretty(&m)?);
     Ok(())
 }

@@ -65,12 +65,12 @@ fn resumes_after_kill_9() {
     let start = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(100));
-        if db.exists() {
-            if let Ok(store) = SqliteStore::open(&db) {
-                let done = store.trials(None).map(|t| t.iter().filter(|x| x.status == TrialStatus::Done).count()).unwrap_or(0);
-                if done >= 3 {
-                    break;
-                }
+        if db.exists()
+            && let Ok(store) = SqliteStore::open(&db)
+        {
+            let done = store.trials(None).map(|t| t.iter().filter(|x| x.status == TrialStatus::Done).count()).unwrap_or(0);
+            if done >= 3 {
+                break;
             }
         }
         assert!(start.elapsed() < Duration::from_secs(120), "no progress");

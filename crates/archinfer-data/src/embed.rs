@@ -42,7 +42,7 @@ impl AvgPool {
     /// # Errors
     /// If `k` is zero or does not divide `side`.
     pub fn new(side: usize, k: usize) -> Result<Self> {
-        if k == 0 || side % k != 0 {
+        if k == 0 || !side.is_multiple_of(k) {
             return Err(DataError::BadSetting(format!("pool window {k} does not divide image side {side}")));
         }
         Ok(Self { name: format!("pool{k}"), side, k })

@@ -201,6 +201,29 @@ pub fn build_task(images: &ImageSet, recipe: &TaskRecipe, embedders: &[Box<dyn E
     Task::new(recipe.name.clone(), features, labels, k, splits)
 }
 
+/// Name of the small synthetic suite that needs no downloaded data (tests, demos).
+pub const SYNTHETIC_SUITE: &str = "synthetic3";
+
+/// The tasks of the [`SYNTHETIC_SUITE`]: three small Gaussian-blob tasks (2, 3 and 4 classes)
+/// with the same four feature sets, each paired with a description.
+///
+/// # Errors
+/// Never in practice (the settings are fixed and valid).
+pub fn synthetic_suite_tasks() -> Result<Vec<(Task, String)>> {
+    let mut out = Vec::new();
+    for (i, (classes, samples, sep)) in [(2usize, 240usize, 1.5f32), (3, 300, 1.0), (4, 360, 0.8)].into_iter().enumerate() {
+        let t = crate::synthetic::Blobs::new(classes, samples, 16)
+            .separation(sep)
+            .projection("p8", 8)
+            .projection("p4", 4)
+            .projection("p2", 2)
+            .seed(100 + i as u64)
+            .task()?;
+        out.push((t, format!("Gaussian blobs, {classes} classes, separation {sep}")));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,27 +281,4 @@ mod tests {
         assert!(s.iter().map(|r| r.train).max() >= Some(10000));
         assert!(suite("nope").is_err());
     }
-}
-
-/// Name of the small synthetic suite that needs no downloaded data (tests, demos).
-pub const SYNTHETIC_SUITE: &str = "synthetic3";
-
-/// The tasks of the [`SYNTHETIC_SUITE`]: three small Gaussian-blob tasks (2, 3 and 4 classes)
-/// with the same four feature sets, each paired with a description.
-///
-/// # Errors
-/// Never in practice (the settings are fixed and valid).
-pub fn synthetic_suite_tasks() -> Result<Vec<(Task, String)>> {
-    let mut out = Vec::new();
-    for (i, (classes, samples, sep)) in [(2usize, 240usize, 1.5f32), (3, 300, 1.0), (4, 360, 0.8)].into_iter().enumerate() {
-        let t = crate::synthetic::Blobs::new(classes, samples, 16)
-            .separation(sep)
-            .projection("p8", 8)
-            .projection("p4", 4)
-            .projection("p2", 2)
-            .seed(100 + i as u64)
-            .task()?;
-        out.push((t, format!("Gaussian blobs, {classes} classes, separation {sep}")));
-    }
-    Ok(out)
 }

@@ -174,6 +174,10 @@ pub struct TaskSummary {
     pub counts: [usize; 4],
     /// Min, median and max validation accuracy of done trials.
     pub val_accuracy: Option<[f32; 3]>,
+    /// Standard deviation of the validation accuracy of done trials.
+    pub val_std: Option<f32>,
+    /// Summed training seconds of done trials.
+    pub train_seconds: f64,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -267,7 +271,13 @@ pub trait ExperimentStore: Send + Sync {
                 let median = if n % 2 == 1 { acc[n / 2] } else { 0.5 * (acc[n / 2 - 1] + acc[n / 2]) };
                 [acc[0], median, acc[n - 1]]
             });
-            out.push(TaskSummary { task: t.name, counts, val_accuracy });
+            let val_std = (acc.len() > 1).then(|| {
+                let n = acc.len() as f32;
+                let mean = acc.iter().sum::<f32>() / n;
+                (acc.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1.0)).sqrt()
+            });
+            let train_seconds = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.seconds)).sum();
+            out.push(TaskSummary { task: t.name, counts, val_accuracy, val_std, train_seconds });
         }
         Ok(out)
     }
