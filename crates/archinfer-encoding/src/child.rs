@@ -169,7 +169,7 @@ impl ChildNetworkConfig {
             (0..self.space.num_layers()).map(|_| ParametrizedLayer::new(&self.space, &mut rng, device)).collect();
         Ok(ChildNetwork {
             layers,
-            classifier: DenseLayer::new(s, self.num_classes, &mut rng, device),
+            classifier: DenseLayer::seeded(s, self.num_classes, &mut rng, device),
             space: self.space.clone(),
             num_classes: self.num_classes,
         })
@@ -318,7 +318,9 @@ pub struct DenseLayer {
 }
 
 impl DenseLayer {
-    fn new(d_in: usize, d_out: usize, rng: &mut StdRng, device: &Device) -> Self {
+    /// A `[d_in, d_out]` layer with weights and bias drawn from `U(-k, k)`, `k = 1/sqrt(d_in)`,
+    /// from `rng` (host side, so initialisation depends on the seed only).
+    pub fn seeded(d_in: usize, d_out: usize, rng: &mut StdRng, device: &Device) -> Self {
         Self {
             weight: Param::from_tensor(uniform_tensor([d_in, d_out], d_in, rng, device)),
             bias: Param::from_tensor(uniform_tensor([d_out], d_in, rng, device)),
@@ -355,11 +357,11 @@ impl DiscreteNetworkConfig {
         }
         let mut rng = StdRng::seed_from_u64(self.seed);
         let widths = self.arch.widths();
-        let hidden = widths.windows(2).map(|p| DenseLayer::new(p[0], p[1], &mut rng, device)).collect();
+        let hidden = widths.windows(2).map(|p| DenseLayer::seeded(p[0], p[1], &mut rng, device)).collect();
         let last = *widths.last().unwrap_or(&self.arch.embedding.dim);
         Ok(DiscreteNetwork {
             hidden,
-            classifier: DenseLayer::new(last, self.num_classes, &mut rng, device),
+            classifier: DenseLayer::seeded(last, self.num_classes, &mut rng, device),
             activations: self.arch.enabled_layers().map(|l| l.activation).collect(),
             arch: self.arch.clone(),
         })

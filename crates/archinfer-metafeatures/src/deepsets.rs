@@ -1,0 +1,148 @@
+//! The learned DeepSets tower `z = mean_i φ([x_i, onehot(y_i)])`.
+
+use archinfer_data::Task;
+use archinfer_encoding::DenseLayer;
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::{Rng, RngExt, SeedableRng};
+
+use crate::error::{MetaError, Result};
+
+/// Computes a task embedding from a batch of the task's samples.
+pub trait TaskEncoder {
+    /// Width of the embedding.
+    fn dim(&self) -> usize;
+    /// `samples`: `[N, input]` rows of features and one-hot labels → `[1, dim]`.
+    fn encode(&self, samples: Tensor<2>) -> Tensor<2>;
+}
+
+/// A batch of a task's samples for the tower, on the host: features of one embedding module and
+/// labels, one-hot encoded into `max_classes` columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleBatch {
+    /// `n × dim` features, row-major.
+    pub features: Vec<f32>,
+    /// Feature dimension.
+    pub dim: usize,
+    /// Labels.
+    pub labels: Vec<u32>,
+    /// Width of the one-hot label block.
+    pub max_classes: usize,
+}
+
+impl SampleBatch {
+    /// The training samples `indices` of `task` as seen through feature set `module`.
+    ///
+    /// # Errors
+    /// Missing module or more classes than `max_classes`.
+    pub fn from_indices(task: &Task, module: &str, max_classes: usize, indices: &[usize]) -> Result<Self> {
+        let f = task.feature_set(module).ok_or_else(|| MetaError::MissingModule {
+            task: task.name().to_string(),
+            module: module.to_string(),
+        })?;
+        if task.num_classes() > max_classes {
+            return Err(MetaError::TooManyClasses {
+                task: task.name().to_string(),
+                classes: task.num_classes(),
+                max: max_classes,
+            });
+        }
+        Ok(Self { features: f.gather(indices), dim: f.dim, labels: task.gather_labels(indices), max_classes })
+    }
+
+    /// `n` training samples drawn uniformly with replacement (all of them, in order, if `n` is
+    /// zero).
+    ///
+    /// # Errors
+    /// As [`from_indices`](Self::from_indices).
+    pub fn sample<R: Rng + ?Sized>(task: &Task, module: &str, max_classes: usize, n: usize, rng: &mut R) -> Result<Self> {
+        let train = &task.splits().train;
+        let idx: Vec<usize> =
+            if n == 0 { train.clone() } else { (0..n).map(|_| train[rng.random_range(0..train.len())]).collect() };
+        Self::from_indices(task, module, max_classes, &idx)
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Row width of [`to_tensor`](Self::to_tensor): features then one-hot label.
+    pub fn width(&self) -> usize {
+        self.dim + self.max_classes
+    }
+
+    /// `[n, dim + max_classes]` on `device`.
+    pub fn to_tensor(&self, device: &Device) -> Tensor<2> {
+        let w = self.width();
+        let mut rows = vec![0.0f32; self.len() * w];
+        for (i, (row, &y)) in rows.chunks_exact_mut(w).zip(&self.labels).enumerate() {
+            row[..self.dim].copy_from_slice(&self.features[i * self.dim..(i + 1) * self.dim]);
+            row[self.dim + y as usize] = 1.0;
+        }
+        Tensor::from_data(TensorData::new(rows, [self.len(), w]), device)
+    }
+}
+
+/// Configuration of the [`DeepSets`] tower.
+#[derive(Config, Debug)]
+pub struct DeepSetsConfig {
+    /// Feature dimension of the embedding module the tower reads.
+    pub input_dim: usize,
+    /// Width of the one-hot label block (the largest number of classes of any task).
+    pub max_classes: usize,
+    /// Width of `φ`'s first layer.
+    #[config(default = 50)]
+    pub hidden: usize,
+    /// Width of `φ`'s output, the embedding.
+    #[config(default = 50)]
+    pub out: usize,
+    /// Seed of the initial weights.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+impl DeepSetsConfig {
+    /// Builds the tower.
+    pub fn init(&self, device: &Device) -> DeepSets {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        DeepSets {
+            l1: DenseLayer::seeded(self.input_dim + self.max_classes, self.hidden, &mut rng, device),
+            l2: DenseLayer::seeded(self.hidden, self.out, &mut rng, device),
+        }
+    }
+}
+
+/// `φ`: two dense ReLU layers applied to each sample, then the mean over samples.
+#[derive(Module, Debug)]
+pub struct DeepSets {
+    /// First layer of `φ`.
+    pub l1: DenseLayer,
+    /// Second layer of `φ`.
+    pub l2: DenseLayer,
+}
+
+impl DeepSets {
+    /// `[N, input + classes]` → `[1, out]`: `mean_i relu(l2(relu(l1(row_i))))`.
+    pub fn forward(&self, samples: Tensor<2>) -> Tensor<2> {
+        relu(self.l2.forward(relu(self.l1.forward(samples)))).mean_dim(0)
+    }
+}
+
+impl TaskEncoder for DeepSets {
+    fn dim(&self) -> usize {
+        self.l2.weight.val().dims()[1]
+    }
+
+    fn encode(&self, samples: Tensor<2>) -> Tensor<2> {
+        self.forward(samples)
+    }
+}
