@@ -1,0 +1,384 @@
+//! Algorithm 1: training the value network a task at a time, and the trained model's
+//! prediction, saving and loading.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use archinfer_data::Task;
+use archinfer_encoding::ArchitectureSpace;
+use archinfer_metafeatures::{SampleBatch, Standardizer, statistical_features};
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{GradientsParams, SgdConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DvnError, Result};
+use crate::model::{Dvn, DvnConfig};
+
+/// The recorded children of one training task.
+#[derive(Debug, Clone)]
+pub struct DvnTask {
+    /// Task name.
+    pub name: String,
+    /// Relaxed encodings `u` of the children.
+    pub u: Vec<Vec<f32>>,
+    /// Their validation accuracies.
+    pub v: Vec<f32>,
+    /// The task's samples (needed for learned and statistical meta-features).
+    pub task: Option<Arc<Task>>,
+}
+
+/// Settings of Algorithm 1 (paper: SGD, learning rate 1e-4, momentum 0.5, kOuterIters 1,
+/// kInnerIters 2) and of the convergence test.
+#[derive(Config, Debug)]
+pub struct DvnTrainConfig {
+    /// SGD learning rate.
+    #[config(default = 1e-4)]
+    pub learning_rate: f64,
+    /// SGD momentum.
+    #[config(default = 0.5)]
+    pub momentum: f64,
+    /// Mini-batches of one task's triplets per task pick (kOuterIters).
+    #[config(default = 1)]
+    pub outer_iters: usize,
+    /// Sample batches (and SGD steps) per mini-batch (kInnerIters).
+    #[config(default = 2)]
+    pub inner_iters: usize,
+    /// Triplets per mini-batch.
+    #[config(default = 32)]
+    pub minibatch: usize,
+    /// Task samples per batch fed to the tower.
+    #[config(default = 256)]
+    pub sample_batch: usize,
+    /// Embedding module whose features the tower and the statistics read.
+    #[config(default = "String::from(\"pool4\")")]
+    pub sample_module: String,
+    /// Fraction of every training task's triplets held out to judge convergence.
+    #[config(default = 0.1)]
+    pub holdout: f64,
+    /// Task picks between two convergence checks.
+    #[config(default = 250)]
+    pub eval_every: usize,
+    /// Checks without improvement before stopping.
+    #[config(default = 8)]
+    pub patience: usize,
+    /// Upper bound on task picks.
+    #[config(default = 100_000)]
+    pub max_steps: usize,
+    /// Samples used to embed a task at evaluation and inference time.
+    #[config(default = 1024)]
+    pub eval_samples: usize,
+    /// Seed of task picks, batches and the holdout split.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Show a progress bar.
+    #[config(default = false)]
+    pub progress: bool,
+}
+
+/// Per-task normalisation `v' = (v − μ) / σ`.
+fn normalise(v: &[f32]) -> (f32, f32) {
+    let n = v.len().max(1) as f32;
+    let mu = v.iter().sum::<f32>() / n;
+    let sd = (v.iter().map(|x| (x - mu).powi(2)).sum::<f32>() / n).sqrt().max(1e-6);
+    (mu, sd)
+}
+
+struct Prepared {
+    train: Vec<usize>,
+    holdout: Vec<usize>,
+    target: Vec<f32>,
+    stats: Option<Tensor<2>>,
+    fixed_samples: Option<Tensor<2>>,
+}
+
+/// A trained value network with what it needs to embed new tasks.
+#[derive(Debug, Clone)]
+pub struct TrainedDvn {
+    /// The network (no autodiff).
+    pub model: Dvn,
+    /// Its configuration.
+    pub config: DvnConfig,
+    /// How it was trained.
+    pub train_config: DvnTrainConfig,
+    /// Standardisation of statistical meta-features, fitted on the training tasks.
+    pub standardizer: Option<Standardizer>,
+    /// `(task picks, mean held-out loss)` at every convergence check.
+    pub history: Vec<(usize, f32)>,
+    device: Device,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    config: DvnConfig,
+    train_config: DvnTrainConfig,
+    standardizer: Option<Standardizer>,
+    history: Vec<(usize, f32)>,
+}
+
+fn u_tensor(rows: &[&Vec<f32>], dim: usize, device: &Device) -> Tensor<2> {
+    let mut flat = Vec::with_capacity(rows.len() * dim);
+    for r in rows {
+        flat.extend_from_slice(r);
+    }
+    Tensor::from_data(TensorData::new(flat, [rows.len(), dim]), device)
+}
+
+impl TrainedDvn {
+    /// Trains a value network on `tasks` with Algorithm 1; stops when the mean squared error on
+    /// held-out triplets of the training tasks has not improved for `patience` checks, and keeps
+    /// the best weights seen.
+    ///
+    /// # Errors
+    /// No tasks, a task without children or with children of the wrong length, missing task
+    /// samples where meta-features need them, or invalid settings.
+    pub fn fit(config: DvnConfig, train: DvnTrainConfig, tasks: &[DvnTask], device: &Device) -> Result<Self> {
+        if tasks.is_empty() {
+            return Err(DvnError::Invalid("no training tasks".into()));
+        }
+        if !(train.learning_rate > 0.0) || train.minibatch == 0 || train.inner_iters == 0 || train.outer_iters == 0 {
+            return Err(DvnError::Invalid(format!("invalid training settings {train:?}")));
+        }
+        let dim = config.space.dim();
+        for t in tasks {
+            if t.u.len() < 2 || t.u.len() != t.v.len() {
+                return Err(DvnError::Invalid(format!("task `{}` needs ≥ 2 children with one value each", t.name)));
+            }
+            if let Some(u) = t.u.iter().find(|u| u.len() != dim) {
+                return Err(DvnError::Invalid(format!("task `{}`: encoding of length {} for a space of {dim}", t.name, u.len())));
+            }
+        }
+        let ad = device.clone().autodiff();
+        let standardizer = if config.meta.statistical() {
+            let rows = tasks.iter().map(|t| raw_stats(t.task.as_deref(), &train.sample_module)).collect::<Result<Vec<_>>>()?;
+            Some(Standardizer::fit(&rows)?)
+        } else {
+            None
+        };
+        let mut rng = StdRng::seed_from_u64(train.seed);
+        let mut prepared = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            let (mu, sd) = normalise(&t.v);
+            let mut idx: Vec<usize> = (0..t.u.len()).collect();
+            idx.shuffle(&mut rng);
+            let n_hold = ((t.u.len() as f64 * train.holdout).round() as usize).min(t.u.len() - 1);
+            let stats = match &standardizer {
+                Some(s) => {
+                    let row = s.apply(&raw_stats(t.task.as_deref(), &train.sample_module)?)?;
+                    Some(Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &ad))
+                }
+                None => None,
+            };
+            let fixed_samples = if config.meta.learned() {
+                Some(sample_tensor(t.task.as_deref(), &config, &train, train.eval_samples, &mut rng, device)?)
+            } else {
+                None
+            };
+            prepared.push(Prepared {
+                holdout: idx[..n_hold].to_vec(),
+                train: idx[n_hold..].to_vec(),
+                target: t.v.iter().map(|v| (v - mu) / sd).collect(),
+                stats,
+                fixed_samples,
+            });
+        }
+        let mut model = config.init(&ad)?;
+        let mut optim = SgdConfig::new()
+            .with_momentum(Some(MomentumConfig::new().with_momentum(train.momentum).with_dampening(0.0)))
+            .init();
+        let bar = if train.progress { ProgressBar::new(train.max_steps as u64) } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template("DVN {bar:30} {pos} task picks  {per_sec}  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let mut best: Option<(f32, Dvn)> = None;
+        let mut history = Vec::new();
+        let mut bad = 0;
+        for step in 1..=train.max_steps {
+            let k = rng.random_range(0..tasks.len());
+            let (t, p) = (&tasks[k], &prepared[k]);
+            for _ in 0..train.outer_iters {
+                let picks: Vec<usize> = (0..train.minibatch.min(p.train.len()))
+                    .map(|_| p.train[rng.random_range(0..p.train.len())])
+                    .collect();
+                let u = u_tensor(&picks.iter().map(|&i| &t.u[i]).collect::<Vec<_>>(), dim, &ad);
+                let y: Vec<f32> = picks.iter().map(|&i| p.target[i]).collect();
+                let y = Tensor::<1>::from_data(TensorData::new(y, [picks.len()]), &ad);
+                for _ in 0..train.inner_iters {
+                    let samples = if config.meta.learned() {
+                        Some(sample_tensor(t.task.as_deref(), &config, &train, train.sample_batch, &mut rng, &ad)?)
+                    } else {
+                        None
+                    };
+                    let z = model.embed(samples, p.stats.clone())?;
+                    let loss = (model.forward(u.clone(), z) - y.clone()).powi_scalar(2).mean();
+                    let grads = GradientsParams::from_grads(loss.backward(), &model);
+                    model = optim.step(train.learning_rate, model, grads);
+                }
+            }
+            if step % train.eval_every == 0 || step == train.max_steps {
+                let eval = model.valid();
+                let loss = holdout_loss(&eval, tasks, &prepared, dim, device)?;
+                history.push((step, loss));
+                bar.set_position(step as u64);
+                bar.set_message(format!("held-out MSE {loss:.4}"));
+                if !loss.is_finite() {
+                    break;
+                }
+                if best.as_ref().is_none_or(|(b, _)| loss < *b - 1e-5) {
+                    best = Some((loss, eval));
+                    bad = 0;
+                } else {
+                    bad += 1;
+                    if bad >= train.patience {
+                        break;
+                    }
+                }
+            }
+        }
+        bar.finish_and_clear();
+        let model = match best {
+            Some((_, m)) => m,
+            None => model.valid(),
+        };
+        Ok(Self { model, config, train_config: train, standardizer, history, device: device.clone() })
+    }
+
+    /// The embedding `z` of a task for this model: the tower over `eval_samples` training
+    /// samples drawn with the training seed, and / or the standardised statistics.
+    ///
+    /// # Errors
+    /// A missing task where meta-features need one, or a task lacking the sample module.
+    pub fn embed_task(&self, task: Option<&Task>) -> Result<Option<Tensor<2>>> {
+        let mut rng = StdRng::seed_from_u64(self.train_config.seed ^ 0x7a5c);
+        let samples = if self.config.meta.learned() {
+            Some(sample_tensor(task, &self.config, &self.train_config, self.train_config.eval_samples, &mut rng, &self.device)?)
+        } else {
+            None
+        };
+        let stats = match &self.standardizer {
+            Some(s) => {
+                let row = s.apply(&raw_stats(task, &self.train_config.sample_module)?)?;
+                Some(Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &self.device))
+            }
+            None => None,
+        };
+        self.model.embed(samples, stats)
+    }
+
+    /// Predicted normalised values of `u` on the task embedded as `z`.
+    ///
+    /// # Errors
+    /// Encodings of the wrong length.
+    pub fn predict(&self, u: &[Vec<f32>], z: Option<Tensor<2>>) -> Result<Vec<f32>> {
+        let dim = self.config.space.dim();
+        if let Some(bad) = u.iter().find(|r| r.len() != dim) {
+            return Err(DvnError::Invalid(format!("encoding of length {} for a space of {dim}", bad.len())));
+        }
+        let mut out = Vec::with_capacity(u.len());
+        for chunk in u.chunks(4096) {
+            let t = u_tensor(&chunk.iter().collect::<Vec<_>>(), dim, &self.device);
+            let v = self.model.forward(t, z.clone()).into_data();
+            out.extend(v.try_to_vec::<f32>().map_err(|e| DvnError::Invalid(format!("{e:?}")))?);
+        }
+        Ok(out)
+    }
+
+    /// Saves weights (`model.bpk`) and settings (`dvn.json`) into directory `dir`.
+    ///
+    /// # Errors
+    /// File-system failures.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let io = |e: &dyn std::fmt::Display| DvnError::Io { path: dir.display().to_string(), message: e.to_string() };
+        std::fs::create_dir_all(dir).map_err(|e| io(&e))?;
+        let saved = Saved {
+            config: self.config.clone(),
+            train_config: self.train_config.clone(),
+            standardizer: self.standardizer.clone(),
+            history: self.history.clone(),
+        };
+        let json = serde_json::to_string_pretty(&saved).map_err(|e| io(&e))?;
+        std::fs::write(dir.join("dvn.json"), json).map_err(|e| io(&e))?;
+        self.model.clone().save_file(dir.join("model.bpk")).map_err(|e| io(&e))?;
+        Ok(())
+    }
+
+    /// Loads what [`save`](Self::save) wrote; with `space`, refuses a model trained for another
+    /// architecture space.
+    ///
+    /// # Errors
+    /// Missing or malformed files, or [`DvnError::SpaceMismatch`].
+    pub fn load(dir: &Path, space: Option<&ArchitectureSpace>, device: &Device) -> Result<Self> {
+        let io = |e: &dyn std::fmt::Display| DvnError::Io { path: dir.display().to_string(), message: e.to_string() };
+        let json = std::fs::read_to_string(dir.join("dvn.json")).map_err(|e| io(&e))?;
+        let saved: Saved = serde_json::from_str(&json).map_err(|e| io(&e))?;
+        if let Some(s) = space
+            && s != &saved.config.space
+        {
+            return Err(DvnError::SpaceMismatch(format!(
+                "saved: u of length {}, {} embedding modules; expected: u of length {}, {} modules",
+                saved.config.space.dim(),
+                saved.config.space.num_embeddings(),
+                s.dim(),
+                s.num_embeddings()
+            )));
+        }
+        let model = saved.config.init(device)?.try_load_file(dir.join("model.bpk")).map_err(|e| io(&e))?;
+        Ok(Self {
+            model,
+            config: saved.config,
+            train_config: saved.train_config,
+            standardizer: saved.standardizer,
+            history: saved.history,
+            device: device.clone(),
+        })
+    }
+}
+
+fn raw_stats(task: Option<&Task>, module: &str) -> Result<Vec<f32>> {
+    let task = task.ok_or_else(|| DvnError::Invalid("statistical meta-features need the task".into()))?;
+    Ok(statistical_features(task, module)?)
+}
+
+fn sample_tensor(
+    task: Option<&Task>,
+    config: &DvnConfig,
+    train: &DvnTrainConfig,
+    n: usize,
+    rng: &mut StdRng,
+    device: &Device,
+) -> Result<Tensor<2>> {
+    let task = task.ok_or_else(|| DvnError::Invalid("learned meta-features need the task's samples".into()))?;
+    let b = SampleBatch::sample(task, &train.sample_module, config.max_classes, n, rng)?;
+    if b.dim != config.sample_dim {
+        return Err(DvnError::Invalid(format!(
+            "module `{}` has {} features, the tower takes {}",
+            train.sample_module, b.dim, config.sample_dim
+        )));
+    }
+    Ok(b.to_tensor(device))
+}
+
+fn holdout_loss(model: &Dvn, tasks: &[DvnTask], prepared: &[Prepared], dim: usize, device: &Device) -> Result<f32> {
+    let mut total = 0.0;
+    let mut n = 0;
+    for (t, p) in tasks.iter().zip(prepared) {
+        if p.holdout.is_empty() {
+            continue;
+        }
+        let u = u_tensor(&p.holdout.iter().map(|&i| &t.u[i]).collect::<Vec<_>>(), dim, device);
+        let y: Vec<f32> = p.holdout.iter().map(|&i| p.target[i]).collect();
+        let y = Tensor::<1>::from_data(TensorData::new(y, [p.holdout.len()]), device);
+        let stats = p.stats.clone().map(Tensor::inner);
+        let z = model.embed(p.fixed_samples.clone(), stats)?;
+        total += (model.forward(u, z) - y).powi_scalar(2).mean().into_scalar::<f32>();
+        n += 1;
+    }
+    Ok(if n == 0 { f32::NAN } else { total / n as f32 })
+}
