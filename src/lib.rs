@@ -9,7 +9,9 @@
 //! - [`encoding`]: the architecture space, α/β/γ encodings, child networks;
 //! - [`data`]: tasks and their validation;
 //! - [`train`]: child training;
-//! - [`store`]: the experiment store.
+//! - [`store`]: the experiment store;
+//! - [`metafeatures`]: task meta-features (DeepSets, statistics);
+//! - [`dvn`]: the deep value network.
 //!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
 //! code takes a [`Device`]; [`default_device`] picks the one the
@@ -25,7 +27,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub use archinfer_data as data;
+pub use archinfer_dvn as dvn;
 pub use archinfer_encoding as encoding;
+pub use archinfer_metafeatures as metafeatures;
 pub use archinfer_store as store;
 pub use archinfer_train as train;
 pub use burn;

@@ -18,7 +18,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+mod evaluate;
+mod plots;
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser)]
 #[command(name = "archinfer", version, about = "Fast task-aware neural architecture inference")]
@@ -32,11 +35,26 @@ enum Command {
     /// Plan random children for every task of a suite and train them into the database.
     /// Resumable: run it again after any stop and it finishes the plan.
     BuildDb(BuildDb),
+    /// Judge the value network by leave-one-task-out over the suite.
+    Evaluate {
+        #[command(subcommand)]
+        command: EvaluateCommand,
+    },
     /// Inspect the experiment database.
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum EvaluateCommand {
+    /// Spearman and R² of predicted against actual validation accuracy on each held-out task
+    /// (paper Tables 2 and 3), for each meta-features variant.
+    Predict(evaluate::PredictArgs),
+    /// PNG plots: predicted vs actual per held-out task, PCA of learned task embeddings,
+    /// Spearman against the number of training tasks.
+    Plots(evaluate::PlotArgs),
 }
 
 #[derive(Subcommand)]
@@ -97,6 +115,26 @@ fn main() {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::BuildDb(a) => build_db(a),
+        Command::Evaluate { command: EvaluateCommand::Predict(p) } => (|| {
+            if !p.db.exists() {
+                return Err(format!("{}: no such database", p.db.display()).into());
+            }
+            let store = SqliteStore::open(&p.db)?;
+            let suite = store.meta("suite")?.ok_or("the database names no suite")?;
+            drop(store);
+            let tasks = load_suite(&suite, p.data.as_deref())?;
+            evaluate::predict(p, tasks)
+        })(),
+        Command::Evaluate { command: EvaluateCommand::Plots(p) } => (|| {
+            if !p.db.exists() {
+                return Err(format!("{}: no such database", p.db.display()).into());
+            }
+            let store = SqliteStore::open(&p.db)?;
+            let suite = store.meta("suite")?.ok_or("the database names no suite")?;
+            drop(store);
+            let tasks = load_suite(&suite, p.data.as_deref())?;
+            evaluate::plots(p, tasks)
+        })(),
         Command::Db { command: DbCommand::Status { db } } => db_status(&db),
         Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
     };

@@ -142,7 +142,7 @@ impl TrainedDvn {
         if tasks.is_empty() {
             return Err(DvnError::Invalid("no training tasks".into()));
         }
-        if !(train.learning_rate > 0.0) || train.minibatch == 0 || train.inner_iters == 0 || train.outer_iters == 0 {
+        if train.learning_rate.is_nan() || train.learning_rate <= 0.0 || train.minibatch == 0 || train.inner_iters == 0 || train.outer_iters == 0 {
             return Err(DvnError::Invalid(format!("invalid training settings {train:?}")));
         }
         let dim = config.space.dim();

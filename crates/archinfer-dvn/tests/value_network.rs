@@ -127,7 +127,7 @@ fn bad_inputs_are_typed_errors() {
     let cfg = DvnConfig::new(s.clone(), MetaFeatures::Learned, 4).with_max_classes(2);
     assert!(matches!(TrainedDvn::fit(cfg.clone(), train_config(), &[], &dev), Err(DvnError::Invalid(_))));
     let no_task = DvnTask { name: "x".into(), u: vec![vec![0.0; s.dim()]; 3], v: vec![0.1, 0.2, 0.3], task: None };
-    assert!(TrainedDvn::fit(cfg.clone(), train_config(), &[no_task.clone()], &dev).is_err());
+    assert!(TrainedDvn::fit(cfg.clone(), train_config(), std::slice::from_ref(&no_task), &dev).is_err());
     let short = DvnTask { u: vec![vec![0.0; 3]; 3], ..no_task };
     assert!(TrainedDvn::fit(cfg, train_config(), &[short], &dev).is_err());
 }

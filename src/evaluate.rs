@@ -1,0 +1,369 @@
+//! `archinfer evaluate predict`: leave-one-task-out judgement of the value network (paper
+//! Tables 2 and 3).
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use archinfer::data::Task;
+use archinfer::dvn::{DvnConfig, DvnTask, DvnTrainConfig, TrainedDvn, r_squared, spearman};
+use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture};
+use archinfer::metafeatures::MetaFeatures;
+use archinfer::store::{ExperimentStore, SqliteStore};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::BoxError;
+
+/// Arguments of `archinfer evaluate predict`.
+#[derive(Parser, Debug)]
+pub struct PredictArgs {
+    /// The experiment database.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: PathBuf,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Repeats (seeds) per held-out task and variant.
+    #[arg(long, default_value_t = 10)]
+    pub repeats: usize,
+    /// Comma-separated variants: none, statistical, learned, both.
+    #[arg(long, default_value = "none,statistical,learned,both")]
+    pub variants: String,
+    /// Only these held-out tasks (comma-separated; default: all).
+    #[arg(long)]
+    pub tasks: Option<String>,
+    /// SGD learning rate of Algorithm 1.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// SGD momentum of Algorithm 1.
+    #[arg(long, default_value_t = 0.5)]
+    pub momentum: f64,
+    /// Embedding module the tower and the statistics read.
+    #[arg(long, default_value = "pool4")]
+    pub sample_module: String,
+    /// Parallel folds.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Output folder (runs.jsonl is appended to and makes the evaluation resumable).
+    #[arg(long, default_value = "results/predict")]
+    pub out: PathBuf,
+}
+
+/// One fit and its judgement on the held-out task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Run {
+    /// Held-out task.
+    pub task: String,
+    /// Meta-features variant.
+    pub variant: String,
+    /// Repeat (seed).
+    pub repeat: usize,
+    /// Spearman rank correlation of predicted and actual validation accuracy.
+    pub spearman: f64,
+    /// R² on per-task normalised values.
+    pub r2: f64,
+    /// Task picks until convergence.
+    pub steps: usize,
+    /// Seconds to fit.
+    pub fit_seconds: f64,
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    (m, s)
+}
+
+/// The recorded children of every suite task as value-network training data.
+fn load_dvn_tasks(db: &std::path::Path, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
+    let store = SqliteStore::open(db)?;
+    let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
+    let mut dvn_tasks = Vec::new();
+    for (task, _) in suite_tasks {
+        let mut u = Vec::new();
+        let mut v = Vec::new();
+        for t in store.trials(Some(task.name()))? {
+            if let Some(r) = t.result {
+                let arch: DiscreteArchitecture = serde_json::from_str(&t.architecture)?;
+                u.push(arch.one_hot_u(&space)?);
+                v.push(r.val_accuracy);
+            }
+        }
+        dvn_tasks.push(DvnTask { name: task.name().to_string(), u, v, task: Some(task.clone()) });
+    }
+    Ok((space, dvn_tasks))
+}
+
+/// Runs the evaluation and writes runs.jsonl, table.md and summary.json.
+pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let variants: Vec<MetaFeatures> =
+        a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
+    let held: Vec<usize> = match &a.tasks {
+        Some(list) => {
+            let want: HashSet<&str> = list.split(',').map(str::trim).collect();
+            (0..dvn_tasks.len()).filter(|&i| want.contains(dvn_tasks[i].name.as_str())).collect()
+        }
+        None => (0..dvn_tasks.len()).collect(),
+    };
+    std::fs::create_dir_all(&a.out)?;
+    let runs_path = a.out.join("runs.jsonl");
+    let mut done: HashSet<(String, String, usize)> = HashSet::new();
+    let mut runs: Vec<Run> = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(&runs_path) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let r: Run = serde_json::from_str(line)?;
+            done.insert((r.task.clone(), r.variant.clone(), r.repeat));
+            runs.push(r);
+        }
+    }
+    let mut jobs = Vec::new();
+    for &k in &held {
+        for &m in &variants {
+            for r in 0..a.repeats {
+                if !done.contains(&(dvn_tasks[k].name.clone(), m.to_string(), r)) {
+                    jobs.push((k, m, r));
+                }
+            }
+        }
+    }
+    eprintln!("{} fits to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
+    let sample_dim = suite_tasks[0]
+        .0
+        .feature_set(&a.sample_module)
+        .ok_or_else(|| format!("tasks have no module `{}`", a.sample_module))?
+        .dim;
+    let max_classes = suite_tasks.iter().map(|(t, _)| t.num_classes()).max().unwrap_or(2);
+    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} fits  ETA {eta_precise}  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let jobs = Arc::new(Mutex::new(jobs));
+    let out = Arc::new(Mutex::new((std::fs::OpenOptions::new().create(true).append(true).open(&runs_path)?, Vec::<Run>::new())));
+    let dvn_tasks = Arc::new(dvn_tasks);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..a.threads.max(1))
+        .map(|_| {
+            let (jobs, out, dvn_tasks, space, bar) = (jobs.clone(), out.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
+            let (lr, momentum, module) = (a.lr, a.momentum, a.sample_module.clone());
+            std::thread::spawn(move || -> Result<(), BoxError> {
+                let device = archinfer::default_device();
+                loop {
+                    let Some((k, meta, repeat)) = jobs.lock().map_err(|_| "lock")?.pop() else { return Ok(()) };
+                    let train: Vec<DvnTask> =
+                        dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
+                    let cfg = DvnConfig::new(space.clone(), meta, sample_dim)
+                        .with_max_classes(max_classes)
+                        .with_seed(repeat as u64);
+                    let tc = DvnTrainConfig::new()
+                        .with_learning_rate(lr)
+                        .with_momentum(momentum)
+                        .with_sample_module(module.clone())
+                        .with_seed(1000 + repeat as u64);
+                    let t0 = Instant::now();
+                    let m = TrainedDvn::fit(cfg, tc, &train, &device)?;
+                    let fit_seconds = t0.elapsed().as_secs_f64();
+                    let held = &dvn_tasks[k];
+                    let z = m.embed_task(held.task.as_deref())?;
+                    let pred: Vec<f64> = m.predict(&held.u, z)?.into_iter().map(f64::from).collect();
+                    let actual: Vec<f64> = held.v.iter().map(|&x| f64::from(x)).collect();
+                    let (mu, sd) = mean_std(&actual);
+                    let norm: Vec<f64> = actual.iter().map(|x| (x - mu) / sd.max(1e-9)).collect();
+                    let run = Run {
+                        task: held.name.clone(),
+                        variant: meta.to_string(),
+                        repeat,
+                        spearman: spearman(&pred, &actual)?,
+                        r2: r_squared(&norm, &pred)?,
+                        steps: m.history.last().map(|h| h.0).unwrap_or(0),
+                        fit_seconds,
+                    };
+                    let mut g = out.lock().map_err(|_| "lock")?;
+                    writeln!(g.0, "{}", serde_json::to_string(&run)?)?;
+                    g.0.flush()?;
+                    bar.set_message(format!("{} {} ρ={:.3}", run.task, run.variant, run.spearman));
+                    g.1.push(run);
+                    bar.inc(1);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| "an evaluation thread panicked")??;
+    }
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let new = std::mem::take(&mut out.lock().map_err(|_| "lock")?.1);
+    runs.extend(new);
+    let table = table(&runs, &dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(), &variants);
+    std::fs::write(a.out.join("table.md"), &table)?;
+    let fit_total: f64 = runs.iter().map(|r| r.fit_seconds).sum();
+    let summary = serde_json::json!({
+        "runs": runs.len(),
+        "wall_seconds_this_invocation": elapsed,
+        "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
+        "settings": { "lr": a.lr, "momentum": a.momentum, "sample_module": a.sample_module, "repeats": a.repeats },
+    });
+    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    println!("{table}");
+    eprintln!("{summary}");
+    Ok(())
+}
+
+fn table(runs: &[Run], order: &[String], variants: &[MetaFeatures]) -> String {
+    let mut by: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for r in runs {
+        let e = by.entry((r.task.clone(), r.variant.clone())).or_default();
+        e.0.push(r.spearman);
+        e.1.push(r.r2);
+    }
+    let mut s = String::new();
+    for (title, pick) in [("Spearman rank correlation", 0usize), ("R² (per-task normalised)", 1)] {
+        s += &format!("\n**{title}** (mean ± std over repeats)\n\n| held-out task |");
+        for v in variants {
+            s += &format!(" {v} |");
+        }
+        s += "\n|---|";
+        s += &"---|".repeat(variants.len());
+        s += "\n";
+        let mut col_means: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+        for t in order {
+            if !variants.iter().any(|v| by.contains_key(&(t.clone(), v.to_string()))) {
+                continue;
+            }
+            s += &format!("| {t} |");
+            for (j, v) in variants.iter().enumerate() {
+                match by.get(&(t.clone(), v.to_string())) {
+                    Some(e) => {
+                        let vals = if pick == 0 { &e.0 } else { &e.1 };
+                        let (m, sd) = mean_std(vals);
+                        col_means[j].push(m);
+                        s += &format!(" {m:.3} ± {sd:.3} |");
+                    }
+                    None => s += " – |",
+                }
+            }
+            s += "\n";
+        }
+        s += "| **mean over tasks** |";
+        for c in &col_means {
+            s += &format!(" **{:.3}** |", mean_std(c).0);
+        }
+        s += "\n";
+    }
+    s
+}
+
+/// Arguments of `archinfer evaluate plots`.
+#[derive(Parser, Debug)]
+pub struct PlotArgs {
+    /// The experiment database.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: PathBuf,
+    /// Fashion-MNIST directory.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// SGD learning rate of Algorithm 1.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// Embedding module the tower reads.
+    #[arg(long, default_value = "pool4")]
+    pub sample_module: String,
+    /// Held-out task of the "more training tasks" curve.
+    #[arg(long, default_value = "tops4")]
+    pub held: String,
+    /// Random task orderings per point of that curve.
+    #[arg(long, default_value_t = 3)]
+    pub orderings: usize,
+    /// Output folder.
+    #[arg(long, default_value = "results/predict")]
+    pub out: PathBuf,
+}
+
+fn fit_learned(space: &ArchitectureSpace, train: &[DvnTask], sample_dim: usize, max_classes: usize, lr: f64, module: &str, seed: u64) -> Result<TrainedDvn, BoxError> {
+    let cfg = DvnConfig::new(space.clone(), MetaFeatures::Learned, sample_dim).with_max_classes(max_classes).with_seed(seed);
+    let tc = DvnTrainConfig::new().with_learning_rate(lr).with_sample_module(module.to_string()).with_seed(1000 + seed);
+    Ok(TrainedDvn::fit(cfg, tc, train, &archinfer::default_device())?)
+}
+
+/// Draws predicted-vs-actual panels, the PCA of learned task embeddings, and Spearman against
+/// the number of training tasks.
+pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    use archinfer::data::Embedder;
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    if !crate::plots::init_font() {
+        return Err("no TTF font found for the plots (set ARCHINFER_FONT to a .ttf file)".into());
+    }
+    let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    std::fs::create_dir_all(&a.out)?;
+    let sample_dim = suite_tasks[0].0.feature_set(&a.sample_module).ok_or("no such module")?.dim;
+    let max_classes = suite_tasks.iter().map(|(t, _)| t.num_classes()).max().unwrap_or(2);
+    let others = |k: usize| -> Vec<DvnTask> { tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect() };
+    // 1. Predicted against actual on every held-out task (learned meta-features, seed 0).
+    let mut panels = Vec::new();
+    for (k, held) in tasks.iter().enumerate() {
+        let m = fit_learned(&space, &others(k), sample_dim, max_classes, a.lr, &a.sample_module, 0)?;
+        let pred = m.predict(&held.u, m.embed_task(held.task.as_deref())?)?;
+        let actual: Vec<f64> = held.v.iter().map(|&x| f64::from(x)).collect();
+        let p: Vec<f64> = pred.iter().map(|&x| f64::from(x)).collect();
+        let rho = spearman(&p, &actual)?;
+        panels.push(crate::plots::Panel { title: format!("{} (ρ = {rho:.2})", held.name), points: actual.into_iter().zip(p).collect() });
+        eprintln!("predicted vs actual: {} ρ = {rho:.3}", held.name);
+    }
+    crate::plots::scatter_grid(&a.out.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
+    // 2. Learned embeddings of 10 random batches per task, PCA to 2-D (model fitted on all tasks).
+    let m = fit_learned(&space, &tasks, sample_dim, max_classes, a.lr, &a.sample_module, 0)?;
+    let device = archinfer::default_device();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut flat = Vec::new();
+    let mut owners = Vec::new();
+    for (k, t) in tasks.iter().enumerate() {
+        let task = t.task.as_deref().ok_or("task samples missing")?;
+        for _ in 0..10 {
+            let b = archinfer::metafeatures::SampleBatch::sample(task, &a.sample_module, max_classes, 256, &mut rng)?;
+            let z = m.model.embed(Some(b.to_tensor(&device)), None)?.ok_or("no embedding")?;
+            flat.extend(z.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
+            owners.push(k);
+        }
+    }
+    let zdim = flat.len() / owners.len();
+    let pca = archinfer::data::Pca::fit(&flat, zdim, 2, 0)?;
+    let proj = pca.embed_all(&flat, zdim);
+    let series: Vec<(String, Vec<(f64, f64)>)> = tasks
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let pts = owners.iter().enumerate().filter(|(_, o)| **o == k).map(|(i, _)| (f64::from(proj[2 * i]), f64::from(proj[2 * i + 1]))).collect();
+            (t.name.clone(), pts)
+        })
+        .collect();
+    crate::plots::clusters(&a.out.join("embeddings_pca.png"), "Learned task embeddings, 10 batches of 256 samples per task (PCA)", &series, "PC 1", "PC 2")?;
+    // 3. Spearman on one held-out task against the number of training tasks.
+    let held = tasks.iter().position(|t| t.name == a.held).ok_or_else(|| format!("no task `{}`", a.held))?;
+    let pool = others(held);
+    let actual: Vec<f64> = tasks[held].v.iter().map(|&x| f64::from(x)).collect();
+    let mut curve = Vec::new();
+    for n in 1..=pool.len() {
+        let mut scores = Vec::new();
+        for o in 0..a.orderings {
+            let mut order: Vec<usize> = (0..pool.len()).collect();
+            order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(o as u64));
+            let subset: Vec<DvnTask> = order[..n].iter().map(|&i| pool[i].clone()).collect();
+            let m = fit_learned(&space, &subset, sample_dim, max_classes, a.lr, &a.sample_module, o as u64)?;
+            let p: Vec<f64> = m.predict(&tasks[held].u, m.embed_task(tasks[held].task.as_deref())?)?.into_iter().map(f64::from).collect();
+            scores.push(spearman(&p, &actual)?);
+        }
+        let (mu, sd) = mean_std(&scores);
+        eprintln!("{n} training tasks: Spearman {mu:.3} ± {sd:.3}");
+        curve.push((n as f64, mu, sd));
+    }
+    crate::plots::line_with_std(&a.out.join("spearman_vs_tasks.png"), &format!("Held-out {}: Spearman vs number of training tasks", a.held), &curve, "training tasks", "Spearman (mean ± std)")?;
+    std::fs::write(a.out.join("spearman_vs_tasks.json"), serde_json::to_string_pretty(&curve)?)?;
+    Ok(())
+}
