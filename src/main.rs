@@ -115,26 +115,12 @@ fn main() {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::BuildDb(a) => build_db(a),
-        Command::Evaluate { command: EvaluateCommand::Predict(p) } => (|| {
-            if !p.db.exists() {
-                return Err(format!("{}: no such database", p.db.display()).into());
-            }
-            let store = SqliteStore::open(&p.db)?;
-            let suite = store.meta("suite")?.ok_or("the database names no suite")?;
-            drop(store);
-            let tasks = load_suite(&suite, p.data.as_deref())?;
-            evaluate::predict(p, tasks)
-        })(),
-        Command::Evaluate { command: EvaluateCommand::Plots(p) } => (|| {
-            if !p.db.exists() {
-                return Err(format!("{}: no such database", p.db.display()).into());
-            }
-            let store = SqliteStore::open(&p.db)?;
-            let suite = store.meta("suite")?.ok_or("the database names no suite")?;
-            drop(store);
-            let tasks = load_suite(&suite, p.data.as_deref())?;
-            evaluate::plots(p, tasks)
-        })(),
+        Command::Evaluate { command: EvaluateCommand::Predict(p) } => {
+            suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::predict(p, tasks))
+        }
+        Command::Evaluate { command: EvaluateCommand::Plots(p) } => {
+            suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::plots(p, tasks))
+        }
         Command::Db { command: DbCommand::Status { db } } => db_status(&db),
         Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
     };
@@ -158,6 +144,15 @@ fn pin_meta(store: &dyn ExperimentStore, key: &str, value: &str) -> Result<(), B
         Some(_) => Ok(()),
         None => Ok(store.set_meta(key, value)?),
     }
+}
+
+/// The tasks of the suite an existing database was built for.
+fn suite_of_db(db: &std::path::Path, data: Option<&std::path::Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
+    if !db.exists() {
+        return Err(format!("{}: no such database", db.display()).into());
+    }
+    let suite = SqliteStore::open(db)?.meta("suite")?.ok_or("the database names no suite")?;
+    load_suite(&suite, data)
 }
 
 /// The tasks of a suite with their descriptions: `synthetic3` is made in code, every other

@@ -106,6 +106,19 @@ impl SqliteStore {
     }
 }
 
+/// Reads `name, suite, num_classes, n_train, n_validation, n_test, description`.
+fn row_to_task(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
+    Ok(TaskRecord {
+        name: r.get(0)?,
+        suite: r.get(1)?,
+        num_classes: r.get::<_, i64>(2)? as usize,
+        train: r.get::<_, i64>(3)? as usize,
+        validation: r.get::<_, i64>(4)? as usize,
+        test: r.get::<_, i64>(5)? as usize,
+        description: r.get(6)?,
+    })
+}
+
 fn row_to_trial(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Trial, String)> {
     let status: String = r.get(5)?;
     let val: Option<f64> = r.get(9)?;
@@ -155,17 +168,7 @@ impl ExperimentStore for SqliteStore {
             .query_row(
                 "SELECT name, suite, num_classes, n_train, n_validation, n_test, description FROM tasks WHERE name = ?1",
                 [&task.name],
-                |r| {
-                    Ok(TaskRecord {
-                        name: r.get(0)?,
-                        suite: r.get(1)?,
-                        num_classes: r.get::<_, i64>(2)? as usize,
-                        train: r.get::<_, i64>(3)? as usize,
-                        validation: r.get::<_, i64>(4)? as usize,
-                        test: r.get::<_, i64>(5)? as usize,
-                        description: r.get(6)?,
-                    })
-                },
+                row_to_task,
             )
             .optional()?;
         match existing {
@@ -187,17 +190,7 @@ impl ExperimentStore for SqliteStore {
         let mut st = conn.prepare(
             "SELECT name, suite, num_classes, n_train, n_validation, n_test, description FROM tasks ORDER BY id",
         )?;
-        let rows = st.query_map([], |r| {
-            Ok(TaskRecord {
-                name: r.get(0)?,
-                suite: r.get(1)?,
-                num_classes: r.get::<_, i64>(2)? as usize,
-                train: r.get::<_, i64>(3)? as usize,
-                validation: r.get::<_, i64>(4)? as usize,
-                test: r.get::<_, i64>(5)? as usize,
-                description: r.get(6)?,
-            })
-        })?;
+        let rows = st.query_map([], row_to_task)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
