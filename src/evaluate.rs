@@ -204,8 +204,11 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     std::fs::write(a.out.join("table.md"), &table)?;
     let fit_total: f64 = runs.iter().map(|r| r.fit_seconds).sum();
     let summary = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "machine": crate::machine(),
         "runs": runs.len(),
         "wall_seconds_this_invocation": elapsed,
+        "total_fit_seconds": fit_total,
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
         "settings": { "lr": a.lr, "momentum": a.momentum, "sample_module": a.sample_module, "repeats": a.repeats },
     });
