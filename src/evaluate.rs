@@ -71,7 +71,7 @@ pub struct Run {
     pub fit_seconds: f64,
 }
 
-fn mean_std(v: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
     let n = v.len().max(1) as f64;
     let m = v.iter().sum::<f64>() / n;
     let s = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
@@ -79,7 +79,7 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 /// The recorded children of every suite task as value-network training data.
-fn load_dvn_tasks(db: &std::path::Path, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
+pub(crate) fn load_dvn_tasks(db: &std::path::Path, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
     let store = SqliteStore::open(db)?;
     let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
     let mut dvn_tasks = Vec::new();

@@ -20,6 +20,7 @@ use rand::rngs::StdRng;
 
 mod evaluate;
 mod plots;
+mod search;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -35,6 +36,10 @@ enum Command {
     /// Plan random children for every task of a suite and train them into the database.
     /// Resumable: run it again after any stop and it finishes the plan.
     BuildDb(BuildDb),
+    /// Fit a value network on the database's tasks and save it with its task library.
+    TrainDvn(search::TrainDvnArgs),
+    /// Propose an architecture for a task (IDX directory or CSV) with a saved model.
+    Infer(search::InferArgs),
     /// Judge the value network by leave-one-task-out over the suite.
     Evaluate {
         #[command(subcommand)]
@@ -52,6 +57,9 @@ enum EvaluateCommand {
     /// Spearman and R² of predicted against actual validation accuracy on each held-out task
     /// (paper Tables 2 and 3), for each meta-features variant.
     Predict(evaluate::PredictArgs),
+    /// Architecture search as in the paper's Table 4: infer on each held-out task, train the
+    /// proposal, compare with the recorded random children.
+    Search(search::SearchArgs),
     /// PNG plots: predicted vs actual per held-out task, PCA of learned task embeddings,
     /// Spearman against the number of training tasks.
     Plots(evaluate::PlotArgs),
@@ -117,6 +125,11 @@ fn main() {
         Command::BuildDb(a) => build_db(a),
         Command::Evaluate { command: EvaluateCommand::Predict(p) } => {
             suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::predict(p, tasks))
+        }
+        Command::TrainDvn(t) => suite_of_db(&t.db, t.data.as_deref()).and_then(|tasks| search::train_dvn(t, tasks)),
+        Command::Infer(i) => search::infer(i),
+        Command::Evaluate { command: EvaluateCommand::Search(s) } => {
+            suite_of_db(&s.db, s.data.as_deref()).and_then(|tasks| search::search(s, tasks))
         }
         Command::Evaluate { command: EvaluateCommand::Plots(p) } => {
             suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::plots(p, tasks))
@@ -342,7 +355,7 @@ fn db_status(db: &PathBuf) -> Result<(), BoxError> {
 /// The burn release this build links (kept in step with the workspace manifest).
 const BURN_VERSION: &str = "0.22.1";
 
-fn machine() -> serde_json::Value {
+pub(crate) fn machine() -> serde_json::Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| c.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))

@@ -13,6 +13,10 @@ pub trait Embedder: Send + Sync {
     fn name(&self) -> &str;
     /// Output dimension.
     fn dim(&self) -> usize;
+    /// Pixels per image it reads, when fixed.
+    fn input_len(&self) -> Option<usize> {
+        None
+    }
     /// Embeds one image (`side × side` pixels in [0, 1]) into `out` (`dim()` values).
     fn embed_into(&self, image: &[f32], out: &mut [f32]);
 
@@ -50,6 +54,9 @@ impl AvgPool {
 }
 
 impl Embedder for AvgPool {
+    fn input_len(&self) -> Option<usize> {
+        Some(self.side * self.side)
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -99,6 +106,9 @@ impl RandomFeatures {
 }
 
 impl Embedder for RandomFeatures {
+    fn input_len(&self) -> Option<usize> {
+        Some(self.input)
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -239,6 +249,9 @@ fn orthonormalize(q: &mut [f64], rows: usize, cols: usize) {
 }
 
 impl Embedder for Pca {
+    fn input_len(&self) -> Option<usize> {
+        Some(self.input)
+    }
     fn name(&self) -> &str {
         &self.name
     }

@@ -102,6 +102,56 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
+    /// A task over all these images: labels renumbered `0..k` in sorted order, a random
+    /// train / validation / test split with `fractions` and `seed`, and one feature set per
+    /// embedder (computed once here).
+    ///
+    /// # Errors
+    /// Embedders made for another image size, fewer than two labels, or splits too small.
+    pub fn to_task(&self, name: &str, fractions: [f64; 3], seed: u64, embedders: &[Box<dyn crate::Embedder>]) -> Result<crate::Task> {
+        let px = self.side * self.side;
+        if let Some(e) = embedders.iter().find(|e| e.input_len().is_some_and(|n| n != px)) {
+            return Err(DataError::Mismatch(format!(
+                "embedding module `{}` reads {}-pixel images, these have {px}",
+                e.name(),
+                e.input_len().unwrap_or(0)
+            )));
+        }
+        let mut classes: Vec<u8> = self.labels.clone();
+        classes.sort_unstable();
+        classes.dedup();
+        if classes.len() < 2 {
+            return Err(DataError::TooFewClasses(classes.len()));
+        }
+        let labels: Vec<u32> = self.labels.iter().map(|l| classes.binary_search(l).unwrap_or(0) as u32).collect();
+        let features = embedders.iter().map(|e| crate::FeatureSet::new(e.name(), e.dim(), e.embed_all(&self.pixels, px))).collect();
+        let splits = crate::Splits::random(self.len(), fractions, seed)?;
+        crate::Task::new(name, features, labels, classes.len(), splits)
+    }
+
+    /// Writes the set as an uncompressed MNIST-format pair `train-images-idx3-ubyte` /
+    /// `train-labels-idx1-ubyte` into `dir` (created if missing), pixels rounded to bytes.
+    ///
+    /// # Errors
+    /// File-system failures.
+    pub fn write_dir(&self, dir: &Path) -> Result<()> {
+        let io = |p: &Path, e: std::io::Error| DataError::Io { path: p.display().to_string(), message: e.to_string() };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let n = self.len() as u32;
+        let side = self.side as u32;
+        let mut img = vec![0, 0, 8, 3];
+        for d in [n, side, side] {
+            img.extend_from_slice(&d.to_be_bytes());
+        }
+        img.extend(self.pixels.iter().map(|&p| (p.clamp(0.0, 1.0) * 255.0).round() as u8));
+        let mut lab = vec![0, 0, 8, 1];
+        lab.extend_from_slice(&n.to_be_bytes());
+        lab.extend_from_slice(&self.labels);
+        let (ip, lp) = (dir.join("train-images-idx3-ubyte"), dir.join("train-labels-idx1-ubyte"));
+        std::fs::write(&ip, img).map_err(|e| io(&ip, e))?;
+        std::fs::write(&lp, lab).map_err(|e| io(&lp, e))
+    }
+
     /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()

@@ -2,25 +2,67 @@
 //!
 //! Algorithm 2 of the paper: multi-start gradient ascent of a value model `v(u, z)` over the
 //! architecture logits, with `u = relax(logits)` (softmax per group) so every iterate is a valid
-//! relaxed architecture. All starts move together in one `[starts, dim]` tensor; a start stops
-//! moving once its value changes by less than the tolerance. The result lists every start's
-//! solution, best first, with its continuous value and the value of its argmax discretisation.
+//! relaxed architecture. A start stops once its objective changes by less than the tolerance.
+//! The result lists every start's solution, best first, with its continuous value and the value
+//! of its argmax discretisation (the gap between them is worth watching).
 //!
-//! This is the generic burn path: any [`ValueModel`] that is a burn [`Module`], on any device.
+//! Two paths run the same rules:
+//! - [`ascend`], generic: any [`ValueModel`] that is a burn [`Module`], on any device; all
+//!   starts move together in one `[starts, dim]` tensor.
+//! - [`FusedMlp::ascend`], for MLP-shaped value networks such as the paper's DVN, on the CPU:
+//!   forward and backward written out on `f32` slices, starts split over threads. Tests check
+//!   that it matches the generic path.
+//!
+//! Beyond the paper: a cost-aware objective `v − λ · E[params(u)]` ([`Penalty`]), a hard
+//! parameter budget on the discretised architecture ([`fit_budget`]), starts seeded from the
+//! best architectures of the nearest known tasks ([`TaskLibrary`]), and [`Inferencer`], which
+//! goes from a task's samples to a proposal.
+//!
+//! ```
+//! use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
+//! use archinfer_infer::{AscentConfig, FusedMlp, HostLayer, random_starts};
+//!
+//! let space = ArchitectureSpace::paper(vec![EmbeddingSpec::new("pool4", 49)]).unwrap();
+//! let d = space.dim();
+//! // A toy value network: v(u) = Σ relu(u) · w, w favouring the first option of every group.
+//! let w: Vec<f32> = (0..d).map(|i| if space.groups().iter().any(|g| g.start == i) { 1.0 } else { 0.0 }).collect();
+//! let layers = [
+//!     HostLayer { n_in: d, n_out: 1, weight: w, bias: vec![0.0] },
+//!     HostLayer { n_in: 1, n_out: 1, weight: vec![1.0], bias: vec![0.0] },
+//! ];
+//! let net = FusedMlp::new(&layers, d, &[]).unwrap();
+//! let cfg = AscentConfig::new().with_starts(4).with_max_iters(200).with_step(1.0);
+//! let best = &net.ascend(&space, &random_starts(&space, &cfg), &cfg, None).unwrap()[0];
+//! assert!(best.discrete_value > best.trace[0]);
+//! println!("{} (predicted {:.2})", best.architecture, best.discrete_value);
+//! ```
 //!
 //! [`Module`]: burn::module::Module
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-use archinfer_dvn::ValueModel;
-use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture, relax};
+mod budget;
+mod cost;
+mod fused;
+mod generic;
+mod library;
+mod propose;
+
+pub use budget::fit_budget;
+pub use cost::{ParamCost, Penalty};
+pub use fused::{FusedMlp, HostLayer, Kernel};
+pub use generic::ascend;
+pub use library::{KnownTask, TaskLibrary};
+pub use propose::{Inferencer, InferOptions, Proposal};
+
+use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use burn::config::Config;
-use burn::module::Module;
-use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+
+use crate::fused::StartRun;
 
 /// What can go wrong in inference.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +70,28 @@ pub enum InferError {
     /// Invalid settings or inputs.
     #[error("{0}")]
     Invalid(String),
+    /// No architecture of the space fits the parameter budget.
+    #[error("no architecture fits {max_params} parameters (the smallest has {smallest})")]
+    Budget {
+        /// The budget asked for.
+        max_params: usize,
+        /// Parameters of the smallest architecture of the space.
+        smallest: usize,
+    },
     /// An encoding problem.
     #[error(transparent)]
     Encoding(#[from] archinfer_encoding::EncodingError),
+    /// A value-network problem (embedding a task, loading a model).
+    #[error(transparent)]
+    Dvn(#[from] archinfer_dvn::DvnError),
+    /// Reading or writing a file.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 /// Result alias of this crate.
@@ -48,7 +109,7 @@ pub struct AscentConfig {
     /// Step size on the logits.
     #[config(default = 0.1)]
     pub step: f64,
-    /// A start stops once its value changes by less than this in one step.
+    /// A start stops once its objective changes by less than this in one step (0: never).
     #[config(default = 1e-6)]
     pub tolerance: f64,
     /// Standard deviation of the random starting logits.
@@ -57,6 +118,20 @@ pub struct AscentConfig {
     /// Seed of the starting points.
     #[config(default = 0)]
     pub seed: u64,
+    /// Threads of the fused CPU path (0: one per core).
+    #[config(default = 0)]
+    pub threads: usize,
+}
+
+impl AscentConfig {
+    /// Threads the fused path uses.
+    pub fn worker_threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+        }
+    }
 }
 
 /// One start's solution.
@@ -68,13 +143,17 @@ pub struct Solution {
     pub u: Vec<f32>,
     /// Predicted value of `u`.
     pub value: f32,
+    /// The objective at `u`: `value`, less the size penalty when there is one.
+    pub objective: f32,
+    /// Expected parameter count of `u` (with a penalty only).
+    pub expected_params: Option<f32>,
     /// Argmax discretisation of `u`.
     pub architecture: DiscreteArchitecture,
     /// Predicted value of the discretised architecture's one-hot `u`.
     pub discrete_value: f32,
     /// Iterations this start moved.
     pub iterations: usize,
-    /// Predicted value after each iteration (for monotonicity checks and plots).
+    /// Objective after each iteration (for monotonicity checks and plots).
     pub trace: Vec<f32>,
 }
 
@@ -93,105 +172,38 @@ pub fn random_starts(space: &ArchitectureSpace, cfg: &AscentConfig) -> Vec<Vec<f
         .collect()
 }
 
-fn to_vecs(t: Tensor<2>) -> Result<Vec<Vec<f32>>> {
-    let [_, d] = t.dims();
-    let flat = t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))?;
-    Ok(flat.chunks(d.max(1)).map(<[f32]>::to_vec).collect())
-}
-
-/// Runs the ascent from `starts` (logits rows) for the task embedded as `z`, on `device`.
-///
-/// # Errors
-/// No starts, rows of the wrong length or non-finite, a model for another `u` length, or
-/// invalid settings.
-pub fn ascend<M>(
-    model: &M,
-    space: &ArchitectureSpace,
-    z: Option<Tensor<2>>,
-    starts: &[Vec<f32>],
-    cfg: &AscentConfig,
-    device: &Device,
-) -> Result<Vec<Solution>>
-where
-    M: ValueModel + Module + Clone,
-{
-    let d = space.dim();
-    if starts.is_empty() || cfg.max_iters == 0 || cfg.step.is_nan() || cfg.step <= 0.0 {
-        return Err(InferError::Invalid(format!("need starts, iterations and a positive step ({cfg:?})")));
+/// Validates what both paths need.
+fn check_inputs(space: &ArchitectureSpace, u_dim: usize, starts: &[Vec<f32>], cfg: &AscentConfig) -> Result<()> {
+    if starts.is_empty() || cfg.max_iters == 0 || !(cfg.step.is_finite() && cfg.step > 0.0) || cfg.tolerance.is_nan() {
+        return Err(InferError::Invalid(format!("need starts, iterations, a positive step and a tolerance ({cfg:?})")));
     }
-    if model.u_dim() != d {
-        return Err(InferError::Invalid(format!("the model takes u of length {}, the space {d}", model.u_dim())));
+    if u_dim != space.dim() {
+        return Err(InferError::Invalid(format!("the model takes u of length {u_dim}, the space {}", space.dim())));
     }
     for s in starts {
         space.check_flat("starting logits", s)?;
     }
-    let n = starts.len();
-    let ad = device.clone().autodiff();
-    let m = model.clone().to_device(&ad);
-    let z_ad = z.clone().map(|t| t.to_device(&ad));
-    let flat: Vec<f32> = starts.concat();
-    let mut logits = Tensor::<2>::from_data(TensorData::new(flat, [n, d]), &ad);
-    let mut active = vec![true; n];
-    let mut iterations = vec![0usize; n];
-    let mut traces: Vec<Vec<f32>> = vec![Vec::new(); n];
-    let mut last: Option<Vec<f32>> = None;
-    for _ in 0..cfg.max_iters {
-        let l = logits.clone().detach().require_grad();
-        let v = m.value(relax(space, l.clone()), z_ad.clone());
-        let vals = v.clone().detach().into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))?;
-        if let Some(prev) = &last {
-            for i in 0..n {
-                if active[i] && f64::from((vals[i] - prev[i]).abs()) < cfg.tolerance {
-                    active[i] = false;
-                }
-            }
-        }
-        for i in 0..n {
-            if active[i] {
-                traces[i].push(vals[i]);
-            }
-        }
-        if active.iter().all(|a| !a) {
-            break;
-        }
-        let grads = v.sum().backward();
-        let g = l.grad(&grads).ok_or_else(|| InferError::Invalid("no gradient reached the logits".into()))?;
-        let mask: Vec<f32> = active.iter().map(|&a| if a { cfg.step as f32 } else { 0.0 }).collect();
-        let mask = Tensor::<2>::from_data(TensorData::new(mask, [n, 1]), &ad);
-        logits = l.detach() + g.autodiff() * mask;
-        for (i, a) in active.iter().enumerate() {
-            if *a {
-                iterations[i] += 1;
-            }
-        }
-        last = Some(vals);
-    }
-    let logits = logits.detach();
-    let u = relax(space, logits.clone());
-    let final_v = m.value(u.clone(), z_ad.clone()).into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))?;
-    let logits = to_vecs(logits)?;
-    let us = to_vecs(u)?;
-    let mut out = Vec::with_capacity(n);
-    let mut one_hots = Vec::with_capacity(n);
-    let mut archs = Vec::with_capacity(n);
-    for ui in &us {
-        let a = DiscreteArchitecture::from_flat(space, ui)?;
-        one_hots.extend(a.one_hot_u(space)?);
-        archs.push(a);
-    }
-    let oh = Tensor::<2>::from_data(TensorData::new(one_hots, [n, d]), &ad);
-    let dv = m.value(oh, z_ad).into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))?;
-    for i in 0..n {
-        out.push(Solution {
-            logits: logits[i].clone(),
-            u: us[i].clone(),
-            value: final_v[i],
-            architecture: archs[i].clone(),
-            discrete_value: dv[i],
-            iterations: iterations[i],
-            trace: std::mem::take(&mut traces[i]),
-        });
-    }
-    out.sort_by(|a, b| b.value.total_cmp(&a.value));
-    Ok(out)
+    Ok(())
+}
+
+/// Assembles solutions, best (highest objective) first.
+fn finish(runs: Vec<StartRun>, archs: Vec<DiscreteArchitecture>, discrete_values: Vec<f32>, penalty: Option<&Penalty>) -> Vec<Solution> {
+    let mut out: Vec<Solution> = runs
+        .into_iter()
+        .zip(archs)
+        .zip(discrete_values)
+        .map(|((r, architecture), discrete_value)| Solution {
+            objective: r.value - penalty.map_or(0.0, |p| p.scale() * r.expected_params.unwrap_or(0.0)),
+            logits: r.logits,
+            u: r.u,
+            value: r.value,
+            expected_params: r.expected_params,
+            architecture,
+            discrete_value,
+            iterations: r.iterations,
+            trace: r.trace,
+        })
+        .collect();
+    out.sort_by(|a, b| b.objective.total_cmp(&a.objective));
+    out
 }

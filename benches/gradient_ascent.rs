@@ -1,0 +1,87 @@
+//! Gradient-ascent throughput (Algorithm 2) in start-iterations per second, side by side with
+//! a JIT-compiled JAX peer of the same loop.
+//!
+//! The paper's setting: the default space's `u` (102 = 7 layers × (12 + 2) + 4 modules), the
+//! paper's DVN shapes (`[u, z]` with a 50-wide learned `z` → 50 → 10 → 1), 10 starts × 1,000
+//! iterations; and 100 starts × 1,000. The tolerance is 0 so every start runs all iterations,
+//! as the peer's loop does.
+//!
+//! ```text
+//! cargo bench --bench gradient_ascent
+//! ```
+//!
+//! Before and after the Rust measurements it runs `benches/peers/ascent_peer.py` (JAX, and
+//! PyTorch if installed) when `python3` is on the PATH, so both sides are measured in one run on
+//! one machine. `ARCHINFER_SKIP_PEER=1` skips the peer.
+
+use std::process::Command;
+
+use archinfer::dvn::DvnConfig;
+use archinfer::encoding::{ArchitectureSpace, EmbeddingSpec};
+use archinfer::infer::{AscentConfig, FusedMlp, Kernel, ascend, random_starts};
+use archinfer::metafeatures::MetaFeatures;
+use burn::tensor::{Tensor, TensorData};
+use criterion::{BenchmarkId, Criterion, Throughput};
+
+fn peer(starts: usize) {
+    if std::env::var_os("ARCHINFER_SKIP_PEER").is_some() {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/ascent_peer.py");
+    let out = Command::new("python3")
+        .args([script, "--starts", &starts.to_string(), "--iters", "1000", "--udim", "102", "--zdim", "50"])
+        .output();
+    match out {
+        Ok(o) => {
+            for line in String::from_utf8_lossy(&o.stdout).lines() {
+                println!("peer: {line}");
+            }
+        }
+        Err(e) => println!("peer: python3 not runnable ({e})"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let device = archinfer::default_device();
+    let space = ArchitectureSpace::paper(vec![
+        EmbeddingSpec::new("pool4", 49),
+        EmbeddingSpec::new("pool2", 196),
+        EmbeddingSpec::new("pca32", 32),
+        EmbeddingSpec::new("rf64", 64),
+    ])
+    .expect("space");
+    let dvn = DvnConfig::new(space.clone(), MetaFeatures::Learned, 49).init(&device).expect("dvn");
+    let z: Vec<f32> = (0..50).map(|i| ((i * 37) % 17) as f32 / 17.0 - 0.5).collect();
+    let z = Tensor::<2>::from_data(TensorData::new(z, [1, 50]), &device);
+    let fused = FusedMlp::from_dvn(&dvn, Some(z.clone())).expect("fused");
+    println!("fused kernel: {}", if fused.uses_simd() { "avx2+fma" } else { "portable" });
+    let portable = fused.clone().with_kernel(Kernel::Portable);
+    let mut g = c.benchmark_group("gradient_ascent");
+    g.sample_size(20);
+    for starts in [10usize, 100] {
+        let cfg = AscentConfig::new().with_starts(starts).with_max_iters(1000).with_tolerance(0.0);
+        let s0 = random_starts(&space, &cfg);
+        g.throughput(Throughput::Elements((starts * 1000) as u64));
+        let id = |name: &str| BenchmarkId::new(name, format!("{starts}x1000"));
+        g.bench_function(id("fused"), |b| b.iter(|| fused.ascend(&space, &s0, &cfg, None).expect("ascent")));
+        let one = cfg.clone().with_threads(1);
+        g.bench_function(id("fused-1-thread"), |b| b.iter(|| fused.ascend(&space, &s0, &one, None).expect("ascent")));
+        g.bench_function(id("fused-portable-1-thread"), |b| b.iter(|| portable.ascend(&space, &s0, &one, None).expect("ascent")));
+        if starts == 10 {
+            g.bench_function(id("burn-autodiff"), |b| {
+                b.iter(|| ascend(&dvn, &space, Some(z.clone()), &s0, &cfg, None, &device).expect("ascent"))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn main() {
+    peer(10);
+    peer(100);
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+    peer(10);
+    peer(100);
+}

@@ -1,0 +1,652 @@
+//! The fused CPU path: forward and backward of an MLP-shaped value network written out on
+//! `f32` slices, for the small networks of the paper (`[u, z] → 50 → 10 → 1`).
+//!
+//! Why it exists: one ascent step touches a few thousand weights, so a tensor library's
+//! per-op overhead (allocation, dispatch, autodiff graph) dominates. Here the starts are
+//! independent, so each thread carries its share of them through every iteration with no
+//! synchronisation; the `z` half of the first layer is folded into its bias once, since it
+//! never changes during an ascent; ReLU units that are off are skipped in the backward pass;
+//! and the softmax uses a branch-free exponential that vectorises. On x86-64 CPUs with AVX2 and
+//! FMA, the same code is compiled a second time for those instructions and picked at run time.
+//! [`crate::ascend`] (the burn autodiff path) stays the reference; tests check that both agree.
+
+use std::ops::Range;
+
+use archinfer_dvn::Dvn;
+use archinfer_encoding::{ArchitectureSpace, DenseLayer};
+use burn::tensor::Tensor;
+
+use crate::cost::Penalty;
+use crate::{AscentConfig, InferError, Result, Solution, check_inputs, finish};
+
+/// One dense layer on the host: `y = x · weight + bias`, `weight` row-major `[n_in, n_out]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostLayer {
+    /// Input width.
+    pub n_in: usize,
+    /// Output width.
+    pub n_out: usize,
+    /// Row-major `[n_in, n_out]`.
+    pub weight: Vec<f32>,
+    /// `[n_out]`.
+    pub bias: Vec<f32>,
+}
+
+impl HostLayer {
+    /// Copies a burn [`DenseLayer`] to the host.
+    ///
+    /// # Errors
+    /// If the tensors cannot be read as `f32`.
+    pub fn from_dense(layer: &DenseLayer) -> Result<Self> {
+        let [n_in, n_out] = layer.weight.val().dims();
+        Ok(Self {
+            n_in,
+            n_out,
+            weight: host(layer.weight.val())?,
+            bias: host(layer.bias.val())?,
+        })
+    }
+}
+
+fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("weights are not f32: {e:?}")))
+}
+
+/// Which compiled kernel the fused path runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernel {
+    /// AVX2 + FMA where the CPU has them, else portable.
+    #[default]
+    Auto,
+    /// The portable build only (for comparisons).
+    Portable,
+}
+
+const LANES: usize = 8;
+
+fn pad(n: usize) -> usize {
+    n.div_ceil(LANES) * LANES
+}
+
+/// A dense layer after the first, stored both ways round (rows of `weight` for the forward
+/// pass, rows of its transpose for the backward pass), each row padded to whole lanes.
+#[derive(Debug, Clone)]
+struct Packed {
+    n_in: usize,
+    n_out: usize,
+    /// `[n_in, pad(n_out)]`.
+    w: Vec<f32>,
+    /// `[n_out, pad(n_in)]`.
+    wt: Vec<f32>,
+    /// `[pad(n_out)]`.
+    b: Vec<f32>,
+}
+
+/// An MLP value network `v(u) = w_L · relu(… relu(W_1 [u, z] + b_1) …) + b_L` with `z` fixed,
+/// ready for the fused ascent.
+#[derive(Debug, Clone)]
+pub struct FusedMlp {
+    u_dim: usize,
+    h1: usize,
+    /// `[u_dim, pad(h1)]`: rows of the `u` half of the first layer.
+    w1u: Vec<f32>,
+    /// `[h1, pad(u_dim)]`: its transpose.
+    w1u_t: Vec<f32>,
+    /// `b_1 + z · W_1z`, `[pad(h1)]`.
+    c1: Vec<f32>,
+    rest: Vec<Packed>,
+    kernel: Kernel,
+}
+
+fn transpose_padded(w: &[f32], n_in: usize, n_out: usize, row_len: usize) -> Vec<f32> {
+    let mut t = vec![0.0; n_out * row_len];
+    for i in 0..n_in {
+        for o in 0..n_out {
+            t[o * row_len + i] = w[i * n_out + o];
+        }
+    }
+    t
+}
+
+fn rows_padded(w: &[f32], rows: Range<usize>, n_out: usize) -> Vec<f32> {
+    let p = pad(n_out);
+    let mut out = vec![0.0; rows.len() * p];
+    for (r, i) in rows.enumerate() {
+        out[r * p..r * p + n_out].copy_from_slice(&w[i * n_out..(i + 1) * n_out]);
+    }
+    out
+}
+
+impl FusedMlp {
+    /// Packs `layers` (ReLU between them, one output unit at the end) whose first layer reads
+    /// `[u, z]`, with `u` of length `u_dim` and the task embedding `z` (empty for none).
+    ///
+    /// # Errors
+    /// No layers, widths that do not chain, a first layer not `u_dim + z.len()` wide, a last
+    /// layer with more than one output, or non-finite weights or `z`.
+    pub fn new(layers: &[HostLayer], u_dim: usize, z: &[f32]) -> Result<Self> {
+        let bad = |m: String| Err(InferError::Invalid(m));
+        let Some(first) = layers.first() else { return bad("no layers".into()) };
+        if first.n_in != u_dim + z.len() {
+            return bad(format!("the first layer reads {} inputs, u and z have {}", first.n_in, u_dim + z.len()));
+        }
+        for (k, l) in layers.iter().enumerate() {
+            if l.weight.len() != l.n_in * l.n_out || l.bias.len() != l.n_out || l.n_out == 0 {
+                return bad(format!("layer {k}: weight or bias of the wrong length"));
+            }
+            if l.weight.iter().chain(&l.bias).any(|x| !x.is_finite()) {
+                return bad(format!("layer {k}: non-finite weights"));
+            }
+            if k > 0 && layers[k - 1].n_out != l.n_in {
+                return bad(format!("layer {k} reads {} inputs, layer {} writes {}", l.n_in, k - 1, layers[k - 1].n_out));
+            }
+        }
+        if layers.last().map(|l| l.n_out) != Some(1) {
+            return bad("the last layer must have one output".into());
+        }
+        if z.iter().any(|x| !x.is_finite()) {
+            return bad("non-finite task embedding".into());
+        }
+        let h1 = first.n_out;
+        let mut c1 = vec![0.0; pad(h1)];
+        for j in 0..h1 {
+            let mut s = first.bias[j];
+            for (i, zi) in z.iter().enumerate() {
+                s += zi * first.weight[(u_dim + i) * h1 + j];
+            }
+            c1[j] = s;
+        }
+        let rest = layers[1..]
+            .iter()
+            .map(|l| Packed {
+                n_in: l.n_in,
+                n_out: l.n_out,
+                w: rows_padded(&l.weight, 0..l.n_in, l.n_out),
+                wt: transpose_padded(&l.weight, l.n_in, l.n_out, pad(l.n_in)),
+                b: {
+                    let mut b = l.bias.clone();
+                    b.resize(pad(l.n_out), 0.0);
+                    b
+                },
+            })
+            .collect();
+        Ok(Self {
+            u_dim,
+            h1,
+            w1u: rows_padded(&first.weight, 0..u_dim, h1),
+            w1u_t: transpose_padded(&first.weight[..u_dim * h1], u_dim, h1, pad(u_dim)),
+            c1,
+            rest,
+            kernel: Kernel::Auto,
+        })
+    }
+
+    /// Packs the regressor `ρ` of a [`Dvn`] for the task embedded as `z` `[1, z_width]` (`None`
+    /// for a network without meta-features).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn from_dvn(dvn: &Dvn, z: Option<Tensor<2>>) -> Result<Self> {
+        use archinfer_dvn::ValueModel;
+        let layers = [&dvn.l1, &dvn.l2, &dvn.out].map(HostLayer::from_dense);
+        let layers: Vec<HostLayer> = layers.into_iter().collect::<Result<_>>()?;
+        let z = match z {
+            Some(t) => host(t)?,
+            None => Vec::new(),
+        };
+        Self::new(&layers, dvn.u_dim(), &z)
+    }
+
+    /// The same network, running `kernel`.
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
+        self
+    }
+
+    /// Length of `u`.
+    pub fn u_dim(&self) -> usize {
+        self.u_dim
+    }
+
+    /// Whether the AVX2 + FMA kernel runs (the CPU has them and [`Kernel::Auto`] is set).
+    pub fn uses_simd(&self) -> bool {
+        self.kernel == Kernel::Auto && simd_available()
+    }
+
+    fn scratch(&self) -> Scratch {
+        let widths: Vec<usize> = self.rest.iter().map(|l| pad(l.n_out)).collect();
+        let d = pad(self.u_dim);
+        Scratch {
+            u: vec![0.0; d],
+            gu: vec![0.0; d],
+            gc: vec![0.0; d],
+            h1: vec![0.0; pad(self.h1)],
+            acts: widths.iter().map(|&w| vec![0.0; w]).collect(),
+            deltas: widths.iter().map(|&w| vec![0.0; w]).collect(),
+            dh1: vec![0.0; pad(self.h1)],
+            idx: Vec::with_capacity(self.u_dim.max(self.h1)),
+            coef: Vec::with_capacity(self.u_dim.max(self.h1)),
+            all: (0..self.u_dim as u32).collect(),
+        }
+    }
+
+    /// Values of relaxed encodings `u` (rows of length [`u_dim`](Self::u_dim)).
+    ///
+    /// # Errors
+    /// Rows of the wrong length.
+    pub fn values(&self, u: &[Vec<f32>]) -> Result<Vec<f32>> {
+        let mut s = self.scratch();
+        u.iter()
+            .map(|row| {
+                if row.len() != self.u_dim {
+                    return Err(InferError::Invalid(format!("u of length {} for a network of {}", row.len(), self.u_dim)));
+                }
+                s.u[..self.u_dim].copy_from_slice(row);
+                let u = std::mem::take(&mut s.u);
+                let v = self.forward_backward::<Plain>(&u, &mut s, false);
+                s.u = u;
+                Ok(v)
+            })
+            .collect()
+    }
+
+    /// The objective (value minus the penalty, if any) at `logits` and its gradient with
+    /// respect to the logits, as one ascent step sees them.
+    ///
+    /// # Errors
+    /// Logits that do not fit `space`, or a space of another length than the network's `u`.
+    pub fn objective_and_gradient(&self, space: &ArchitectureSpace, logits: &[f32], penalty: Option<&Penalty>) -> Result<(f32, Vec<f32>)> {
+        space.check_flat("logits", logits)?;
+        if space.dim() != self.u_dim {
+            return Err(InferError::Invalid(format!("the network takes u of length {}, the space {}", self.u_dim, space.dim())));
+        }
+        let groups = space.groups();
+        let mut s = self.scratch();
+        let mut gl = vec![0.0; self.u_dim];
+        let obj = self.step::<Plain>(&groups, logits, &mut gl, &mut s, penalty);
+        Ok((obj, gl))
+    }
+
+    /// Runs the ascent (same rules as [`crate::ascend`]) from `starts`, the starts split over
+    /// `cfg.threads` threads.
+    ///
+    /// # Errors
+    /// As [`crate::ascend`].
+    pub fn ascend(&self, space: &ArchitectureSpace, starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Result<Vec<Solution>> {
+        check_inputs(space, self.u_dim, starts, cfg)?;
+        let groups = space.groups();
+        let threads = cfg.worker_threads().min(starts.len()).max(1);
+        let per = starts.len().div_ceil(threads);
+        let runs: Vec<StartRun> = if threads == 1 {
+            self.run_chunk(&groups, starts, cfg, penalty)
+        } else {
+            std::thread::scope(|sc| {
+                let handles: Vec<_> = starts
+                    .chunks(per)
+                    .map(|chunk| {
+                        let groups = &groups;
+                        sc.spawn(move || self.run_chunk(groups, chunk, cfg, penalty))
+                    })
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            })
+        };
+        if runs.len() != starts.len() {
+            return Err(InferError::Invalid("an ascent thread failed".into()));
+        }
+        let mut s = self.scratch();
+        let mut one_hot_values = Vec::with_capacity(runs.len());
+        let mut archs = Vec::with_capacity(runs.len());
+        for r in &runs {
+            let a = archinfer_encoding::DiscreteArchitecture::from_flat(space, &r.u)?;
+            s.u[..self.u_dim].copy_from_slice(&a.one_hot_u(space)?);
+            let u = std::mem::take(&mut s.u);
+            one_hot_values.push(self.forward_backward::<Plain>(&u, &mut s, false));
+            s.u = u;
+            archs.push(a);
+        }
+        Ok(finish(runs, archs, one_hot_values, penalty))
+    }
+
+    fn run_chunk(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
+        #[cfg(target_arch = "x86_64")]
+        if self.uses_simd() {
+            #[allow(unsafe_code)]
+            // SAFETY: `uses_simd` checked at run time that this CPU has AVX2 and FMA, the only
+            // requirement of a `#[target_feature(enable = "avx2,fma")]` function.
+            return unsafe { self.run_chunk_avx2(groups, starts, cfg, penalty) };
+        }
+        self.run_chunk_with::<Plain>(groups, starts, cfg, penalty)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_chunk_avx2(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
+        self.run_chunk_with::<Fma>(groups, starts, cfg, penalty)
+    }
+
+    #[inline(always)]
+    fn run_chunk_with<M: Madd>(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
+        let mut s = self.scratch();
+        let d = self.u_dim;
+        let step = cfg.step as f32;
+        let mut gl = vec![0.0; d];
+        // A plain loop, not an iterator closure: a closure is a function of its own that would
+        // not inherit this function's target features.
+        let mut out = Vec::with_capacity(starts.len());
+        for start in starts {
+            let mut l = start.clone();
+            let mut trace = Vec::new();
+            let mut prev: Option<f32> = None;
+            let mut iterations = 0;
+            for _ in 0..cfg.max_iters {
+                let obj = self.step::<M>(groups, &l, &mut gl, &mut s, penalty);
+                if let Some(p) = prev
+                    && f64::from((obj - p).abs()) < cfg.tolerance
+                {
+                    break;
+                }
+                trace.push(obj);
+                for i in 0..d {
+                    l[i] = M::madd(step, gl[i], l[i]);
+                }
+                iterations += 1;
+                prev = Some(obj);
+            }
+            relax_into::<M>(groups, &l, &mut s.u);
+            let u = std::mem::take(&mut s.u);
+            let value = self.forward_backward::<M>(&u, &mut s, false);
+            s.u = u;
+            let u = s.u[..d].to_vec();
+            let expected_params = penalty.map(|p| p.cost.expected(&u));
+            out.push(StartRun { logits: l, u, value, expected_params, iterations, trace });
+        }
+        out
+    }
+
+    /// Objective at `l`, gradient w.r.t. the logits into `gl`.
+    #[inline(always)]
+    fn step<M: Madd>(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
+        let d = self.u_dim;
+        relax_into::<M>(groups, l, &mut s.u);
+        let u = std::mem::take(&mut s.u);
+        let mut obj = self.forward_backward::<M>(&u, s, true);
+        if let Some(p) = penalty {
+            let c = p.cost.expected_and_grad(&u[..d], &mut s.gc[..d]);
+            let k = p.scale();
+            obj -= k * c;
+            for (g, c) in s.gu[..d].iter_mut().zip(&s.gc[..d]) {
+                *g -= k * c;
+            }
+        }
+        // Softmax backward, per group: dl_i = u_i (g_i − Σ_j u_j g_j).
+        for g in groups {
+            let dot: f32 = u[g.clone()].iter().zip(&s.gu[g.clone()]).map(|(a, b)| a * b).sum();
+            for i in g.clone() {
+                gl[i] = u[i] * (s.gu[i] - dot);
+            }
+        }
+        s.u = u;
+        obj
+    }
+
+    /// Value of `u` (padded); with `grad`, its gradient w.r.t. `u` into `s.gu`.
+    #[inline(always)]
+    fn forward_backward<M: Madd>(&self, u: &[f32], s: &mut Scratch, grad: bool) -> f32 {
+        let h1p = pad(self.h1);
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, h1p, &s.all, &u[..self.u_dim]);
+        for x in s.h1.iter_mut() {
+            *x = x.max(0.0);
+        }
+        let last = self.rest.len() - 1;
+        for (k, layer) in self.rest.iter().enumerate() {
+            let input: &[f32] = if k == 0 { &s.h1 } else { &s.acts[k - 1] };
+            compact(&input[..layer.n_in], &mut s.idx, &mut s.coef);
+            let mut out = std::mem::take(&mut s.acts[k]);
+            gemv_rows::<M>(&mut out, Some(&layer.b), &layer.w, pad(layer.n_out), &s.idx, &s.coef);
+            if k != last {
+                for x in out.iter_mut() {
+                    *x = x.max(0.0);
+                }
+            }
+            s.acts[k] = out;
+        }
+        let v = s.acts[last][0];
+        if !grad {
+            return v;
+        }
+        // Backward: δ of the output is 1; through each later layer to its input, masked by the
+        // ReLU that made that input.
+        s.deltas[last].fill(0.0);
+        s.deltas[last][0] = 1.0;
+        for k in (0..self.rest.len()).rev() {
+            let layer = &self.rest[k];
+            compact(&s.deltas[k][..layer.n_out], &mut s.idx, &mut s.coef);
+            let (input, mut dx) = if k == 0 {
+                (&s.h1, std::mem::take(&mut s.dh1))
+            } else {
+                (&s.acts[k - 1], std::mem::take(&mut s.deltas[k - 1]))
+            };
+            gemv_rows::<M>(&mut dx, None, &layer.wt, pad(layer.n_in), &s.idx, &s.coef);
+            for (d, &x) in dx.iter_mut().zip(input.iter()) {
+                *d = if x > 0.0 { *d } else { 0.0 };
+            }
+            if k == 0 {
+                s.dh1 = dx;
+            } else {
+                s.deltas[k - 1] = dx;
+            }
+        }
+        compact(&s.dh1[..self.h1], &mut s.idx, &mut s.coef);
+        gemv_rows::<M>(&mut s.gu, None, &self.w1u_t, pad(self.u_dim), &s.idx, &s.coef);
+        v
+    }
+}
+
+/// Indices and values of the non-zero entries of `x`, branch-free: whether a ReLU unit is on
+/// is a coin flip the branch predictor cannot learn.
+#[inline(always)]
+fn compact(x: &[f32], idx: &mut Vec<u32>, coef: &mut Vec<f32>) {
+    idx.resize(x.len(), 0);
+    coef.resize(x.len(), 0.0);
+    let mut n = 0;
+    for (i, &v) in x.iter().enumerate() {
+        idx[n] = i as u32;
+        coef[n] = v;
+        n += usize::from(v != 0.0);
+    }
+    idx.truncate(n);
+    coef.truncate(n);
+}
+
+/// One start's finished ascent, before discretisation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StartRun {
+    pub logits: Vec<f32>,
+    pub u: Vec<f32>,
+    pub value: f32,
+    pub expected_params: Option<f32>,
+    pub iterations: usize,
+    pub trace: Vec<f32>,
+}
+
+struct Scratch {
+    u: Vec<f32>,
+    gu: Vec<f32>,
+    gc: Vec<f32>,
+    h1: Vec<f32>,
+    acts: Vec<Vec<f32>>,
+    deltas: Vec<Vec<f32>>,
+    dh1: Vec<f32>,
+    idx: Vec<u32>,
+    coef: Vec<f32>,
+    all: Vec<u32>,
+}
+
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Multiply-add, fused where the kernel is compiled for FMA (plain `a * b + c` otherwise: a
+/// software `fma` would be slow).
+trait Madd {
+    fn madd(a: f32, b: f32, c: f32) -> f32;
+}
+
+struct Plain;
+impl Madd for Plain {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+struct Fma;
+impl Madd for Fma {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// `y = init + Σ_n coef[n] · rows[idx[n]]` over rows of length `stride` (a multiple of
+/// [`LANES`]); up to four lane-vectors of `y` are accumulated at once so that the multiply-adds
+/// of one row form independent chains.
+#[inline(always)]
+fn gemv_rows<M: Madd>(y: &mut [f32], init: Option<&[f32]>, rows: &[f32], stride: usize, idx: &[u32], coef: &[f32]) {
+    let nv = stride / LANES;
+    let mut v0 = 0;
+    while v0 < nv {
+        let n = (nv - v0).min(4);
+        match n {
+            4 => block::<M, 4>(y, init, rows, stride, idx, coef, v0),
+            3 => block::<M, 3>(y, init, rows, stride, idx, coef, v0),
+            2 => block::<M, 2>(y, init, rows, stride, idx, coef, v0),
+            _ => block::<M, 1>(y, init, rows, stride, idx, coef, v0),
+        }
+        v0 += n;
+    }
+}
+
+#[inline(always)]
+fn block<M: Madd, const NV: usize>(y: &mut [f32], init: Option<&[f32]>, rows: &[f32], stride: usize, idx: &[u32], coef: &[f32], v0: usize) {
+    let c0 = v0 * LANES;
+    let mut acc = [[0.0f32; LANES]; NV];
+    if let Some(init) = init {
+        for (q, a) in acc.iter_mut().enumerate() {
+            a.copy_from_slice(&init[c0 + q * LANES..c0 + (q + 1) * LANES]);
+        }
+    }
+    for (&i, &c) in idx.iter().zip(coef) {
+        let off = i as usize * stride + c0;
+        let r = &rows[off..off + NV * LANES];
+        for (q, a) in acc.iter_mut().enumerate() {
+            let rq = &r[q * LANES..(q + 1) * LANES];
+            for j in 0..LANES {
+                a[j] = M::madd(c, rq[j], a[j]);
+            }
+        }
+    }
+    for (q, a) in acc.iter().enumerate() {
+        y[c0 + q * LANES..c0 + (q + 1) * LANES].copy_from_slice(a);
+    }
+}
+
+/// `e^x` for `x ≤ 0`, branch-free so that loops over it vectorise; relative error below
+/// 2·10⁻⁷ (Cody–Waite reduction, degree-6 Taylor polynomial on |r| ≤ ln2/2); `e^x` for
+/// `x < −87` is taken as `e^−87`, far below anything a softmax over a few options can use.
+#[inline(always)]
+fn exp_nonpositive<M: Madd>(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³: adding it rounds to an integer
+    let x = x.max(-87.0);
+    let n = (x * LOG2E + MAGIC) - MAGIC;
+    let r = M::madd(-n, LN2_LO, M::madd(-n, LN2_HI, x));
+    let mut p = 1.0 / 720.0;
+    p = M::madd(p, r, 1.0 / 120.0);
+    p = M::madd(p, r, 1.0 / 24.0);
+    p = M::madd(p, r, 1.0 / 6.0);
+    p = M::madd(p, r, 0.5);
+    p = M::madd(p, r, 1.0);
+    p = M::madd(p, r, 1.0);
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    p * scale
+}
+
+/// Per-group softmax of `l` into `u` (`u` may be longer; its tail is left alone).
+#[inline(always)]
+fn relax_into<M: Madd>(groups: &[Range<usize>], l: &[f32], u: &mut [f32]) {
+    for g in groups {
+        let m = l[g.clone()].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for i in g.clone() {
+            u[i] = l[i] - m;
+        }
+    }
+    let d = l.len();
+    for x in u[..d].iter_mut() {
+        *x = exp_nonpositive::<M>(*x);
+    }
+    for g in groups {
+        let inv = 1.0 / u[g.clone()].iter().sum::<f32>();
+        for x in u[g.clone()].iter_mut() {
+            *x *= inv;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_exp_is_accurate() {
+        let mut worst = 0.0f64;
+        for k in 0..=87_000 {
+            let x = -(k as f32) / 1000.0;
+            let a = f64::from(exp_nonpositive::<Plain>(x));
+            let b = f64::from(x).exp();
+            worst = worst.max((a - b).abs() / b);
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+        assert!(exp_nonpositive::<Plain>(-1e9) > 0.0 && exp_nonpositive::<Plain>(-1e9) < 1e-37);
+    }
+
+    #[test]
+    fn tiny_network_by_hand() {
+        // u = [1, 0], z = [2]; layer 1: 2 units, layer 2: 1 unit, layer 3: 1 output.
+        // h1 = relu([1·1 + 0·0 + 2·0.5 + 0, 1·(−1) + 2·0.25 + 0]) = relu([2, −0.5]) = [2, 0]
+        // h2 = relu(2·3 + 0·7 + 1) = 7; v = 7·2 − 1 = 13
+        // dv/dh2 = 2, dv/dh1 = [2·3, 0 (ReLU off)], dv/du = [6·1, 6·0] = [6, 0]
+        let l1 = HostLayer { n_in: 3, n_out: 2, weight: vec![1.0, -1.0, 0.0, 0.0, 0.5, 0.25], bias: vec![0.0, 0.0] };
+        let l2 = HostLayer { n_in: 2, n_out: 1, weight: vec![3.0, 7.0], bias: vec![1.0] };
+        let l3 = HostLayer { n_in: 1, n_out: 1, weight: vec![2.0], bias: vec![-1.0] };
+        let net = FusedMlp::new(&[l1, l2, l3], 2, &[2.0]).unwrap();
+        let mut s = net.scratch();
+        s.u[..2].copy_from_slice(&[1.0, 0.0]);
+        let u = s.u.clone();
+        let v = net.forward_backward::<Plain>(&u, &mut s, true);
+        assert!((v - 13.0).abs() < 1e-6);
+        assert_eq!(&s.gu[..2], &[6.0, 0.0]);
+        assert_eq!(net.values(&[vec![1.0, 0.0]]).unwrap(), vec![13.0]);
+    }
+
+    #[test]
+    fn malformed_layers_are_errors() {
+        let l = |i, o| HostLayer { n_in: i, n_out: o, weight: vec![0.1; i * o], bias: vec![0.0; o] };
+        assert!(FusedMlp::new(&[], 2, &[]).is_err());
+        assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[]).is_err(), "first layer too wide for u");
+        assert!(FusedMlp::new(&[l(2, 2), l(3, 1)], 2, &[]).is_err(), "widths do not chain");
+        assert!(FusedMlp::new(&[l(2, 2), l(2, 2)], 2, &[]).is_err(), "two outputs");
+        assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[f32::NAN]).is_err());
+        assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[1.0]).is_ok());
+    }
+}

@@ -1,0 +1,197 @@
+//! From a task's samples to a proposed architecture: embed the task, ascend, respect the
+//! budget.
+
+use std::path::Path;
+use std::time::Instant;
+
+use archinfer_data::Task;
+use archinfer_dvn::TrainedDvn;
+use archinfer_encoding::DiscreteArchitecture;
+use burn::config::Config;
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::cost::Penalty;
+use crate::fused::FusedMlp;
+use crate::library::TaskLibrary;
+use crate::{AscentConfig, InferError, Result, Solution, fit_budget, random_starts};
+
+/// Settings of one proposal.
+#[derive(Config, Debug)]
+pub struct InferOptions {
+    /// The ascent.
+    #[config(default = "AscentConfig::new()")]
+    pub ascent: AscentConfig,
+    /// Weight λ of the size penalty, per million expected parameters (0: the paper's
+    /// objective).
+    #[config(default = 0.0)]
+    pub lambda: f64,
+    /// Hard budget on the discretised architecture's parameters.
+    #[config(default = "None")]
+    pub max_params: Option<usize>,
+    /// Starts seeded from the nearest training tasks' best architectures (the rest random;
+    /// 0 without a task library).
+    #[config(default = 0)]
+    pub seeded: usize,
+    /// Nearest training tasks to seed from.
+    #[config(default = 3)]
+    pub neighbours: usize,
+    /// Logit of the chosen option in a seeded start (the others 0).
+    #[config(default = 3.0)]
+    pub seed_scale: f64,
+    /// Run the generic burn path instead of the fused CPU one.
+    #[config(default = false)]
+    pub generic: bool,
+}
+
+/// One candidate architecture of a proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The ascent's solution (its `architecture` as the ascent found it).
+    pub solution: Solution,
+    /// The architecture proposed from it: the solution's, shrunk to the budget if needed.
+    pub architecture: DiscreteArchitecture,
+    /// Whether the budget shrank it.
+    pub shrunk: bool,
+    /// Its parameter count for the task.
+    pub params: usize,
+    /// Its predicted (per-task normalised) value.
+    pub value: f32,
+}
+
+/// A proposal for one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// Task name.
+    pub task: String,
+    /// Classes of the task.
+    pub num_classes: usize,
+    /// Candidates, best first: by the ascent's objective, or — under a budget — by the
+    /// predicted value of the (shrunk) architecture less the size penalty.
+    pub candidates: Vec<Candidate>,
+    /// Milliseconds spent computing the task's meta-features.
+    pub meta_ms: f64,
+    /// Milliseconds spent on the ascent (packing the network, starts, ascent, budget).
+    pub ascent_ms: f64,
+    /// Which path ran the ascent.
+    pub path: String,
+}
+
+impl Proposal {
+    /// The proposed architecture (the first candidate).
+    ///
+    /// # Errors
+    /// Never for a proposal made by [`Inferencer::propose`], which has at least one candidate.
+    pub fn best(&self) -> Result<&Candidate> {
+        self.candidates.first().ok_or_else(|| InferError::Invalid("a proposal without candidates".into()))
+    }
+}
+
+/// A trained value network and its task library: everything inference needs.
+#[derive(Debug, Clone)]
+pub struct Inferencer {
+    /// The value network.
+    pub dvn: TrainedDvn,
+    /// Its training tasks (for seeded starts), if saved with it.
+    pub library: Option<TaskLibrary>,
+    device: Device,
+}
+
+impl Inferencer {
+    /// Wraps a trained network.
+    pub fn new(dvn: TrainedDvn, library: Option<TaskLibrary>, device: &Device) -> Self {
+        Self { dvn, library, device: device.clone() }
+    }
+
+    /// Loads a model directory written by [`save`](Self::save).
+    ///
+    /// # Errors
+    /// Missing or malformed files.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(InferError::Io { path: dir.display().to_string(), message: "no such model directory".into() });
+        }
+        let dvn = TrainedDvn::load(dir, None, device)?;
+        let library = TaskLibrary::load(dir)?;
+        Ok(Self { dvn, library, device: device.clone() })
+    }
+
+    /// Saves the network and the library into `dir`.
+    ///
+    /// # Errors
+    /// File-system failures.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        self.dvn.save(dir)?;
+        if let Some(l) = &self.library {
+            l.save(dir)?;
+        }
+        Ok(())
+    }
+
+    /// The task embedding `z` of `task` as a host vector (empty without meta-features).
+    ///
+    /// # Errors
+    /// A task lacking the feature set the model reads.
+    pub fn embed(&self, task: &Task) -> Result<Vec<f32>> {
+        match self.dvn.embed_task(Some(task))? {
+            Some(z) => z.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Proposes architectures for `task`.
+    ///
+    /// # Errors
+    /// Invalid options, a task the model cannot embed, or a budget nothing fits.
+    pub fn propose(&self, task: &Task, opts: &InferOptions) -> Result<Proposal> {
+        let space = &self.dvn.config.space;
+        let t0 = Instant::now();
+        let z = self.embed(task)?;
+        let meta_ms = t0.elapsed().as_secs_f64() * 1e3;
+        let t1 = Instant::now();
+        let c = task.num_classes();
+        let penalty = if opts.lambda > 0.0 { Some(Penalty::params(space, c, opts.lambda)?) } else { None };
+        if opts.ascent.starts == 0 {
+            return Err(InferError::Invalid("need at least one start".into()));
+        }
+        let mut starts = match (&self.library, opts.seeded) {
+            (Some(lib), k) if k > 0 => lib.seed_starts(space, &z, opts.neighbours, k.min(opts.ascent.starts), opts.seed_scale as f32)?,
+            _ => Vec::new(),
+        };
+        let random = random_starts(space, &opts.ascent);
+        starts.extend(random.into_iter().take(opts.ascent.starts - starts.len()));
+        let z_tensor = (!z.is_empty()).then(|| Tensor::<2>::from_data(TensorData::new(z.clone(), [1, z.len()]), &self.device));
+        let fused = FusedMlp::from_dvn(&self.dvn.model, z_tensor.clone())?;
+        let (solutions, path) = if opts.generic {
+            (crate::ascend(&self.dvn.model, space, z_tensor, &starts, &opts.ascent, penalty.as_ref(), &self.device)?, "burn autodiff")
+        } else {
+            (fused.ascend(space, &starts, &opts.ascent, penalty.as_ref())?, if fused.uses_simd() { "fused (avx2+fma)" } else { "fused (portable)" })
+        };
+        let score = |archs: &[DiscreteArchitecture]| -> Result<Vec<f32>> {
+            let u = archs.iter().map(|a| a.one_hot_u(space)).collect::<std::result::Result<Vec<_>, _>>()?;
+            let v = fused.values(&u)?;
+            Ok(v.into_iter().zip(archs).map(|(v, a)| v - penalty.as_ref().map_or(0.0, |p| p.scale() * a.num_params(c) as f32)).collect())
+        };
+        let mut candidates = Vec::with_capacity(solutions.len());
+        for s in solutions {
+            let (architecture, shrunk) = match opts.max_params {
+                Some(b) => fit_budget(space, &s.architecture, c, b, score)?,
+                None => (s.architecture.clone(), false),
+            };
+            let value = if shrunk { fused.values(&[architecture.one_hot_u(space)?])?[0] } else { s.discrete_value };
+            candidates.push(Candidate { params: architecture.num_params(c), architecture, shrunk, value, solution: s });
+        }
+        if opts.max_params.is_some() {
+            let k = penalty.as_ref().map_or(0.0, Penalty::scale);
+            candidates.sort_by(|a, b| (b.value - k * b.params as f32).total_cmp(&(a.value - k * a.params as f32)));
+        }
+        Ok(Proposal {
+            task: task.name().to_string(),
+            num_classes: c,
+            candidates,
+            meta_ms,
+            ascent_ms: t1.elapsed().as_secs_f64() * 1e3,
+            path: path.to_string(),
+        })
+    }
+}

@@ -1,0 +1,531 @@
+//! `archinfer train-dvn`, `archinfer infer` and `archinfer evaluate search` (paper Table 4).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use archinfer::data::{CsvOptions, Task, default_embedders, load_csv, load_mnist_dir};
+use archinfer::dvn::{DvnConfig, DvnTask, DvnTrainConfig, TrainedDvn};
+use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
+use archinfer::infer::{AscentConfig, InferOptions, Inferencer, KnownTask, Proposal, TaskLibrary};
+use archinfer::metafeatures::MetaFeatures;
+use archinfer::store::{ExperimentStore, SqliteStore, Trial};
+use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::BoxError;
+use crate::evaluate::{load_dvn_tasks, mean_std};
+
+/// How a value network is fitted (shared by `train-dvn` and `evaluate search`).
+#[derive(Parser, Debug, Clone)]
+pub struct FitArgs {
+    /// Meta-features: none, statistical, learned or both.
+    #[arg(long, default_value = "learned")]
+    pub variant: MetaFeatures,
+    /// SGD learning rate of Algorithm 1 (0.01 fits in seconds; the paper's 1e-4 in minutes,
+    /// see docs/results.md).
+    #[arg(long, default_value_t = 0.01)]
+    pub dvn_lr: f64,
+    /// Seed of the network and of Algorithm 1.
+    #[arg(long, default_value_t = 0)]
+    pub dvn_seed: u64,
+    /// Best recorded architectures kept per training task for seeded starts.
+    #[arg(long, default_value_t = 5)]
+    pub library_best: usize,
+}
+
+/// Fits a value network on `train` and builds its task library from the recorded children.
+pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArgs, store: &SqliteStore) -> Result<Inferencer, BoxError> {
+    let device = archinfer::default_device();
+    let first = train.first().and_then(|t| t.task.clone()).ok_or("no training tasks")?;
+    let module = "pool4";
+    let sample_dim = first.feature_set(module).ok_or("tasks have no `pool4` features")?.dim;
+    let max_classes = train.iter().filter_map(|t| t.task.as_ref().map(|t| t.num_classes())).max().unwrap_or(2).max(10);
+    let cfg = DvnConfig::new(space.clone(), fit.variant, sample_dim).with_max_classes(max_classes).with_seed(fit.dvn_seed);
+    let tc = DvnTrainConfig::new().with_learning_rate(fit.dvn_lr).with_seed(1000 + fit.dvn_seed).with_sample_module(module.into());
+    let dvn = TrainedDvn::fit(cfg, tc, train, &device)?;
+    let inf = Inferencer::new(dvn, None, &device);
+    let mut tasks = Vec::new();
+    for t in train {
+        let z = match &t.task {
+            Some(task) => inf.embed(task)?,
+            None => Vec::new(),
+        };
+        let mut done: Vec<(f32, DiscreteArchitecture)> = Vec::new();
+        for tr in store.trials(Some(&t.name))? {
+            if let Some(r) = tr.result {
+                done.push((r.val_accuracy, serde_json::from_str(&tr.architecture)?));
+            }
+        }
+        done.sort_by(|a, b| b.0.total_cmp(&a.0));
+        tasks.push(KnownTask { name: t.name.clone(), z, best: done.into_iter().take(fit.library_best).map(|d| d.1).collect() });
+    }
+    let mut inf = inf;
+    inf.library = Some(TaskLibrary { tasks });
+    Ok(inf)
+}
+
+/// Arguments of `archinfer train-dvn`.
+#[derive(Parser, Debug)]
+pub struct TrainDvnArgs {
+    /// The experiment database.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: PathBuf,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output model directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Tasks to leave out (comma-separated), e.g. to infer on them afterwards.
+    #[arg(long)]
+    pub exclude: Option<String>,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// `archinfer train-dvn`.
+pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let skip: HashSet<&str> = a.exclude.as_deref().map(|s| s.split(',').map(str::trim).collect()).unwrap_or_default();
+    let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
+    let store = SqliteStore::open(&a.db)?;
+    let t0 = Instant::now();
+    let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
+    inf.save(&a.out)?;
+    eprintln!(
+        "fitted on {} tasks in {:.1} s ({} task picks); saved to {}",
+        train.len(),
+        t0.elapsed().as_secs_f64(),
+        inf.dvn.history.last().map_or(0, |h| h.0),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Arguments of `archinfer infer`.
+#[derive(Parser, Debug)]
+pub struct InferArgs {
+    /// Model directory written by `archinfer train-dvn`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The task: a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …) or a
+    /// CSV file of 784 pixel columns in [0, 1] and a label column (the last, or --label).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// CSV label column: `first`, `last`, a 0-based index or a header name.
+    #[arg(long, default_value = "last")]
+    pub label: String,
+    /// Hard budget on the proposed architecture's parameters.
+    #[arg(long)]
+    pub max_params: Option<usize>,
+    /// Size penalty λ, in predicted value per million expected parameters.
+    #[arg(long, default_value_t = 0.0)]
+    pub lambda: f64,
+    /// Starting points.
+    #[arg(long, default_value_t = 10)]
+    pub starts: usize,
+    /// Iterations at most.
+    #[arg(long, default_value_t = 1000)]
+    pub iters: usize,
+    /// Starts seeded from the nearest training tasks' best architectures.
+    #[arg(long, default_value_t = 0)]
+    pub seeded: usize,
+    /// Seed of the random starts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run the generic burn path instead of the fused one.
+    #[arg(long)]
+    pub generic: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads a task from an IDX directory or a CSV file and computes the embedding modules.
+pub fn read_task(path: &Path, label: &str) -> Result<Task, BoxError> {
+    let embedders = default_embedders()?;
+    let name = path.file_stem().map_or_else(|| "task".to_string(), |s| s.to_string_lossy().into_owned());
+    if path.is_dir() {
+        let images = load_mnist_dir(path)?;
+        return Ok(images.to_task(&name, [0.8, 0.1, 0.1], 0, &embedders)?);
+    }
+    let label = match label {
+        "first" => archinfer::data::LabelColumn::First,
+        "last" => archinfer::data::LabelColumn::Last,
+        s => match s.parse::<usize>() {
+            Ok(i) => archinfer::data::LabelColumn::Index(i),
+            Err(_) => archinfer::data::LabelColumn::Name(s.to_string()),
+        },
+    };
+    let raw = load_csv(path, &CsvOptions { label, ..CsvOptions::default() })?;
+    let f = &raw.features()[0];
+    if f.dim != 784 {
+        return Err(format!("{}: {} feature columns; the embedding modules read 28 × 28 = 784 pixels", path.display(), f.dim).into());
+    }
+    let images = archinfer::data::ImageSet {
+        pixels: f.values.clone(),
+        labels: raw.labels().iter().map(|&l| l as u8).collect(),
+        side: 28,
+    };
+    if raw.num_classes() > 255 {
+        return Err("more than 255 classes".into());
+    }
+    Ok(images.to_task(&name, [0.8, 0.1, 0.1], 0, &embedders)?)
+}
+
+/// `archinfer infer`.
+pub fn infer(a: InferArgs) -> Result<(), BoxError> {
+    let device = archinfer::default_device();
+    let t0 = Instant::now();
+    let inf = Inferencer::load(&a.model, &device)?;
+    let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let t1 = Instant::now();
+    let task = read_task(&a.data, &a.label)?;
+    let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
+    let opts = InferOptions::new()
+        .with_ascent(AscentConfig::new().with_starts(a.starts).with_max_iters(a.iters).with_seed(a.seed))
+        .with_lambda(a.lambda)
+        .with_max_params(a.max_params)
+        .with_seeded(a.seeded)
+        .with_generic(a.generic);
+    let p = inf.propose(&task, &opts)?;
+    let best = p.best()?;
+    if a.json {
+        let out = serde_json::json!({
+            "task": p.task,
+            "samples": task.samples(),
+            "classes": p.num_classes,
+            "architecture": best.architecture.to_string(),
+            "architecture_json": best.architecture,
+            "params": best.params,
+            "shrunk_to_budget": best.shrunk,
+            "predicted_value": best.value,
+            "predicted_value_continuous": best.solution.value,
+            "predicted_value_discrete": best.solution.discrete_value,
+            "iterations": best.solution.iterations,
+            "meta_features_ms": p.meta_ms,
+            "ascent_ms": p.ascent_ms,
+            "load_model_ms": load_model_ms,
+            "load_task_ms": load_task_ms,
+            "path": p.path,
+            "candidates": p.candidates.iter().map(|c| serde_json::json!({
+                "architecture": c.architecture.to_string(), "params": c.params, "value": c.value,
+                "continuous_value": c.solution.value, "shrunk": c.shrunk,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("task        {} ({} samples, {} classes)", p.task, task.samples(), p.num_classes);
+        println!("proposed    {}", best.architecture);
+        println!("parameters  {}{}", best.params, if best.shrunk { " (shrunk to the budget)" } else { "" });
+        println!(
+            "predicted   {:.3} (normalised: σ above the mean child of a task); continuous u {:.3}, its argmax {:.3}",
+            best.value, best.solution.value, best.solution.discrete_value
+        );
+        println!(
+            "time        meta-features {:.1} ms, ascent {:.1} ms ({}; {} starts × ≤ {} iterations)",
+            p.meta_ms, p.ascent_ms, p.path, a.starts, a.iters
+        );
+        println!("            (loading: model {load_model_ms:.0} ms, task and embedding modules {load_task_ms:.0} ms)");
+    }
+    Ok(())
+}
+
+/// Arguments of `archinfer evaluate search`.
+#[derive(Parser, Debug)]
+pub struct SearchArgs {
+    /// The experiment database.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: PathBuf,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Only these held-out tasks (comma-separated; default: all).
+    #[arg(long)]
+    pub tasks: Option<String>,
+    /// Trainings of each proposed architecture (continuous and discretised).
+    #[arg(long, default_value_t = 10)]
+    pub repeats: usize,
+    /// Starting points of the ascent.
+    #[arg(long, default_value_t = 10)]
+    pub starts: usize,
+    /// Iterations of the ascent.
+    #[arg(long, default_value_t = 1000)]
+    pub iters: usize,
+    /// Starts seeded from the nearest training tasks (0: all random, as in the paper).
+    #[arg(long, default_value_t = 0)]
+    pub seeded: usize,
+    /// Skip training the continuous `u` (much slower than the discretised architecture).
+    #[arg(long)]
+    pub no_continuous: bool,
+    /// Parallel trainings.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Output folder (proposals.jsonl and runs.jsonl make it resumable).
+    #[arg(long, default_value = "results/search")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// What inference proposed for one held-out task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProposalRecord {
+    /// Held-out task.
+    pub task: String,
+    /// Seconds to fit the value network on the other tasks.
+    pub fit_seconds: f64,
+    /// The proposal.
+    pub proposal: Proposal,
+}
+
+/// One training of a proposed architecture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainRun {
+    /// Held-out task.
+    pub task: String,
+    /// `continuous` or `discrete`.
+    pub kind: String,
+    /// Repeat (training seed).
+    pub repeat: usize,
+    /// Validation accuracy.
+    pub val: f32,
+    /// Test accuracy.
+    pub test: f32,
+    /// Training seconds.
+    pub seconds: f64,
+    /// Whether training completed.
+    pub done: bool,
+}
+
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, BoxError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+fn append_jsonl<T: Serialize>(path: &Path, rec: &T) -> Result<(), BoxError> {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    writeln!(f, "{}", serde_json::to_string(rec)?)?;
+    Ok(f.flush()?)
+}
+
+/// `archinfer evaluate search`.
+pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let store = SqliteStore::open(&a.db)?;
+    let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
+    let held: Vec<usize> = match &a.tasks {
+        Some(list) => {
+            let want: HashSet<&str> = list.split(',').map(str::trim).collect();
+            (0..dvn_tasks.len()).filter(|&i| want.contains(dvn_tasks[i].name.as_str())).collect()
+        }
+        None => (0..dvn_tasks.len()).collect(),
+    };
+    std::fs::create_dir_all(&a.out)?;
+    let prop_path = a.out.join("proposals.jsonl");
+    let runs_path = a.out.join("runs.jsonl");
+    let mut proposals: BTreeMap<String, ProposalRecord> =
+        read_jsonl::<ProposalRecord>(&prop_path)?.into_iter().map(|p| (p.task.clone(), p)).collect();
+    // Phase 1: leave-one-task-out fit and inference (seconds per task).
+    for &k in &held {
+        let name = &dvn_tasks[k].name;
+        if proposals.contains_key(name) {
+            continue;
+        }
+        let train: Vec<DvnTask> = dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
+        let t0 = Instant::now();
+        let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
+        let fit_seconds = t0.elapsed().as_secs_f64();
+        let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
+        let opts = InferOptions::new()
+            .with_ascent(AscentConfig::new().with_starts(a.starts).with_max_iters(a.iters))
+            .with_seeded(a.seeded);
+        let proposal = inf.propose(task, &opts)?;
+        let best = proposal.best()?;
+        eprintln!(
+            "{name}: {} (predicted {:.2}, continuous {:.2}); fit {fit_seconds:.1} s, meta {:.1} ms, ascent {:.1} ms",
+            best.architecture, best.value, best.solution.value, proposal.meta_ms, proposal.ascent_ms
+        );
+        let rec = ProposalRecord { task: name.clone(), fit_seconds, proposal };
+        append_jsonl(&prop_path, &rec)?;
+        proposals.insert(name.clone(), rec);
+    }
+    // Phase 2: train each proposal `repeats` times, discretised first (fast), then continuous.
+    let runs: Vec<TrainRun> = read_jsonl(&runs_path)?;
+    let done: HashSet<(String, String, usize)> = runs.iter().map(|r| (r.task.clone(), r.kind.clone(), r.repeat)).collect();
+    let mut jobs: Vec<(usize, &'static str, usize)> = Vec::new();
+    let kinds: &[&'static str] = if a.no_continuous { &["discrete"] } else { &["discrete", "continuous"] };
+    for kind in kinds {
+        for r in 0..a.repeats {
+            for &k in &held {
+                if !done.contains(&(dvn_tasks[k].name.clone(), kind.to_string(), r)) {
+                    jobs.push((k, kind, r));
+                }
+            }
+        }
+    }
+    jobs.reverse();
+    eprintln!("{} trainings to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
+    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trainings  ETA {eta_precise}  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let jobs = Arc::new(Mutex::new(jobs));
+    let sink = Arc::new(Mutex::new(()));
+    let proposals = Arc::new(proposals);
+    let dvn_tasks = Arc::new(dvn_tasks);
+    let handles: Vec<_> = (0..a.workers.max(1))
+        .map(|_| {
+            let (jobs, sink, proposals, dvn_tasks, space, bar) =
+                (jobs.clone(), sink.clone(), proposals.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
+            let (tc, runs_path) = (train_config.clone(), runs_path.clone());
+            std::thread::spawn(move || -> Result<(), BoxError> {
+                let device = archinfer::default_device();
+                let trainer = AdamTrainer::new(tc, device.clone())?;
+                let mut prepared: HashMap<usize, PreparedTask> = HashMap::new();
+                loop {
+                    let Some((k, kind, repeat)) = jobs.lock().map_err(|_| "lock")?.pop() else { return Ok(()) };
+                    let t = &dvn_tasks[k];
+                    let task = t.task.as_deref().ok_or("a task without samples")?;
+                    let prep = prepared.entry(k).or_insert_with(|| PreparedTask::new(task, &device));
+                    let best = proposals.get(&t.name).ok_or("a task without a proposal")?.proposal.best()?.clone();
+                    let spec = if kind == "continuous" {
+                        ChildSpec::Continuous { space: space.clone(), encoding: Encoding::from_flat(&space, &best.solution.logits)? }
+                    } else {
+                        ChildSpec::Discrete(best.architecture.clone())
+                    };
+                    let o = trainer.train(&spec, prep, 20_000 + repeat as u64)?;
+                    let run = TrainRun {
+                        task: t.name.clone(),
+                        kind: kind.to_string(),
+                        repeat,
+                        val: o.val_accuracy,
+                        test: o.test_accuracy,
+                        seconds: o.seconds,
+                        done: o.is_done(),
+                    };
+                    {
+                        let _g = sink.lock().map_err(|_| "lock")?;
+                        append_jsonl(&runs_path, &run)?;
+                    }
+                    bar.set_message(format!("{} {kind} test {:.3}", run.task, run.test));
+                    bar.inc(1);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| "a training thread panicked")??;
+    }
+    bar.finish_and_clear();
+    let runs: Vec<TrainRun> = read_jsonl(&runs_path)?;
+    let (table, summary) = search_table(&held.iter().map(|&k| dvn_tasks[k].name.clone()).collect::<Vec<_>>(), &proposals, &runs, &store)?;
+    std::fs::write(a.out.join("table.md"), &table)?;
+    let summary = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "machine": crate::machine(),
+        "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
+        "settings": { "repeats": a.repeats, "starts": a.starts, "iters": a.iters, "seeded": a.seeded,
+                      "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "train_config": train_config },
+        "summary": summary,
+    });
+    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    println!("{table}");
+    Ok(())
+}
+
+fn pm(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "–".into();
+    }
+    let (m, s) = mean_std(v);
+    format!("{:.2} ± {:.2}", 100.0 * m, 100.0 * s)
+}
+
+/// The Table 4 analogue and the numbers the goal is judged by.
+fn search_table(
+    order: &[String],
+    proposals: &BTreeMap<String, ProposalRecord>,
+    runs: &[TrainRun],
+    store: &SqliteStore,
+) -> Result<(String, serde_json::Value), BoxError> {
+    let mut t = String::from(
+        "| task | proposed architecture | inference ms | proposed, continuous u | proposed, discretised | Random (first 10) | best of first 10 by val | best of 200 by val |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let (mut beats_c, mut beats_d, mut n_c, mut n_d) = (0, 0, 0, 0);
+    let (mut gap_c, mut gap_d) = (Vec::new(), Vec::new());
+    let (mut infer_ms, mut ten_s, mut all_s, mut n_all) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for name in order {
+        let Some(p) = proposals.get(name) else { continue };
+        let best = p.proposal.best()?;
+        let mut trials: Vec<Trial> = store.trials(Some(name))?.into_iter().filter(|t| t.result.is_some()).collect();
+        trials.sort_by_key(|t| t.trial_index);
+        let res = |t: &Trial| t.result.clone().ok_or("no result");
+        let first10: Vec<&Trial> = trials.iter().take(10).collect();
+        let random: Vec<f64> = first10.iter().map(|t| res(t).map(|r| f64::from(r.test_accuracy))).collect::<Result<_, _>>()?;
+        let pick = |ts: &[&Trial]| -> Result<(f64, f64), BoxError> {
+            let b = ts.iter().max_by(|a, b| {
+                let (x, y) = (a.result.as_ref().map_or(0.0, |r| r.val_accuracy), b.result.as_ref().map_or(0.0, |r| r.val_accuracy));
+                x.total_cmp(&y)
+            });
+            let b = b.ok_or("no trials")?;
+            let secs: f64 = ts.iter().filter_map(|t| t.result.as_ref().map(|r| r.seconds)).sum();
+            Ok((f64::from(res(b)?.test_accuracy), secs))
+        };
+        let (b10, s10) = pick(&first10)?;
+        let all: Vec<&Trial> = trials.iter().collect();
+        let (ball, sall) = pick(&all)?;
+        let cont: Vec<f64> = runs.iter().filter(|r| &r.task == name && r.kind == "continuous").map(|r| f64::from(r.test)).collect();
+        let disc: Vec<f64> = runs.iter().filter(|r| &r.task == name && r.kind == "discrete").map(|r| f64::from(r.test)).collect();
+        let rmean = mean_std(&random).0;
+        if !cont.is_empty() {
+            n_c += 1;
+            beats_c += usize::from(mean_std(&cont).0 > rmean);
+            gap_c.push(100.0 * (ball - mean_std(&cont).0));
+        }
+        if !disc.is_empty() {
+            n_d += 1;
+            beats_d += usize::from(mean_std(&disc).0 > rmean);
+            gap_d.push(100.0 * (ball - mean_std(&disc).0));
+        }
+        let ms = p.proposal.meta_ms + p.proposal.ascent_ms;
+        infer_ms.push(ms);
+        ten_s.push(s10);
+        all_s.push(sall);
+        n_all = n_all.max(all.len());
+        t.push_str(&format!(
+            "| {name} | {} | {ms:.0} | {} | {} | {} | {:.2} | {:.2} |\n",
+            best.architecture,
+            pm(&cont),
+            pm(&disc),
+            pm(&random),
+            100.0 * b10,
+            100.0 * ball,
+        ));
+    }
+    let mean = |v: &[f64]| mean_std(v).0;
+    t.push_str(&format!(
+        "\nProposed beats Random (mean test accuracy): continuous {beats_c}/{n_c}, discretised {beats_d}/{n_d}. \
+         Mean gap to the best of {n_all} recorded children (points, positive = proposal worse): continuous {:.2}, discretised {:.2}.\n\
+         Mean time per task: inference {:.0} ms; best of first 10: {:.0} s of training; best of {n_all}: {:.0} s of training.\n",
+        mean(&gap_c),
+        mean(&gap_d),
+        mean(&infer_ms),
+        mean(&ten_s),
+        mean(&all_s),
+    ));
+    let summary = serde_json::json!({
+        "beats_random_continuous": [beats_c, n_c], "beats_random_discrete": [beats_d, n_d],
+        "mean_gap_to_best_continuous_points": mean(&gap_c), "mean_gap_to_best_discrete_points": mean(&gap_d),
+        "mean_inference_ms": mean(&infer_ms), "mean_train_seconds_first10": mean(&ten_s), "mean_train_seconds_all": mean(&all_s),
+    });
+    Ok((t, summary))
+}
