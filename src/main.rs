@@ -60,6 +60,8 @@ enum EvaluateCommand {
     /// Architecture search as in the paper's Table 4: infer on each held-out task, train the
     /// proposal, compare with the recorded random children.
     Search(search::SearchArgs),
+    /// Accuracy against size on one held-out task as the size penalty and the budget vary.
+    Tradeoff(search::TradeoffArgs),
     /// PNG plots: predicted vs actual per held-out task, PCA of learned task embeddings,
     /// Spearman against the number of training tasks.
     Plots(evaluate::PlotArgs),
@@ -130,6 +132,9 @@ fn main() {
         Command::Infer(i) => search::infer(i),
         Command::Evaluate { command: EvaluateCommand::Search(s) } => {
             suite_of_db(&s.db, s.data.as_deref()).and_then(|tasks| search::search(s, tasks))
+        }
+        Command::Evaluate { command: EvaluateCommand::Tradeoff(t) } => {
+            suite_of_db(&t.db, t.data.as_deref()).and_then(|tasks| search::tradeoff(t, tasks))
         }
         Command::Evaluate { command: EvaluateCommand::Plots(p) } => {
             suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::plots(p, tasks))

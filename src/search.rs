@@ -9,7 +9,7 @@ use std::time::Instant;
 use archinfer::data::{CsvOptions, Task, default_embedders, load_csv, load_mnist_dir};
 use archinfer::dvn::{DvnConfig, DvnTask, DvnTrainConfig, TrainedDvn};
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
-use archinfer::infer::{AscentConfig, InferOptions, Inferencer, KnownTask, Proposal, TaskLibrary};
+use archinfer::infer::{AscentConfig, InferOptions, Inferencer, KnownTask, Proposal, Ranking, TaskLibrary};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::{ExperimentStore, SqliteStore, Trial};
 use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig};
@@ -140,6 +140,10 @@ pub struct InferArgs {
     /// Run the generic burn path instead of the fused one.
     #[arg(long)]
     pub generic: bool,
+    /// Rank candidates by the predicted value of their discretised architecture (`discrete`)
+    /// or by the ascent's objective at the continuous u (`continuous`, the paper's rule).
+    #[arg(long, default_value = "discrete")]
+    pub rank: Ranking,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -191,7 +195,8 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
         .with_lambda(a.lambda)
         .with_max_params(a.max_params)
         .with_seeded(a.seeded)
-        .with_generic(a.generic);
+        .with_generic(a.generic)
+        .with_ranking(a.rank);
     let p = inf.propose(&task, &opts)?;
     let best = p.best()?;
     if a.json {
@@ -259,6 +264,10 @@ pub struct SearchArgs {
     /// Starts seeded from the nearest training tasks (0: all random, as in the paper).
     #[arg(long, default_value_t = 0)]
     pub seeded: usize,
+    /// Candidate ranking: `continuous` (the paper's: the ascent's objective at u) or
+    /// `discrete` (the predicted value of the discretised architecture).
+    #[arg(long, default_value = "continuous")]
+    pub rank: Ranking,
     /// Skip training the continuous `u` (much slower than the discretised architecture).
     #[arg(long)]
     pub no_continuous: bool,
@@ -346,7 +355,8 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
         let opts = InferOptions::new()
             .with_ascent(AscentConfig::new().with_starts(a.starts).with_max_iters(a.iters))
-            .with_seeded(a.seeded);
+            .with_seeded(a.seeded)
+            .with_ranking(a.rank);
         let proposal = inf.propose(task, &opts)?;
         let best = proposal.best()?;
         eprintln!(
@@ -434,7 +444,8 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         "machine": crate::machine(),
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "settings": { "repeats": a.repeats, "starts": a.starts, "iters": a.iters, "seeded": a.seeded,
-                      "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "train_config": train_config },
+                      "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank),
+                      "train_config": train_config },
         "summary": summary,
     });
     std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
@@ -528,4 +539,92 @@ fn search_table(
         "mean_inference_ms": mean(&infer_ms), "mean_train_seconds_first10": mean(&ten_s), "mean_train_seconds_all": mean(&all_s),
     });
     Ok((t, summary))
+}
+
+/// Arguments of `archinfer evaluate tradeoff`.
+#[derive(Parser, Debug)]
+pub struct TradeoffArgs {
+    /// The experiment database.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: PathBuf,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The held-out task.
+    #[arg(long, default_value = "all10-pixel-noise")]
+    pub task: String,
+    /// Size penalties λ to try (value per million expected parameters).
+    #[arg(long, default_value = "0,1,2,5,10,20,50")]
+    pub lambdas: String,
+    /// Hard budgets to try (parameters), with λ = 0.
+    #[arg(long, default_value = "50000,20000,5000")]
+    pub budgets: String,
+    /// Trainings of each proposed (discretised) architecture.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Candidate ranking (`discrete` or `continuous`).
+    #[arg(long, default_value = "discrete")]
+    pub rank: Ranking,
+    /// Output folder.
+    #[arg(long, default_value = "results/tradeoff")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// `archinfer evaluate tradeoff`: accuracy against size on one held-out task, as the size
+/// penalty λ and the hard budget vary.
+pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let store = SqliteStore::open(&a.db)?;
+    let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
+    let k = dvn_tasks.iter().position(|t| t.name == a.task).ok_or_else(|| format!("no task `{}` in the database", a.task))?;
+    let train: Vec<DvnTask> = dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
+    let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
+    let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
+    let device = archinfer::default_device();
+    let trainer = AdamTrainer::new(train_config, device.clone())?;
+    let prep = PreparedTask::new(task, &device);
+    let parse = |s: &str| -> Result<Vec<f64>, BoxError> { Ok(s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()?) };
+    let mut settings: Vec<(f64, Option<usize>)> = parse(&a.lambdas)?.into_iter().map(|l| (l, None)).collect();
+    settings.extend(parse(&a.budgets)?.into_iter().map(|b| (0.0, Some(b as usize))));
+    std::fs::create_dir_all(&a.out)?;
+    let mut t = format!(
+        "Held-out task `{}`; value network fitted on the other {} tasks. Discretised proposals trained {} times each.\n\n\
+         | λ (per M params) | budget | proposed architecture | parameters | predicted | test accuracy |\n|---|---|---|---|---|---|\n",
+        a.task,
+        train.len(),
+        a.repeats
+    );
+    let mut rows = Vec::new();
+    for (lambda, budget) in settings {
+        let opts = InferOptions::new().with_lambda(lambda).with_max_params(budget).with_ranking(a.rank);
+        let p = inf.propose(task, &opts)?;
+        let best = p.best()?.clone();
+        let mut tests = Vec::new();
+        for r in 0..a.repeats {
+            let o = trainer.train(&ChildSpec::Discrete(best.architecture.clone()), &prep, 20_000 + r as u64)?;
+            tests.push(f64::from(o.test_accuracy));
+        }
+        eprintln!("λ {lambda} budget {budget:?}: {} ({} params) test {}", best.architecture, best.params, pm(&tests));
+        t.push_str(&format!(
+            "| {lambda} | {} | {} | {} | {:.2} | {} |\n",
+            budget.map_or("–".to_string(), |b| b.to_string()),
+            best.architecture,
+            best.params,
+            best.value,
+            pm(&tests)
+        ));
+        rows.push(serde_json::json!({"lambda": lambda, "budget": budget, "architecture": best.architecture.to_string(),
+            "params": best.params, "predicted": best.value, "test": tests}));
+    }
+    std::fs::write(a.out.join("table.md"), &t)?;
+    let summary = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "machine": crate::machine(),
+        "rows": rows,
+    });
+    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    println!("{t}");
+    Ok(())
 }

@@ -216,6 +216,7 @@ impl FusedMlp {
     fn scratch(&self) -> Scratch {
         let widths: Vec<usize> = self.rest.iter().map(|l| pad(l.n_out)).collect();
         let d = pad(self.u_dim);
+        let widest = self.rest.iter().map(|l| l.n_in.max(l.n_out)).chain([self.u_dim, self.h1]).max().unwrap_or(0);
         Scratch {
             u: vec![0.0; d],
             gu: vec![0.0; d],
@@ -224,9 +225,9 @@ impl FusedMlp {
             acts: widths.iter().map(|&w| vec![0.0; w]).collect(),
             deltas: widths.iter().map(|&w| vec![0.0; w]).collect(),
             dh1: vec![0.0; pad(self.h1)],
-            idx: Vec::with_capacity(self.u_dim.max(self.h1)),
-            coef: Vec::with_capacity(self.u_dim.max(self.h1)),
-            all: (0..self.u_dim as u32).collect(),
+            idx: vec![0; self.h1],
+            coef: vec![0.0; self.h1],
+            all: (0..widest as u32).collect(),
         }
     }
 
@@ -327,39 +328,66 @@ impl FusedMlp {
 
     #[inline(always)]
     fn run_chunk_with<M: Madd>(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
-        let mut s = self.scratch();
+        const SLOTS: usize = 4;
         let d = self.u_dim;
         let step = cfg.step as f32;
+        let mut scr: Vec<Scratch> = (0..SLOTS).map(|_| self.scratch()).collect();
         let mut gl = vec![0.0; d];
-        // A plain loop, not an iterator closure: a closure is a function of its own that would
-        // not inherit this function's target features.
         let mut out = Vec::with_capacity(starts.len());
-        for start in starts {
-            let mut l = start.clone();
-            let mut trace = Vec::new();
-            let mut prev: Option<f32> = None;
-            let mut iterations = 0;
+        // Starts move in lockstep blocks of four so that the first layer's weights are read
+        // once per block; each start still stops on its own. Plain loops, not iterator
+        // closures: a closure is a function of its own and would not inherit this function's
+        // target features.
+        for block in starts.chunks(SLOTS) {
+            let n = block.len();
+            let mut ls: Vec<Vec<f32>> = (0..SLOTS).map(|i| block[i.min(n - 1)].clone()).collect();
+            let mut active = [false; SLOTS];
+            active[..n].fill(true);
+            let mut prev: [Option<f32>; SLOTS] = [None; SLOTS];
+            let mut iterations = [0usize; SLOTS];
+            let mut traces: Vec<Vec<f32>> = vec![Vec::new(); SLOTS];
             for _ in 0..cfg.max_iters {
-                let obj = self.step::<M>(groups, &l, &mut gl, &mut s, penalty);
-                if let Some(p) = prev
-                    && f64::from((obj - p).abs()) < cfg.tolerance
-                {
+                if !active.contains(&true) {
                     break;
                 }
-                trace.push(obj);
-                for i in 0..d {
-                    l[i] = M::madd(step, gl[i], l[i]);
+                for i in 0..SLOTS {
+                    if active[i] {
+                        relax_into::<M>(groups, &ls[i], &mut scr[i].u);
+                    }
                 }
-                iterations += 1;
-                prev = Some(obj);
+                self.first_layer_x4::<M>(&mut scr);
+                for i in 0..SLOTS {
+                    if !active[i] {
+                        continue;
+                    }
+                    let obj = self.finish_step::<M>(groups, &mut gl, &mut scr[i], penalty);
+                    if let Some(p) = prev[i]
+                        && f64::from((obj - p).abs()) < cfg.tolerance
+                    {
+                        active[i] = false;
+                        continue;
+                    }
+                    traces[i].push(obj);
+                    let l = &mut ls[i];
+                    for j in 0..d {
+                        l[j] = M::madd(step, gl[j], l[j]);
+                    }
+                    iterations[i] += 1;
+                    prev[i] = Some(obj);
+                }
             }
-            relax_into::<M>(groups, &l, &mut s.u);
-            let u = std::mem::take(&mut s.u);
-            let value = self.forward_backward::<M>(&u, &mut s, false);
-            s.u = u;
-            let u = s.u[..d].to_vec();
-            let expected_params = penalty.map(|p| p.cost.expected(&u));
-            out.push(StartRun { logits: l, u, value, expected_params, iterations, trace });
+            for i in 0..n {
+                let s = &mut scr[i];
+                relax_into::<M>(groups, &ls[i], &mut s.u);
+                let u = std::mem::take(&mut s.u);
+                let value = self.forward_backward::<M>(&u, s, false);
+                s.u = u;
+                let u = s.u[..d].to_vec();
+                let expected_params = penalty.map(|p| p.cost.expected(&u));
+                let logits = std::mem::take(&mut ls[i]);
+                let trace = std::mem::take(&mut traces[i]);
+                out.push(StartRun { logits, u, value, expected_params, iterations: iterations[i], trace });
+            }
         }
         out
     }
@@ -367,10 +395,17 @@ impl FusedMlp {
     /// Objective at `l`, gradient w.r.t. the logits into `gl`.
     #[inline(always)]
     fn step<M: Madd>(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
-        let d = self.u_dim;
         relax_into::<M>(groups, l, &mut s.u);
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, &s.u[..self.u_dim]);
+        self.finish_step::<M>(groups, gl, s, penalty)
+    }
+
+    /// [`step`](Self::step) once `s.u` and the first layer's `s.h1` are computed.
+    #[inline(always)]
+    fn finish_step<M: Madd>(&self, groups: &[Range<usize>], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
+        let d = self.u_dim;
         let u = std::mem::take(&mut s.u);
-        let mut obj = self.forward_backward::<M>(&u, s, true);
+        let mut obj = self.after_first_layer::<M>(s, true);
         if let Some(p) = penalty {
             let c = p.cost.expected_and_grad(&u[..d], &mut s.gc[..d]);
             let k = p.scale();
@@ -393,20 +428,48 @@ impl FusedMlp {
     /// Value of `u` (padded); with `grad`, its gradient w.r.t. `u` into `s.gu`.
     #[inline(always)]
     fn forward_backward<M: Madd>(&self, u: &[f32], s: &mut Scratch, grad: bool) -> f32 {
-        let h1p = pad(self.h1);
-        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, h1p, &s.all, &u[..self.u_dim]);
-        for x in s.h1.iter_mut() {
-            *x = x.max(0.0);
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, &u[..self.u_dim]);
+        self.after_first_layer::<M>(s, grad)
+    }
+
+    /// The first layer's pre-activations of four starts at once (`scr[i].u` → `scr[i].h1`):
+    /// every weight row is loaded once for the four.
+    #[inline(always)]
+    fn first_layer_x4<M: Madd>(&self, scr: &mut [Scratch]) {
+        let [a, b, c, d] = scr else { return };
+        let n = self.u_dim;
+        let us = [&a.u[..n], &b.u[..n], &c.u[..n], &d.u[..n]];
+        let mut hs = [&mut a.h1, &mut b.h1, &mut c.h1, &mut d.h1];
+        let stride = pad(self.h1);
+        let nv = stride / LANES;
+        let mut v0 = 0;
+        while v0 < nv {
+            let k = (nv - v0).min(3);
+            match k {
+                3 => block_x4::<M, 3>(&mut hs, &self.c1, &self.w1u, stride, us, v0),
+                2 => block_x4::<M, 2>(&mut hs, &self.c1, &self.w1u, stride, us, v0),
+                _ => block_x4::<M, 1>(&mut hs, &self.c1, &self.w1u, stride, us, v0),
+            }
+            v0 += k;
         }
+    }
+
+    /// Everything after the first layer's pre-activations `s.h1`: the value, and with `grad`
+    /// its gradient w.r.t. `u` into `s.gu`.
+    #[inline(always)]
+    fn after_first_layer<M: Madd>(&self, s: &mut Scratch, grad: bool) -> f32 {
+        for x in s.h1.iter_mut() {
+            *x = if *x > 0.0 { *x } else { 0.0 };
+        }
+        // The later layers are small: dense products beat compacting their inputs.
         let last = self.rest.len() - 1;
         for (k, layer) in self.rest.iter().enumerate() {
-            let input: &[f32] = if k == 0 { &s.h1 } else { &s.acts[k - 1] };
-            compact(&input[..layer.n_in], &mut s.idx, &mut s.coef);
             let mut out = std::mem::take(&mut s.acts[k]);
-            gemv_rows::<M>(&mut out, Some(&layer.b), &layer.w, pad(layer.n_out), &s.idx, &s.coef);
+            let input: &[f32] = if k == 0 { &s.h1 } else { &s.acts[k - 1] };
+            gemv_rows::<M>(&mut out, Some(&layer.b), &layer.w, pad(layer.n_out), &s.all[..layer.n_in], &input[..layer.n_in]);
             if k != last {
                 for x in out.iter_mut() {
-                    *x = x.max(0.0);
+                    *x = if *x > 0.0 { *x } else { 0.0 };
                 }
             }
             s.acts[k] = out;
@@ -421,13 +484,12 @@ impl FusedMlp {
         s.deltas[last][0] = 1.0;
         for k in (0..self.rest.len()).rev() {
             let layer = &self.rest[k];
-            compact(&s.deltas[k][..layer.n_out], &mut s.idx, &mut s.coef);
             let (input, mut dx) = if k == 0 {
                 (&s.h1, std::mem::take(&mut s.dh1))
             } else {
                 (&s.acts[k - 1], std::mem::take(&mut s.deltas[k - 1]))
             };
-            gemv_rows::<M>(&mut dx, None, &layer.wt, pad(layer.n_in), &s.idx, &s.coef);
+            gemv_rows::<M>(&mut dx, None, &layer.wt, pad(layer.n_in), &s.all[..layer.n_out], &s.deltas[k][..layer.n_out]);
             for (d, &x) in dx.iter_mut().zip(input.iter()) {
                 *d = if x > 0.0 { *d } else { 0.0 };
             }
@@ -437,8 +499,9 @@ impl FusedMlp {
                 s.deltas[k - 1] = dx;
             }
         }
-        compact(&s.dh1[..self.h1], &mut s.idx, &mut s.coef);
-        gemv_rows::<M>(&mut s.gu, None, &self.w1u_t, pad(self.u_dim), &s.idx, &s.coef);
+        // The first layer's transpose is the big one: only the units whose ReLU is on.
+        let n = compact(&s.dh1[..self.h1], &mut s.idx, &mut s.coef);
+        gemv_rows::<M>(&mut s.gu, None, &self.w1u_t, pad(self.u_dim), &s.idx[..n], &s.coef[..n]);
         v
     }
 }
@@ -446,17 +509,14 @@ impl FusedMlp {
 /// Indices and values of the non-zero entries of `x`, branch-free: whether a ReLU unit is on
 /// is a coin flip the branch predictor cannot learn.
 #[inline(always)]
-fn compact(x: &[f32], idx: &mut Vec<u32>, coef: &mut Vec<f32>) {
-    idx.resize(x.len(), 0);
-    coef.resize(x.len(), 0.0);
+fn compact(x: &[f32], idx: &mut [u32], coef: &mut [f32]) -> usize {
     let mut n = 0;
     for (i, &v) in x.iter().enumerate() {
         idx[n] = i as u32;
         coef[n] = v;
         n += usize::from(v != 0.0);
     }
-    idx.truncate(n);
-    coef.truncate(n);
+    n
 }
 
 /// One start's finished ascent, before discretisation.
@@ -559,6 +619,40 @@ fn block<M: Madd, const NV: usize>(y: &mut [f32], init: Option<&[f32]>, rows: &[
     }
 }
 
+/// [`block`] for four starts: `ys[s] = init + Σ_k us[s][k] · rows[k]` on lane-vectors
+/// `v0 .. v0 + NV` (4 × NV accumulators, each weight load used four times).
+#[inline(always)]
+fn block_x4<M: Madd, const NV: usize>(ys: &mut [&mut Vec<f32>; 4], init: &[f32], rows: &[f32], stride: usize, us: [&[f32]; 4], v0: usize) {
+    let c0 = v0 * LANES;
+    let mut acc = [[[0.0f32; LANES]; NV]; 4];
+    for a in acc.iter_mut() {
+        for (q, v) in a.iter_mut().enumerate() {
+            v.copy_from_slice(&init[c0 + q * LANES..c0 + (q + 1) * LANES]);
+        }
+    }
+    let n = us[0].len();
+    let [u0, u1, u2, u3] = us;
+    let (u1, u2, u3) = (&u1[..n], &u2[..n], &u3[..n]);
+    for k in 0..n {
+        let off = k * stride + c0;
+        let r = &rows[off..off + NV * LANES];
+        let c = [u0[k], u1[k], u2[k], u3[k]];
+        for (a, &ck) in acc.iter_mut().zip(&c) {
+            for (q, v) in a.iter_mut().enumerate() {
+                let rq = &r[q * LANES..(q + 1) * LANES];
+                for j in 0..LANES {
+                    v[j] = M::madd(ck, rq[j], v[j]);
+                }
+            }
+        }
+    }
+    for (y, a) in ys.iter_mut().zip(&acc) {
+        for (q, v) in a.iter().enumerate() {
+            y[c0 + q * LANES..c0 + (q + 1) * LANES].copy_from_slice(v);
+        }
+    }
+}
+
 /// `e^x` for `x ≤ 0`, branch-free so that loops over it vectorise; relative error below
 /// 2·10⁻⁷ (Cody–Waite reduction, degree-6 Taylor polynomial on |r| ≤ ln2/2); `e^x` for
 /// `x < −87` is taken as `e^−87`, far below anything a softmax over a few options can use.
@@ -568,8 +662,10 @@ fn exp_nonpositive<M: Madd>(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³: adding it rounds to an integer
-    let x = x.max(-87.0);
-    let n = (x * LOG2E + MAGIC) - MAGIC;
+    // Comparisons, not `f32::max`, whose NaN rules cost a blend per element.
+    let x = if x < -87.0 { -87.0 } else { x };
+    let t = x * LOG2E + MAGIC;
+    let n = t - MAGIC;
     let r = M::madd(-n, LN2_LO, M::madd(-n, LN2_HI, x));
     let mut p = 1.0 / 720.0;
     p = M::madd(p, r, 1.0 / 120.0);
@@ -578,26 +674,38 @@ fn exp_nonpositive<M: Madd>(x: f32) -> f32 {
     p = M::madd(p, r, 0.5);
     p = M::madd(p, r, 1.0);
     p = M::madd(p, r, 1.0);
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    p * scale
+    // The integer n sits in the low mantissa bits of t; 2ⁿ is (n + 127) << 23. Integer
+    // operations on the bits, not a float-to-int conversion, so that the loop vectorises.
+    let n_bits = t.to_bits().wrapping_sub(0x4B40_0000);
+    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 /// Per-group softmax of `l` into `u` (`u` may be longer; its tail is left alone).
 #[inline(always)]
 fn relax_into<M: Madd>(groups: &[Range<usize>], l: &[f32], u: &mut [f32]) {
+    let d = l.len();
+    let u = &mut u[..d];
     for g in groups {
-        let m = l[g.clone()].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        for i in g.clone() {
-            u[i] = l[i] - m;
+        let seg = &l[g.clone()];
+        let mut m = seg[0];
+        for &x in seg {
+            m = if x > m { x } else { m };
+        }
+        for (o, &x) in u[g.clone()].iter_mut().zip(seg) {
+            *o = x - m;
         }
     }
-    let d = l.len();
-    for x in u[..d].iter_mut() {
+    for x in u.iter_mut() {
         *x = exp_nonpositive::<M>(*x);
     }
     for g in groups {
-        let inv = 1.0 / u[g.clone()].iter().sum::<f32>();
-        for x in u[g.clone()].iter_mut() {
+        let seg = &mut u[g.clone()];
+        let mut sum = 0.0;
+        for &x in seg.iter() {
+            sum += x;
+        }
+        let inv = 1.0 / sum;
+        for x in seg.iter_mut() {
             *x *= inv;
         }
     }
@@ -648,5 +756,61 @@ mod tests {
         assert!(FusedMlp::new(&[l(2, 2), l(2, 2)], 2, &[]).is_err(), "two outputs");
         assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[f32::NAN]).is_err());
         assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[1.0]).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore = "manual timing"]
+    fn piece_timings() {
+        let space = archinfer_encoding::ArchitectureSpace::paper(vec![
+            archinfer_encoding::EmbeddingSpec::new("a", 49),
+            archinfer_encoding::EmbeddingSpec::new("b", 196),
+            archinfer_encoding::EmbeddingSpec::new("c", 32),
+            archinfer_encoding::EmbeddingSpec::new("d", 64),
+        ])
+        .unwrap();
+        let d = space.dim();
+        let mk = |i: usize, o: usize, k: usize| HostLayer { n_in: i, n_out: o, weight: (0..i * o).map(|j| (((j * 7 + k) % 13) as f32 - 6.0) / 20.0).collect(), bias: vec![0.05; o] };
+        let net = FusedMlp::new(&[mk(d + 50, 50, 1), mk(50, 10, 2), mk(10, 1, 3)], d, &vec![0.1; 50]).unwrap();
+        let groups = space.groups();
+        let mut s = net.scratch();
+        let l: Vec<f32> = (0..d).map(|i| ((i * 31) % 7) as f32 / 7.0).collect();
+        let mut gl = vec![0.0; d];
+        let n = 200_000;
+        let t = Instant::now();
+        for _ in 0..n {
+            relax_into::<Plain>(&groups, std::hint::black_box(&l), &mut s.u);
+        }
+        eprintln!("relax: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
+        let mut e = l.clone();
+        let t = Instant::now();
+        for _ in 0..n {
+            for x in std::hint::black_box(&mut e).iter_mut() {
+                *x = exp_nonpositive::<Plain>(-*x);
+            }
+        }
+        eprintln!("exp of {d}: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
+        let u = s.u.clone();
+        let t = Instant::now();
+        for _ in 0..n {
+            gemv_rows::<Plain>(&mut s.h1, Some(&net.c1), &net.w1u, pad(net.h1), &s.all, std::hint::black_box(&u[..d]));
+        }
+        eprintln!("first layer: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
+        let t = Instant::now();
+        for _ in 0..n {
+            gemv_rows::<Plain>(&mut s.h1, Some(&net.c1), &net.w1u, pad(net.h1), &s.all, &u[..d]);
+            std::hint::black_box(net.after_first_layer::<Plain>(&mut s, true));
+        }
+        eprintln!("first layer + rest fwd/bwd: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(net.step::<Plain>(&groups, &l, &mut gl, &mut s, None));
+        }
+        eprintln!("whole step: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
     }
 }

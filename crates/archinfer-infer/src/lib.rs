@@ -53,7 +53,7 @@ pub use cost::{ParamCost, Penalty};
 pub use fused::{FusedMlp, HostLayer, Kernel};
 pub use generic::ascend;
 pub use library::{KnownTask, TaskLibrary};
-pub use propose::{Inferencer, InferOptions, Proposal};
+pub use propose::{Candidate, Inferencer, InferOptions, Proposal, Ranking};
 
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use burn::config::Config;

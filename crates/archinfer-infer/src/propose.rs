@@ -42,6 +42,32 @@ pub struct InferOptions {
     /// Run the generic burn path instead of the fused CPU one.
     #[config(default = false)]
     pub generic: bool,
+    /// How candidates are ranked.
+    #[config(default = "Ranking::Discrete")]
+    pub ranking: Ranking,
+}
+
+/// How a proposal ranks its candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Ranking {
+    /// By the predicted value of the architecture that will be trained (the discretised one,
+    /// shrunk to the budget), less the size penalty.
+    #[default]
+    Discrete,
+    /// By the ascent's objective at the continuous `u`, as the paper does (under a budget,
+    /// [`Discrete`](Self::Discrete) is used, since the budget changes the architectures).
+    Continuous,
+}
+
+impl std::str::FromStr for Ranking {
+    type Err = InferError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "discrete" => Ok(Self::Discrete),
+            "continuous" => Ok(Self::Continuous),
+            other => Err(InferError::Invalid(format!("ranking `{other}`: expected `discrete` or `continuous`"))),
+        }
+    }
 }
 
 /// One candidate architecture of a proposal.
@@ -66,8 +92,7 @@ pub struct Proposal {
     pub task: String,
     /// Classes of the task.
     pub num_classes: usize,
-    /// Candidates, best first: by the ascent's objective, or — under a budget — by the
-    /// predicted value of the (shrunk) architecture less the size penalty.
+    /// Candidates, best first, as [`InferOptions::ranking`] says.
     pub candidates: Vec<Candidate>,
     /// Milliseconds spent computing the task's meta-features.
     pub meta_ms: f64,
@@ -181,7 +206,7 @@ impl Inferencer {
             let value = if shrunk { fused.values(&[architecture.one_hot_u(space)?])?[0] } else { s.discrete_value };
             candidates.push(Candidate { params: architecture.num_params(c), architecture, shrunk, value, solution: s });
         }
-        if opts.max_params.is_some() {
+        if opts.max_params.is_some() || opts.ranking == Ranking::Discrete {
             let k = penalty.as_ref().map_or(0.0, Penalty::scale);
             candidates.sort_by(|a, b| (b.value - k * b.params as f32).total_cmp(&(a.value - k * a.params as f32)));
         }

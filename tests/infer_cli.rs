@@ -1,0 +1,141 @@
+//! `archinfer infer` end to end on small synthetic 28 × 28 image tasks (no downloaded data):
+//! a model is fitted and saved here, then the binary proposes an architecture for a task the
+//! model never saw, within a budget, the same way twice; bad files give clear errors.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use archinfer::data::{ImageSet, Task, default_embedders};
+use archinfer::dvn::{DvnConfig, DvnTask, DvnTrainConfig, TrainedDvn};
+use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, EmbeddingSpec};
+use archinfer::infer::{Inferencer, KnownTask, TaskLibrary};
+use archinfer::metafeatures::MetaFeatures;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// `n` images of `classes` classes: class `c` lights an 8 × 8 square whose place depends on
+/// `c` and `shift`, over uniform noise.
+fn images(n: usize, classes: u8, shift: usize, seed: u64) -> ImageSet {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut pixels = Vec::with_capacity(n * 784);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = (i % classes as usize) as u8;
+        let (y0, x0) = ((c as usize * 6 + shift) % 20, (c as usize * 9 + shift) % 20);
+        for y in 0..28 {
+            for x in 0..28 {
+                let on = (y0..y0 + 8).contains(&y) && (x0..x0 + 8).contains(&x);
+                pixels.push(if on { 0.8 } else { 0.0 } + rng.random_range(0.0..0.2f32));
+            }
+        }
+        labels.push(c);
+    }
+    ImageSet { pixels, labels, side: 28 }
+}
+
+fn task(name: &str, classes: u8, shift: usize, seed: u64) -> Task {
+    images(240, classes, shift, seed).to_task(name, [0.6, 0.2, 0.2], seed, &default_embedders().unwrap()).unwrap()
+}
+
+/// Fits a small learned-meta-features model on two tasks with made-up child values (smaller
+/// is better) and saves it with its library.
+fn save_model(dir: &Path) {
+    let dev = archinfer::default_device();
+    let tasks = [task("a", 3, 0, 1), task("b", 4, 3, 2)];
+    let space = ArchitectureSpace::paper(tasks[0].features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect()).unwrap();
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut dvn_tasks = Vec::new();
+    let mut library = Vec::new();
+    for t in tasks {
+        let archs: Vec<DiscreteArchitecture> = (0..30).map(|_| DiscreteArchitecture::sample(&space, &mut rng)).collect();
+        let v: Vec<f32> = archs.iter().map(|a| 1.0 / (1.0 + a.num_params(t.num_classes()) as f32 / 1e4)).collect();
+        library.push(KnownTask { name: t.name().into(), z: Vec::new(), best: archs[..3].to_vec() });
+        dvn_tasks.push(DvnTask {
+            name: t.name().into(),
+            u: archs.iter().map(|a| a.one_hot_u(&space).unwrap()).collect(),
+            v,
+            task: Some(Arc::new(t)),
+        });
+    }
+    let cfg = DvnConfig::new(space, MetaFeatures::Learned, 49);
+    let tc = DvnTrainConfig::new().with_learning_rate(0.01).with_max_steps(40).with_eval_every(20).with_eval_samples(128);
+    let dvn = TrainedDvn::fit(cfg, tc, &dvn_tasks, &dev).unwrap();
+    Inferencer::new(dvn, Some(TaskLibrary { tasks: library }), &dev).save(dir).unwrap();
+}
+
+fn infer(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_archinfer")).arg("infer").args(args).output().unwrap()
+}
+
+#[test]
+fn proposes_within_budget_quickly_and_reproducibly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    save_model(&model);
+    let data = tmp.path().join("unseen");
+    images(200, 3, 7, 9).write_dir(&data).unwrap();
+    let (m, d) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = infer(&[&["--model", m, "--data", d, "--json"], extra].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let free = run(&[]);
+    let budget = 2_000;
+    let tight = run(&["--max-params", "2000", "--seeded", "3"]);
+    assert!(tight["params"].as_u64().unwrap() <= budget, "{tight}");
+    for c in tight["candidates"].as_array().unwrap() {
+        assert!(c["params"].as_u64().unwrap() <= budget, "every candidate fits: {c}");
+    }
+    // Timings are reported (measured, not asserted: speed belongs to the benches).
+    assert!(free["meta_features_ms"].as_f64().unwrap() >= 0.0 && free["ascent_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(free["classes"], 3);
+    let again = run(&[]);
+    assert_eq!(again["architecture"], free["architecture"], "same seed, same answer");
+    assert_eq!(again["predicted_value"], free["predicted_value"]);
+    // The human-readable form names the architecture and the timings.
+    let out = infer(&["--model", m, "--data", d]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("proposed") && text.contains("ms"), "{text}");
+}
+
+#[test]
+fn bad_inputs_give_the_loaders_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    save_model(&model);
+    let m = model.to_str().unwrap();
+    // A truncated image file.
+    let data = tmp.path().join("cut");
+    images(20, 2, 0, 1).write_dir(&data).unwrap();
+    let f = data.join("train-images-idx3-ubyte");
+    let bytes = std::fs::read(&f).unwrap();
+    std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
+    let out = infer(&["--model", m, "--data", data.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("train-images-idx3-ubyte"), "names the file: {err}");
+    // A ragged CSV row.
+    let csv = tmp.path().join("ragged.csv");
+    let row: Vec<String> = (0..785).map(|i| if i == 784 { "1".into() } else { "0.5".into() }).collect();
+    std::fs::write(&csv, format!("{}\n0.1,0.2\n", row.join(","))).unwrap();
+    let out = infer(&["--model", m, "--data", csv.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("line 2"), "{err}");
+    // A CSV that is not 28 × 28 images.
+    let narrow = tmp.path().join("narrow.csv");
+    std::fs::write(&narrow, "0.1,0.2,0\n0.3,0.4,1\n".repeat(20)).unwrap();
+    let out = infer(&["--model", m, "--data", narrow.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("784"));
+    // A missing model, and an impossible budget.
+    let out = infer(&["--model", "/nonexistent/model", "--data", narrow.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model"));
+    let good = tmp.path().join("good");
+    images(60, 2, 0, 3).write_dir(&good).unwrap();
+    let out = infer(&["--model", m, "--data", good.to_str().unwrap(), "--max-params", "10"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no architecture fits 10 parameters"), "{err}");
+}
