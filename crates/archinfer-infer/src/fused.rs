@@ -149,12 +149,12 @@ impl FusedMlp {
         }
         let h1 = first.n_out;
         let mut c1 = vec![0.0; pad(h1)];
-        for j in 0..h1 {
+        for (j, c) in c1.iter_mut().take(h1).enumerate() {
             let mut s = first.bias[j];
             for (i, zi) in z.iter().enumerate() {
                 s += zi * first.weight[(u_dim + i) * h1 + j];
             }
-            c1[j] = s;
+            *c = s;
         }
         let rest = layers[1..]
             .iter()
@@ -756,61 +756,5 @@ mod tests {
         assert!(FusedMlp::new(&[l(2, 2), l(2, 2)], 2, &[]).is_err(), "two outputs");
         assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[f32::NAN]).is_err());
         assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[1.0]).is_ok());
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    #[ignore = "manual timing"]
-    fn piece_timings() {
-        let space = archinfer_encoding::ArchitectureSpace::paper(vec![
-            archinfer_encoding::EmbeddingSpec::new("a", 49),
-            archinfer_encoding::EmbeddingSpec::new("b", 196),
-            archinfer_encoding::EmbeddingSpec::new("c", 32),
-            archinfer_encoding::EmbeddingSpec::new("d", 64),
-        ])
-        .unwrap();
-        let d = space.dim();
-        let mk = |i: usize, o: usize, k: usize| HostLayer { n_in: i, n_out: o, weight: (0..i * o).map(|j| (((j * 7 + k) % 13) as f32 - 6.0) / 20.0).collect(), bias: vec![0.05; o] };
-        let net = FusedMlp::new(&[mk(d + 50, 50, 1), mk(50, 10, 2), mk(10, 1, 3)], d, &vec![0.1; 50]).unwrap();
-        let groups = space.groups();
-        let mut s = net.scratch();
-        let l: Vec<f32> = (0..d).map(|i| ((i * 31) % 7) as f32 / 7.0).collect();
-        let mut gl = vec![0.0; d];
-        let n = 200_000;
-        let t = Instant::now();
-        for _ in 0..n {
-            relax_into::<Plain>(&groups, std::hint::black_box(&l), &mut s.u);
-        }
-        eprintln!("relax: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
-        let mut e = l.clone();
-        let t = Instant::now();
-        for _ in 0..n {
-            for x in std::hint::black_box(&mut e).iter_mut() {
-                *x = exp_nonpositive::<Plain>(-*x);
-            }
-        }
-        eprintln!("exp of {d}: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
-        let u = s.u.clone();
-        let t = Instant::now();
-        for _ in 0..n {
-            gemv_rows::<Plain>(&mut s.h1, Some(&net.c1), &net.w1u, pad(net.h1), &s.all, std::hint::black_box(&u[..d]));
-        }
-        eprintln!("first layer: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
-        let t = Instant::now();
-        for _ in 0..n {
-            gemv_rows::<Plain>(&mut s.h1, Some(&net.c1), &net.w1u, pad(net.h1), &s.all, &u[..d]);
-            std::hint::black_box(net.after_first_layer::<Plain>(&mut s, true));
-        }
-        eprintln!("first layer + rest fwd/bwd: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
-        let t = Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(net.step::<Plain>(&groups, &l, &mut gl, &mut s, None));
-        }
-        eprintln!("whole step: {:.0} ns", t.elapsed().as_nanos() as f64 / n as f64);
     }
 }

@@ -38,6 +38,7 @@
 //! ```
 //!
 //! [`Module`]: burn::module::Module
+//! [`ValueModel`]: archinfer_dvn::ValueModel
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
