@@ -75,6 +75,22 @@ enum DbCommand {
         #[arg(long, default_value = "data/fmnist14.sqlite")]
         db: PathBuf,
     },
+    /// Writes one task of the database's suite as MNIST-format files (gzip), for `archinfer
+    /// infer --data`: all its images, training images first.
+    ExportTask {
+        /// The database file (names the suite).
+        #[arg(long, default_value = "data/fmnist14.sqlite")]
+        db: PathBuf,
+        /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The task.
+        #[arg(long)]
+        task: String,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A JSON manifest of the database: suite, space, training settings, versions, date,
     /// machine and per-task summary.
     Manifest {
@@ -140,6 +156,7 @@ fn main() {
             suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::plots(p, tasks))
         }
         Command::Db { command: DbCommand::Status { db } } => db_status(&db),
+        Command::Db { command: DbCommand::ExportTask { db, data, task, out } } => export_task(&db, data.as_deref(), &task, &out),
         Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
     };
     if let Err(e) = r {
@@ -162,6 +179,17 @@ fn pin_meta(store: &dyn ExperimentStore, key: &str, value: &str) -> Result<(), B
         Some(_) => Ok(()),
         None => Ok(store.set_meta(key, value)?),
     }
+}
+
+/// `archinfer db export-task`.
+fn export_task(db: &std::path::Path, data: Option<&std::path::Path>, task: &str, out: &std::path::Path) -> Result<(), BoxError> {
+    let suite_name = SqliteStore::open(db)?.meta("suite")?.ok_or("the database names no suite")?;
+    let recipe = suite(&suite_name)?.into_iter().find(|r| r.name == task).ok_or_else(|| format!("suite {suite_name} has no task `{task}`"))?;
+    let images = load_mnist_dir(&fashion_mnist_dir(data))?;
+    let (set, train) = archinfer::data::task_images(&images, &recipe)?;
+    set.write_dir(out, true)?;
+    eprintln!("wrote {} images ({train} training) of `{task}` to {}", set.len(), out.display());
+    Ok(())
 }
 
 /// The tasks of the suite an existing database was built for.

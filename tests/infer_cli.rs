@@ -76,7 +76,7 @@ fn proposes_within_budget_quickly_and_reproducibly() {
     let model = tmp.path().join("model");
     save_model(&model);
     let data = tmp.path().join("unseen");
-    images(200, 3, 7, 9).write_dir(&data).unwrap();
+    images(200, 3, 7, 9).write_dir(&data, false).unwrap();
     let (m, d) = (model.to_str().unwrap(), data.to_str().unwrap());
     let run = |extra: &[&str]| -> serde_json::Value {
         let out = infer(&[&["--model", m, "--data", d, "--json"], extra].concat());
@@ -110,7 +110,7 @@ fn bad_inputs_give_the_loaders_errors() {
     let m = model.to_str().unwrap();
     // A truncated image file.
     let data = tmp.path().join("cut");
-    images(20, 2, 0, 1).write_dir(&data).unwrap();
+    images(20, 2, 0, 1).write_dir(&data, false).unwrap();
     let f = data.join("train-images-idx3-ubyte");
     let bytes = std::fs::read(&f).unwrap();
     std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
@@ -134,7 +134,7 @@ fn bad_inputs_give_the_loaders_errors() {
     let out = infer(&["--model", "/nonexistent/model", "--data", narrow.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model"));
     let good = tmp.path().join("good");
-    images(60, 2, 0, 3).write_dir(&good).unwrap();
+    images(60, 2, 0, 3).write_dir(&good, true).unwrap();
     let out = infer(&["--model", m, "--data", good.to_str().unwrap(), "--max-params", "10"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no architecture fits 10 parameters"), "{err}");

@@ -129,12 +129,13 @@ impl ImageSet {
         crate::Task::new(name, features, labels, classes.len(), splits)
     }
 
-    /// Writes the set as an uncompressed MNIST-format pair `train-images-idx3-ubyte` /
-    /// `train-labels-idx1-ubyte` into `dir` (created if missing), pixels rounded to bytes.
+    /// Writes the set as an MNIST-format pair `train-images-idx3-ubyte` /
+    /// `train-labels-idx1-ubyte` (with `.gz` and gzip-compressed when `gzip`) into `dir`
+    /// (created if missing), pixels rounded to bytes.
     ///
     /// # Errors
     /// File-system failures.
-    pub fn write_dir(&self, dir: &Path) -> Result<()> {
+    pub fn write_dir(&self, dir: &Path, gzip: bool) -> Result<()> {
         let io = |p: &Path, e: std::io::Error| DataError::Io { path: p.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let n = self.len() as u32;
@@ -147,9 +148,20 @@ impl ImageSet {
         let mut lab = vec![0, 0, 8, 1];
         lab.extend_from_slice(&n.to_be_bytes());
         lab.extend_from_slice(&self.labels);
-        let (ip, lp) = (dir.join("train-images-idx3-ubyte"), dir.join("train-labels-idx1-ubyte"));
-        std::fs::write(&ip, img).map_err(|e| io(&ip, e))?;
-        std::fs::write(&lp, lab).map_err(|e| io(&lp, e))
+        let ext = if gzip { ".gz" } else { "" };
+        for (name, bytes) in [("train-images-idx3-ubyte", img), ("train-labels-idx1-ubyte", lab)] {
+            let p = dir.join(format!("{name}{ext}"));
+            let bytes = if gzip {
+                use std::io::Write;
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                enc.write_all(&bytes).map_err(|e| io(&p, e))?;
+                enc.finish().map_err(|e| io(&p, e))?
+            } else {
+                bytes
+            };
+            std::fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+        }
+        Ok(())
     }
 
     /// Number of images.

@@ -128,6 +128,32 @@ fn class_counts(total: usize, k: usize, ratio: f32) -> Vec<usize> {
 /// # Errors
 /// [`DataError::Suite`] if a class has too few source images, or any [`Task`] error.
 pub fn build_task(images: &ImageSet, recipe: &TaskRecipe, embedders: &[Box<dyn Embedder>]) -> Result<Task> {
+    let (set, train_end) = task_images(images, recipe)?;
+    let px = set.side * set.side;
+    let features = embedders
+        .iter()
+        .map(|e| FeatureSet::new(e.name(), e.dim(), e.embed_all(&set.pixels, px)))
+        .collect();
+    let total = set.len();
+    let splits = Splits {
+        train: (0..train_end).collect(),
+        validation: (train_end..train_end + recipe.validation).collect(),
+        test: (train_end + recipe.validation..total).collect(),
+    };
+    let labels = set.labels.iter().map(|&l| u32::from(l)).collect();
+    Task::new(recipe.name.clone(), features, labels, recipe.classes.len(), splits)
+}
+
+/// The images of a recipe's task before embedding, perturbations applied: training images
+/// first (their count is returned), then validation, then test; labels are the recipe's
+/// class indices.
+///
+/// # Errors
+/// A class the image set cannot fill, or more than 256 classes.
+pub fn task_images(images: &ImageSet, recipe: &TaskRecipe) -> Result<(ImageSet, usize)> {
+    if recipe.classes.len() > 256 {
+        return Err(DataError::Suite(format!("{}: more than 256 classes", recipe.name)));
+    }
     let k = recipe.classes.len();
     let mut rng = StdRng::seed_from_u64(recipe.seed);
     let ratio = recipe
@@ -189,16 +215,8 @@ pub fn build_task(images: &ImageSet, recipe: &TaskRecipe, embedders: &[Box<dyn E
             Perturbation::Imbalance(_) => {}
         }
     }
-    let features = embedders
-        .iter()
-        .map(|e| FeatureSet::new(e.name(), e.dim(), e.embed_all(&pixels, px)))
-        .collect();
-    let splits = Splits {
-        train: (0..train_end).collect(),
-        validation: (train_end..train_end + recipe.validation).collect(),
-        test: (train_end + recipe.validation..total).collect(),
-    };
-    Task::new(recipe.name.clone(), features, labels, k, splits)
+    let labels = labels.into_iter().map(|l| l as u8).collect();
+    Ok((ImageSet { pixels, labels, side: images.side }, train_end))
 }
 
 /// Name of the small synthetic suite that needs no downloaded data (tests, demos).
