@@ -98,18 +98,23 @@ pub(crate) fn load_dvn_tasks(db: &std::path::Path, suite_tasks: &[(Arc<Task>, St
     Ok((space, dvn_tasks))
 }
 
+/// Indices of the tasks named in a comma-separated `--tasks` list (all without one).
+pub(crate) fn held_tasks(list: Option<&str>, tasks: &[DvnTask]) -> Vec<usize> {
+    match list {
+        Some(list) => {
+            let want: HashSet<&str> = list.split(',').map(str::trim).collect();
+            (0..tasks.len()).filter(|&i| want.contains(tasks[i].name.as_str())).collect()
+        }
+        None => (0..tasks.len()).collect(),
+    }
+}
+
 /// Runs the evaluation and writes runs.jsonl, table.md and summary.json.
 pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
     let variants: Vec<MetaFeatures> =
         a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
-    let held: Vec<usize> = match &a.tasks {
-        Some(list) => {
-            let want: HashSet<&str> = list.split(',').map(str::trim).collect();
-            (0..dvn_tasks.len()).filter(|&i| want.contains(dvn_tasks[i].name.as_str())).collect()
-        }
-        None => (0..dvn_tasks.len()).collect(),
-    };
+    let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
     std::fs::create_dir_all(&a.out)?;
     let runs_path = a.out.join("runs.jsonl");
     let mut done: HashSet<(String, String, usize)> = HashSet::new();

@@ -17,7 +17,7 @@ use clap::Parser;
 use serde::{Deserialize, Serialize};
 
 use crate::BoxError;
-use crate::evaluate::{load_dvn_tasks, mean_std};
+use crate::evaluate::{held_tasks, load_dvn_tasks, mean_std};
 
 /// How a value network is fitted (shared by `train-dvn` and `evaluate search`).
 #[derive(Parser, Debug, Clone)]
@@ -106,6 +106,21 @@ pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resu
     Ok(())
 }
 
+/// Settings of the ascent shared by `infer` and `evaluate search`.
+#[derive(Parser, Debug, Clone)]
+pub struct AscentArgs {
+    /// Starting points.
+    #[arg(long, default_value_t = 10)]
+    pub starts: usize,
+    /// Iterations at most.
+    #[arg(long, default_value_t = 1000)]
+    pub iters: usize,
+    /// Starts seeded from the nearest training tasks' best architectures (0: all random, as
+    /// in the paper).
+    #[arg(long, default_value_t = 0)]
+    pub seeded: usize,
+}
+
 /// Arguments of `archinfer infer`.
 #[derive(Parser, Debug)]
 pub struct InferArgs {
@@ -125,15 +140,8 @@ pub struct InferArgs {
     /// Size penalty λ, in predicted value per million expected parameters.
     #[arg(long, default_value_t = 0.0)]
     pub lambda: f64,
-    /// Starting points.
-    #[arg(long, default_value_t = 10)]
-    pub starts: usize,
-    /// Iterations at most.
-    #[arg(long, default_value_t = 1000)]
-    pub iters: usize,
-    /// Starts seeded from the nearest training tasks' best architectures.
-    #[arg(long, default_value_t = 0)]
-    pub seeded: usize,
+    #[command(flatten)]
+    pub ascent: AscentArgs,
     /// Seed of the random starts.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -191,10 +199,10 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
     let task = read_task(&a.data, &a.label)?;
     let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
     let opts = InferOptions::new()
-        .with_ascent(AscentConfig::new().with_starts(a.starts).with_max_iters(a.iters).with_seed(a.seed))
+        .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters).with_seed(a.seed))
         .with_lambda(a.lambda)
         .with_max_params(a.max_params)
-        .with_seeded(a.seeded)
+        .with_seeded(a.ascent.seeded)
         .with_generic(a.generic)
         .with_ranking(a.rank);
     let p = inf.propose(&task, &opts)?;
@@ -233,7 +241,7 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
         );
         println!(
             "time        meta-features {:.1} ms, ascent {:.1} ms ({}; {} starts × ≤ {} iterations)",
-            p.meta_ms, p.ascent_ms, p.path, a.starts, a.iters
+            p.meta_ms, p.ascent_ms, p.path, a.ascent.starts, a.ascent.iters
         );
         println!("            (loading: model {load_model_ms:.0} ms, task and embedding modules {load_task_ms:.0} ms)");
     }
@@ -255,15 +263,8 @@ pub struct SearchArgs {
     /// Trainings of each proposed architecture (continuous and discretised).
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
-    /// Starting points of the ascent.
-    #[arg(long, default_value_t = 10)]
-    pub starts: usize,
-    /// Iterations of the ascent.
-    #[arg(long, default_value_t = 1000)]
-    pub iters: usize,
-    /// Starts seeded from the nearest training tasks (0: all random, as in the paper).
-    #[arg(long, default_value_t = 0)]
-    pub seeded: usize,
+    #[command(flatten)]
+    pub ascent: AscentArgs,
     /// Candidate ranking: `continuous` (the paper's: the ascent's objective at u) or
     /// `discrete` (the predicted value of the discretised architecture).
     #[arg(long, default_value = "continuous")]
@@ -330,13 +331,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
     let store = SqliteStore::open(&a.db)?;
     let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
-    let held: Vec<usize> = match &a.tasks {
-        Some(list) => {
-            let want: HashSet<&str> = list.split(',').map(str::trim).collect();
-            (0..dvn_tasks.len()).filter(|&i| want.contains(dvn_tasks[i].name.as_str())).collect()
-        }
-        None => (0..dvn_tasks.len()).collect(),
-    };
+    let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
     std::fs::create_dir_all(&a.out)?;
     let prop_path = a.out.join("proposals.jsonl");
     let runs_path = a.out.join("runs.jsonl");
@@ -354,8 +349,8 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         let fit_seconds = t0.elapsed().as_secs_f64();
         let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
         let opts = InferOptions::new()
-            .with_ascent(AscentConfig::new().with_starts(a.starts).with_max_iters(a.iters))
-            .with_seeded(a.seeded)
+            .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters))
+            .with_seeded(a.ascent.seeded)
             .with_ranking(a.rank);
         let proposal = inf.propose(task, &opts)?;
         let best = proposal.best()?;
@@ -443,7 +438,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "machine": crate::machine(),
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
-        "settings": { "repeats": a.repeats, "starts": a.starts, "iters": a.iters, "seeded": a.seeded,
+        "settings": { "repeats": a.repeats, "starts": a.ascent.starts, "iters": a.ascent.iters, "seeded": a.ascent.seeded,
                       "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank),
                       "train_config": train_config },
         "summary": summary,

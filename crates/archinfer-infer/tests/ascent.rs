@@ -25,9 +25,9 @@ impl ValueModel for Linear {
     }
 }
 
-#[test]
-fn ascent_climbs_monotonically_to_the_known_optimum() {
-    let dev = Device::flex();
+/// A small space, linear weights `w`, and the optimum: the one-hot `u` picking the largest
+/// weight of every group, with its value.
+fn toy() -> (ArchitectureSpace, Vec<f32>, Vec<f32>, f32) {
     let space = ArchitectureSpace::new(vec![4, 8, 16], vec![Activation::Relu, Activation::Tanh], 3, vec![
         EmbeddingSpec::new("a", 3),
         EmbeddingSpec::new("b", 5),
@@ -35,7 +35,6 @@ fn ascent_climbs_monotonically_to_the_known_optimum() {
     .unwrap();
     let d = space.dim();
     let w: Vec<f32> = (0..d).map(|i| ((i * 7919) % 13) as f32 / 13.0).collect();
-    // The optimum: argmax of w in every group.
     let mut best_u = vec![0.0f32; d];
     let mut best_v = 0.0;
     for g in space.groups() {
@@ -43,6 +42,14 @@ fn ascent_climbs_monotonically_to_the_known_optimum() {
         best_u[k] = 1.0;
         best_v += w[k];
     }
+    (space, w, best_u, best_v)
+}
+
+#[test]
+fn ascent_climbs_monotonically_to_the_known_optimum() {
+    let dev = Device::flex();
+    let (space, w, best_u, best_v) = toy();
+    let d = space.dim();
     let model = Linear { w: Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [d, 1]), &dev)) };
     // Starts near the uniform u: from there the largest weight of each group grows fastest. (From
     // far-off starts a softmax group can saturate on a worse option, where its gradient vanishes;
@@ -106,18 +113,8 @@ fn ascends_a_value_network() {
 #[test]
 fn fused_path_climbs_monotonically_to_the_known_optimum() {
     use archinfer_infer::{FusedMlp, HostLayer, Kernel};
-    let space = ArchitectureSpace::new(vec![4, 8, 16], vec![Activation::Relu, Activation::Tanh], 3, vec![
-        EmbeddingSpec::new("a", 3),
-        EmbeddingSpec::new("b", 5),
-    ])
-    .unwrap();
+    let (space, w, best_u, _) = toy();
     let d = space.dim();
-    let w: Vec<f32> = (0..d).map(|i| ((i * 7919) % 13) as f32 / 13.0).collect();
-    let mut best_u = vec![0.0f32; d];
-    for g in space.groups() {
-        let k = g.clone().max_by(|&a, &b| w[a].total_cmp(&w[b]).then(b.cmp(&a))).unwrap();
-        best_u[k] = 1.0;
-    }
     let layers = [
         HostLayer { n_in: d, n_out: 1, weight: w, bias: vec![10.0] },
         HostLayer { n_in: 1, n_out: 1, weight: vec![1.0], bias: vec![-10.0] },
