@@ -368,9 +368,8 @@ impl FusedMlp {
                         continue;
                     }
                     traces[i].push(obj);
-                    let l = &mut ls[i];
-                    for j in 0..d {
-                        l[j] = M::madd(step, gl[j], l[j]);
+                    for (x, &g) in ls[i].iter_mut().zip(&gl) {
+                        *x = M::madd(step, g, *x);
                     }
                     iterations[i] += 1;
                     prev[i] = Some(obj);
@@ -416,9 +415,13 @@ impl FusedMlp {
         }
         // Softmax backward, per group: dl_i = u_i (g_i − Σ_j u_j g_j).
         for g in groups {
-            let dot: f32 = u[g.clone()].iter().zip(&s.gu[g.clone()]).map(|(a, b)| a * b).sum();
-            for i in g.clone() {
-                gl[i] = u[i] * (s.gu[i] - dot);
+            let (ug, gug, glg) = (&u[g.clone()], &s.gu[g.clone()], &mut gl[g.clone()]);
+            let mut dot = 0.0;
+            for (a, b) in ug.iter().zip(gug) {
+                dot = M::madd(*a, *b, dot);
+            }
+            for ((o, a), b) in glg.iter_mut().zip(ug).zip(gug) {
+                *o = a * (b - dot);
             }
         }
         s.u = u;
@@ -444,11 +447,12 @@ impl FusedMlp {
         let nv = stride / LANES;
         let mut v0 = 0;
         while v0 < nv {
-            let k = (nv - v0).min(3);
-            match k {
-                3 => block_x4::<M, 3>(&mut hs, &self.c1, &self.w1u, stride, us, v0),
-                2 => block_x4::<M, 2>(&mut hs, &self.c1, &self.w1u, stride, us, v0),
-                _ => block_x4::<M, 1>(&mut hs, &self.c1, &self.w1u, stride, us, v0),
+            // Two lane-vectors × four starts: eight accumulators, no spills.
+            let k = (nv - v0).min(2);
+            if k == 2 {
+                block2_x4::<M>(&mut hs, &self.c1, &self.w1u, stride, us, v0 * LANES);
+            } else {
+                block1_x4::<M>(&mut hs, &self.c1, &self.w1u, stride, us, v0 * LANES);
             }
             v0 += k;
         }
@@ -619,37 +623,71 @@ fn block<M: Madd, const NV: usize>(y: &mut [f32], init: Option<&[f32]>, rows: &[
     }
 }
 
-/// [`block`] for four starts: `ys[s] = init + Σ_k us[s][k] · rows[k]` on lane-vectors
-/// `v0 .. v0 + NV` (4 × NV accumulators, each weight load used four times).
+/// `a + c · r` lane-wise, written out so that it compiles to one vector multiply-add.
 #[inline(always)]
-fn block_x4<M: Madd, const NV: usize>(ys: &mut [&mut Vec<f32>; 4], init: &[f32], rows: &[f32], stride: usize, us: [&[f32]; 4], v0: usize) {
-    let c0 = v0 * LANES;
-    let mut acc = [[[0.0f32; LANES]; NV]; 4];
-    for a in acc.iter_mut() {
-        for (q, v) in a.iter_mut().enumerate() {
-            v.copy_from_slice(&init[c0 + q * LANES..c0 + (q + 1) * LANES]);
-        }
-    }
+fn fma8<M: Madd>(c: f32, r: &[f32; LANES], a: [f32; LANES]) -> [f32; LANES] {
+    [
+        M::madd(c, r[0], a[0]),
+        M::madd(c, r[1], a[1]),
+        M::madd(c, r[2], a[2]),
+        M::madd(c, r[3], a[3]),
+        M::madd(c, r[4], a[4]),
+        M::madd(c, r[5], a[5]),
+        M::madd(c, r[6], a[6]),
+        M::madd(c, r[7], a[7]),
+    ]
+}
+
+#[inline(always)]
+fn lanes(x: &[f32], at: usize) -> &[f32; LANES] {
+    x[at..at + LANES].try_into().unwrap_or(&[0.0; LANES])
+}
+
+/// [`block`] for four starts and two lane-vectors: `ys[s] = init + Σ_k us[s][k] · rows[k]` on
+/// columns `c0 .. c0 + 16` — eight named accumulators, each weight load used four times.
+/// (Named variables, not a nested array: LLVM keeps them in registers.)
+#[inline(always)]
+fn block2_x4<M: Madd>(ys: &mut [&mut Vec<f32>; 4], init: &[f32], rows: &[f32], stride: usize, us: [&[f32]; 4], c0: usize) {
+    let (i0, i1) = (*lanes(init, c0), *lanes(init, c0 + LANES));
+    let (mut a00, mut a01, mut a10, mut a11, mut a20, mut a21, mut a30, mut a31) = (i0, i1, i0, i1, i0, i1, i0, i1);
     let n = us[0].len();
     let [u0, u1, u2, u3] = us;
     let (u1, u2, u3) = (&u1[..n], &u2[..n], &u3[..n]);
     for k in 0..n {
         let off = k * stride + c0;
-        let r = &rows[off..off + NV * LANES];
-        let c = [u0[k], u1[k], u2[k], u3[k]];
-        for (a, &ck) in acc.iter_mut().zip(&c) {
-            for (q, v) in a.iter_mut().enumerate() {
-                let rq = &r[q * LANES..(q + 1) * LANES];
-                for j in 0..LANES {
-                    v[j] = M::madd(ck, rq[j], v[j]);
-                }
-            }
-        }
+        let (r0, r1) = (lanes(rows, off), lanes(rows, off + LANES));
+        a00 = fma8::<M>(u0[k], r0, a00);
+        a01 = fma8::<M>(u0[k], r1, a01);
+        a10 = fma8::<M>(u1[k], r0, a10);
+        a11 = fma8::<M>(u1[k], r1, a11);
+        a20 = fma8::<M>(u2[k], r0, a20);
+        a21 = fma8::<M>(u2[k], r1, a21);
+        a30 = fma8::<M>(u3[k], r0, a30);
+        a31 = fma8::<M>(u3[k], r1, a31);
     }
-    for (y, a) in ys.iter_mut().zip(&acc) {
-        for (q, v) in a.iter().enumerate() {
-            y[c0 + q * LANES..c0 + (q + 1) * LANES].copy_from_slice(v);
-        }
+    for (y, (a, b)) in ys.iter_mut().zip([(a00, a01), (a10, a11), (a20, a21), (a30, a31)]) {
+        y[c0..c0 + LANES].copy_from_slice(&a);
+        y[c0 + LANES..c0 + 2 * LANES].copy_from_slice(&b);
+    }
+}
+
+/// [`block2_x4`] for one lane-vector.
+#[inline(always)]
+fn block1_x4<M: Madd>(ys: &mut [&mut Vec<f32>; 4], init: &[f32], rows: &[f32], stride: usize, us: [&[f32]; 4], c0: usize) {
+    let i0 = *lanes(init, c0);
+    let (mut a0, mut a1, mut a2, mut a3) = (i0, i0, i0, i0);
+    let n = us[0].len();
+    let [u0, u1, u2, u3] = us;
+    let (u1, u2, u3) = (&u1[..n], &u2[..n], &u3[..n]);
+    for k in 0..n {
+        let r = lanes(rows, k * stride + c0);
+        a0 = fma8::<M>(u0[k], r, a0);
+        a1 = fma8::<M>(u1[k], r, a1);
+        a2 = fma8::<M>(u2[k], r, a2);
+        a3 = fma8::<M>(u3[k], r, a3);
+    }
+    for (y, a) in ys.iter_mut().zip([a0, a1, a2, a3]) {
+        y[c0..c0 + LANES].copy_from_slice(&a);
     }
 }
 
