@@ -494,8 +494,9 @@ impl FusedMlp {
                 (&s.acts[k - 1], std::mem::take(&mut s.deltas[k - 1]))
             };
             gemv_rows::<M>(&mut dx, None, &layer.wt, pad(layer.n_in), &s.all[..layer.n_out], &s.deltas[k][..layer.n_out]);
+            // A multiply by 0 / 1, not a select: LLVM turns the select into a masked store.
             for (d, &x) in dx.iter_mut().zip(input.iter()) {
-                *d = if x > 0.0 { *d } else { 0.0 };
+                *d *= f32::from(u8::from(x > 0.0));
             }
             if k == 0 {
                 s.dh1 = dx;
