@@ -518,19 +518,21 @@ fn search_table(
         ));
     }
     let mean = |v: &[f64]| mean_std(v).0;
+    let gap = |v: &[f64]| if v.is_empty() { "–".to_string() } else { format!("{:.2}", mean(v)) };
     t.push_str(&format!(
         "\nProposed beats Random (mean test accuracy): continuous {beats_c}/{n_c}, discretised {beats_d}/{n_d}. \
-         Mean gap to the best of {n_all} recorded children (points, positive = proposal worse): continuous {:.2}, discretised {:.2}.\n\
+         Mean gap to the best of {n_all} recorded children (points, positive = proposal worse): continuous {}, discretised {}.\n\
          Mean time per task: inference {:.0} ms; best of first 10: {:.0} s of training; best of {n_all}: {:.0} s of training.\n",
-        mean(&gap_c),
-        mean(&gap_d),
+        gap(&gap_c),
+        gap(&gap_d),
         mean(&infer_ms),
         mean(&ten_s),
         mean(&all_s),
     ));
     let summary = serde_json::json!({
         "beats_random_continuous": [beats_c, n_c], "beats_random_discrete": [beats_d, n_d],
-        "mean_gap_to_best_continuous_points": mean(&gap_c), "mean_gap_to_best_discrete_points": mean(&gap_d),
+        "mean_gap_to_best_continuous_points": (!gap_c.is_empty()).then(|| mean(&gap_c)),
+        "mean_gap_to_best_discrete_points": (!gap_d.is_empty()).then(|| mean(&gap_d)),
         "mean_inference_ms": mean(&infer_ms), "mean_train_seconds_first10": mean(&ten_s), "mean_train_seconds_all": mean(&all_s),
     });
     Ok((t, summary))
