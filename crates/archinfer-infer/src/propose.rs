@@ -175,7 +175,8 @@ impl Inferencer {
         let meta_ms = t0.elapsed().as_secs_f64() * 1e3;
         let t1 = Instant::now();
         let c = task.num_classes();
-        let penalty = if opts.lambda > 0.0 { Some(Penalty::params(space, c, opts.lambda)?) } else { None };
+        // Any λ but exactly 0 goes through `Penalty::params`, which refuses negative and NaN ones.
+        let penalty = if opts.lambda == 0.0 { None } else { Some(Penalty::params(space, c, opts.lambda)?) };
         if opts.ascent.starts == 0 {
             return Err(InferError::Invalid("need at least one start".into()));
         }
