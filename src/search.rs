@@ -35,6 +35,10 @@ pub struct FitArgs {
     /// Best recorded architectures kept per training task for seeded starts.
     #[arg(long, default_value_t = 5)]
     pub library_best: usize,
+    /// Value networks to fit (seeds dvn-seed, dvn-seed + 1, …); with more than one, the ascent
+    /// climbs their mean.
+    #[arg(long, default_value_t = 1)]
+    pub ensemble: usize,
 }
 
 /// Fits a value network on `train` and builds its task library from the recorded children.
@@ -46,8 +50,14 @@ pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArg
     let max_classes = train.iter().filter_map(|t| t.task.as_ref().map(|t| t.num_classes())).max().unwrap_or(2).max(10);
     let cfg = DvnConfig::new(space.clone(), fit.variant, sample_dim).with_max_classes(max_classes).with_seed(fit.dvn_seed);
     let tc = DvnTrainConfig::new().with_learning_rate(fit.dvn_lr).with_seed(1000 + fit.dvn_seed).with_sample_module(module.into());
-    let dvn = TrainedDvn::fit(cfg, tc, train, &device)?;
-    let inf = Inferencer::new(dvn, None, &device);
+    let dvn = TrainedDvn::fit(cfg.clone(), tc.clone(), train, &device)?;
+    let members = (1..fit.ensemble.max(1) as u64)
+        .map(|i| {
+            let seed = fit.dvn_seed + i;
+            TrainedDvn::fit(cfg.clone().with_seed(seed), tc.clone().with_seed(1000 + seed), train, &device)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let inf = Inferencer::new(dvn, None, &device).with_members(members);
     let mut tasks = Vec::new();
     for t in train {
         let z = match &t.task {
@@ -439,7 +449,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         "machine": crate::machine(),
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "settings": { "repeats": a.repeats, "starts": a.ascent.starts, "iters": a.ascent.iters, "seeded": a.ascent.seeded,
-                      "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank),
+                      "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank), "ensemble": a.fit.ensemble,
                       "train_config": train_config },
         "summary": summary,
     });

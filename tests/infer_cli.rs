@@ -43,6 +43,11 @@ fn task(name: &str, classes: u8, shift: usize, seed: u64) -> Task {
 /// Fits a small learned-meta-features model on two tasks with made-up child values (smaller
 /// is better) and saves it with its library.
 fn save_model(dir: &Path) {
+    save_model_with(dir, 0);
+}
+
+/// As [`save_model`], with `extra` further ensemble members (other seeds).
+fn save_model_with(dir: &Path, extra: u64) {
     let dev = archinfer::default_device();
     let tasks = [task("a", 3, 0, 1), task("b", 4, 3, 2)];
     let space = ArchitectureSpace::paper(tasks[0].features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect()).unwrap();
@@ -62,8 +67,9 @@ fn save_model(dir: &Path) {
     }
     let cfg = DvnConfig::new(space, MetaFeatures::Learned, 49);
     let tc = DvnTrainConfig::new().with_learning_rate(0.01).with_max_steps(40).with_eval_every(20).with_eval_samples(128);
-    let dvn = TrainedDvn::fit(cfg, tc, &dvn_tasks, &dev).unwrap();
-    Inferencer::new(dvn, Some(TaskLibrary { tasks: library }), &dev).save(dir).unwrap();
+    let dvn = TrainedDvn::fit(cfg.clone(), tc.clone(), &dvn_tasks, &dev).unwrap();
+    let members = (1..=extra).map(|s| TrainedDvn::fit(cfg.clone().with_seed(s), tc.clone().with_seed(s), &dvn_tasks, &dev).unwrap()).collect();
+    Inferencer::new(dvn, Some(TaskLibrary { tasks: library }), &dev).with_members(members).save(dir).unwrap();
 }
 
 fn infer(args: &[&str]) -> std::process::Output {
@@ -142,4 +148,23 @@ fn bad_inputs_give_the_loaders_errors() {
     let out = infer(&["--model", m, "--data", good.to_str().unwrap(), "--max-params", "10"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no architecture fits 10 parameters"), "{err}");
+}
+
+#[test]
+fn an_ensemble_model_loads_and_proposes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    save_model_with(&model, 2);
+    assert!(model.join("member-2").is_dir());
+    let loaded = Inferencer::load(&model, &archinfer::default_device()).unwrap();
+    assert_eq!(loaded.members.len(), 2);
+    let data = tmp.path().join("unseen");
+    images(120, 3, 7, 9).write_dir(&data, false).unwrap();
+    let out = infer(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json", "--max-params", "3000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["params"].as_u64().unwrap() <= 3000);
+    // The generic path runs one network only: an ensemble there is a clear error.
+    let out = infer(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--generic"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("ensemble"));
 }

@@ -108,6 +108,50 @@ fn transpose_padded(w: &[f32], n_in: usize, n_out: usize, row_len: usize) -> Vec
     t
 }
 
+/// Packs MLPs of equal depth reading `[u, z_k]` into one whose value is their mean (see
+/// [`FusedMlp::from_dvn_ensemble`]); returns its layers and the concatenated `z`.
+fn stack_members(parts: &[(Vec<HostLayer>, Vec<f32>)], u_dim: usize) -> Result<(Vec<HostLayer>, Vec<f32>)> {
+    let depth = parts.first().map_or(0, |p| p.0.len());
+    if depth < 2 || parts.iter().any(|p| p.0.len() != depth || p.0[0].n_in != u_dim + p.1.len()) {
+        return Err(InferError::Invalid("ensemble members must be MLPs of equal depth (≥ 2) reading [u, z]".into()));
+    }
+    let k = parts.len() as f32;
+    let z: Vec<f32> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
+    let mut out = Vec::with_capacity(depth);
+    for d in 0..depth {
+        let last = d + 1 == depth;
+        let n_in = if d == 0 { u_dim + z.len() } else { parts.iter().map(|p| p.0[d].n_in).sum() };
+        let n_out = if last { 1 } else { parts.iter().map(|p| p.0[d].n_out).sum() };
+        let mut weight = vec![0.0; n_in * n_out];
+        let mut bias = vec![0.0; n_out];
+        let (mut row0, mut col0, mut z0) = (0, 0, u_dim);
+        for (layers, zk) in parts {
+            let l = &layers[d];
+            for i in 0..l.n_in {
+                // Rows: in the first layer u is shared and each z block is the member's own.
+                let r = if d == 0 { if i < u_dim { i } else { z0 + i - u_dim } } else { row0 + i };
+                for o in 0..l.n_out {
+                    let c = if last { 0 } else { col0 + o };
+                    let w = l.weight[i * l.n_out + o];
+                    weight[r * n_out + c] += if last { w / k } else { w };
+                }
+            }
+            for o in 0..l.n_out {
+                if last {
+                    bias[0] += l.bias[o] / k;
+                } else {
+                    bias[col0 + o] = l.bias[o];
+                }
+            }
+            z0 += zk.len();
+            row0 += l.n_in;
+            col0 += l.n_out;
+        }
+        out.push(HostLayer { n_in, n_out, weight, bias });
+    }
+    Ok((out, z))
+}
+
 fn rows_padded(w: &[f32], rows: Range<usize>, n_out: usize) -> Vec<f32> {
     let p = pad(n_out);
     let mut out = vec![0.0; rows.len() * p];
@@ -195,6 +239,35 @@ impl FusedMlp {
             None => Vec::new(),
         };
         Self::new(&layers, dvn.u_dim(), &z)
+    }
+
+    /// The mean of several DVNs' regressors, each with its own task embedding, packed as one
+    /// MLP: the members' first layers side by side (each reading `u` and its own `z`), the
+    /// later layers block-diagonal, the output weights divided by the number of members. Its
+    /// value is the ensemble mean, and the ascent climbs the mean.
+    ///
+    /// # Errors
+    /// No members, members for another `u` length, or as [`new`](Self::new).
+    pub fn from_dvn_ensemble(members: &[(&Dvn, Option<Tensor<2>>)]) -> Result<Self> {
+        use archinfer_dvn::ValueModel;
+        let Some((first, _)) = members.first() else {
+            return Err(InferError::Invalid("an ensemble needs at least one member".into()));
+        };
+        let u_dim = first.u_dim();
+        let mut parts = Vec::with_capacity(members.len());
+        for (dvn, z) in members {
+            if dvn.u_dim() != u_dim {
+                return Err(InferError::Invalid("ensemble members for different u lengths".into()));
+            }
+            let layers = [&dvn.l1, &dvn.l2, &dvn.out].map(HostLayer::from_dense).into_iter().collect::<Result<Vec<_>>>()?;
+            let z = match z {
+                Some(t) => host(t.clone())?,
+                None => Vec::new(),
+            };
+            parts.push((layers, z));
+        }
+        let (layers, z) = stack_members(&parts, u_dim)?;
+        Self::new(&layers, u_dim, &z)
     }
 
     /// The same network, running `kernel`.
@@ -784,6 +857,32 @@ mod tests {
         assert!((v - 13.0).abs() < 1e-6);
         assert_eq!(&s.gu[..2], &[6.0, 0.0]);
         assert_eq!(net.values(&[vec![1.0, 0.0]]).unwrap(), vec![13.0]);
+    }
+
+    #[test]
+    fn stacked_members_average_their_values() {
+        let mk = |i: usize, o: usize, seed: usize| HostLayer {
+            n_in: i,
+            n_out: o,
+            weight: (0..i * o).map(|j| (((j * 7 + seed * 13) % 11) as f32 - 5.0) / 7.0).collect(),
+            bias: (0..o).map(|j| ((j + seed) % 3) as f32 / 10.0).collect(),
+        };
+        let u_dim = 5;
+        let parts = vec![
+            (vec![mk(u_dim + 2, 4, 1), mk(4, 3, 2), mk(3, 1, 3)], vec![0.5, -1.0]),
+            (vec![mk(u_dim + 3, 6, 4), mk(6, 2, 5), mk(2, 1, 6)], vec![1.0, 0.2, -0.3]),
+            (vec![mk(u_dim, 3, 7), mk(3, 3, 8), mk(3, 1, 9)], vec![]),
+        ];
+        let (layers, z) = stack_members(&parts, u_dim).unwrap();
+        let stacked = FusedMlp::new(&layers, u_dim, &z).unwrap();
+        let singles: Vec<FusedMlp> = parts.iter().map(|(l, z)| FusedMlp::new(l, u_dim, z).unwrap()).collect();
+        let u = vec![vec![0.2, 0.1, 0.3, 0.25, 0.15], vec![1.0, 0.0, 0.0, 0.0, 1.0]];
+        let want: Vec<f32> = (0..2).map(|r| singles.iter().map(|n| n.values(&u).unwrap()[r]).sum::<f32>() / 3.0).collect();
+        let got = stacked.values(&u).unwrap();
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        assert!(stack_members(&[], u_dim).is_err());
     }
 
     #[test]

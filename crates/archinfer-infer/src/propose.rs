@@ -119,13 +119,22 @@ pub struct Inferencer {
     pub dvn: TrainedDvn,
     /// Its training tasks (for seeded starts), if saved with it.
     pub library: Option<TaskLibrary>,
+    /// Further value networks (other seeds); with any, the ascent climbs the mean of all of
+    /// them, `dvn` included (an ensemble; fused path only). Saved as `member-1/`, `member-2/` …
+    pub members: Vec<TrainedDvn>,
     device: Device,
 }
 
 impl Inferencer {
     /// Wraps a trained network.
     pub fn new(dvn: TrainedDvn, library: Option<TaskLibrary>, device: &Device) -> Self {
-        Self { dvn, library, device: device.clone() }
+        Self { dvn, library, members: Vec::new(), device: device.clone() }
+    }
+
+    /// The same inferencer climbing the mean of `dvn` and `members`.
+    pub fn with_members(mut self, members: Vec<TrainedDvn>) -> Self {
+        self.members = members;
+        self
     }
 
     /// Loads a model directory written by [`save`](Self::save).
@@ -138,7 +147,11 @@ impl Inferencer {
         }
         let dvn = TrainedDvn::load(dir, None, device)?;
         let library = TaskLibrary::load(dir)?;
-        Ok(Self { dvn, library, device: device.clone() })
+        let mut members = Vec::new();
+        while dir.join(format!("member-{}", members.len() + 1)).is_dir() {
+            members.push(TrainedDvn::load(&dir.join(format!("member-{}", members.len() + 1)), Some(&dvn.config.space), device)?);
+        }
+        Ok(Self { dvn, library, members, device: device.clone() })
     }
 
     /// Saves the network and the library into `dir`.
@@ -147,6 +160,9 @@ impl Inferencer {
     /// File-system failures.
     pub fn save(&self, dir: &Path) -> Result<()> {
         self.dvn.save(dir)?;
+        for (i, m) in self.members.iter().enumerate() {
+            m.save(&dir.join(format!("member-{}", i + 1)))?;
+        }
         if let Some(l) = &self.library {
             l.save(dir)?;
         }
@@ -187,7 +203,18 @@ impl Inferencer {
         let random = random_starts(space, &opts.ascent);
         starts.extend(random.into_iter().take(opts.ascent.starts - starts.len()));
         let z_tensor = (!z.is_empty()).then(|| Tensor::<2>::from_data(TensorData::new(z.clone(), [1, z.len()]), &self.device));
-        let fused = FusedMlp::from_dvn(&self.dvn.model, z_tensor.clone())?;
+        let fused = if self.members.is_empty() {
+            FusedMlp::from_dvn(&self.dvn.model, z_tensor.clone())?
+        } else {
+            let mut nets = vec![(&self.dvn.model, z_tensor.clone())];
+            for m in &self.members {
+                nets.push((&m.model, m.embed_task(Some(task))?));
+            }
+            FusedMlp::from_dvn_ensemble(&nets)?
+        };
+        if opts.generic && !self.members.is_empty() {
+            return Err(InferError::Invalid("the generic path runs one value network, not an ensemble".into()));
+        }
         let (solutions, path) = if opts.generic {
             (crate::ascend(&self.dvn.model, space, z_tensor, &starts, &opts.ascent, penalty.as_ref(), &self.device)?, "burn autodiff")
         } else {
