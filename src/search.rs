@@ -188,14 +188,14 @@ pub fn read_task(path: &Path, label: &str) -> Result<Task, BoxError> {
     if f.dim != 784 {
         return Err(format!("{}: {} feature columns; the embedding modules read 28 × 28 = 784 pixels", path.display(), f.dim).into());
     }
+    if raw.num_classes() > 256 {
+        return Err(format!("{}: more than 256 classes", path.display()).into());
+    }
     let images = archinfer::data::ImageSet {
         pixels: f.values.clone(),
         labels: raw.labels().iter().map(|&l| l as u8).collect(),
         side: 28,
     };
-    if raw.num_classes() > 255 {
-        return Err("more than 255 classes".into());
-    }
     Ok(images.to_task(&name, [0.8, 0.1, 0.1], 0, &embedders)?)
 }
 

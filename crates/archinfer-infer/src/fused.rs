@@ -231,14 +231,8 @@ impl FusedMlp {
     /// # Errors
     /// As [`new`](Self::new).
     pub fn from_dvn(dvn: &Dvn, z: Option<Tensor<2>>) -> Result<Self> {
-        use archinfer_dvn::ValueModel;
-        let layers = [&dvn.l1, &dvn.l2, &dvn.out].map(HostLayer::from_dense);
-        let layers: Vec<HostLayer> = layers.into_iter().collect::<Result<_>>()?;
-        let z = match z {
-            Some(t) => host(t)?,
-            None => Vec::new(),
-        };
-        Self::new(&layers, dvn.u_dim(), &z)
+        // A one-member ensemble packs to exactly the network's own layers.
+        Self::from_dvn_ensemble(&[(dvn, z)])
     }
 
     /// The mean of several DVNs' regressors, each with its own task embedding, packed as one
