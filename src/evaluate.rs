@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use archinfer::data::Task;
-use archinfer::dvn::{DvnConfig, DvnTask, DvnTrainConfig, TrainedDvn, r_squared, spearman};
+use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, r_squared, spearman};
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::{ExperimentStore, SqliteStore};
@@ -35,14 +35,15 @@ pub struct PredictArgs {
     /// Only these held-out tasks (comma-separated; default: all).
     #[arg(long)]
     pub tasks: Option<String>,
-    /// SGD learning rate of Algorithm 1.
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f64,
-    /// SGD momentum of Algorithm 1.
-    #[arg(long, default_value_t = 0.5)]
-    pub momentum: f64,
+    /// Value-network preset: `task-aware` (FiLM, size feature, ranking loss, longer fits) or
+    /// `paper` (concatenation, L2, the paper's recipe).
+    #[arg(long, default_value_t = DvnPreset::default())]
+    pub preset: DvnPreset,
+    /// SGD learning rate of Algorithm 1 (default: the preset's, 0.01).
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// Embedding module the tower and the statistics read.
-    #[arg(long, default_value = "pool4")]
+    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
     pub sample_module: String,
     /// Parallel folds.
     #[arg(long, default_value_t = 2)]
@@ -69,6 +70,20 @@ pub struct Run {
     pub steps: usize,
     /// Seconds to fit.
     pub fit_seconds: f64,
+    /// Value-network preset (`paper` for runs recorded before presets existed).
+    #[serde(default = "paper_preset")]
+    pub preset: String,
+    /// z-swap: the Spearman with each training task's `z` in place of the held-out task's own,
+    /// averaged (runs with meta-features only).
+    #[serde(default)]
+    pub swapped_spearman: Option<f64>,
+    /// Whether the own `z` beat every swapped one's mean, per training task: the count.
+    #[serde(default)]
+    pub swapped_worse: Option<usize>,
+}
+
+fn paper_preset() -> String {
+    "paper".into()
 }
 
 pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -137,12 +152,9 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         }
     }
     eprintln!("{} fits to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
-    let sample_dim = suite_tasks[0]
-        .0
-        .feature_set(&a.sample_module)
-        .ok_or_else(|| format!("tasks have no module `{}`", a.sample_module))?
-        .dim;
-    let max_classes = suite_tasks.iter().map(|(t, _)| t.num_classes()).max().unwrap_or(2);
+    if suite_tasks.iter().any(|(t, _)| t.feature_set(&a.sample_module).is_none()) {
+        return Err(format!("tasks have no module `{}`", a.sample_module).into());
+    }
     let bar = indicatif::ProgressBar::new(jobs.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} fits  ETA {eta_precise}  {msg}")
@@ -155,27 +167,33 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let handles: Vec<_> = (0..a.threads.max(1))
         .map(|_| {
             let (jobs, out, dvn_tasks, space, bar) = (jobs.clone(), out.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
-            let (lr, momentum, module) = (a.lr, a.momentum, a.sample_module.clone());
+            let (lr, preset, module) = (a.lr, a.preset, a.sample_module.clone());
             std::thread::spawn(move || -> Result<(), BoxError> {
                 let device = archinfer::default_device();
                 loop {
                     let Some((k, meta, repeat)) = jobs.lock().map_err(|_| "lock")?.pop() else { return Ok(()) };
                     let train: Vec<DvnTask> =
                         dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
-                    let cfg = DvnConfig::new(space.clone(), meta, sample_dim)
-                        .with_max_classes(max_classes)
-                        .with_seed(repeat as u64);
-                    let tc = DvnTrainConfig::new()
+                    let (cfg, tc) = Recipe::new(preset, meta)
+                        .with_seed(repeat as u64)
                         .with_learning_rate(lr)
-                        .with_momentum(momentum)
                         .with_sample_module(module.clone())
-                        .with_seed(1000 + repeat as u64);
+                        .configs(&space, &train)?;
                     let t0 = Instant::now();
                     let m = TrainedDvn::fit(cfg, tc, &train, &device)?;
                     let fit_seconds = t0.elapsed().as_secs_f64();
                     let held = &dvn_tasks[k];
-                    let z = m.embed_task(held.task.as_deref())?;
-                    let pred: Vec<f64> = m.predict(&held.u, z)?.into_iter().map(f64::from).collect();
+                    let own_z = m.embed_host(held.task.as_deref())?;
+                    let swap = if own_z.is_empty() {
+                        None
+                    } else {
+                        let others = train
+                            .iter()
+                            .map(|t| Ok((t.name.clone(), m.embed_host(t.task.as_deref())?)))
+                            .collect::<Result<Vec<_>, BoxError>>()?;
+                        Some(archinfer::eval::z_swap(&m, &held.name, &held.u, &held.v, &own_z, &others)?)
+                    };
+                    let pred: Vec<f64> = archinfer::eval::TaskScorer::score(&m, &held.u, &own_z)?.into_iter().map(f64::from).collect();
                     let actual: Vec<f64> = held.v.iter().map(|&x| f64::from(x)).collect();
                     let (mu, sd) = mean_std(&actual);
                     let norm: Vec<f64> = actual.iter().map(|x| (x - mu) / sd.max(1e-9)).collect();
@@ -187,6 +205,9 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
                         r2: r_squared(&norm, &pred)?,
                         steps: m.history.last().map(|h| h.0).unwrap_or(0),
                         fit_seconds,
+                        preset: preset.to_string(),
+                        swapped_spearman: swap.as_ref().map(|s| s.others_mean()),
+                        swapped_worse: swap.as_ref().map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
                     };
                     let mut g = out.lock().map_err(|_| "lock")?;
                     writeln!(g.0, "{}", serde_json::to_string(&run)?)?;
@@ -205,7 +226,10 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let elapsed = started.elapsed().as_secs_f64();
     let new = std::mem::take(&mut out.lock().map_err(|_| "lock")?.1);
     runs.extend(new);
-    let table = table(&runs, &dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(), &variants);
+    let runs: Vec<Run> = runs.into_iter().filter(|r| r.preset == a.preset.to_string()).collect();
+    let order = dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+    let mut table = table(&runs, &order, &variants);
+    table += &task_awareness_table(&runs, &order, &variants);
     std::fs::write(a.out.join("table.md"), &table)?;
     let fit_total: f64 = runs.iter().map(|r| r.fit_seconds).sum();
     let summary = serde_json::json!({
@@ -215,12 +239,68 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         "wall_seconds_this_invocation": elapsed,
         "total_fit_seconds": fit_total,
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
-        "settings": { "lr": a.lr, "momentum": a.momentum, "sample_module": a.sample_module, "repeats": a.repeats },
+        "settings": { "preset": a.preset.to_string(), "lr": a.lr, "sample_module": a.sample_module, "repeats": a.repeats },
     });
     std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("{table}");
     eprintln!("{summary}");
     Ok(())
+}
+
+/// z-swap per held-out task for each variant with meta-features, and each such variant against
+/// `none`, paired by repeat.
+fn task_awareness_table(runs: &[Run], order: &[String], variants: &[MetaFeatures]) -> String {
+    let mut s = String::new();
+    let get = |t: &str, v: &str| -> Vec<&Run> { runs.iter().filter(|r| r.task == t && r.variant == v).collect() };
+    for v in variants.iter().filter(|v| **v != MetaFeatures::None) {
+        let v = v.to_string();
+        s += &format!(
+            "\n**z-swap, {v}**: Spearman of the held-out task's children ranked with its own z and with each \
+             training task's z in its place (mean over repeats)\n\n\
+             | held-out task | own z | others' z (mean) | gap | own z wins (repeats) |\n|---|---|---|---|---|\n"
+        );
+        let (mut wins, mut gaps, mut n) = (0, Vec::new(), 0);
+        for t in order {
+            let rs = get(t, &v);
+            let pairs: Vec<(f64, f64)> = rs.iter().filter_map(|r| r.swapped_spearman.map(|o| (r.spearman, o))).collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            let own = mean_std(&pairs.iter().map(|p| p.0).collect::<Vec<_>>()).0;
+            let other = mean_std(&pairs.iter().map(|p| p.1).collect::<Vec<_>>()).0;
+            let won = pairs.iter().filter(|p| p.0 > p.1 + 1e-9).count();
+            n += 1;
+            wins += usize::from(own > other + 1e-9);
+            gaps.push(own - other);
+            s += &format!("| {t} | {own:.3} | {other:.3} | {:+.3} | {won}/{} |\n", own - other, pairs.len());
+        }
+        let (g, gs) = mean_std(&gaps);
+        s += &format!("| **own z beats the others' mean on** | **{wins}/{n} tasks** | | **{g:+.3}** ± {gs:.3} | |\n");
+        s += &format!(
+            "\n**{v} against none**, paired by repeat (same seed): Spearman difference\n\n\
+             | held-out task | {v} − none (mean ± std over repeats) | ahead in repeats |\n|---|---|---|\n"
+        );
+        let (mut ahead, mut diffs, mut m) = (0, Vec::new(), 0);
+        for t in order {
+            let none = get(t, "none");
+            let with = get(t, &v);
+            let d: Vec<f64> = with
+                .iter()
+                .filter_map(|w| none.iter().find(|n| n.repeat == w.repeat).map(|n| w.spearman - n.spearman))
+                .collect();
+            if d.is_empty() {
+                continue;
+            }
+            let (dm, ds) = mean_std(&d);
+            m += 1;
+            ahead += usize::from(dm > 0.0);
+            diffs.push(dm);
+            s += &format!("| {t} | {dm:+.3} ± {ds:.3} | {}/{} |\n", d.iter().filter(|x| **x > 0.0).count(), d.len());
+        }
+        let (dm, ds) = mean_std(&diffs);
+        s += &format!("| **ahead on** | **{ahead}/{m} tasks**, mean difference **{dm:+.3}** ± {ds:.3} (std over tasks) | |\n");
+    }
+    s
 }
 
 fn table(runs: &[Run], order: &[String], variants: &[MetaFeatures]) -> String {
@@ -276,11 +356,14 @@ pub struct PlotArgs {
     /// Fashion-MNIST directory.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// SGD learning rate of Algorithm 1.
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f64,
+    /// Value-network preset.
+    #[arg(long, default_value_t = DvnPreset::default())]
+    pub preset: DvnPreset,
+    /// SGD learning rate of Algorithm 1 (default: the preset's).
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// Embedding module the tower reads.
-    #[arg(long, default_value = "pool4")]
+    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
     pub sample_module: String,
     /// Held-out task of the "more training tasks" curve.
     #[arg(long, default_value = "tops4")]
@@ -293,9 +376,12 @@ pub struct PlotArgs {
     pub out: PathBuf,
 }
 
-fn fit_learned(space: &ArchitectureSpace, train: &[DvnTask], sample_dim: usize, max_classes: usize, lr: f64, module: &str, seed: u64) -> Result<TrainedDvn, BoxError> {
-    let cfg = DvnConfig::new(space.clone(), MetaFeatures::Learned, sample_dim).with_max_classes(max_classes).with_seed(seed);
-    let tc = DvnTrainConfig::new().with_learning_rate(lr).with_sample_module(module.to_string()).with_seed(1000 + seed);
+fn fit_learned(space: &ArchitectureSpace, train: &[DvnTask], a: &PlotArgs, seed: u64) -> Result<TrainedDvn, BoxError> {
+    let (cfg, tc) = Recipe::new(a.preset, MetaFeatures::Learned)
+        .with_seed(seed)
+        .with_learning_rate(a.lr)
+        .with_sample_module(a.sample_module.clone())
+        .configs(space, train)?;
     Ok(TrainedDvn::fit(cfg, tc, train, &archinfer::default_device())?)
 }
 
@@ -310,13 +396,11 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
     }
     let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
     std::fs::create_dir_all(&a.out)?;
-    let sample_dim = suite_tasks[0].0.feature_set(&a.sample_module).ok_or("no such module")?.dim;
-    let max_classes = suite_tasks.iter().map(|(t, _)| t.num_classes()).max().unwrap_or(2);
     let others = |k: usize| -> Vec<DvnTask> { tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect() };
     // 1. Predicted against actual on every held-out task (learned meta-features, seed 0).
     let mut panels = Vec::new();
     for (k, held) in tasks.iter().enumerate() {
-        let m = fit_learned(&space, &others(k), sample_dim, max_classes, a.lr, &a.sample_module, 0)?;
+        let m = fit_learned(&space, &others(k), &a, 0)?;
         let pred = m.predict(&held.u, m.embed_task(held.task.as_deref())?)?;
         let actual: Vec<f64> = held.v.iter().map(|&x| f64::from(x)).collect();
         let p: Vec<f64> = pred.iter().map(|&x| f64::from(x)).collect();
@@ -326,7 +410,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
     }
     crate::plots::scatter_grid(&a.out.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
     // 2. Learned embeddings of 10 random batches per task, PCA to 2-D (model fitted on all tasks).
-    let m = fit_learned(&space, &tasks, sample_dim, max_classes, a.lr, &a.sample_module, 0)?;
+    let m = fit_learned(&space, &tasks, &a, 0)?;
     let device = archinfer::default_device();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let mut flat = Vec::new();
@@ -334,8 +418,9 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
     for (k, t) in tasks.iter().enumerate() {
         let task = t.task.as_deref().ok_or("task samples missing")?;
         for _ in 0..10 {
-            let b = archinfer::metafeatures::SampleBatch::sample(task, &a.sample_module, max_classes, 256, &mut rng)?;
-            let z = m.model.embed(Some(b.to_tensor(&device)), None)?.ok_or("no embedding")?;
+            let b = archinfer::metafeatures::SampleBatch::sample(task, &a.sample_module, m.config.max_classes, 256, &mut rng)?;
+            // The tower's output alone: the size feature is one number per task, not per batch.
+            let z = m.model.phi.as_ref().ok_or("no learned tower")?.forward(b.to_tensor(&device));
             flat.extend(z.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
             owners.push(k);
         }
@@ -363,7 +448,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
             let mut order: Vec<usize> = (0..pool.len()).collect();
             order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(o as u64));
             let subset: Vec<DvnTask> = order[..n].iter().map(|&i| pool[i].clone()).collect();
-            let m = fit_learned(&space, &subset, sample_dim, max_classes, a.lr, &a.sample_module, o as u64)?;
+            let m = fit_learned(&space, &subset, &a, o as u64)?;
             let p: Vec<f64> = m.predict(&tasks[held].u, m.embed_task(tasks[held].task.as_deref())?)?.into_iter().map(f64::from).collect();
             scores.push(spearman(&p, &actual)?);
         }

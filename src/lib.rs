@@ -12,7 +12,8 @@
 //! - [`store`]: the experiment store;
 //! - [`metafeatures`]: task meta-features (DeepSets, statistics);
 //! - [`dvn`]: the deep value network;
-//! - [`infer`]: multi-start gradient ascent (Algorithm 2).
+//! - [`infer`]: multi-start gradient ascent (Algorithm 2);
+//! - [`eval`]: diagnostics of task-awareness (z-swap, ceiling, diversity).
 //!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
 //! code takes a [`Device`]; [`default_device`] picks the one the
@@ -29,6 +30,7 @@
 
 pub use archinfer_data as data;
 pub use archinfer_dvn as dvn;
+pub use archinfer_eval as eval;
 pub use archinfer_encoding as encoding;
 pub use archinfer_infer as infer;
 pub use archinfer_metafeatures as metafeatures;

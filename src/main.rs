@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+mod diagnose;
 mod evaluate;
 mod plots;
 mod search;
@@ -65,6 +66,11 @@ enum EvaluateCommand {
     /// PNG plots: predicted vs actual per held-out task, PCA of learned task embeddings,
     /// Spearman against the number of training tasks.
     Plots(evaluate::PlotArgs),
+    /// How much of the suite's ranking is task-specific at all: a model that knows each task's
+    /// identity against one that does not, on split halves of every task's children.
+    Ceiling(diagnose::CeilingArgs),
+    /// How many distinct architectures one model proposes across the suite's tasks.
+    Diversity(diagnose::DiversityArgs),
 }
 
 #[derive(Subcommand)]
@@ -154,6 +160,12 @@ fn main() {
         }
         Command::Evaluate { command: EvaluateCommand::Plots(p) } => {
             suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::plots(p, tasks))
+        }
+        Command::Evaluate { command: EvaluateCommand::Ceiling(c) } => {
+            suite_of_db(&c.db, c.data.as_deref()).and_then(|tasks| diagnose::run_ceiling(c, tasks))
+        }
+        Command::Evaluate { command: EvaluateCommand::Diversity(d) } => {
+            suite_of_db(&d.db, d.data.as_deref()).and_then(|tasks| diagnose::run_diversity(d, tasks))
         }
         Command::Db { command: DbCommand::Status { db } } => db_status(&db),
         Command::Db { command: DbCommand::ExportTask { db, data, task, out } } => export_task(&db, data.as_deref(), &task, &out),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use archinfer::data::{CsvOptions, Task, default_embedders, load_csv, load_mnist_dir};
-use archinfer::dvn::{DvnConfig, DvnTask, DvnTrainConfig, TrainedDvn};
+use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn};
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, KnownTask, Proposal, Ranking, TaskLibrary};
 use archinfer::metafeatures::MetaFeatures;
@@ -25,10 +25,14 @@ pub struct FitArgs {
     /// Meta-features: none, statistical, learned or both.
     #[arg(long, default_value = "learned")]
     pub variant: MetaFeatures,
-    /// SGD learning rate of Algorithm 1 (0.01 fits in seconds; the paper's 1e-4 in minutes,
-    /// see docs/results.md).
-    #[arg(long, default_value_t = 0.01)]
-    pub dvn_lr: f64,
+    /// Value-network preset: `task-aware` (FiLM, size feature, ranking loss, longer fits) or
+    /// `paper` (the paper's network and recipe).
+    #[arg(long, default_value_t = DvnPreset::default())]
+    pub preset: DvnPreset,
+    /// SGD learning rate of Algorithm 1 (default: the preset's, 0.01; the paper's 1e-4 fits in
+    /// minutes, see docs/results.md).
+    #[arg(long)]
+    pub dvn_lr: Option<f64>,
     /// Seed of the network and of Algorithm 1.
     #[arg(long, default_value_t = 0)]
     pub dvn_seed: u64,
@@ -44,17 +48,16 @@ pub struct FitArgs {
 /// Fits a value network on `train` and builds its task library from the recorded children.
 pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArgs, store: &SqliteStore) -> Result<Inferencer, BoxError> {
     let device = archinfer::default_device();
-    let first = train.first().and_then(|t| t.task.clone()).ok_or("no training tasks")?;
-    let module = "pool4";
-    let sample_dim = first.feature_set(module).ok_or("tasks have no `pool4` features")?.dim;
-    let max_classes = train.iter().filter_map(|t| t.task.as_ref().map(|t| t.num_classes())).max().unwrap_or(2).max(10);
-    let cfg = DvnConfig::new(space.clone(), fit.variant, sample_dim).with_max_classes(max_classes).with_seed(fit.dvn_seed);
-    let tc = DvnTrainConfig::new().with_learning_rate(fit.dvn_lr).with_seed(1000 + fit.dvn_seed).with_sample_module(module.into());
-    let dvn = TrainedDvn::fit(cfg.clone(), tc.clone(), train, &device)?;
+    if train.is_empty() {
+        return Err("no training tasks".into());
+    }
+    let recipe = |seed: u64| Recipe::new(fit.preset, fit.variant).with_seed(seed).with_learning_rate(fit.dvn_lr);
+    let (cfg, tc) = recipe(fit.dvn_seed).configs(space, train)?;
+    let dvn = TrainedDvn::fit(cfg, tc, train, &device)?;
     let members = (1..fit.ensemble.max(1) as u64)
-        .map(|i| {
-            let seed = fit.dvn_seed + i;
-            TrainedDvn::fit(cfg.clone().with_seed(seed), tc.clone().with_seed(1000 + seed), train, &device)
+        .map(|i| -> Result<TrainedDvn, BoxError> {
+            let (cfg, tc) = recipe(fit.dvn_seed + i).configs(space, train)?;
+            Ok(TrainedDvn::fit(cfg, tc, train, &device)?)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let inf = Inferencer::new(dvn, None, &device).with_members(members);
@@ -449,7 +452,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         "machine": crate::machine(),
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "settings": { "repeats": a.repeats, "starts": a.ascent.starts, "iters": a.ascent.iters, "seeded": a.ascent.seeded,
-                      "variant": a.fit.variant.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank), "ensemble": a.fit.ensemble,
+                      "variant": a.fit.variant.to_string(), "preset": a.fit.preset.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank), "ensemble": a.fit.ensemble,
                       "train_config": train_config },
         "summary": summary,
     });

@@ -23,9 +23,11 @@
 mod error;
 mod metrics;
 mod model;
+mod recipe;
 mod train;
 
 pub use error::{DvnError, Result};
 pub use metrics::{r_squared, spearman};
-pub use model::{Dvn, DvnConfig, ValueModel};
+pub use model::{Dvn, DvnConfig, HostDense, Interaction, ValueModel};
+pub use recipe::{DEFAULT_SAMPLE_MODULE, DvnPreset, Recipe};
 pub use train::{DvnTask, DvnTrainConfig, TrainedDvn};

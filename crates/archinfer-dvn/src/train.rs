@@ -11,6 +11,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
+use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -80,6 +81,15 @@ pub struct DvnTrainConfig {
     /// Show a progress bar.
     #[config(default = false)]
     pub progress: bool,
+    /// Weight of a within-task pairwise ranking loss added to the paper's L2 loss (0: L2
+    /// only): the mean of `softplus(−(p_i − p_j))` over the mini-batch's pairs with `v_i > v_j`.
+    /// The L2 loss rewards getting a task's level right; this rewards getting its order right,
+    /// which is what the ascent and the Spearman use.
+    #[config(default = 0.0)]
+    pub rank_weight: f64,
+    /// Task picks before early stopping may stop the fit.
+    #[config(default = 0)]
+    pub min_steps: usize,
 }
 
 /// Per-task normalisation `v' = (v − μ) / σ`.
@@ -94,7 +104,7 @@ struct Prepared {
     train: Vec<usize>,
     holdout: Vec<usize>,
     target: Vec<f32>,
-    stats: Option<Tensor<2>>,
+    extra: Option<Tensor<2>>,
     fixed_samples: Option<Tensor<2>>,
 }
 
@@ -142,10 +152,19 @@ impl TrainedDvn {
         if tasks.is_empty() {
             return Err(DvnError::Invalid("no training tasks".into()));
         }
-        if train.learning_rate.is_nan() || train.learning_rate <= 0.0 || train.minibatch == 0 || train.inner_iters == 0 || train.outer_iters == 0 {
+        if train.learning_rate.is_nan()
+            || train.learning_rate <= 0.0
+            || train.minibatch == 0
+            || train.inner_iters == 0
+            || train.outer_iters == 0
+            || !(train.rank_weight >= 0.0 && train.rank_weight.is_finite())
+        {
             return Err(DvnError::Invalid(format!("invalid training settings {train:?}")));
         }
         let dim = config.space.dim();
+        if config.task_id_dim > 0 && tasks.len() > config.task_id_dim {
+            return Err(DvnError::Invalid(format!("{} tasks for a task identity of width {}", tasks.len(), config.task_id_dim)));
+        }
         for t in tasks {
             if t.u.len() < 2 || t.u.len() != t.v.len() {
                 return Err(DvnError::Invalid(format!("task `{}` needs ≥ 2 children with one value each", t.name)));
@@ -163,18 +182,13 @@ impl TrainedDvn {
         };
         let mut rng = StdRng::seed_from_u64(train.seed);
         let mut prepared = Vec::with_capacity(tasks.len());
-        for t in tasks {
+        for (k, t) in tasks.iter().enumerate() {
             let (mu, sd) = normalise(&t.v);
             let mut idx: Vec<usize> = (0..t.u.len()).collect();
             idx.shuffle(&mut rng);
             let n_hold = ((t.u.len() as f64 * train.holdout).round() as usize).min(t.u.len() - 1);
-            let stats = match &standardizer {
-                Some(s) => {
-                    let row = s.apply(&raw_stats(t.task.as_deref(), &train.sample_module)?)?;
-                    Some(Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &ad))
-                }
-                None => None,
-            };
+            let extra = extra_row(&config, &train, standardizer.as_ref(), t.task.as_deref(), Some(k))?
+                .map(|row| Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &ad));
             let fixed_samples = if config.meta.learned() {
                 Some(sample_tensor(t.task.as_deref(), &config, &train, train.eval_samples, &mut rng, device)?)
             } else {
@@ -184,7 +198,7 @@ impl TrainedDvn {
                 holdout: idx[..n_hold].to_vec(),
                 train: idx[n_hold..].to_vec(),
                 target: t.v.iter().map(|v| (v - mu) / sd).collect(),
-                stats,
+                extra,
                 fixed_samples,
             });
         }
@@ -209,15 +223,24 @@ impl TrainedDvn {
                     .collect();
                 let u = u_tensor(&picks.iter().map(|&i| &t.u[i]).collect::<Vec<_>>(), dim, &ad);
                 let y: Vec<f32> = picks.iter().map(|&i| p.target[i]).collect();
+                let mask = (train.rank_weight > 0.0).then(|| pair_mask(&y)).flatten();
                 let y = Tensor::<1>::from_data(TensorData::new(y, [picks.len()]), &ad);
+                let mask = mask.map(|(m, pairs)| (Tensor::<2>::from_data(TensorData::new(m, [picks.len(), picks.len()]), &ad), pairs));
                 for _ in 0..train.inner_iters {
                     let samples = if config.meta.learned() {
                         Some(sample_tensor(t.task.as_deref(), &config, &train, train.sample_batch, &mut rng, &ad)?)
                     } else {
                         None
                     };
-                    let z = model.embed(samples, p.stats.clone())?;
-                    let loss = (model.forward(u.clone(), z) - y.clone()).powi_scalar(2).mean();
+                    let z = model.embed(samples, p.extra.clone())?;
+                    let pred = model.forward(u.clone(), z);
+                    let mut loss = (pred.clone() - y.clone()).powi_scalar(2).mean();
+                    if let Some((m, pairs)) = &mask {
+                        // [B, B]: p_i − p_j, penalised where v_i > v_j.
+                        let d = pred.clone().unsqueeze_dim::<2>(1) - pred.unsqueeze_dim::<2>(0);
+                        let rank = (softplus(d.neg(), 1.0) * m.clone()).sum().div_scalar(*pairs as f64);
+                        loss = loss + rank.mul_scalar(train.rank_weight);
+                    }
                     let grads = GradientsParams::from_grads(loss.backward(), &model);
                     model = optim.step(train.learning_rate, model, grads);
                 }
@@ -236,7 +259,7 @@ impl TrainedDvn {
                     bad = 0;
                 } else {
                     bad += 1;
-                    if bad >= train.patience {
+                    if bad >= train.patience && step >= train.min_steps {
                         break;
                     }
                 }
@@ -256,20 +279,42 @@ impl TrainedDvn {
     /// # Errors
     /// A missing task where meta-features need one, or a task lacking the sample module.
     pub fn embed_task(&self, task: Option<&Task>) -> Result<Option<Tensor<2>>> {
+        self.embed_task_with_id(task, None)
+    }
+
+    /// As [`embed_task`](Self::embed_task), for the `id`-th training task of a model with a
+    /// task identity in `z` ([`DvnConfig::task_id_dim`]); `None`, or a model without one,
+    /// leaves the identity block zero (an unknown task).
+    ///
+    /// # Errors
+    /// As [`embed_task`](Self::embed_task).
+    pub fn embed_task_with_id(&self, task: Option<&Task>, id: Option<usize>) -> Result<Option<Tensor<2>>> {
         let mut rng = StdRng::seed_from_u64(self.train_config.seed ^ 0x7a5c);
         let samples = if self.config.meta.learned() {
             Some(sample_tensor(task, &self.config, &self.train_config, self.train_config.eval_samples, &mut rng, &self.device)?)
         } else {
             None
         };
-        let stats = match &self.standardizer {
-            Some(s) => {
-                let row = s.apply(&raw_stats(task, &self.train_config.sample_module)?)?;
-                Some(Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &self.device))
-            }
-            None => None,
-        };
-        self.model.embed(samples, stats)
+        let extra = extra_row(&self.config, &self.train_config, self.standardizer.as_ref(), task, id)?
+            .map(|row| Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &self.device));
+        self.model.embed(samples, extra)
+    }
+
+    /// The device the network lives on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The task embedding of `task` as a host vector (empty for a network without
+    /// meta-features); see [`embed_task`](Self::embed_task).
+    ///
+    /// # Errors
+    /// As [`embed_task`](Self::embed_task).
+    pub fn embed_host(&self, task: Option<&Task>) -> Result<Vec<f32>> {
+        match self.embed_task(task)? {
+            Some(z) => crate::model::host(z),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Predicted normalised values of `u` on the task embedded as `z`.
@@ -317,7 +362,18 @@ impl TrainedDvn {
     pub fn load(dir: &Path, space: Option<&ArchitectureSpace>, device: &Device) -> Result<Self> {
         let io = |e: &dyn std::fmt::Display| DvnError::Io { path: dir.display().to_string(), message: e.to_string() };
         let json = std::fs::read_to_string(dir.join("dvn.json")).map_err(|e| io(&e))?;
-        let saved: Saved = serde_json::from_str(&json).map_err(|e| io(&e))?;
+        let mut value: serde_json::Value = serde_json::from_str(&json).map_err(|e| io(&e))?;
+        // Models saved before these settings existed were the paper's network and recipe.
+        if let Some(c) = value.get_mut("config").and_then(|c| c.as_object_mut()) {
+            c.entry("interaction").or_insert_with(|| "concat".into());
+            c.entry("log_size").or_insert(false.into());
+            c.entry("task_id_dim").or_insert(0.into());
+        }
+        if let Some(c) = value.get_mut("train_config").and_then(|c| c.as_object_mut()) {
+            c.entry("rank_weight").or_insert(0.0.into());
+            c.entry("min_steps").or_insert(0.into());
+        }
+        let saved: Saved = serde_json::from_value(value).map_err(|e| io(&e))?;
         if let Some(s) = space
             && s != &saved.config.space
         {
@@ -339,6 +395,53 @@ impl TrainedDvn {
             device: device.clone(),
         })
     }
+}
+
+/// `[B, B]` mask of the pairs `v_i > v_j` (ties left out) and their number; `None` without
+/// any such pair.
+fn pair_mask(y: &[f32]) -> Option<(Vec<f32>, usize)> {
+    let n = y.len();
+    let mut m = vec![0.0; n * n];
+    let mut pairs = 0;
+    for i in 0..n {
+        for j in 0..n {
+            if y[i] > y[j] + 1e-6 {
+                m[i * n + j] = 1.0;
+                pairs += 1;
+            }
+        }
+    }
+    (pairs > 0).then_some((m, pairs))
+}
+
+/// The host-computed part of `z` ([`DvnConfig::extra_width`]): `log10` of the number of
+/// training samples, the standardised statistics, the one-hot task identity `id`.
+fn extra_row(
+    config: &DvnConfig,
+    train: &DvnTrainConfig,
+    standardizer: Option<&Standardizer>,
+    task: Option<&Task>,
+    id: Option<usize>,
+) -> Result<Option<Vec<f32>>> {
+    if config.extra_width() == 0 {
+        return Ok(None);
+    }
+    let mut row = Vec::with_capacity(config.extra_width());
+    if config.meta.learned() && config.log_size {
+        let task = task.ok_or_else(|| DvnError::Invalid("the size feature needs the task".into()))?;
+        row.push((task.splits().train.len().max(1) as f32).log10());
+    }
+    if let Some(s) = standardizer {
+        row.extend(s.apply(&raw_stats(task, &train.sample_module)?)?);
+    }
+    if config.task_id_dim > 0 {
+        let mut one_hot = vec![0.0; config.task_id_dim];
+        if let Some(i) = id {
+            *one_hot.get_mut(i).ok_or_else(|| DvnError::Invalid(format!("task identity {i} ≥ {}", config.task_id_dim)))? = 1.0;
+        }
+        row.extend(one_hot);
+    }
+    Ok(Some(row))
 }
 
 fn raw_stats(task: Option<&Task>, module: &str) -> Result<Vec<f32>> {
@@ -375,8 +478,8 @@ fn holdout_loss(model: &Dvn, tasks: &[DvnTask], prepared: &[Prepared], dim: usiz
         let u = u_tensor(&p.holdout.iter().map(|&i| &t.u[i]).collect::<Vec<_>>(), dim, device);
         let y: Vec<f32> = p.holdout.iter().map(|&i| p.target[i]).collect();
         let y = Tensor::<1>::from_data(TensorData::new(y, [p.holdout.len()]), device);
-        let stats = p.stats.clone().map(Tensor::inner);
-        let z = model.embed(p.fixed_samples.clone(), stats)?;
+        let extra = p.extra.clone().map(Tensor::inner);
+        let z = model.embed(p.fixed_samples.clone(), extra)?;
         total += (model.forward(u, z) - y).powi_scalar(2).mean().into_scalar::<f32>();
         n += 1;
     }

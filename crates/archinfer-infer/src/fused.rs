@@ -253,12 +253,17 @@ impl FusedMlp {
             if dvn.u_dim() != u_dim {
                 return Err(InferError::Invalid("ensemble members for different u lengths".into()));
             }
-            let layers = [&dvn.l1, &dvn.l2, &dvn.out].map(HostLayer::from_dense).into_iter().collect::<Result<Vec<_>>>()?;
             let z = match z {
-                Some(t) => host(t.clone())?,
-                None => Vec::new(),
+                Some(t) => Some(host(t.clone())?),
+                None => None,
             };
-            parts.push((layers, z));
+            // z (and FiLM's modulation) folded in: each member is a plain MLP over u.
+            let layers = dvn
+                .folded_layers(z.as_deref())?
+                .into_iter()
+                .map(|l| HostLayer { n_in: l.n_in, n_out: l.n_out, weight: l.weight, bias: l.bias })
+                .collect();
+            parts.push((layers, Vec::new()));
         }
         let (layers, z) = stack_members(&parts, u_dim)?;
         Self::new(&layers, u_dim, &z)

@@ -1,0 +1,137 @@
+//! The one recipe that turns a preset, a space and training tasks into a value network's
+//! configuration and its training settings. Every command that fits a value network calls it,
+//! so `train-dvn`, `evaluate predict` and `evaluate search` fit the same network.
+
+use archinfer_encoding::ArchitectureSpace;
+use archinfer_metafeatures::MetaFeatures;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DvnError, Result};
+use crate::model::{DvnConfig, Interaction};
+use crate::train::{DvnTask, DvnTrainConfig};
+
+/// Embedding module the tower and the statistics read, unless told otherwise.
+pub const DEFAULT_SAMPLE_MODULE: &str = "pool4";
+
+/// Named value-network configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DvnPreset {
+    /// The paper's network and recipe: `z` concatenated into `ρ`'s first layer, L2 loss, SGD
+    /// with momentum 0.5, kOuterIters 1, kInnerIters 2, stopped when the training tasks'
+    /// held-out triplets stop improving; learning rate 0.01 (the paper's is 1e-4, see
+    /// docs/results.md).
+    Paper,
+    /// Task-aware: `z` also modulates every hidden layer of `ρ` (FiLM), the task's size is part
+    /// of `z`, a within-task pairwise ranking loss beside the L2 one, and at least 10,000 task
+    /// picks before early stopping may end the fit, so the tower has time to learn.
+    #[default]
+    TaskAware,
+}
+
+impl DvnPreset {
+    /// Both presets, in the order tables list them.
+    pub const ALL: [DvnPreset; 2] = [DvnPreset::Paper, DvnPreset::TaskAware];
+}
+
+impl std::fmt::Display for DvnPreset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DvnPreset::Paper => "paper",
+            DvnPreset::TaskAware => "task-aware",
+        })
+    }
+}
+
+impl std::str::FromStr for DvnPreset {
+    type Err = DvnError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "paper" => Ok(DvnPreset::Paper),
+            "task-aware" | "taskaware" => Ok(DvnPreset::TaskAware),
+            other => Err(DvnError::Invalid(format!("unknown preset `{other}` (expected paper or task-aware)"))),
+        }
+    }
+}
+
+/// What a fit is asked for: the preset, the meta-features, the seed and optional overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    /// The named configuration.
+    pub preset: DvnPreset,
+    /// Which meta-features feed `ρ`.
+    pub meta: MetaFeatures,
+    /// Seed of the weights (`seed`) and of Algorithm 1's picks (`1000 + seed`).
+    pub seed: u64,
+    /// SGD learning rate, if not the preset's.
+    pub learning_rate: Option<f64>,
+    /// Embedding module the tower and the statistics read.
+    pub sample_module: String,
+}
+
+impl Recipe {
+    /// `preset` with meta-features `meta`, seed 0, the preset's learning rate and
+    /// [`DEFAULT_SAMPLE_MODULE`].
+    pub fn new(preset: DvnPreset, meta: MetaFeatures) -> Self {
+        Self { preset, meta, seed: 0, learning_rate: None, sample_module: DEFAULT_SAMPLE_MODULE.to_string() }
+    }
+
+    /// The same with another seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The same with another learning rate (`None`: the preset's).
+    pub fn with_learning_rate(mut self, lr: Option<f64>) -> Self {
+        self.learning_rate = lr;
+        self
+    }
+
+    /// The same reading another embedding module.
+    pub fn with_sample_module(mut self, module: impl Into<String>) -> Self {
+        self.sample_module = module.into();
+        self
+    }
+
+    /// The network and training settings for `space` and training tasks `tasks`: the tower's
+    /// input width from the tasks' `sample_module`, its label block as wide as the largest class
+    /// count, but at least 10 (so a model fitted on binary tasks still reads a 10-class one).
+    ///
+    /// # Errors
+    /// [`DvnError::Invalid`] when meta-features are asked for and no task has samples or the
+    /// module, or for a learning rate that is not positive.
+    pub fn configs(&self, space: &ArchitectureSpace, tasks: &[DvnTask]) -> Result<(DvnConfig, DvnTrainConfig)> {
+        let data: Vec<_> = tasks.iter().filter_map(|t| t.task.as_deref()).collect();
+        let sample_dim = match data.first() {
+            Some(t) => t.feature_set(&self.sample_module).map(|f| f.dim),
+            None => None,
+        };
+        let sample_dim = match (sample_dim, self.meta) {
+            (Some(d), _) => d,
+            (None, MetaFeatures::None) => 1,
+            (None, _) => {
+                return Err(DvnError::Invalid(format!(
+                    "meta-features need the training tasks' samples in module `{}`",
+                    self.sample_module
+                )));
+            }
+        };
+        let max_classes = data.iter().map(|t| t.num_classes()).max().unwrap_or(2).max(10);
+        if let Some(lr) = self.learning_rate
+            && !(lr > 0.0 && lr.is_finite())
+        {
+            return Err(DvnError::Invalid(format!("learning rate {lr} is not positive")));
+        }
+        let mut cfg = DvnConfig::new(space.clone(), self.meta, sample_dim).with_max_classes(max_classes).with_seed(self.seed);
+        let mut tc = DvnTrainConfig::new()
+            .with_learning_rate(self.learning_rate.unwrap_or(0.01))
+            .with_sample_module(self.sample_module.clone())
+            .with_seed(1000 + self.seed);
+        if self.preset == DvnPreset::TaskAware {
+            cfg = cfg.with_interaction(Interaction::Film).with_log_size(true);
+            tc = tc.with_rank_weight(1.0).with_min_steps(10_000).with_max_steps(40_000);
+        }
+        Ok((cfg, tc))
+    }
+}

@@ -1,0 +1,143 @@
+//! The ceiling: how much of a suite's ranking of architectures is specific to the task at all.
+//!
+//! Every task's children are split in half. Two value networks are fitted on the first halves
+//! of all tasks: one that knows each task's identity (a one-hot id in `z`) and one that knows
+//! nothing of the task. Both rank the second halves. What the first gains over the second is the
+//! most any meta-feature could add on that suite: a `z` computed from samples can at best tell
+//! the tasks apart as well as their names do. A third network with learned meta-features, fitted
+//! on the same halves, shows how much of that the samples recover on tasks it has seen.
+
+use archinfer_dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, spearman};
+use archinfer_encoding::ArchitectureSpace;
+use archinfer_metafeatures::MetaFeatures;
+use burn::tensor::Device;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EvalError, Result};
+
+/// Settings of [`ceiling`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CeilingOptions {
+    /// Network and recipe of all fitted models (the identity enters `z` as any meta-feature).
+    pub preset: DvnPreset,
+    /// Seed of the split and of the fits.
+    pub seed: u64,
+    /// Also fit a model with learned meta-features on the same halves.
+    pub with_learned: bool,
+    /// Embedding module the learned tower reads.
+    pub sample_module: String,
+}
+
+impl Default for CeilingOptions {
+    fn default() -> Self {
+        Self { preset: DvnPreset::default(), seed: 0, with_learned: true, sample_module: archinfer_dvn::DEFAULT_SAMPLE_MODULE.into() }
+    }
+}
+
+/// One task's second-half Spearman under each model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CeilingRow {
+    /// The task.
+    pub task: String,
+    /// The model that knows nothing of the task.
+    pub agnostic: f64,
+    /// The model that knows the task's identity.
+    pub identity: f64,
+    /// The model with learned meta-features, if asked for.
+    pub learned: Option<f64>,
+}
+
+impl CeilingRow {
+    /// `identity − agnostic`: the most any meta-feature could add on this task.
+    pub fn gain(&self) -> f64 {
+        self.identity - self.agnostic
+    }
+}
+
+/// Splits each task's children in half (seeded), returning the first halves as training tasks
+/// and the second halves' indices.
+fn halves(tasks: &[DvnTask], seed: u64) -> (Vec<DvnTask>, Vec<Vec<usize>>) {
+    let mut firsts = Vec::with_capacity(tasks.len());
+    let mut seconds = Vec::with_capacity(tasks.len());
+    for (k, t) in tasks.iter().enumerate() {
+        let mut idx: Vec<usize> = (0..t.u.len()).collect();
+        idx.shuffle(&mut StdRng::seed_from_u64(seed.wrapping_mul(7919).wrapping_add(k as u64)));
+        let (a, b) = idx.split_at(t.u.len() / 2);
+        firsts.push(DvnTask {
+            name: t.name.clone(),
+            u: a.iter().map(|&i| t.u[i].clone()).collect(),
+            v: a.iter().map(|&i| t.v[i]).collect(),
+            task: t.task.clone(),
+        });
+        seconds.push(b.to_vec());
+    }
+    (firsts, seconds)
+}
+
+/// Runs the ceiling diagnostic on `tasks` (at least two, each with at least 8 children).
+///
+/// # Errors
+/// Too few tasks or children, or a failed fit.
+pub fn ceiling(space: &ArchitectureSpace, tasks: &[DvnTask], opts: &CeilingOptions, device: &Device) -> Result<Vec<CeilingRow>> {
+    if tasks.len() < 2 {
+        return Err(EvalError::Invalid(format!("the ceiling needs at least two tasks, got {}", tasks.len())));
+    }
+    if let Some(t) = tasks.iter().find(|t| t.u.len() < 8 || t.u.len() != t.v.len()) {
+        return Err(EvalError::Invalid(format!("task `{}` needs at least 8 children with one value each", t.name)));
+    }
+    let (firsts, seconds) = halves(tasks, opts.seed);
+    let recipe = |meta| Recipe::new(opts.preset, meta).with_seed(opts.seed).with_sample_module(opts.sample_module.clone());
+    let (cfg, tc) = recipe(MetaFeatures::None).configs(space, &firsts)?;
+    let agnostic = TrainedDvn::fit(cfg.clone(), tc.clone(), &firsts, device)?;
+    let identity = TrainedDvn::fit(cfg.with_task_id_dim(tasks.len()), tc, &firsts, device)?;
+    let learned = if opts.with_learned {
+        let (cfg, tc) = recipe(MetaFeatures::Learned).configs(space, &firsts)?;
+        Some(TrainedDvn::fit(cfg, tc, &firsts, device)?)
+    } else {
+        None
+    };
+    let mut rows = Vec::with_capacity(tasks.len());
+    for (k, (t, idx)) in tasks.iter().zip(&seconds).enumerate() {
+        let u: Vec<Vec<f32>> = idx.iter().map(|&i| t.u[i].clone()).collect();
+        let actual: Vec<f64> = idx.iter().map(|&i| f64::from(t.v[i])).collect();
+        let rho = |m: &TrainedDvn, id: Option<usize>| -> Result<f64> {
+            let z = m.embed_task_with_id(t.task.as_deref(), id)?;
+            let p: Vec<f64> = m.predict(&u, z)?.into_iter().map(f64::from).collect();
+            Ok(spearman(&p, &actual)?)
+        };
+        rows.push(CeilingRow {
+            task: t.name.clone(),
+            agnostic: rho(&agnostic, None)?,
+            identity: rho(&identity, Some(k))?,
+            learned: learned.as_ref().map(|m| rho(m, None)).transpose()?,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_partition_every_task() {
+        let t = DvnTask { name: "a".into(), u: (0..9).map(|i| vec![i as f32]).collect(), v: (0..9).map(|i| i as f32).collect(), task: None };
+        let (firsts, seconds) = halves(std::slice::from_ref(&t), 3);
+        assert_eq!(firsts[0].u.len(), 4);
+        assert_eq!(seconds[0].len(), 5);
+        let mut all: Vec<usize> = firsts[0].v.iter().map(|&x| x as usize).chain(seconds[0].iter().copied()).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..9).collect::<Vec<_>>());
+        // The same seed gives the same split.
+        assert_eq!(halves(std::slice::from_ref(&t), 3).1, seconds);
+    }
+
+    #[test]
+    fn gain_is_identity_minus_agnostic() {
+        let r = CeilingRow { task: "t".into(), agnostic: 0.25, identity: 0.75, learned: None };
+        approx::assert_abs_diff_eq!(r.gain(), 0.5);
+    }
+}

@@ -1,0 +1,34 @@
+//! # archinfer-eval
+//!
+//! Diagnostics that tell a task-aware value network from a task-agnostic one:
+//!
+//! - [`z_swap`]: rank a task's recorded children with its own embedding `z` and with every other
+//!   task's `z` in its place; a model that ignores `z` scores the same either way.
+//! - [`ceiling`]: how much of a suite's ranking is task-specific at all, from a model that knows
+//!   each task's identity against one that does not, fitted on half of every task's children
+//!   and scored on the other half.
+//! - [`diversity`]: how many distinct networks one model proposes across a suite's tasks.
+//!
+//! ```
+//! use archinfer_eval::{ZSwapSummary, z_swap};
+//! // A "model" that ignores z: its ranking cannot depend on the task.
+//! let agnostic = |u: &[Vec<f32>], _z: &[f32]| u.iter().map(|r| r[0]).collect::<Vec<f32>>();
+//! let u = vec![vec![0.0], vec![1.0], vec![2.0]];
+//! let v = [0.1, 0.3, 0.2];
+//! let others = vec![("b".to_string(), vec![1.0]), ("c".to_string(), vec![-1.0])];
+//! let row = z_swap(&agnostic, "a", &u, &v, &[0.5], &others).unwrap();
+//! assert_eq!(row.gap(), 0.0);
+//! assert!(!ZSwapSummary::of(&[row]).passes(1, 0.0));
+//! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod ceiling;
+mod diversity;
+mod error;
+mod zswap;
+
+pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
+pub use diversity::{Diversity, distance, diversity};
+pub use error::{EvalError, Result};
+pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, z_swap};
