@@ -27,6 +27,13 @@ pub struct CeilingArgs {
     /// Value-network preset of all three fits.
     #[arg(long, default_value_t = DvnPreset::default())]
     pub preset: DvnPreset,
+    /// Settings changed on top of the preset, `field=value,…` (fields of the network or
+    /// training configuration, values in JSON), e.g. `optimizer=adam,learning_rate=0.001`.
+    #[arg(long, default_value = "")]
+    pub dvn_set: String,
+    /// Embedding module the learned tower reads.
+    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
+    pub sample_module: String,
     /// Repeats: each a new split of every task's children and new seeds.
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
@@ -64,7 +71,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
             bar.inc(1);
             continue;
         }
-        let opts = CeilingOptions { preset: a.preset, seed: r as u64, ..CeilingOptions::default() };
+        let opts = CeilingOptions { preset: a.preset, seed: r as u64, overrides: a.dvn_set.clone(), sample_module: a.sample_module.clone(), with_learned: true };
         let rows = ceiling(&space, &tasks, &opts, &device)?;
         let run = CeilingRun { preset: a.preset.to_string(), repeat: r, rows };
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;

@@ -45,6 +45,9 @@ pub struct PredictArgs {
     /// Embedding module the tower and the statistics read.
     #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
     pub sample_module: String,
+    /// Settings changed on top of the preset, `field=value,…` (see `evaluate ceiling`).
+    #[arg(long, default_value = "")]
+    pub dvn_set: String,
     /// Parallel folds.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -167,7 +170,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let handles: Vec<_> = (0..a.threads.max(1))
         .map(|_| {
             let (jobs, out, dvn_tasks, space, bar) = (jobs.clone(), out.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
-            let (lr, preset, module) = (a.lr, a.preset, a.sample_module.clone());
+            let (lr, preset, module, set) = (a.lr, a.preset, a.sample_module.clone(), a.dvn_set.clone());
             std::thread::spawn(move || -> Result<(), BoxError> {
                 let device = archinfer::default_device();
                 loop {
@@ -178,6 +181,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
                         .with_seed(repeat as u64)
                         .with_learning_rate(lr)
                         .with_sample_module(module.clone())
+                        .with_overrides(&set)?
                         .configs(&space, &train)?;
                     let t0 = Instant::now();
                     let m = TrainedDvn::fit(cfg, tc, &train, &device)?;

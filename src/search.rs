@@ -36,6 +36,13 @@ pub struct FitArgs {
     /// Seed of the network and of Algorithm 1.
     #[arg(long, default_value_t = 0)]
     pub dvn_seed: u64,
+    /// Embedding module the learned tower and the statistics read.
+    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
+    pub sample_module: String,
+    /// Settings changed on top of the preset, `field=value,…` (fields of the network or
+    /// training configuration, values in JSON), e.g. `rank_weight=0`.
+    #[arg(long, default_value = "")]
+    pub dvn_set: String,
     /// Best recorded architectures kept per training task for seeded starts.
     #[arg(long, default_value_t = 5)]
     pub library_best: usize,
@@ -51,12 +58,18 @@ pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArg
     if train.is_empty() {
         return Err("no training tasks".into());
     }
-    let recipe = |seed: u64| Recipe::new(fit.preset, fit.variant).with_seed(seed).with_learning_rate(fit.dvn_lr);
-    let (cfg, tc) = recipe(fit.dvn_seed).configs(space, train)?;
+    let recipe = |seed: u64| {
+        Recipe::new(fit.preset, fit.variant)
+            .with_seed(seed)
+            .with_learning_rate(fit.dvn_lr)
+            .with_sample_module(fit.sample_module.clone())
+            .with_overrides(&fit.dvn_set)
+    };
+    let (cfg, tc) = recipe(fit.dvn_seed)?.configs(space, train)?;
     let dvn = TrainedDvn::fit(cfg, tc, train, &device)?;
     let members = (1..fit.ensemble.max(1) as u64)
         .map(|i| -> Result<TrainedDvn, BoxError> {
-            let (cfg, tc) = recipe(fit.dvn_seed + i).configs(space, train)?;
+            let (cfg, tc) = recipe(fit.dvn_seed + i)?.configs(space, train)?;
             Ok(TrainedDvn::fit(cfg, tc, train, &device)?)
         })
         .collect::<Result<Vec<_>, _>>()?;

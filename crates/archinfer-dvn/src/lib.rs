@@ -28,6 +28,6 @@ mod train;
 
 pub use error::{DvnError, Result};
 pub use metrics::{r_squared, spearman};
-pub use model::{Dvn, DvnConfig, HostDense, Interaction, ValueModel};
+pub use model::{Dvn, DvnConfig, GateLayout, HostDense, Interaction, ValueModel};
 pub use recipe::{DEFAULT_SAMPLE_MODULE, DvnPreset, Recipe};
-pub use train::{DvnTask, DvnTrainConfig, TrainedDvn};
+pub use train::{DvnOptimizer, DvnTask, DvnTrainConfig, TrainedDvn};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DvnError, Result};
 use crate::model::{DvnConfig, Interaction};
-use crate::train::{DvnTask, DvnTrainConfig};
+use crate::train::{DvnOptimizer, DvnTask, DvnTrainConfig};
 
 /// Embedding module the tower and the statistics read, unless told otherwise.
 pub const DEFAULT_SAMPLE_MODULE: &str = "pool4";
@@ -23,8 +23,10 @@ pub enum DvnPreset {
     /// docs/results.md).
     Paper,
     /// Task-aware: `z` also modulates every hidden layer of `ρ` (FiLM), the task's size is part
-    /// of `z`, a within-task pairwise ranking loss beside the L2 one, and at least 10,000 task
-    /// picks before early stopping may end the fit, so the tower has time to learn.
+    /// of `z`, each layer's base-layer choice reaches `ρ` gated by whether the layer is on
+    /// ([`DvnConfig::gated_input`]), a within-task pairwise ranking loss beside the L2 one, Adam
+    /// (learning rate 1e-3) instead of SGD, and at least 10,000 task picks before early stopping
+    /// may end the fit, so the tower has time to learn.
     #[default]
     TaskAware,
 }
@@ -67,13 +69,17 @@ pub struct Recipe {
     pub learning_rate: Option<f64>,
     /// Embedding module the tower and the statistics read.
     pub sample_module: String,
+    /// Settings changed on top of the preset: `(field, JSON value)` of [`DvnConfig`] or
+    /// [`DvnTrainConfig`], e.g. `("optimizer", "adam")`.
+    #[serde(default)]
+    pub overrides: Vec<(String, serde_json::Value)>,
 }
 
 impl Recipe {
     /// `preset` with meta-features `meta`, seed 0, the preset's learning rate and
     /// [`DEFAULT_SAMPLE_MODULE`].
     pub fn new(preset: DvnPreset, meta: MetaFeatures) -> Self {
-        Self { preset, meta, seed: 0, learning_rate: None, sample_module: DEFAULT_SAMPLE_MODULE.to_string() }
+        Self { preset, meta, seed: 0, learning_rate: None, sample_module: DEFAULT_SAMPLE_MODULE.to_string(), overrides: Vec::new() }
     }
 
     /// The same with another seed.
@@ -86,6 +92,22 @@ impl Recipe {
     pub fn with_learning_rate(mut self, lr: Option<f64>) -> Self {
         self.learning_rate = lr;
         self
+    }
+
+    /// The same with settings changed on top of the preset, parsed from `field=value` pairs
+    /// separated by commas (values in JSON; a bare word is taken as a string), e.g.
+    /// `optimizer=adam,weight_decay=1e-4`.
+    ///
+    /// # Errors
+    /// [`DvnError::Invalid`] for a pair without `=`.
+    pub fn with_overrides(mut self, spec: &str) -> Result<Self> {
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').ok_or_else(|| DvnError::Invalid(format!("`{pair}`: expected field=value")))?;
+            let v = v.trim();
+            let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
+            self.overrides.push((k.trim().to_string(), value));
+        }
+        Ok(self)
     }
 
     /// The same reading another embedding module.
@@ -103,14 +125,22 @@ impl Recipe {
     /// module, or for a learning rate that is not positive.
     pub fn configs(&self, space: &ArchitectureSpace, tasks: &[DvnTask]) -> Result<(DvnConfig, DvnTrainConfig)> {
         let data: Vec<_> = tasks.iter().filter_map(|t| t.task.as_deref()).collect();
-        let sample_dim = match data.first() {
-            Some(t) => t.feature_set(&self.sample_module).map(|f| f.dim),
-            None => None,
-        };
-        let sample_dim = match (sample_dim, self.meta) {
-            (Some(d), _) => d,
-            (None, MetaFeatures::None) => 1,
-            (None, _) => {
+        let needs_samples = self.meta != MetaFeatures::None;
+        if let Some(t) = data.iter().find(|t| t.feature_set(&self.sample_module).is_none())
+            && needs_samples
+        {
+            let have: Vec<&str> = t.features().iter().map(|f| f.name.as_str()).collect();
+            return Err(DvnError::Invalid(format!(
+                "task `{}` has no embedding module `{}` for the meta-features (it has: {})",
+                t.name(),
+                self.sample_module,
+                have.join(", ")
+            )));
+        }
+        let sample_dim = match (data.first().and_then(|t| t.feature_set(&self.sample_module)), needs_samples) {
+            (Some(f), _) => f.dim,
+            (None, false) => 1,
+            (None, true) => {
                 return Err(DvnError::Invalid(format!(
                     "meta-features need the training tasks' samples in module `{}`",
                     self.sample_module
@@ -129,9 +159,68 @@ impl Recipe {
             .with_sample_module(self.sample_module.clone())
             .with_seed(1000 + self.seed);
         if self.preset == DvnPreset::TaskAware {
-            cfg = cfg.with_interaction(Interaction::Film).with_log_size(true);
-            tc = tc.with_rank_weight(1.0).with_min_steps(10_000).with_max_steps(40_000);
+            cfg = cfg.with_interaction(Interaction::Film).with_log_size(true).with_gated_input(true);
+            tc = tc
+                .with_optimizer(DvnOptimizer::Adam)
+                .with_learning_rate(self.learning_rate.unwrap_or(1e-3))
+                .with_rank_weight(1.0)
+                .with_min_steps(10_000)
+                .with_max_steps(40_000);
         }
-        Ok((cfg, tc))
+        if self.overrides.is_empty() {
+            return Ok((cfg, tc));
+        }
+        let bad = |e: serde_json::Error| DvnError::Invalid(format!("override: {e}"));
+        let mut c = serde_json::to_value(&cfg).map_err(bad)?;
+        let mut t = serde_json::to_value(&tc).map_err(bad)?;
+        for (k, v) in &self.overrides {
+            let target = if c.get(k).is_some() {
+                &mut c
+            } else if t.get(k).is_some() {
+                &mut t
+            } else {
+                return Err(DvnError::Invalid(format!("override: no setting `{k}` in the network or training configuration")));
+            };
+            target[k] = v.clone();
+        }
+        Ok((serde_json::from_value(c).map_err(bad)?, serde_json::from_value(t).map_err(bad)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use archinfer_encoding::EmbeddingSpec;
+
+    fn space() -> ArchitectureSpace {
+        ArchitectureSpace::paper(vec![EmbeddingSpec::new("pool4", 49)]).unwrap()
+    }
+
+    #[test]
+    fn presets_differ_where_documented() {
+        let (pc, pt) = Recipe::new(DvnPreset::Paper, MetaFeatures::None).configs(&space(), &[]).unwrap();
+        assert_eq!(pc.interaction, Interaction::Concat);
+        assert!(!pc.log_size);
+        approx::assert_abs_diff_eq!(pt.rank_weight, 0.0);
+        approx::assert_abs_diff_eq!(pt.momentum, 0.5);
+        let (tc, _) = Recipe::new(DvnPreset::TaskAware, MetaFeatures::None).configs(&space(), &[]).unwrap();
+        assert_eq!(tc.interaction, Interaction::Film);
+        assert!(tc.gated_input && !pc.gated_input);
+        assert_eq!(tc.max_classes, 10);
+        assert_eq!("paper".parse::<DvnPreset>().unwrap(), DvnPreset::Paper);
+        assert!(matches!("best".parse::<DvnPreset>(), Err(DvnError::Invalid(_))));
+    }
+
+    #[test]
+    fn overrides_change_named_settings_and_refuse_unknown_ones() {
+        let r = Recipe::new(DvnPreset::Paper, MetaFeatures::None).with_overrides("rank_weight=0.5, interaction=film").unwrap();
+        let (c, t) = r.configs(&space(), &[]).unwrap();
+        assert_eq!(c.interaction, Interaction::Film);
+        approx::assert_abs_diff_eq!(t.rank_weight, 0.5);
+        let bad = Recipe::new(DvnPreset::Paper, MetaFeatures::None).with_overrides("no_such=1").unwrap();
+        assert!(matches!(bad.configs(&space(), &[]), Err(DvnError::Invalid(_))));
+        assert!(Recipe::new(DvnPreset::Paper, MetaFeatures::None).with_overrides("rank_weight").is_err());
+        // Meta-features without task samples cannot be configured.
+        assert!(Recipe::new(DvnPreset::Paper, MetaFeatures::Learned).configs(&space(), &[]).is_err());
     }
 }

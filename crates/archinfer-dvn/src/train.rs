@@ -10,7 +10,8 @@ use archinfer_metafeatures::{SampleBatch, Standardizer, statistical_features};
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, SgdConfig};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,6 +34,17 @@ pub struct DvnTask {
     pub v: Vec<f32>,
     /// The task's samples (needed for learned and statistical meta-features).
     pub task: Option<Arc<Task>>,
+}
+
+/// The optimizer of Algorithm 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DvnOptimizer {
+    /// SGD with momentum (the paper).
+    #[default]
+    Sgd,
+    /// Adam (β = 0.9, 0.999), with optional L2 weight decay.
+    Adam,
 }
 
 /// Settings of Algorithm 1 (paper: SGD, learning rate 1e-4, momentum 0.5, kOuterIters 1,
@@ -90,6 +102,12 @@ pub struct DvnTrainConfig {
     /// Task picks before early stopping may stop the fit.
     #[config(default = 0)]
     pub min_steps: usize,
+    /// The optimizer (paper: SGD with momentum).
+    #[config(default = "DvnOptimizer::Sgd")]
+    pub optimizer: DvnOptimizer,
+    /// L2 weight decay (Adam only; 0: none).
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
 }
 
 /// Per-task normalisation `v' = (v − μ) / σ`.
@@ -153,6 +171,7 @@ impl TrainedDvn {
             return Err(DvnError::Invalid("no training tasks".into()));
         }
         if train.learning_rate.is_nan()
+            || !(train.weight_decay >= 0.0 && train.weight_decay.is_finite())
             || train.learning_rate <= 0.0
             || train.minibatch == 0
             || train.inner_iters == 0
@@ -203,9 +222,14 @@ impl TrainedDvn {
             });
         }
         let mut model = config.init(&ad)?;
-        let mut optim = SgdConfig::new()
-            .with_momentum(Some(MomentumConfig::new().with_momentum(train.momentum).with_dampening(0.0)))
-            .init();
+        let mut optim = match train.optimizer {
+            DvnOptimizer::Sgd => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_momentum(train.momentum).with_dampening(0.0)))
+                .init(),
+            DvnOptimizer::Adam => AdamConfig::new()
+                .with_weight_decay((train.weight_decay > 0.0).then(|| WeightDecayConfig::new(train.weight_decay as f32)))
+                .init(),
+        };
         let bar = if train.progress { ProgressBar::new(train.max_steps as u64) } else { ProgressBar::hidden() };
         bar.set_style(
             ProgressStyle::with_template("DVN {bar:30} {pos} task picks  {per_sec}  {msg}")
@@ -368,10 +392,13 @@ impl TrainedDvn {
             c.entry("interaction").or_insert_with(|| "concat".into());
             c.entry("log_size").or_insert(false.into());
             c.entry("task_id_dim").or_insert(0.into());
+            c.entry("gated_input").or_insert(false.into());
         }
         if let Some(c) = value.get_mut("train_config").and_then(|c| c.as_object_mut()) {
             c.entry("rank_weight").or_insert(0.0.into());
             c.entry("min_steps").or_insert(0.into());
+            c.entry("optimizer").or_insert_with(|| "sgd".into());
+            c.entry("weight_decay").or_insert(0.0.into());
         }
         let saved: Saved = serde_json::from_value(value).map_err(|e| io(&e))?;
         if let Some(s) = space
@@ -484,4 +511,25 @@ fn holdout_loss(model: &Dvn, tasks: &[DvnTask], prepared: &[Prepared], dim: usiz
         n += 1;
     }
     Ok(if n == 0 { f32::NAN } else { total / n as f32 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_mask_marks_strictly_better_rows() {
+        // v = [0.3, 0.1, 0.3]: pairs (0, 1) and (2, 1); the tie (0, 2) is left out.
+        let (m, pairs) = pair_mask(&[0.3, 0.1, 0.3]).unwrap();
+        assert_eq!(pairs, 2);
+        assert_eq!(m, vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        assert!(pair_mask(&[0.5, 0.5]).is_none());
+    }
+
+    #[test]
+    fn normalise_uses_the_population_standard_deviation() {
+        let (mu, sd) = normalise(&[1.0, 3.0]);
+        approx::assert_abs_diff_eq!(mu, 2.0);
+        approx::assert_abs_diff_eq!(sd, 1.0);
+    }
 }

@@ -29,11 +29,13 @@ pub struct CeilingOptions {
     pub with_learned: bool,
     /// Embedding module the learned tower reads.
     pub sample_module: String,
+    /// Settings changed on top of the preset (see [`Recipe::with_overrides`]).
+    pub overrides: String,
 }
 
 impl Default for CeilingOptions {
     fn default() -> Self {
-        Self { preset: DvnPreset::default(), seed: 0, with_learned: true, sample_module: archinfer_dvn::DEFAULT_SAMPLE_MODULE.into() }
+        Self { preset: DvnPreset::default(), seed: 0, with_learned: true, sample_module: archinfer_dvn::DEFAULT_SAMPLE_MODULE.into(), overrides: String::new() }
     }
 }
 
@@ -89,12 +91,12 @@ pub fn ceiling(space: &ArchitectureSpace, tasks: &[DvnTask], opts: &CeilingOptio
         return Err(EvalError::Invalid(format!("task `{}` needs at least 8 children with one value each", t.name)));
     }
     let (firsts, seconds) = halves(tasks, opts.seed);
-    let recipe = |meta| Recipe::new(opts.preset, meta).with_seed(opts.seed).with_sample_module(opts.sample_module.clone());
-    let (cfg, tc) = recipe(MetaFeatures::None).configs(space, &firsts)?;
+    let recipe = |meta| Recipe::new(opts.preset, meta).with_seed(opts.seed).with_sample_module(opts.sample_module.clone()).with_overrides(&opts.overrides);
+    let (cfg, tc) = recipe(MetaFeatures::None)?.configs(space, &firsts)?;
     let agnostic = TrainedDvn::fit(cfg.clone(), tc.clone(), &firsts, device)?;
     let identity = TrainedDvn::fit(cfg.with_task_id_dim(tasks.len()), tc, &firsts, device)?;
     let learned = if opts.with_learned {
-        let (cfg, tc) = recipe(MetaFeatures::Learned).configs(space, &firsts)?;
+        let (cfg, tc) = recipe(MetaFeatures::Learned)?.configs(space, &firsts)?;
         Some(TrainedDvn::fit(cfg, tc, &firsts, device)?)
     } else {
         None

@@ -22,8 +22,9 @@ pub trait TaskScorer {
 }
 
 impl TaskScorer for TrainedDvn {
+    /// A network without meta-features ignores `z`: it scores `u` alone, whatever it is handed.
     fn score(&self, u: &[Vec<f32>], z: &[f32]) -> Result<Vec<f32>> {
-        let z = (!z.is_empty()).then(|| Tensor::<2>::from_data(TensorData::new(z.to_vec(), [1, z.len()]), self.device()));
+        let z = (!z.is_empty() && self.config.z_width() > 0).then(|| Tensor::<2>::from_data(TensorData::new(z.to_vec(), [1, z.len()]), self.device()));
         Ok(self.predict(u, z)?)
     }
 }

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use archinfer_dvn::Dvn;
+use archinfer_dvn::{Dvn, GateLayout};
 use archinfer_encoding::{ArchitectureSpace, DenseLayer};
 use burn::tensor::Tensor;
 
@@ -96,6 +96,8 @@ pub struct FusedMlp {
     c1: Vec<f32>,
     rest: Vec<Packed>,
     kernel: Kernel,
+    /// The gate applied to `u` before the first layer ([`Dvn::gate`]), if any.
+    gate: Option<GateLayout>,
 }
 
 fn transpose_padded(w: &[f32], n_in: usize, n_out: usize, row_len: usize) -> Vec<f32> {
@@ -222,6 +224,7 @@ impl FusedMlp {
             c1,
             rest,
             kernel: Kernel::Auto,
+            gate: None,
         })
     }
 
@@ -248,10 +251,14 @@ impl FusedMlp {
             return Err(InferError::Invalid("an ensemble needs at least one member".into()));
         };
         let u_dim = first.u_dim();
+        let gate = first.gate().cloned();
         let mut parts = Vec::with_capacity(members.len());
         for (dvn, z) in members {
             if dvn.u_dim() != u_dim {
                 return Err(InferError::Invalid("ensemble members for different u lengths".into()));
+            }
+            if dvn.gate() != gate.as_ref() {
+                return Err(InferError::Invalid("ensemble members with and without a gated input".into()));
             }
             let z = match z {
                 Some(t) => Some(host(t.clone())?),
@@ -266,7 +273,14 @@ impl FusedMlp {
             parts.push((layers, Vec::new()));
         }
         let (layers, z) = stack_members(&parts, u_dim)?;
-        Self::new(&layers, u_dim, &z)
+        let mut fused = Self::new(&layers, u_dim, &z)?;
+        if let Some(g) = &gate
+            && (g.alpha.iter().any(|r| r.end > u_dim) || g.beta_on.iter().any(|&b| b >= u_dim))
+        {
+            return Err(InferError::Invalid("the gate reads outside u".into()));
+        }
+        fused.gate = gate;
+        Ok(fused)
     }
 
     /// The same network, running `kernel`.
@@ -291,6 +305,7 @@ impl FusedMlp {
         let widest = self.rest.iter().map(|l| l.n_in.max(l.n_out)).chain([self.u_dim, self.h1]).max().unwrap_or(0);
         Scratch {
             u: vec![0.0; d],
+            x: vec![0.0; d],
             gu: vec![0.0; d],
             gc: vec![0.0; d],
             h1: vec![0.0; pad(self.h1)],
@@ -425,6 +440,10 @@ impl FusedMlp {
                 for i in 0..SLOTS {
                     if active[i] {
                         relax_into::<M>(groups, &ls[i], &mut scr[i].u);
+                        if let Some(g) = &self.gate {
+                            let s = &mut scr[i];
+                            g.apply(&s.u[..d], &mut s.x[..d]);
+                        }
                     }
                 }
                 self.first_layer_x4::<M>(&mut scr);
@@ -467,7 +486,15 @@ impl FusedMlp {
     #[inline(always)]
     fn step<M: Madd>(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
         relax_into::<M>(groups, l, &mut s.u);
-        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, &s.u[..self.u_dim]);
+        let d = self.u_dim;
+        let input = match &self.gate {
+            Some(g) => {
+                g.apply(&s.u[..d], &mut s.x[..d]);
+                &s.x[..d]
+            }
+            None => &s.u[..d],
+        };
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, input);
         self.finish_step::<M>(groups, gl, s, penalty)
     }
 
@@ -477,6 +504,9 @@ impl FusedMlp {
         let d = self.u_dim;
         let u = std::mem::take(&mut s.u);
         let mut obj = self.after_first_layer::<M>(s, true);
+        if let Some(g) = &self.gate {
+            g.backward(&u[..d], &mut s.gu[..d]);
+        }
         if let Some(p) = penalty {
             let c = p.cost.expected_and_grad(&u[..d], &mut s.gc[..d]);
             let k = p.scale();
@@ -502,8 +532,17 @@ impl FusedMlp {
 
     /// Value of `u` (padded); with `grad`, its gradient w.r.t. `u` into `s.gu`.
     #[inline(always)]
+    /// (Only the value is used with a gate: `s.gu` is then `∂v/∂x`, not `∂v/∂u`.)
     fn forward_backward<M: Madd>(&self, u: &[f32], s: &mut Scratch, grad: bool) -> f32 {
-        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, &u[..self.u_dim]);
+        let d = self.u_dim;
+        let input = match &self.gate {
+            Some(g) => {
+                g.apply(&u[..d], &mut s.x[..d]);
+                &s.x[..d]
+            }
+            None => &u[..d],
+        };
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, input);
         self.after_first_layer::<M>(s, grad)
     }
 
@@ -513,7 +552,11 @@ impl FusedMlp {
     fn first_layer_x4<M: Madd>(&self, scr: &mut [Scratch]) {
         let [a, b, c, d] = scr else { return };
         let n = self.u_dim;
-        let us = [&a.u[..n], &b.u[..n], &c.u[..n], &d.u[..n]];
+        let us = if self.gate.is_some() {
+            [&a.x[..n], &b.x[..n], &c.x[..n], &d.x[..n]]
+        } else {
+            [&a.u[..n], &b.u[..n], &c.u[..n], &d.u[..n]]
+        };
         let mut hs = [&mut a.h1, &mut b.h1, &mut c.h1, &mut d.h1];
         let stride = pad(self.h1);
         let nv = stride / LANES;
@@ -609,6 +652,8 @@ pub(crate) struct StartRun {
 
 struct Scratch {
     u: Vec<f32>,
+    /// The gated `u` the first layer reads, when the network has a gate.
+    x: Vec<f32>,
     gu: Vec<f32>,
     gc: Vec<f32>,
     h1: Vec<f32>,

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use archinfer_dvn::{Dvn, DvnConfig, ValueModel};
+use archinfer_dvn::{Dvn, DvnConfig, Interaction, ValueModel};
 use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec, relax};
 use archinfer_infer::{AscentConfig, FusedMlp, Kernel, Penalty, ascend, random_starts};
 use archinfer_metafeatures::MetaFeatures;
@@ -22,9 +22,17 @@ fn space() -> ArchitectureSpace {
     .unwrap()
 }
 
-/// A random DVN (learned meta-features, so `z` is 50 wide) and a random task embedding.
+/// A random DVN (learned meta-features, so `z` is 50 wide; FiLM for even seeds, the paper's
+/// concatenation for odd ones; a gated input for seeds 0, 3, 4, 7, …) and a random task embedding.
 fn random_net(seed: u64, dev: &Device) -> (Dvn, Tensor<2>) {
-    let dvn = DvnConfig::new(space(), MetaFeatures::Learned, 49).with_seed(seed).init(dev).unwrap();
+    let interaction = if seed % 2 == 0 { Interaction::Film } else { Interaction::Concat };
+    let gated = seed % 4 == 0 || seed % 4 == 3;
+    let dvn = DvnConfig::new(space(), MetaFeatures::Learned, 49)
+        .with_seed(seed)
+        .with_interaction(interaction)
+        .with_gated_input(gated)
+        .init(dev)
+        .unwrap();
     let mut rng = StdRng::seed_from_u64(seed ^ 99);
     let z: Vec<f32> = (0..50).map(|_| StandardNormal.sample(&mut rng)).collect();
     (dvn, Tensor::from_data(TensorData::new(z, [1, 50]), dev))
