@@ -16,7 +16,7 @@
 
 use std::process::Command;
 
-use archinfer::dvn::DvnConfig;
+use archinfer::dvn::{DvnConfig, Interaction};
 use archinfer::encoding::{ArchitectureSpace, EmbeddingSpec};
 use archinfer::infer::{AscentConfig, FusedMlp, Kernel, ascend, random_starts};
 use archinfer::metafeatures::MetaFeatures;
@@ -56,6 +56,16 @@ fn bench(c: &mut Criterion) {
     let fused = FusedMlp::from_dvn(&dvn, Some(z.clone())).expect("fused");
     println!("fused kernel: {}", if fused.uses_simd() { "avx2+fma" } else { "portable" });
     let portable = fused.clone().with_kernel(Kernel::Portable);
+    // The task-aware preset's network: FiLM (folded into the weights for a fixed z) and the
+    // gated input (applied to u on every iteration), with z one wider for the size feature.
+    let aware = DvnConfig::new(space.clone(), MetaFeatures::Learned, 49)
+        .with_interaction(Interaction::Film)
+        .with_gated_input(true)
+        .with_log_size(true)
+        .init(&device)
+        .expect("task-aware dvn");
+    let za: Vec<f32> = (0..51).map(|i| ((i * 37) % 17) as f32 / 17.0 - 0.5).collect();
+    let fused_aware = FusedMlp::from_dvn(&aware, Some(Tensor::<2>::from_data(TensorData::new(za, [1, 51]), &device))).expect("fused");
     let mut g = c.benchmark_group("gradient_ascent");
     g.sample_size(20);
     for starts in [10usize, 100] {
@@ -64,6 +74,7 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements((starts * 1000) as u64));
         let id = |name: &str| BenchmarkId::new(name, format!("{starts}x1000"));
         g.bench_function(id("fused"), |b| b.iter(|| fused.ascend(&space, &s0, &cfg, None).expect("ascent")));
+        g.bench_function(id("fused-task-aware"), |b| b.iter(|| fused_aware.ascend(&space, &s0, &cfg, None).expect("ascent")));
         let one = cfg.clone().with_threads(1);
         g.bench_function(id("fused-1-thread"), |b| b.iter(|| fused.ascend(&space, &s0, &one, None).expect("ascent")));
         g.bench_function(id("fused-portable-1-thread"), |b| b.iter(|| portable.ascend(&space, &s0, &one, None).expect("ascent")));
