@@ -25,8 +25,8 @@ fn space() -> ArchitectureSpace {
 /// A random DVN (learned meta-features, so `z` is 50 wide; FiLM for even seeds, the paper's
 /// concatenation for odd ones; a gated input for seeds 0, 3, 4, 7, …) and a random task embedding.
 fn random_net(seed: u64, dev: &Device) -> (Dvn, Tensor<2>) {
-    let interaction = if seed % 2 == 0 { Interaction::Film } else { Interaction::Concat };
-    let gated = seed % 4 == 0 || seed % 4 == 3;
+    let interaction = if seed.is_multiple_of(2) { Interaction::Film } else { Interaction::Concat };
+    let gated = seed.is_multiple_of(4) || seed % 4 == 3;
     let dvn = DvnConfig::new(space(), MetaFeatures::Learned, 49)
         .with_seed(seed)
         .with_interaction(interaction)
