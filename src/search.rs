@@ -154,7 +154,8 @@ pub struct InferArgs {
     #[arg(long)]
     pub model: PathBuf,
     /// The task: a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …) or a
-    /// CSV file of 784 pixel columns in [0, 1] and a label column (the last, or --label).
+    /// CSV file of 784 pixel columns, in [0, 1] or whole numbers in 0–255 (scaled, with a
+    /// note), and a label column (the last, or --label).
     #[arg(long)]
     pub data: PathBuf,
     /// CSV label column: `first`, `last`, a 0-based index or a header name.
@@ -207,11 +208,11 @@ pub fn read_task(path: &Path, label: &str) -> Result<Task, BoxError> {
     if raw.num_classes() > 256 {
         return Err(format!("{}: more than 256 classes", path.display()).into());
     }
-    let images = archinfer::data::ImageSet {
-        pixels: f.values.clone(),
-        labels: raw.labels().iter().map(|&l| l as u8).collect(),
-        side: 28,
-    };
+    let labels = raw.labels().iter().map(|&l| l as u8).collect();
+    let (images, scale) = archinfer::data::ImageSet::from_pixel_rows(&path.display().to_string(), f.values.clone(), labels, 28)?;
+    if scale == archinfer::data::PixelScale::Bytes {
+        eprintln!("note: {}: pixel values are whole numbers in 0–255; divided by 255, as IDX bytes are", path.display());
+    }
     Ok(images.to_task(&name, [0.8, 0.1, 0.1], 0, &embedders)?)
 }
 

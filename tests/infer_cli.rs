@@ -168,3 +168,56 @@ fn an_ensemble_model_loads_and_proposes() {
     let out = infer(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--generic"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("ensemble"));
 }
+
+#[test]
+fn a_byte_pixel_csv_reads_like_the_same_images_in_idx() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    save_model(&model);
+    let m = model.to_str().unwrap();
+    let mut set = images(120, 3, 1, 9);
+    set.pixels.iter_mut().for_each(|p| *p = (*p * 255.0).round() / 255.0);
+    let idx = tmp.path().join("idx");
+    set.write_dir(&idx, false).unwrap();
+    // The same images as a [0, 1] CSV (label last) and as a 0–255 CSV (label first).
+    let (mut unit, mut bytes) = (String::new(), String::new());
+    for (row, &label) in set.pixels.chunks(784).zip(&set.labels) {
+        let u: Vec<String> = row.iter().map(|p| p.to_string()).collect();
+        unit += &format!("{},{label}\n", u.join(","));
+        let b: Vec<String> = row.iter().map(|p| ((p * 255.0).round() as u32).to_string()).collect();
+        bytes += &format!("{label},{}\n", b.join(","));
+    }
+    let (unit_csv, bytes_csv) = (tmp.path().join("unit.csv"), tmp.path().join("bytes.csv"));
+    std::fs::write(&unit_csv, unit).unwrap();
+    std::fs::write(&bytes_csv, bytes).unwrap();
+    let run = |data: &Path, extra: &[&str]| {
+        let mut args = vec!["--model", m, "--data", data.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let out = infer(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (from_idx, _) = run(&idx, &[]);
+    let (from_unit, note_unit) = run(&unit_csv, &[]);
+    let (from_bytes, note_bytes) = run(&bytes_csv, &["--label", "first"]);
+    for v in [&from_unit, &from_bytes] {
+        assert_eq!(v["architecture"], from_idx["architecture"]);
+        assert_eq!(v["predicted_value"], from_idx["predicted_value"]);
+    }
+    assert!(note_bytes.contains("0–255") && !note_unit.contains("0–255"), "{note_bytes}");
+    // Neither scale: a 0.5 among values above 1 is refused, naming the file and the place.
+    let mixed = tmp.path().join("mixed.csv");
+    let mut rows: Vec<String> = vec!["0".to_string(); 784];
+    rows[3] = "0.5".into();
+    rows[4] = "200".into();
+    let plain = vec!["0"; 784].join(",");
+    let mut text = format!("{plain},0\n{},1\n", rows.join(","));
+    for i in 0..18 {
+        text += &format!("{plain},{}\n", i % 2);
+    }
+    std::fs::write(&mixed, text).unwrap();
+    let out = infer(&["--model", m, "--data", mixed.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("mixed.csv") && err.contains("sample 1, pixel 3"), "{err}");
+}

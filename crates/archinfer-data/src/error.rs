@@ -96,6 +96,18 @@ pub enum DataError {
         /// What is wrong.
         message: String,
     },
+    /// Pixel values that are neither in [0, 1] nor whole numbers in 0–255.
+    #[error("{path}: sample {sample}, pixel {pixel}: value {value} is neither in [0, 1] nor a whole number in 0–255")]
+    PixelRange {
+        /// The file.
+        path: String,
+        /// 0-based sample (row) index.
+        sample: usize,
+        /// 0-based pixel (column) index.
+        pixel: usize,
+        /// The value found.
+        value: f32,
+    },
     /// Image and label files that do not match.
     #[error("{0}")]
     Mismatch(String),

@@ -90,6 +90,15 @@ pub fn parse_idx(bytes: &[u8], name: &str) -> Result<IdxArray> {
     Ok(IdxArray { dims, data: bytes[header..].to_vec() })
 }
 
+/// How the pixel values of a table were read by [`ImageSet::from_pixel_rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelScale {
+    /// Already in [0, 1]: kept as they are.
+    Unit,
+    /// Whole numbers in 0–255 (some above 1): divided by 255, as IDX bytes are.
+    Bytes,
+}
+
 /// 28×28 grey images with labels, pixels scaled to [0, 1].
 #[derive(Debug, Clone)]
 pub struct ImageSet {
@@ -102,6 +111,37 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
+    /// Images from a table of `side × side` pixel columns per row (`values` row-major), read
+    /// from `path` (named in errors). Values all in [0, 1] are kept; whole numbers in 0–255
+    /// with some above 1 (the usual MNIST-style CSV export) are divided by 255, as IDX bytes
+    /// are, and [`PixelScale::Bytes`] says so; anything else is refused rather than guessed.
+    ///
+    /// # Errors
+    /// [`DataError::PixelRange`] naming the first offending value, or
+    /// [`DataError::Mismatch`] when `values` is not `labels.len() × side²` long.
+    pub fn from_pixel_rows(path: &str, mut values: Vec<f32>, labels: Vec<u8>, side: usize) -> Result<(Self, PixelScale)> {
+        let px = side * side;
+        if px == 0 || values.len() != labels.len() * px {
+            return Err(DataError::Mismatch(format!(
+                "{path}: {} pixel values for {} images of {side} × {side}",
+                values.len(),
+                labels.len()
+            )));
+        }
+        let bytes = values.iter().any(|&v| v > 1.0);
+        let bad = |i: usize, v: f32| DataError::PixelRange { path: path.to_string(), sample: i / px, pixel: i % px, value: v };
+        for (i, &v) in values.iter().enumerate() {
+            let ok = if bytes { (0.0..=255.0).contains(&v) && v.fract() == 0.0 } else { (0.0..=1.0).contains(&v) };
+            if !ok {
+                return Err(bad(i, v));
+            }
+        }
+        if bytes {
+            values.iter_mut().for_each(|v| *v /= 255.0);
+        }
+        Ok((Self { pixels: values, labels, side }, if bytes { PixelScale::Bytes } else { PixelScale::Unit }))
+    }
+
     /// A task over all these images: labels renumbered `0..k` in sorted order, a random
     /// train / validation / test split with `fractions` and `seed`, and one feature set per
     /// embedder (computed once here).
@@ -288,5 +328,32 @@ mod tests {
         assert!(parse_idx(&idx(&[0], &[]), "x").is_err());
         let b = &idx(&[2, 3], &[])[..9];
         assert!(matches!(parse_idx(b, "x").unwrap_err(), DataError::Idx { offset: 9, .. }));
+    }
+}
+
+#[cfg(test)]
+mod pixel_scale_tests {
+    use super::*;
+
+    #[test]
+    fn unit_pixels_are_kept_and_byte_pixels_scaled() {
+        let (set, scale) = ImageSet::from_pixel_rows("a.csv", vec![0.0, 0.5, 1.0, 0.25], vec![0], 2).unwrap();
+        assert_eq!(scale, PixelScale::Unit);
+        assert_eq!(set.pixels, vec![0.0, 0.5, 1.0, 0.25]);
+        let (set, scale) = ImageSet::from_pixel_rows("b.csv", vec![0.0, 255.0, 51.0, 1.0], vec![1], 2).unwrap();
+        assert_eq!(scale, PixelScale::Bytes);
+        approx::assert_abs_diff_eq!(set.pixels.as_slice(), [0.0f32, 1.0, 0.2, 1.0 / 255.0].as_slice(), epsilon = 1e-7);
+    }
+
+    #[test]
+    fn other_ranges_are_refused_with_the_place() {
+        // 0.5 among whole numbers above 1: neither scale fits.
+        let e = ImageSet::from_pixel_rows("c.csv", vec![0.0, 2.0, 3.0, 4.0, 5.0, 0.5, 0.0, 0.0], vec![0, 1], 2).unwrap_err();
+        assert!(matches!(e, DataError::PixelRange { sample: 1, pixel: 1, .. }), "{e}");
+        assert!(e.to_string().contains("c.csv"));
+        let e = ImageSet::from_pixel_rows("d.csv", vec![0.0, -0.1, 0.0, 0.0], vec![0], 2).unwrap_err();
+        assert!(matches!(e, DataError::PixelRange { sample: 0, pixel: 1, .. }));
+        assert!(matches!(ImageSet::from_pixel_rows("e.csv", vec![300.0, 0.0, 0.0, 0.0], vec![0], 2), Err(DataError::PixelRange { .. })));
+        assert!(matches!(ImageSet::from_pixel_rows("f.csv", vec![0.0; 3], vec![0], 2), Err(DataError::Mismatch(_))));
     }
 }

@@ -26,7 +26,9 @@ mod task;
 
 pub use csv::{CsvOptions, LabelColumn, load_csv, parse_csv};
 pub use embed::{AvgPool, Embedder, Pca, RandomFeatures, SHIPPED_PCA, default_embedders};
-pub use idx::{FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, fashion_mnist_dir, load_mnist_dir, parse_idx, read_idx};
+pub use idx::{
+    FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, PixelScale, fashion_mnist_dir, load_mnist_dir, parse_idx, read_idx,
+};
 pub use suite::{FASHION_CLASSES, Perturbation, SUITES, SYNTHETIC_SUITE, TaskRecipe, build_task, suite, synthetic_suite_tasks, task_images};
 
 pub use error::{DataError, Result};

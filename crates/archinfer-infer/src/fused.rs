@@ -13,40 +13,15 @@
 use std::ops::Range;
 
 use archinfer_dvn::{Dvn, GateLayout};
-use archinfer_encoding::{ArchitectureSpace, DenseLayer};
+use archinfer_encoding::ArchitectureSpace;
 use burn::tensor::Tensor;
 
 use crate::cost::Penalty;
 use crate::{AscentConfig, InferError, Result, Solution, check_inputs, finish};
 
-/// One dense layer on the host: `y = x · weight + bias`, `weight` row-major `[n_in, n_out]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostLayer {
-    /// Input width.
-    pub n_in: usize,
-    /// Output width.
-    pub n_out: usize,
-    /// Row-major `[n_in, n_out]`.
-    pub weight: Vec<f32>,
-    /// `[n_out]`.
-    pub bias: Vec<f32>,
-}
-
-impl HostLayer {
-    /// Copies a burn [`DenseLayer`] to the host.
-    ///
-    /// # Errors
-    /// If the tensors cannot be read as `f32`.
-    pub fn from_dense(layer: &DenseLayer) -> Result<Self> {
-        let [n_in, n_out] = layer.weight.val().dims();
-        Ok(Self {
-            n_in,
-            n_out,
-            weight: host(layer.weight.val())?,
-            bias: host(layer.bias.val())?,
-        })
-    }
-}
+/// One dense layer on the host: `y = x · weight + bias`, `weight` row-major `[n_in, n_out]`
+/// (the value network crate's [`HostDense`](archinfer_dvn::HostDense)).
+pub type HostLayer = archinfer_dvn::HostDense;
 
 fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("weights are not f32: {e:?}")))
@@ -265,11 +240,7 @@ impl FusedMlp {
                 None => None,
             };
             // z (and FiLM's modulation) folded in: each member is a plain MLP over u.
-            let layers = dvn
-                .folded_layers(z.as_deref())?
-                .into_iter()
-                .map(|l| HostLayer { n_in: l.n_in, n_out: l.n_out, weight: l.weight, bias: l.bias })
-                .collect();
+            let layers = dvn.folded_layers(z.as_deref())?;
             parts.push((layers, Vec::new()));
         }
         let (layers, z) = stack_members(&parts, u_dim)?;
