@@ -136,6 +136,24 @@ fn bad_inputs_give_the_loaders_errors() {
     std::fs::write(&narrow, "0.1,0.2,0\n0.3,0.4,1\n".repeat(20)).unwrap();
     let out = infer(&["--model", m, "--data", narrow.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("784"));
+    // A model whose dvn.json was edited after saving (a base width 256 → 512) is refused.
+    let edited = tmp.path().join("edited");
+    std::fs::create_dir_all(&edited).unwrap();
+    for f in std::fs::read_dir(&model).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, edited.join(f.file_name().unwrap())).unwrap();
+    }
+    let json = std::fs::read_to_string(edited.join("dvn.json")).unwrap();
+    assert!(json.contains("256"));
+    std::fs::write(edited.join("dvn.json"), json.replacen("256", "512", 1)).unwrap();
+    let out = infer(&["--model", edited.to_str().unwrap(), "--data", narrow.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("dvn.json") && err.contains("changed"), "{err}");
+    std::fs::write(edited.join("dvn.json"), &json).unwrap();
+    std::fs::remove_file(edited.join("library.json")).unwrap();
+    let out = infer(&["--model", edited.to_str().unwrap(), "--data", narrow.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("library.json") && err.contains("missing"), "{err}");
     // A missing model, and an impossible budget.
     let out = infer(&["--model", "/nonexistent/model", "--data", narrow.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model"));

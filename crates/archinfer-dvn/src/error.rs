@@ -18,6 +18,14 @@ pub enum DvnError {
     /// A saved model made for another architecture space.
     #[error("the model was trained for another architecture space ({0})")]
     SpaceMismatch(String),
+    /// A model file missing or changed since the model was saved.
+    #[error("{path}: {problem}")]
+    Tampered {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// File input / output.
     #[error("{path}: {message}")]
     Io {

@@ -20,12 +20,14 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod checksum;
 mod error;
 mod metrics;
 mod model;
 mod recipe;
 mod train;
 
+pub use checksum::{CHECKSUM_FILE, verify_checksums, write_checksums};
 pub use error::{DvnError, Result};
 pub use metrics::{r_squared, spearman};
 pub use model::{Dvn, DvnConfig, GateLayout, HostDense, Interaction, ValueModel};

@@ -359,7 +359,8 @@ impl TrainedDvn {
         Ok(out)
     }
 
-    /// Saves weights (`model.bpk`) and settings (`dvn.json`) into directory `dir`.
+    /// Saves weights (`model.bpk`) and settings (`dvn.json`) into directory `dir`, with their
+    /// checksums ([`CHECKSUM_FILE`](crate::CHECKSUM_FILE)).
     ///
     /// # Errors
     /// File-system failures.
@@ -375,16 +376,17 @@ impl TrainedDvn {
         let json = serde_json::to_string_pretty(&saved).map_err(|e| io(&e))?;
         std::fs::write(dir.join("dvn.json"), json).map_err(|e| io(&e))?;
         self.model.clone().save_file(dir.join("model.bpk")).map_err(|e| io(&e))?;
-        Ok(())
+        crate::checksum::write_checksums(dir, &["dvn.json", "model.bpk"])
     }
 
-    /// Loads what [`save`](Self::save) wrote; with `space`, refuses a model trained for another
-    /// architecture space.
+    /// Loads what [`save`](Self::save) wrote; refuses files changed since (checksums), and
+    /// with `space`, a model trained for another architecture space.
     ///
     /// # Errors
-    /// Missing or malformed files, or [`DvnError::SpaceMismatch`].
+    /// Missing or malformed files, [`DvnError::Tampered`], or [`DvnError::SpaceMismatch`].
     pub fn load(dir: &Path, space: Option<&ArchitectureSpace>, device: &Device) -> Result<Self> {
         let io = |e: &dyn std::fmt::Display| DvnError::Io { path: dir.display().to_string(), message: e.to_string() };
+        crate::checksum::verify_checksums(dir)?;
         let json = std::fs::read_to_string(dir.join("dvn.json")).map_err(|e| io(&e))?;
         let mut value: serde_json::Value = serde_json::from_str(&json).map_err(|e| io(&e))?;
         // Models saved before these settings existed were the paper's network and recipe.

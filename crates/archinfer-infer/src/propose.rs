@@ -165,6 +165,8 @@ impl Inferencer {
         }
         if let Some(l) = &self.library {
             l.save(dir)?;
+            // The library is part of the model: cover it too.
+            archinfer_dvn::write_checksums(dir, &["dvn.json", "model.bpk", TaskLibrary::FILE])?;
         }
         Ok(())
     }
