@@ -310,7 +310,8 @@ impl FusedMlp {
     }
 
     /// The objective (value minus the penalty, if any) at `logits` and its gradient with
-    /// respect to the logits, as one ascent step sees them.
+    /// respect to the logits, as one ascent step sees them, computed by the kernel the ascent
+    /// runs ([`uses_simd`](Self::uses_simd)).
     ///
     /// # Errors
     /// Logits that do not fit `space`, or a space of another length than the network's `u`.
@@ -322,8 +323,23 @@ impl FusedMlp {
         let groups = space.groups();
         let mut s = self.scratch();
         let mut gl = vec![0.0; self.u_dim];
+        // The kernel the ascent runs, so that tests of this gradient test that kernel.
+        #[cfg(target_arch = "x86_64")]
+        if self.uses_simd() {
+            #[allow(unsafe_code)]
+            // SAFETY: `uses_simd` checked at run time that this CPU has AVX2 and FMA, the only
+            // requirement of a `#[target_feature(enable = "avx2,fma")]` function.
+            let obj = unsafe { self.step_avx2(&groups, logits, &mut gl, &mut s, penalty) };
+            return Ok((obj, gl));
+        }
         let obj = self.step::<Plain>(&groups, logits, &mut gl, &mut s, penalty);
         Ok((obj, gl))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn step_avx2(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
+        self.step::<Fma>(groups, l, gl, s, penalty)
     }
 
     /// Runs the ascent (same rules as [`crate::ascend`]) from `starts`, the starts split over
