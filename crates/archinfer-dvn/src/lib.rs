@@ -32,4 +32,4 @@ pub use error::{DvnError, Result};
 pub use metrics::{r_squared, spearman};
 pub use model::{Dvn, DvnConfig, GateLayout, HostDense, Interaction, ValueModel};
 pub use recipe::{DEFAULT_SAMPLE_MODULE, DvnPreset, Recipe};
-pub use train::{DvnOptimizer, DvnTask, DvnTrainConfig, TrainedDvn};
+pub use train::{DvnOptimizer, DvnTask, DvnTrainConfig, FitCheck, TrainedDvn};

@@ -14,7 +14,6 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -90,9 +89,6 @@ pub struct DvnTrainConfig {
     /// Seed of task picks, batches and the holdout split.
     #[config(default = 0)]
     pub seed: u64,
-    /// Show a progress bar.
-    #[config(default = false)]
-    pub progress: bool,
     /// Weight of a within-task pairwise ranking loss added to the paper's L2 loss (0: L2
     /// only): the mean of `softplus(−(p_i − p_j))` over the mini-batch's pairs with `v_i > v_j`.
     /// The L2 loss rewards getting a task's level right; this rewards getting its order right,
@@ -108,6 +104,17 @@ pub struct DvnTrainConfig {
     /// L2 weight decay (Adam only; 0: none).
     #[config(default = 0.0)]
     pub weight_decay: f64,
+}
+
+/// One convergence check of [`TrainedDvn::fit_observed`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitCheck {
+    /// Task picks so far.
+    pub step: usize,
+    /// Upper bound on task picks.
+    pub max_steps: usize,
+    /// Mean squared error on the training tasks' held-out children.
+    pub heldout_mse: f32,
 }
 
 /// Per-task normalisation `v' = (v − μ) / σ`.
@@ -167,6 +174,21 @@ impl TrainedDvn {
     /// No tasks, a task without children or with children of the wrong length, missing task
     /// samples where meta-features need them, or invalid settings.
     pub fn fit(config: DvnConfig, train: DvnTrainConfig, tasks: &[DvnTask], device: &Device) -> Result<Self> {
+        Self::fit_observed(config, train, tasks, device, &mut |_| {})
+    }
+
+    /// [`fit`](Self::fit), calling `on_check` at every convergence check (for a progress
+    /// display: this crate draws none).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_observed(
+        config: DvnConfig,
+        train: DvnTrainConfig,
+        tasks: &[DvnTask],
+        device: &Device,
+        on_check: &mut dyn FnMut(FitCheck),
+    ) -> Result<Self> {
         if tasks.is_empty() {
             return Err(DvnError::Invalid("no training tasks".into()));
         }
@@ -230,11 +252,6 @@ impl TrainedDvn {
                 .with_weight_decay((train.weight_decay > 0.0).then(|| WeightDecayConfig::new(train.weight_decay as f32)))
                 .init(),
         };
-        let bar = if train.progress { ProgressBar::new(train.max_steps as u64) } else { ProgressBar::hidden() };
-        bar.set_style(
-            ProgressStyle::with_template("DVN {bar:30} {pos} task picks  {per_sec}  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
         let mut best: Option<(f32, Dvn)> = None;
         let mut history = Vec::new();
         let mut bad = 0;
@@ -273,8 +290,7 @@ impl TrainedDvn {
                 let eval = model.valid();
                 let loss = holdout_loss(&eval, tasks, &prepared, dim, device)?;
                 history.push((step, loss));
-                bar.set_position(step as u64);
-                bar.set_message(format!("held-out MSE {loss:.4}"));
+                on_check(FitCheck { step, max_steps: train.max_steps, heldout_mse: loss });
                 if !loss.is_finite() {
                     break;
                 }
@@ -289,7 +305,6 @@ impl TrainedDvn {
                 }
             }
         }
-        bar.finish_and_clear();
         let model = match best {
             Some((_, m)) => m,
             None => model.valid(),
