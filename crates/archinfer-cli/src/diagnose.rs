@@ -37,9 +37,9 @@ pub struct CeilingArgs {
     /// Repeats: each a new split of every task's children and new seeds.
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
-    /// Output folder (runs.jsonl makes it resumable).
-    #[arg(long, default_value = "results/ceiling")]
-    pub out: PathBuf,
+    /// Output folder; runs.jsonl makes it resumable (default: results/ceiling-PRESET).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// One repeat of the ceiling.
@@ -53,8 +53,9 @@ struct CeilingRun {
 /// `archinfer evaluate ceiling`.
 pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    std::fs::create_dir_all(&a.out)?;
-    let path = a.out.join("runs.jsonl");
+    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/ceiling-{}", a.preset)));
+    std::fs::create_dir_all(&out_dir)?;
+    let path = out_dir.join("runs.jsonl");
     let mut runs: Vec<CeilingRun> = match std::fs::read_to_string(&path) {
         Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?,
         Err(_) => Vec::new(),
@@ -115,7 +116,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
         gains.len(),
         m(&le)
     );
-    std::fs::write(a.out.join("table.md"), &t)?;
+    std::fs::write(out_dir.join("table.md"), &t)?;
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "machine": crate::machine(),
@@ -124,7 +125,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
         "mean_agnostic": m(&ag), "mean_identity": m(&id), "mean_gain": m(&gains), "mean_learned_seen": m(&le),
         "per_task_gain": tasks.iter().map(|t| t.name.clone()).zip(gains.iter().copied()).collect::<Vec<_>>(),
     });
-    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("{t}");
     Ok(())
 }

@@ -51,9 +51,10 @@ pub struct PredictArgs {
     /// Parallel folds.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
-    /// Output folder (runs.jsonl is appended to and makes the evaluation resumable).
-    #[arg(long, default_value = "results/predict")]
-    pub out: PathBuf,
+    /// Output folder; runs.jsonl is appended to and makes the evaluation resumable (default:
+    /// results/predict for the paper preset, results/predict-task-aware for task-aware).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// One fit and its judgement on the held-out task.
@@ -133,8 +134,9 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let variants: Vec<MetaFeatures> =
         a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
-    std::fs::create_dir_all(&a.out)?;
-    let runs_path = a.out.join("runs.jsonl");
+    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.preset);
+    std::fs::create_dir_all(&out_dir)?;
+    let runs_path = out_dir.join("runs.jsonl");
     let mut done: HashSet<(String, String, usize)> = HashSet::new();
     let mut runs: Vec<Run> = Vec::new();
     if let Ok(text) = std::fs::read_to_string(&runs_path) {
@@ -234,7 +236,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let order = dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     let mut table = table(&runs, &order, &variants);
     table += &task_awareness_table(&runs, &order, &variants);
-    std::fs::write(a.out.join("table.md"), &table)?;
+    std::fs::write(out_dir.join("table.md"), &table)?;
     let fit_total: f64 = runs.iter().map(|r| r.fit_seconds).sum();
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
@@ -245,7 +247,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
         "settings": { "preset": a.preset.to_string(), "lr": a.lr, "sample_module": a.sample_module, "repeats": a.repeats },
     });
-    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("{table}");
     eprintln!("{summary}");
     Ok(())
@@ -375,9 +377,10 @@ pub struct PlotArgs {
     /// Random task orderings per point of that curve.
     #[arg(long, default_value_t = 3)]
     pub orderings: usize,
-    /// Output folder.
-    #[arg(long, default_value = "results/predict")]
-    pub out: PathBuf,
+    /// Output folder (default: results/predict for the paper preset, results/predict-task-aware
+    /// for task-aware).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 fn fit_learned(space: &ArchitectureSpace, train: &[DvnTask], a: &PlotArgs, seed: u64) -> Result<TrainedDvn, BoxError> {
@@ -399,7 +402,8 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
         return Err("no TTF font found for the plots (set ARCHINFER_FONT to a .ttf file)".into());
     }
     let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    std::fs::create_dir_all(&a.out)?;
+    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.preset);
+    std::fs::create_dir_all(&out_dir)?;
     let others = |k: usize| -> Vec<DvnTask> { tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect() };
     // 1. Predicted against actual on every held-out task (learned meta-features, seed 0).
     let mut panels = Vec::new();
@@ -412,7 +416,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
         panels.push(crate::plots::Panel { title: format!("{} (ρ = {rho:.2})", held.name), points: actual.into_iter().zip(p).collect() });
         eprintln!("predicted vs actual: {} ρ = {rho:.3}", held.name);
     }
-    crate::plots::scatter_grid(&a.out.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
+    crate::plots::scatter_grid(&out_dir.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
     // 2. Learned embeddings of 10 random batches per task, PCA to 2-D (model fitted on all tasks).
     let m = fit_learned(&space, &tasks, &a, 0)?;
     let device = archinfer::default_device();
@@ -440,7 +444,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
             (t.name.clone(), pts)
         })
         .collect();
-    crate::plots::clusters(&a.out.join("embeddings_pca.png"), "Learned task embeddings, 10 batches of 256 samples per task (PCA)", &series, "PC 1", "PC 2")?;
+    crate::plots::clusters(&out_dir.join("embeddings_pca.png"), "Learned task embeddings, 10 batches of 256 samples per task (PCA)", &series, "PC 1", "PC 2")?;
     // 3. Spearman on one held-out task against the number of training tasks.
     let held = tasks.iter().position(|t| t.name == a.held).ok_or_else(|| format!("no task `{}`", a.held))?;
     let pool = others(held);
@@ -460,7 +464,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
         eprintln!("{n} training tasks: Spearman {mu:.3} ± {sd:.3}");
         curve.push((n as f64, mu, sd));
     }
-    crate::plots::line_with_std(&a.out.join("spearman_vs_tasks.png"), &format!("Held-out {}: Spearman vs number of training tasks", a.held), &curve, "training tasks", "Spearman (mean ± std)")?;
-    std::fs::write(a.out.join("spearman_vs_tasks.json"), serde_json::to_string_pretty(&curve)?)?;
+    crate::plots::line_with_std(&out_dir.join("spearman_vs_tasks.png"), &format!("Held-out {}: Spearman vs number of training tasks", a.held), &curve, "training tasks", "Spearman (mean ± std)")?;
+    std::fs::write(out_dir.join("spearman_vs_tasks.json"), serde_json::to_string_pretty(&curve)?)?;
     Ok(())
 }

@@ -25,6 +25,15 @@ mod search;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// An evaluation's output folder: the one given, else `base` for the paper preset (where its
+/// results have always been) and `base-PRESET` for any other, so presets never share a folder.
+pub(crate) fn default_out(given: Option<PathBuf>, base: &str, preset: archinfer::dvn::DvnPreset) -> PathBuf {
+    given.unwrap_or_else(|| match preset {
+        archinfer::dvn::DvnPreset::Paper => PathBuf::from(base),
+        other => PathBuf::from(format!("{base}-{other}")),
+    })
+}
+
 #[derive(Parser)]
 #[command(name = "archinfer", version, about = "Fast task-aware neural architecture inference")]
 struct Cli {

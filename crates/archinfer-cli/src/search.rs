@@ -302,9 +302,10 @@ pub struct SearchArgs {
     /// Parallel trainings.
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
-    /// Output folder (proposals.jsonl and runs.jsonl make it resumable).
-    #[arg(long, default_value = "results/search")]
-    pub out: PathBuf,
+    /// Output folder; proposals.jsonl and runs.jsonl make it resumable (default: results/search
+    /// for the paper preset, results/search-task-aware for task-aware).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub fit: FitArgs,
 }
@@ -359,9 +360,10 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let store = SqliteStore::open(&a.db)?;
     let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
-    std::fs::create_dir_all(&a.out)?;
-    let prop_path = a.out.join("proposals.jsonl");
-    let runs_path = a.out.join("runs.jsonl");
+    let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.preset);
+    std::fs::create_dir_all(&out_dir)?;
+    let prop_path = out_dir.join("proposals.jsonl");
+    let runs_path = out_dir.join("runs.jsonl");
     let mut proposals: BTreeMap<String, ProposalRecord> =
         read_jsonl::<ProposalRecord>(&prop_path)?.into_iter().map(|p| (p.task.clone(), p)).collect();
     // Phase 1: leave-one-task-out fit and inference (seconds per task).
@@ -460,7 +462,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     bar.finish_and_clear();
     let runs: Vec<TrainRun> = read_jsonl(&runs_path)?;
     let (table, summary) = search_table(&held.iter().map(|&k| dvn_tasks[k].name.clone()).collect::<Vec<_>>(), &proposals, &runs, &store)?;
-    std::fs::write(a.out.join("table.md"), &table)?;
+    std::fs::write(out_dir.join("table.md"), &table)?;
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "machine": crate::machine(),
@@ -470,7 +472,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
                       "train_config": train_config },
         "summary": summary,
     });
-    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("{table}");
     Ok(())
 }
@@ -589,9 +591,10 @@ pub struct TradeoffArgs {
     /// Candidate ranking (`discrete` or `continuous`).
     #[arg(long, default_value = "discrete")]
     pub rank: Ranking,
-    /// Output folder.
-    #[arg(long, default_value = "results/tradeoff")]
-    pub out: PathBuf,
+    /// Output folder (default: results/tradeoff for the paper preset, results/tradeoff-task-aware
+    /// for task-aware).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub fit: FitArgs,
 }
@@ -612,7 +615,8 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     let parse = |s: &str| -> Result<Vec<f64>, BoxError> { Ok(s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()?) };
     let mut settings: Vec<(f64, Option<usize>)> = parse(&a.lambdas)?.into_iter().map(|l| (l, None)).collect();
     settings.extend(parse(&a.budgets)?.into_iter().map(|b| (0.0, Some(b as usize))));
-    std::fs::create_dir_all(&a.out)?;
+    let out_dir = crate::default_out(a.out.clone(), "results/tradeoff", a.fit.preset);
+    std::fs::create_dir_all(&out_dir)?;
     let mut t = format!(
         "Held-out task `{}`; value network fitted on the other {} tasks. Discretised proposals trained {} times each.\n\n\
          | λ (per M params) | budget | proposed architecture | parameters | predicted | test accuracy |\n|---|---|---|---|---|---|\n",
@@ -642,13 +646,13 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
         rows.push(serde_json::json!({"lambda": lambda, "budget": budget, "architecture": best.architecture.to_string(),
             "params": best.params, "predicted": best.value, "test": tests}));
     }
-    std::fs::write(a.out.join("table.md"), &t)?;
+    std::fs::write(out_dir.join("table.md"), &t)?;
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "machine": crate::machine(),
         "rows": rows,
     });
-    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("{t}");
     Ok(())
 }
