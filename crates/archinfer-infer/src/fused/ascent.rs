@@ -1,0 +1,395 @@
+//! The ascent on the fused path: values, the objective's gradient, and multi-start gradient
+//! ascent with the starts split over threads and moved four at a time.
+
+use std::ops::Range;
+
+use archinfer_encoding::ArchitectureSpace;
+
+use super::FusedMlp;
+use super::kernels::{Fma, Madd, Plain, block1_x4, block2_x4, gemv_rows, pad, relax_into, LANES};
+use crate::cost::Penalty;
+use crate::{AscentConfig, InferError, Result, Solution, check_inputs, finish};
+
+impl FusedMlp {
+    pub(super) fn scratch(&self) -> Scratch {
+        let widths: Vec<usize> = self.rest.iter().map(|l| pad(l.n_out)).collect();
+        let d = pad(self.u_dim);
+        let widest = self.rest.iter().map(|l| l.n_in.max(l.n_out)).chain([self.u_dim, self.h1]).max().unwrap_or(0);
+        Scratch {
+            u: vec![0.0; d],
+            x: vec![0.0; d],
+            gu: vec![0.0; d],
+            gc: vec![0.0; d],
+            h1: vec![0.0; pad(self.h1)],
+            acts: widths.iter().map(|&w| vec![0.0; w]).collect(),
+            deltas: widths.iter().map(|&w| vec![0.0; w]).collect(),
+            dh1: vec![0.0; pad(self.h1)],
+            idx: vec![0; self.h1],
+            coef: vec![0.0; self.h1],
+            all: (0..widest as u32).collect(),
+        }
+    }
+
+    /// Values of relaxed encodings `u` (rows of length [`u_dim`](Self::u_dim)).
+    ///
+    /// # Errors
+    /// Rows of the wrong length.
+    pub fn values(&self, u: &[Vec<f32>]) -> Result<Vec<f32>> {
+        let mut s = self.scratch();
+        u.iter()
+            .map(|row| {
+                if row.len() != self.u_dim {
+                    return Err(InferError::Invalid(format!("u of length {} for a network of {}", row.len(), self.u_dim)));
+                }
+                s.u[..self.u_dim].copy_from_slice(row);
+                let u = std::mem::take(&mut s.u);
+                let v = self.forward_backward::<Plain>(&u, &mut s, false);
+                s.u = u;
+                Ok(v)
+            })
+            .collect()
+    }
+
+    /// The objective (value minus the penalty, if any) at `logits` and its gradient with
+    /// respect to the logits, as one ascent step sees them, computed by the kernel the ascent
+    /// runs ([`uses_simd`](Self::uses_simd)).
+    ///
+    /// # Errors
+    /// Logits that do not fit `space`, or a space of another length than the network's `u`.
+    pub fn objective_and_gradient(&self, space: &ArchitectureSpace, logits: &[f32], penalty: Option<&Penalty>) -> Result<(f32, Vec<f32>)> {
+        space.check_flat("logits", logits)?;
+        if space.dim() != self.u_dim {
+            return Err(InferError::Invalid(format!("the network takes u of length {}, the space {}", self.u_dim, space.dim())));
+        }
+        let groups = space.groups();
+        let mut s = self.scratch();
+        let mut gl = vec![0.0; self.u_dim];
+        // The kernel the ascent runs, so that tests of this gradient test that kernel.
+        #[cfg(target_arch = "x86_64")]
+        if self.uses_simd() {
+            #[allow(unsafe_code)]
+            // SAFETY: `uses_simd` checked at run time that this CPU has AVX2 and FMA, the only
+            // requirement of a `#[target_feature(enable = "avx2,fma")]` function.
+            let obj = unsafe { self.step_avx2(&groups, logits, &mut gl, &mut s, penalty) };
+            return Ok((obj, gl));
+        }
+        let obj = self.step::<Plain>(&groups, logits, &mut gl, &mut s, penalty);
+        Ok((obj, gl))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn step_avx2(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
+        self.step::<Fma>(groups, l, gl, s, penalty)
+    }
+
+    /// Runs the ascent (same rules as [`crate::ascend`]) from `starts`, the starts split over
+    /// `cfg.threads` threads.
+    ///
+    /// # Errors
+    /// As [`crate::ascend`].
+    pub fn ascend(&self, space: &ArchitectureSpace, starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Result<Vec<Solution>> {
+        check_inputs(space, self.u_dim, starts, cfg)?;
+        let groups = space.groups();
+        let threads = cfg.worker_threads().min(starts.len()).max(1);
+        let per = starts.len().div_ceil(threads);
+        let runs: Vec<StartRun> = if threads == 1 {
+            self.run_chunk(&groups, starts, cfg, penalty)
+        } else {
+            std::thread::scope(|sc| {
+                let handles: Vec<_> = starts
+                    .chunks(per)
+                    .map(|chunk| {
+                        let groups = &groups;
+                        sc.spawn(move || self.run_chunk(groups, chunk, cfg, penalty))
+                    })
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            })
+        };
+        if runs.len() != starts.len() {
+            return Err(InferError::Invalid("an ascent thread failed".into()));
+        }
+        let mut s = self.scratch();
+        let mut one_hot_values = Vec::with_capacity(runs.len());
+        let mut archs = Vec::with_capacity(runs.len());
+        for r in &runs {
+            let a = archinfer_encoding::DiscreteArchitecture::from_flat(space, &r.u)?;
+            s.u[..self.u_dim].copy_from_slice(&a.one_hot_u(space)?);
+            let u = std::mem::take(&mut s.u);
+            one_hot_values.push(self.forward_backward::<Plain>(&u, &mut s, false));
+            s.u = u;
+            archs.push(a);
+        }
+        Ok(finish(runs, archs, one_hot_values, penalty))
+    }
+
+    fn run_chunk(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
+        #[cfg(target_arch = "x86_64")]
+        if self.uses_simd() {
+            #[allow(unsafe_code)]
+            // SAFETY: `uses_simd` checked at run time that this CPU has AVX2 and FMA, the only
+            // requirement of a `#[target_feature(enable = "avx2,fma")]` function.
+            return unsafe { self.run_chunk_avx2(groups, starts, cfg, penalty) };
+        }
+        self.run_chunk_with::<Plain>(groups, starts, cfg, penalty)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_chunk_avx2(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
+        self.run_chunk_with::<Fma>(groups, starts, cfg, penalty)
+    }
+
+    #[inline(always)]
+    fn run_chunk_with<M: Madd>(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
+        const SLOTS: usize = 4;
+        let d = self.u_dim;
+        let step = cfg.step as f32;
+        let mut scr: Vec<Scratch> = (0..SLOTS).map(|_| self.scratch()).collect();
+        let mut gl = vec![0.0; d];
+        let mut out = Vec::with_capacity(starts.len());
+        // Starts move in lockstep blocks of four so that the first layer's weights are read
+        // once per block; each start still stops on its own. Plain loops, not iterator
+        // closures: a closure is a function of its own and would not inherit this function's
+        // target features.
+        for block in starts.chunks(SLOTS) {
+            let n = block.len();
+            let mut ls: Vec<Vec<f32>> = (0..SLOTS).map(|i| block[i.min(n - 1)].clone()).collect();
+            let mut active = [false; SLOTS];
+            active[..n].fill(true);
+            let mut prev: [Option<f32>; SLOTS] = [None; SLOTS];
+            let mut iterations = [0usize; SLOTS];
+            let mut traces: Vec<Vec<f32>> = vec![Vec::new(); SLOTS];
+            for _ in 0..cfg.max_iters {
+                if !active.contains(&true) {
+                    break;
+                }
+                for i in 0..SLOTS {
+                    if active[i] {
+                        relax_into::<M>(groups, &ls[i], &mut scr[i].u);
+                        if let Some(g) = &self.gate {
+                            let s = &mut scr[i];
+                            g.apply(&s.u[..d], &mut s.x[..d]);
+                        }
+                    }
+                }
+                self.first_layer_x4::<M>(&mut scr);
+                for i in 0..SLOTS {
+                    if !active[i] {
+                        continue;
+                    }
+                    let obj = self.finish_step::<M>(groups, &mut gl, &mut scr[i], penalty);
+                    if let Some(p) = prev[i]
+                        && f64::from((obj - p).abs()) < cfg.tolerance
+                    {
+                        active[i] = false;
+                        continue;
+                    }
+                    traces[i].push(obj);
+                    for (x, &g) in ls[i].iter_mut().zip(&gl) {
+                        *x = M::madd(step, g, *x);
+                    }
+                    iterations[i] += 1;
+                    prev[i] = Some(obj);
+                }
+            }
+            for i in 0..n {
+                let s = &mut scr[i];
+                relax_into::<M>(groups, &ls[i], &mut s.u);
+                let u = std::mem::take(&mut s.u);
+                let value = self.forward_backward::<M>(&u, s, false);
+                s.u = u;
+                let u = s.u[..d].to_vec();
+                let expected_params = penalty.map(|p| p.cost.expected(&u));
+                let logits = std::mem::take(&mut ls[i]);
+                let trace = std::mem::take(&mut traces[i]);
+                out.push(StartRun { logits, u, value, expected_params, iterations: iterations[i], trace });
+            }
+        }
+        out
+    }
+
+    /// Objective at `l`, gradient w.r.t. the logits into `gl`.
+    #[inline(always)]
+    fn step<M: Madd>(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
+        relax_into::<M>(groups, l, &mut s.u);
+        let d = self.u_dim;
+        let input = match &self.gate {
+            Some(g) => {
+                g.apply(&s.u[..d], &mut s.x[..d]);
+                &s.x[..d]
+            }
+            None => &s.u[..d],
+        };
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, input);
+        self.finish_step::<M>(groups, gl, s, penalty)
+    }
+
+    /// [`step`](Self::step) once `s.u` and the first layer's `s.h1` are computed.
+    #[inline(always)]
+    fn finish_step<M: Madd>(&self, groups: &[Range<usize>], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
+        let d = self.u_dim;
+        let u = std::mem::take(&mut s.u);
+        let mut obj = self.after_first_layer::<M>(s, true);
+        if let Some(g) = &self.gate {
+            g.backward(&u[..d], &mut s.gu[..d]);
+        }
+        if let Some(p) = penalty {
+            let c = p.cost.expected_and_grad(&u[..d], &mut s.gc[..d]);
+            let k = p.scale();
+            obj -= k * c;
+            for (g, c) in s.gu[..d].iter_mut().zip(&s.gc[..d]) {
+                *g -= k * c;
+            }
+        }
+        // Softmax backward, per group: dl_i = u_i (g_i − Σ_j u_j g_j).
+        for g in groups {
+            let (ug, gug, glg) = (&u[g.clone()], &s.gu[g.clone()], &mut gl[g.clone()]);
+            let mut dot = 0.0;
+            for (a, b) in ug.iter().zip(gug) {
+                dot = M::madd(*a, *b, dot);
+            }
+            for ((o, a), b) in glg.iter_mut().zip(ug).zip(gug) {
+                *o = a * (b - dot);
+            }
+        }
+        s.u = u;
+        obj
+    }
+
+    /// Value of `u` (padded); with `grad`, its gradient w.r.t. `u` into `s.gu`.
+    #[inline(always)]
+    /// (Only the value is used with a gate: `s.gu` is then `∂v/∂x`, not `∂v/∂u`.)
+    pub(super) fn forward_backward<M: Madd>(&self, u: &[f32], s: &mut Scratch, grad: bool) -> f32 {
+        let d = self.u_dim;
+        let input = match &self.gate {
+            Some(g) => {
+                g.apply(&u[..d], &mut s.x[..d]);
+                &s.x[..d]
+            }
+            None => &u[..d],
+        };
+        gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, input);
+        self.after_first_layer::<M>(s, grad)
+    }
+
+    /// The first layer's pre-activations of four starts at once (`scr[i].u` → `scr[i].h1`):
+    /// every weight row is loaded once for the four.
+    #[inline(always)]
+    fn first_layer_x4<M: Madd>(&self, scr: &mut [Scratch]) {
+        let [a, b, c, d] = scr else { return };
+        let n = self.u_dim;
+        let us = if self.gate.is_some() {
+            [&a.x[..n], &b.x[..n], &c.x[..n], &d.x[..n]]
+        } else {
+            [&a.u[..n], &b.u[..n], &c.u[..n], &d.u[..n]]
+        };
+        let mut hs = [&mut a.h1, &mut b.h1, &mut c.h1, &mut d.h1];
+        let stride = pad(self.h1);
+        let nv = stride / LANES;
+        let mut v0 = 0;
+        while v0 < nv {
+            // Two lane-vectors × four starts: eight accumulators, no spills.
+            let k = (nv - v0).min(2);
+            if k == 2 {
+                block2_x4::<M>(&mut hs, &self.c1, &self.w1u, stride, us, v0 * LANES);
+            } else {
+                block1_x4::<M>(&mut hs, &self.c1, &self.w1u, stride, us, v0 * LANES);
+            }
+            v0 += k;
+        }
+    }
+
+    /// Everything after the first layer's pre-activations `s.h1`: the value, and with `grad`
+    /// its gradient w.r.t. `u` into `s.gu`.
+    #[inline(always)]
+    fn after_first_layer<M: Madd>(&self, s: &mut Scratch, grad: bool) -> f32 {
+        for x in s.h1.iter_mut() {
+            *x = if *x > 0.0 { *x } else { 0.0 };
+        }
+        // The later layers are small: dense products beat compacting their inputs.
+        let last = self.rest.len() - 1;
+        for (k, layer) in self.rest.iter().enumerate() {
+            let mut out = std::mem::take(&mut s.acts[k]);
+            let input: &[f32] = if k == 0 { &s.h1 } else { &s.acts[k - 1] };
+            gemv_rows::<M>(&mut out, Some(&layer.b), &layer.w, pad(layer.n_out), &s.all[..layer.n_in], &input[..layer.n_in]);
+            if k != last {
+                for x in out.iter_mut() {
+                    *x = if *x > 0.0 { *x } else { 0.0 };
+                }
+            }
+            s.acts[k] = out;
+        }
+        let v = s.acts[last][0];
+        if !grad {
+            return v;
+        }
+        // Backward: δ of the output is 1; through each later layer to its input, masked by the
+        // ReLU that made that input.
+        s.deltas[last].fill(0.0);
+        s.deltas[last][0] = 1.0;
+        for k in (0..self.rest.len()).rev() {
+            let layer = &self.rest[k];
+            let (input, mut dx) = if k == 0 {
+                (&s.h1, std::mem::take(&mut s.dh1))
+            } else {
+                (&s.acts[k - 1], std::mem::take(&mut s.deltas[k - 1]))
+            };
+            gemv_rows::<M>(&mut dx, None, &layer.wt, pad(layer.n_in), &s.all[..layer.n_out], &s.deltas[k][..layer.n_out]);
+            // A multiply by 0 / 1, not a select: LLVM turns the select into a masked store.
+            for (d, &x) in dx.iter_mut().zip(input.iter()) {
+                *d *= f32::from(u8::from(x > 0.0));
+            }
+            if k == 0 {
+                s.dh1 = dx;
+            } else {
+                s.deltas[k - 1] = dx;
+            }
+        }
+        // The first layer's transpose is the big one: only the units whose ReLU is on.
+        let n = compact(&s.dh1[..self.h1], &mut s.idx, &mut s.coef);
+        gemv_rows::<M>(&mut s.gu, None, &self.w1u_t, pad(self.u_dim), &s.idx[..n], &s.coef[..n]);
+        v
+    }
+}
+
+/// Indices and values of the non-zero entries of `x`, branch-free: whether a ReLU unit is on
+/// is a coin flip the branch predictor cannot learn.
+#[inline(always)]
+pub(super) fn compact(x: &[f32], idx: &mut [u32], coef: &mut [f32]) -> usize {
+    let mut n = 0;
+    for (i, &v) in x.iter().enumerate() {
+        idx[n] = i as u32;
+        coef[n] = v;
+        n += usize::from(v != 0.0);
+    }
+    n
+}
+
+/// One start's finished ascent, before discretisation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StartRun {
+    pub logits: Vec<f32>,
+    pub u: Vec<f32>,
+    pub value: f32,
+    pub expected_params: Option<f32>,
+    pub iterations: usize,
+    pub trace: Vec<f32>,
+}
+
+pub(super) struct Scratch {
+    pub(super) u: Vec<f32>,
+    /// The gated `u` the first layer reads, when the network has a gate.
+    pub(super) x: Vec<f32>,
+    pub(super) gu: Vec<f32>,
+    pub(super) gc: Vec<f32>,
+    pub(super) h1: Vec<f32>,
+    pub(super) acts: Vec<Vec<f32>>,
+    pub(super) deltas: Vec<Vec<f32>>,
+    pub(super) dh1: Vec<f32>,
+    pub(super) idx: Vec<u32>,
+    pub(super) coef: Vec<f32>,
+    pub(super) all: Vec<u32>,
+}
+
