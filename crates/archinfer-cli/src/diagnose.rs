@@ -1,7 +1,6 @@
 //! `archinfer evaluate ceiling` and `archinfer evaluate diversity`: the task-awareness
 //! diagnostics that need no leave-one-task-out fits (z-swap is part of `evaluate predict`).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -56,10 +55,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
     let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/ceiling-{}", a.preset)));
     std::fs::create_dir_all(&out_dir)?;
     let path = out_dir.join("runs.jsonl");
-    let mut runs: Vec<CeilingRun> = match std::fs::read_to_string(&path) {
-        Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?,
-        Err(_) => Vec::new(),
-    };
+    let mut runs: Vec<CeilingRun> = crate::search::read_jsonl(&path)?;
     runs.retain(|r| r.preset == a.preset.to_string());
     let device = archinfer::default_device();
     let bar = indicatif::ProgressBar::new(a.repeats as u64);
@@ -75,8 +71,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
         let opts = CeilingOptions { preset: a.preset, seed: r as u64, overrides: a.dvn_set.clone(), sample_module: a.sample_module.clone(), with_learned: true };
         let rows = ceiling(&space, &tasks, &opts, &device)?;
         let run = CeilingRun { preset: a.preset.to_string(), repeat: r, rows };
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-        writeln!(f, "{}", serde_json::to_string(&run)?)?;
+        crate::search::append_jsonl(&path, &run)?;
         let gain = run.rows.iter().map(CeilingRow::gain).sum::<f64>() / run.rows.len() as f64;
         bar.set_message(format!("split {r}: mean gain {gain:+.3}"));
         runs.push(run);

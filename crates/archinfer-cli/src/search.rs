@@ -340,14 +340,14 @@ pub struct TrainRun {
     pub done: bool,
 }
 
-fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, BoxError> {
+pub(crate) fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, BoxError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?),
         Err(_) => Ok(Vec::new()),
     }
 }
 
-fn append_jsonl<T: Serialize>(path: &Path, rec: &T) -> Result<(), BoxError> {
+pub(crate) fn append_jsonl<T: Serialize>(path: &Path, rec: &T) -> Result<(), BoxError> {
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     writeln!(f, "{}", serde_json::to_string(rec)?)?;
     Ok(f.flush()?)
