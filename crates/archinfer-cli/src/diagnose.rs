@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use archinfer::data::Task;
-use archinfer::dvn::DvnPreset;
 use archinfer::eval::{CeilingOptions, CeilingRow, ceiling, diversity};
 use archinfer::infer::{InferOptions, Inferencer};
 use clap::Parser;
@@ -23,16 +22,8 @@ pub struct CeilingArgs {
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Value-network preset of all three fits.
-    #[arg(long, default_value_t = DvnPreset::default())]
-    pub preset: DvnPreset,
-    /// Settings changed on top of the preset, `field=value,…` (fields of the network or
-    /// training configuration, values in JSON), e.g. `optimizer=adam,learning_rate=0.001`.
-    #[arg(long, default_value = "")]
-    pub dvn_set: String,
-    /// Embedding module the learned tower reads.
-    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
-    pub sample_module: String,
+    #[command(flatten)]
+    pub recipe: crate::evaluate::RecipeArgs,
     /// Repeats: each a new split of every task's children and new seeds.
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
@@ -52,11 +43,11 @@ struct CeilingRun {
 /// `archinfer evaluate ceiling`.
 pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/ceiling-{}", a.preset)));
+    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/ceiling-{}", a.recipe.preset)));
     std::fs::create_dir_all(&out_dir)?;
     let path = out_dir.join("runs.jsonl");
     let mut runs: Vec<CeilingRun> = crate::search::read_jsonl(&path)?;
-    runs.retain(|r| r.preset == a.preset.to_string());
+    runs.retain(|r| r.preset == a.recipe.preset.to_string());
     let device = archinfer::default_device();
     let bar = indicatif::ProgressBar::new(a.repeats as u64);
     bar.set_style(
@@ -68,9 +59,9 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
             bar.inc(1);
             continue;
         }
-        let opts = CeilingOptions { preset: a.preset, seed: r as u64, overrides: a.dvn_set.clone(), sample_module: a.sample_module.clone(), with_learned: true };
+        let opts = CeilingOptions { preset: a.recipe.preset, seed: r as u64, overrides: a.recipe.dvn_set.clone(), sample_module: a.recipe.sample_module.clone(), with_learned: true };
         let rows = ceiling(&space, &tasks, &opts, &device)?;
-        let run = CeilingRun { preset: a.preset.to_string(), repeat: r, rows };
+        let run = CeilingRun { preset: a.recipe.preset.to_string(), repeat: r, rows };
         crate::search::append_jsonl(&path, &run)?;
         let gain = run.rows.iter().map(CeilingRow::gain).sum::<f64>() / run.rows.len() as f64;
         bar.set_message(format!("split {r}: mean gain {gain:+.3}"));
@@ -83,7 +74,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
          fitted on the first halves of all {} tasks (no meta-features; a one-hot task identity in z; learned \
          meta-features), Spearman on the second halves (mean ± std over splits).\n\n\
          | task | task-agnostic | task identity | gain (ceiling) | learned z (tasks seen) |\n|---|---|---|---|---|\n",
-        a.preset,
+        a.recipe.preset,
         runs.len(),
         tasks.len()
     );
@@ -115,7 +106,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "machine": crate::machine(),
-        "preset": a.preset.to_string(),
+        "preset": a.recipe.preset.to_string(),
         "splits": runs.len(),
         "mean_agnostic": m(&ag), "mean_identity": m(&id), "mean_gain": m(&gains), "mean_learned_seen": m(&le),
         "per_task_gain": tasks.iter().map(|t| t.name.clone()).zip(gains.iter().copied()).collect::<Vec<_>>(),

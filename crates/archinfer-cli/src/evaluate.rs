@@ -17,6 +17,37 @@ use serde::{Deserialize, Serialize};
 
 use crate::BoxError;
 
+/// How every command configures the value networks it fits: one set of flags, one recipe.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RecipeArgs {
+    /// Value-network preset: `task-aware` (FiLM, gated input, size feature, ranking loss,
+    /// Adam, longer fits) or `paper` (the paper's network and recipe).
+    #[arg(long, default_value_t = DvnPreset::default())]
+    pub preset: DvnPreset,
+    /// Learning rate of Algorithm 1 (default: the preset's; the paper's 1e-4 fits in minutes,
+    /// see docs/results.md).
+    #[arg(long = "lr", alias = "dvn-lr")]
+    pub lr: Option<f64>,
+    /// Embedding module the learned tower and the statistics read.
+    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
+    pub sample_module: String,
+    /// Settings changed on top of the preset, `field=value,…` (fields of the network or
+    /// training configuration, values in JSON), e.g. `optimizer=sgd,rank_weight=0`.
+    #[arg(long, default_value = "")]
+    pub dvn_set: String,
+}
+
+impl RecipeArgs {
+    /// The recipe for meta-features `meta` and seed `seed`.
+    pub fn recipe(&self, meta: MetaFeatures, seed: u64) -> Result<Recipe, BoxError> {
+        Ok(Recipe::new(self.preset, meta)
+            .with_seed(seed)
+            .with_learning_rate(self.lr)
+            .with_sample_module(self.sample_module.clone())
+            .with_overrides(&self.dvn_set)?)
+    }
+}
+
 /// Arguments of `archinfer evaluate predict`.
 #[derive(Parser, Debug)]
 pub struct PredictArgs {
@@ -35,19 +66,8 @@ pub struct PredictArgs {
     /// Only these held-out tasks (comma-separated; default: all).
     #[arg(long)]
     pub tasks: Option<String>,
-    /// Value-network preset: `task-aware` (FiLM, size feature, ranking loss, longer fits) or
-    /// `paper` (concatenation, L2, the paper's recipe).
-    #[arg(long, default_value_t = DvnPreset::default())]
-    pub preset: DvnPreset,
-    /// SGD learning rate of Algorithm 1 (default: the preset's, 0.01).
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Embedding module the tower and the statistics read.
-    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
-    pub sample_module: String,
-    /// Settings changed on top of the preset, `field=value,…` (see `evaluate ceiling`).
-    #[arg(long, default_value = "")]
-    pub dvn_set: String,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Parallel folds.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -134,7 +154,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let variants: Vec<MetaFeatures> =
         a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
-    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.preset);
+    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let runs_path = out_dir.join("runs.jsonl");
     let mut done: HashSet<(String, String, usize)> = HashSet::new();
@@ -157,8 +177,8 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         }
     }
     eprintln!("{} fits to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
-    if suite_tasks.iter().any(|(t, _)| t.feature_set(&a.sample_module).is_none()) {
-        return Err(format!("tasks have no module `{}`", a.sample_module).into());
+    if suite_tasks.iter().any(|(t, _)| t.feature_set(&a.recipe.sample_module).is_none()) {
+        return Err(format!("tasks have no module `{}`", a.recipe.sample_module).into());
     }
     let bar = indicatif::ProgressBar::new(jobs.len() as u64);
     bar.set_style(
@@ -172,19 +192,14 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let handles: Vec<_> = (0..a.threads.max(1))
         .map(|_| {
             let (jobs, out, dvn_tasks, space, bar) = (jobs.clone(), out.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
-            let (lr, preset, module, set) = (a.lr, a.preset, a.sample_module.clone(), a.dvn_set.clone());
+            let (recipe, preset) = (a.recipe.clone(), a.recipe.preset);
             std::thread::spawn(move || -> Result<(), BoxError> {
                 let device = archinfer::default_device();
                 loop {
                     let Some((k, meta, repeat)) = jobs.lock().map_err(|_| "lock")?.pop() else { return Ok(()) };
                     let train: Vec<DvnTask> =
                         dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
-                    let (cfg, tc) = Recipe::new(preset, meta)
-                        .with_seed(repeat as u64)
-                        .with_learning_rate(lr)
-                        .with_sample_module(module.clone())
-                        .with_overrides(&set)?
-                        .configs(&space, &train)?;
+                    let (cfg, tc) = recipe.recipe(meta, repeat as u64)?.configs(&space, &train)?;
                     let t0 = Instant::now();
                     let m = TrainedDvn::fit(cfg, tc, &train, &device)?;
                     let fit_seconds = t0.elapsed().as_secs_f64();
@@ -232,7 +247,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let elapsed = started.elapsed().as_secs_f64();
     let new = std::mem::take(&mut out.lock().map_err(|_| "lock")?.1);
     runs.extend(new);
-    let runs: Vec<Run> = runs.into_iter().filter(|r| r.preset == a.preset.to_string()).collect();
+    let runs: Vec<Run> = runs.into_iter().filter(|r| r.preset == a.recipe.preset.to_string()).collect();
     let order = dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     let mut table = table(&runs, &order, &variants);
     table += &task_awareness_table(&runs, &order, &variants);
@@ -245,7 +260,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         "wall_seconds_this_invocation": elapsed,
         "total_fit_seconds": fit_total,
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
-        "settings": { "preset": a.preset.to_string(), "lr": a.lr, "sample_module": a.sample_module, "repeats": a.repeats },
+        "settings": { "preset": a.recipe.preset.to_string(), "lr": a.recipe.lr, "sample_module": a.recipe.sample_module, "dvn_set": a.recipe.dvn_set, "repeats": a.repeats },
     });
     std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("{table}");
@@ -362,15 +377,8 @@ pub struct PlotArgs {
     /// Fashion-MNIST directory.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Value-network preset.
-    #[arg(long, default_value_t = DvnPreset::default())]
-    pub preset: DvnPreset,
-    /// SGD learning rate of Algorithm 1 (default: the preset's).
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Embedding module the tower reads.
-    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
-    pub sample_module: String,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Held-out task of the "more training tasks" curve.
     #[arg(long, default_value = "tops4")]
     pub held: String,
@@ -384,11 +392,7 @@ pub struct PlotArgs {
 }
 
 fn fit_learned(space: &ArchitectureSpace, train: &[DvnTask], a: &PlotArgs, seed: u64) -> Result<TrainedDvn, BoxError> {
-    let (cfg, tc) = Recipe::new(a.preset, MetaFeatures::Learned)
-        .with_seed(seed)
-        .with_learning_rate(a.lr)
-        .with_sample_module(a.sample_module.clone())
-        .configs(space, train)?;
+    let (cfg, tc) = a.recipe.recipe(MetaFeatures::Learned, seed)?.configs(space, train)?;
     Ok(TrainedDvn::fit(cfg, tc, train, &archinfer::default_device())?)
 }
 
@@ -402,7 +406,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
         return Err("no TTF font found for the plots (set ARCHINFER_FONT to a .ttf file)".into());
     }
     let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.preset);
+    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let others = |k: usize| -> Vec<DvnTask> { tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect() };
     // 1. Predicted against actual on every held-out task (learned meta-features, seed 0).
@@ -426,7 +430,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
     for (k, t) in tasks.iter().enumerate() {
         let task = t.task.as_deref().ok_or("task samples missing")?;
         for _ in 0..10 {
-            let b = archinfer::metafeatures::SampleBatch::sample(task, &a.sample_module, m.config.max_classes, 256, &mut rng)?;
+            let b = archinfer::metafeatures::SampleBatch::sample(task, &a.recipe.sample_module, m.config.max_classes, 256, &mut rng)?;
             // The tower's output alone: the size feature is one number per task, not per batch.
             let z = m.model.phi.as_ref().ok_or("no learned tower")?.forward(b.to_tensor(&device));
             flat.extend(z.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use archinfer::data::{CsvOptions, Task, default_embedders, load_csv, load_mnist_dir};
-use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn};
+use archinfer::dvn::{DvnTask, TrainedDvn};
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, KnownTask, Proposal, Ranking, TaskLibrary};
 use archinfer::metafeatures::MetaFeatures;
@@ -25,24 +25,11 @@ pub struct FitArgs {
     /// Meta-features: none, statistical, learned or both.
     #[arg(long, default_value = "learned")]
     pub variant: MetaFeatures,
-    /// Value-network preset: `task-aware` (FiLM, size feature, ranking loss, longer fits) or
-    /// `paper` (the paper's network and recipe).
-    #[arg(long, default_value_t = DvnPreset::default())]
-    pub preset: DvnPreset,
-    /// SGD learning rate of Algorithm 1 (default: the preset's, 0.01; the paper's 1e-4 fits in
-    /// minutes, see docs/results.md).
-    #[arg(long)]
-    pub dvn_lr: Option<f64>,
     /// Seed of the network and of Algorithm 1.
     #[arg(long, default_value_t = 0)]
     pub dvn_seed: u64,
-    /// Embedding module the learned tower and the statistics read.
-    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
-    pub sample_module: String,
-    /// Settings changed on top of the preset, `field=value,…` (fields of the network or
-    /// training configuration, values in JSON), e.g. `rank_weight=0`.
-    #[arg(long, default_value = "")]
-    pub dvn_set: String,
+    #[command(flatten)]
+    pub recipe: crate::evaluate::RecipeArgs,
     /// Best recorded architectures kept per training task for seeded starts.
     #[arg(long, default_value_t = 5)]
     pub library_best: usize,
@@ -58,13 +45,7 @@ pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArg
     if train.is_empty() {
         return Err("no training tasks".into());
     }
-    let recipe = |seed: u64| {
-        Recipe::new(fit.preset, fit.variant)
-            .with_seed(seed)
-            .with_learning_rate(fit.dvn_lr)
-            .with_sample_module(fit.sample_module.clone())
-            .with_overrides(&fit.dvn_set)
-    };
+    let recipe = |seed: u64| fit.recipe.recipe(fit.variant, seed);
     let (cfg, tc) = recipe(fit.dvn_seed)?.configs(space, train)?;
     let dvn = TrainedDvn::fit(cfg, tc, train, &device)?;
     let members = (1..fit.ensemble.max(1) as u64)
@@ -360,7 +341,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let store = SqliteStore::open(&a.db)?;
     let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
-    let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.preset);
+    let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let prop_path = out_dir.join("proposals.jsonl");
     let runs_path = out_dir.join("runs.jsonl");
@@ -468,7 +449,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         "machine": crate::machine(),
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "settings": { "repeats": a.repeats, "starts": a.ascent.starts, "iters": a.ascent.iters, "seeded": a.ascent.seeded,
-                      "variant": a.fit.variant.to_string(), "preset": a.fit.preset.to_string(), "dvn_lr": a.fit.dvn_lr, "rank": format!("{:?}", a.rank), "ensemble": a.fit.ensemble,
+                      "variant": a.fit.variant.to_string(), "preset": a.fit.recipe.preset.to_string(), "dvn_lr": a.fit.recipe.lr, "dvn_set": a.fit.recipe.dvn_set, "rank": format!("{:?}", a.rank), "ensemble": a.fit.ensemble,
                       "train_config": train_config },
         "summary": summary,
     });
@@ -615,7 +596,7 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     let parse = |s: &str| -> Result<Vec<f64>, BoxError> { Ok(s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()?) };
     let mut settings: Vec<(f64, Option<usize>)> = parse(&a.lambdas)?.into_iter().map(|l| (l, None)).collect();
     settings.extend(parse(&a.budgets)?.into_iter().map(|b| (0.0, Some(b as usize))));
-    let out_dir = crate::default_out(a.out.clone(), "results/tradeoff", a.fit.preset);
+    let out_dir = crate::default_out(a.out.clone(), "results/tradeoff", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let mut t = format!(
         "Held-out task `{}`; value network fitted on the other {} tasks. Discretised proposals trained {} times each.\n\n\
