@@ -6,22 +6,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use archinfer::data::{
-    SYNTHETIC_SUITE, Task, build_task, default_embedders, fashion_mnist_dir, load_mnist_dir, suite,
-    synthetic_suite_tasks,
-};
-use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, EmbeddingSpec};
-use archinfer::store::{ExperimentStore, PlannedTrial, SqliteStore, TaskRecord, TrialResult};
-use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, Status, TrainConfig};
+use archinfer::data::Task;
+use archinfer::encoding::ArchitectureSpace;
+use archinfer::eval::{WorkerOptions, plan_missing, run_worker};
+use archinfer::store::{ExperimentStore, SqliteStore};
+use archinfer::train::{AdamTrainer, TrainConfig};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 
 mod diagnose;
 mod evaluate;
+mod fit;
 mod plots;
+mod records;
 mod search;
+
+use records::tasks_of_db as suite_of_db;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -43,9 +43,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Plan random children for every task of a suite and train them into the database.
-    /// Resumable: run it again after any stop and it finishes the plan.
+    /// Plan random children for every task of the database that has fewer than --children and
+    /// train them. Resumable: run it again after any stop and it finishes the plan.
     BuildDb(BuildDb),
+    /// Add your own task (IDX directory or CSV) to the database.
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
+    },
+    /// Add a built-in suite's tasks (`fmnist14`, `synthetic3`) to the database.
+    Suite {
+        #[command(subcommand)]
+        command: SuiteCommand,
+    },
+    /// Infer, then train the best candidates on your task and save the trained network.
+    Fit(fit::FitCmdArgs),
+    /// Label samples with a network saved by `archinfer fit`.
+    Predict(fit::PredictArgs),
     /// Fit a value network on the database's tasks and save it with its task library.
     TrainDvn(search::TrainDvnArgs),
     /// Propose an architecture for a task (IDX directory or CSV) with a saved model.
@@ -60,6 +74,18 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum TaskCommand {
+    /// Add a task: reads and checks the data, then writes it in one transaction.
+    Add(records::TaskAddArgs),
+}
+
+#[derive(Subcommand)]
+enum SuiteCommand {
+    /// Add a suite's tasks (and fill in the samples of a database from before tasks carried them).
+    Add(records::SuiteAddArgs),
 }
 
 #[derive(Subcommand)]
@@ -90,13 +116,13 @@ enum DbCommand {
         #[arg(long, default_value = "data/fmnist14.sqlite")]
         db: PathBuf,
     },
-    /// Writes one task of the database's suite as MNIST-format files (gzip), for `archinfer
+    /// Writes one image task of the database as MNIST-format files (gzip), for `archinfer
     /// infer --data`: all its images, training images first.
     ExportTask {
-        /// The database file (names the suite).
+        /// The database file.
         #[arg(long, default_value = "data/fmnist14.sqlite")]
         db: PathBuf,
-        /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+        /// Fashion-MNIST directory, used only if the task's samples must be filled in.
         #[arg(long)]
         data: Option<PathBuf>,
         /// The task.
@@ -120,16 +146,17 @@ struct BuildDb {
     /// The database file (created if missing).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
     db: PathBuf,
-    /// Task suite.
-    #[arg(long, default_value = "fmnist14")]
-    suite: String,
+    /// Add this suite's tasks first (default: `fmnist14` for a database without tasks).
+    #[arg(long)]
+    suite: Option<String>,
     /// Children planned per task.
     #[arg(long, default_value_t = 200)]
     children: usize,
     /// Worker threads in this process (other processes may work on the same file).
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    /// Fashion-MNIST directory, for adding a suite (default: $ARCHINFER_FASHION_MNIST, else
+    /// Debian's location).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Adam learning rate of every child.
@@ -176,6 +203,10 @@ fn main() {
         Command::Evaluate { command: EvaluateCommand::Diversity(d) } => {
             suite_of_db(&d.db, d.data.as_deref()).and_then(|tasks| diagnose::run_diversity(d, tasks))
         }
+        Command::Task { command: TaskCommand::Add(t) } => records::task_add(t),
+        Command::Suite { command: SuiteCommand::Add(s) } => records::suite_add(s),
+        Command::Fit(f) => fit::fit(f),
+        Command::Predict(p) => fit::predict(p),
         Command::Db { command: DbCommand::Status { db } } => db_status(&db),
         Command::Db { command: DbCommand::ExportTask { db, data, task, out } } => export_task(&db, data.as_deref(), &task, &out),
         Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
@@ -184,10 +215,6 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
-}
-
-fn space_of(task: &Task) -> Result<ArchitectureSpace, BoxError> {
-    Ok(ArchitectureSpace::paper(task.features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect())?)
 }
 
 /// Checks that a resumed build uses the settings the database was started with.
@@ -204,110 +231,82 @@ fn pin_meta(store: &dyn ExperimentStore, key: &str, value: &str) -> Result<(), B
 
 /// `archinfer db export-task`.
 fn export_task(db: &std::path::Path, data: Option<&std::path::Path>, task: &str, out: &std::path::Path) -> Result<(), BoxError> {
-    let suite_name = SqliteStore::open(db)?.meta("suite")?.ok_or("the database names no suite")?;
-    let recipe = suite(&suite_name)?.into_iter().find(|r| r.name == task).ok_or_else(|| format!("suite {suite_name} has no task `{task}`"))?;
-    let images = load_mnist_dir(&fashion_mnist_dir(data))?;
-    let (set, train) = archinfer::data::task_images(&images, &recipe)?;
-    set.write_dir(out, true)?;
-    eprintln!("wrote {} images ({train} training) of `{task}` to {}", set.len(), out.display());
-    Ok(())
-}
-
-/// The tasks of the suite an existing database was built for.
-fn suite_of_db(db: &std::path::Path, data: Option<&std::path::Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
     if !db.exists() {
         return Err(format!("{}: no such database", db.display()).into());
     }
-    let suite = SqliteStore::open(db)?.meta("suite")?.ok_or("the database names no suite")?;
-    load_suite(&suite, data)
+    let store = SqliteStore::open(db)?;
+    let record = store.tasks()?.into_iter().find(|t| t.name == task).ok_or_else(|| format!("{}: no task `{task}`", db.display()))?;
+    if store.task_data(task)?.is_none() {
+        drop(store);
+        suite_of_db(db, data)?;
+    }
+    let store = SqliteStore::open(db)?;
+    let stored = archinfer::eval::load_task(&store, &record, &archinfer::data::default_embedders()?)?;
+    let set = stored.bundle.images().ok_or_else(|| format!("task `{task}` is not an image task"))?;
+    set.write_dir(out, true)?;
+    eprintln!("wrote {} images ({} training) of `{task}` to {}", set.len(), stored.bundle.split[0], out.display());
+    Ok(())
 }
 
-/// The tasks of a suite with their descriptions: `synthetic3` is made in code, every other
-/// suite from the Fashion-MNIST images.
-fn load_suite(name: &str, data: Option<&std::path::Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
-    if name == SYNTHETIC_SUITE {
-        return Ok(synthetic_suite_tasks()?.into_iter().map(|(t, d)| (Arc::new(t), d)).collect());
-    }
-    let recipes = suite(name)?;
-    let dir = fashion_mnist_dir(data);
-    eprintln!("loading images from {}", dir.display());
-    let images = load_mnist_dir(&dir)?;
-    let embedders = default_embedders()?;
-    eprintln!("building {} tasks of suite {name}", recipes.len());
-    recipes
-        .iter()
-        .map(|r| Ok((Arc::new(build_task(&images, r, &embedders)?), r.description.clone())))
-        .collect()
+/// Progress bar of trainings.
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  ETA {{eta_precise}}  {{msg}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 fn build_db(a: BuildDb) -> Result<(), BoxError> {
-    let suite_tasks = load_suite(&a.suite, a.data.as_deref())?;
-    let tasks: Vec<Arc<Task>> = suite_tasks.iter().map(|(t, _)| t.clone()).collect();
-    let space = space_of(&tasks[0])?;
     let config = TrainConfig::new().with_learning_rate(a.lr).with_epochs(a.epochs).with_batch_size(a.batch_size);
     config.validate()?;
     if let Some(parent) = a.db.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let store = SqliteStore::open(&a.db)?;
-    pin_meta(&store, "suite", &a.suite)?;
-    pin_meta(&store, "space", &space.to_json()?)?;
+    let suite = a.suite.clone().or_else(|| store.tasks().ok().filter(|t| t.is_empty()).map(|_| "fmnist14".to_string()));
+    if let Some(suite) = &suite {
+        records::ensure_suite(&store, suite, a.data.as_deref())?;
+    }
+    drop(store);
+    let tasks = suite_of_db(&a.db, a.data.as_deref())?;
+    let store = SqliteStore::open(&a.db)?;
+    let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
+    for (t, _) in &tasks {
+        records::check_fits(t, &space, &format!("task `{}`", t.name()))?;
+    }
     pin_meta(&store, "train_config", &serde_json::to_string(&config)?)?;
     pin_meta(&store, "plan_seed", &a.seed.to_string())?;
-    for (k, (t, description)) in suite_tasks.iter().enumerate() {
-        let s = t.splits();
-        store.add_task(&TaskRecord {
-            name: t.name().to_string(),
-            suite: a.suite.clone(),
-            num_classes: t.num_classes(),
-            train: s.train.len(),
-            validation: s.validation.len(),
-            test: s.test.len(),
-            description: description.clone(),
-        })?;
-        let mut rng = StdRng::seed_from_u64(a.seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
-        let plan: Vec<PlannedTrial> = (0..a.children)
-            .map(|i| {
-                let arch = DiscreteArchitecture::sample(&space, &mut rng);
-                Ok(PlannedTrial {
-                    trial_index: i,
-                    architecture: arch.to_json()?,
-                    seed: a.seed.wrapping_mul(31).wrapping_add((k * 100_000 + i) as u64),
-                })
-            })
-            .collect::<Result<_, BoxError>>()?;
-        store.plan(t.name(), &plan)?;
-    }
+    let planned = plan_missing(&store, &space, a.children, a.seed)?;
     let stale = Duration::from_secs(a.stale_secs.max(1));
     let requeued = store.requeue_stale(stale)?;
     let summary = store.summary()?;
     let pending: usize = summary.iter().map(|s| s.counts[0] + s.counts[1]).sum();
     let done: usize = summary.iter().map(|s| s.counts[2] + s.counts[3]).sum();
-    eprintln!("{done} trials recorded, {pending} to go ({requeued} requeued from dead workers)");
+    eprintln!("{done} trials recorded, {pending} to go ({planned} newly planned, {requeued} requeued from dead workers)");
     drop(store);
 
-    let bar = ProgressBar::new(pending as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} children  {per_sec}  ETA {eta_precise}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = bar(pending as u64, "children");
     let by_name: Arc<HashMap<String, Arc<Task>>> =
-        Arc::new(tasks.iter().map(|t| (t.name().to_string(), t.clone())).collect());
+        Arc::new(tasks.iter().map(|(t, _)| (t.name().to_string(), t.clone())).collect());
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    let stop = Arc::new(AtomicBool::new(false));
-    let budget = Arc::new(std::sync::atomic::AtomicUsize::new(if a.max_trials == 0 { usize::MAX } else { a.max_trials }));
-    let trained = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Split the process's trial budget over its workers.
+    let workers = a.workers.max(1);
     let mut handles = Vec::new();
-    for w in 0..a.workers.max(1) {
-        let trained = trained.clone();
-        let worker = format!("{host}:{}:{w}", std::process::id());
-        let (db, bar, by_name, stop, budget, config) =
-            (a.db.clone(), bar.clone(), by_name.clone(), stop.clone(), budget.clone(), config.clone());
-        handles.push(std::thread::spawn(move || -> Result<(), BoxError> {
+    for w in 0..workers {
+        let name = format!("{host}:{}:{w}", std::process::id());
+        let max_trials = (a.max_trials > 0).then(|| a.max_trials / workers + usize::from(w < a.max_trials % workers));
+        let (db, bar, by_name, config) = (a.db.clone(), bar.clone(), by_name.clone(), config.clone());
+        handles.push(std::thread::spawn(move || -> Result<usize, BoxError> {
+            if max_trials == Some(0) {
+                return Ok(0);
+            }
             let store = Arc::new(SqliteStore::open(&db)?);
+            let stop = Arc::new(AtomicBool::new(false));
             // Heartbeats from a side thread: a long training must not look like a dead worker.
             let hb = {
-                let (store, worker, stop) = (store.clone(), worker.clone(), stop.clone());
+                let (store, worker, stop) = (store.clone(), name.clone(), stop.clone());
                 std::thread::spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         let _ = store.heartbeat(&worker);
@@ -317,55 +316,29 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
             };
             let device = archinfer::default_device();
             let trainer = AdamTrainer::new(config, device.clone())?;
-            let mut prepared: HashMap<String, PreparedTask> = HashMap::new();
-            let r = (|| -> Result<(), BoxError> {
-                loop {
-                    if budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1)).is_err() {
-                        return Ok(());
-                    }
-                    store.requeue_stale(stale)?;
-                    let Some(trial) = store.claim(&worker)? else { return Ok(()) };
-                    let task = by_name.get(&trial.task).ok_or_else(|| format!("task {} is not in this suite", trial.task))?;
-                    let prep = prepared.entry(trial.task.clone()).or_insert_with(|| PreparedTask::new(task, &device));
-                    let arch: DiscreteArchitecture = serde_json::from_str(&trial.architecture)?;
-                    let outcome = trainer.train(&ChildSpec::Discrete(arch), prep, trial.seed);
-                    let result = match outcome {
-                        Ok(o) => match o.status {
-                            Status::Done => Ok(TrialResult {
-                                val_accuracy: o.val_accuracy,
-                                test_accuracy: o.test_accuracy,
-                                seconds: o.seconds,
-                                num_params: o.num_params,
-                                epochs_run: o.epochs_run,
-                            }),
-                            Status::Failed { reason } => Err(reason),
-                        },
-                        Err(e) => Err(e.to_string()),
-                    };
-                    if let Ok(r) = &result {
-                        bar.set_message(format!("{} val {:.3}", trial.task, r.val_accuracy));
-                    }
-                    if store.complete(trial.id, &worker, result)? {
-                        trained.fetch_add(1, Ordering::SeqCst);
-                    }
-                    bar.inc(1);
+            let options = WorkerOptions { name, stale_after: stale, max_trials };
+            let r = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |trial, result| {
+                if let Ok(r) = result {
+                    bar.set_message(format!("{} val {:.3}", trial.task, r.val_accuracy));
                 }
-            })();
+                bar.inc(1);
+            });
             stop.store(true, Ordering::Relaxed);
             let _ = hb.join();
-            r
+            Ok(r?)
         }));
     }
     let mut first_err = None;
+    let mut trained = 0;
     for h in handles {
         match h.join() {
-            Ok(Ok(())) => {}
+            Ok(Ok(n)) => trained += n,
             Ok(Err(e)) => first_err = first_err.or(Some(e)),
             Err(_) => first_err = first_err.or(Some("a worker thread panicked".into())),
         }
     }
     bar.finish();
-    eprintln!("this process recorded {} children", trained.load(Ordering::SeqCst));
+    eprintln!("this process recorded {trained} children");
     if let Some(e) = first_err {
         return Err(e);
     }

@@ -71,11 +71,44 @@ pub fn load_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Task> {
     parse_csv(&text, &name, &task_name, opts)
 }
 
-/// Parses CSV text (see [`load_csv`]); `source` names it in errors.
+/// A CSV file's rows in file order: numeric feature columns and, when it has one, the label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvTable {
+    /// Feature columns per row.
+    pub dim: usize,
+    /// `rows × dim` values, row-major, in file order.
+    pub values: Vec<f32>,
+    /// Class index per row (empty without a label column).
+    pub labels: Vec<u32>,
+    /// Class names in index order, as the file spelled them (empty without a label column).
+    pub class_names: Vec<String>,
+}
+
+impl CsvTable {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.values.len().checked_div(self.dim).unwrap_or(0)
+    }
+}
+
+/// Reads a CSV file into a [`CsvTable`]: `label` names the label column, `None` for a file of
+/// features only (data to be labelled). Errors as [`load_csv`], except that a file without a
+/// label column may have one class or none.
 ///
 /// # Errors
 /// As [`load_csv`].
-pub fn parse_csv(text: &str, source: &str, task_name: &str, opts: &CsvOptions) -> Result<Task> {
+pub fn load_csv_table(path: impl AsRef<Path>, label: Option<&LabelColumn>, opts: &CsvOptions) -> Result<CsvTable> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| DataError::Io { path: name.clone(), message: e.to_string() })?;
+    parse_csv_table(&text, &name, label, opts)
+}
+
+/// Parses CSV text into a [`CsvTable`] (see [`load_csv_table`]); `source` names it in errors.
+///
+/// # Errors
+/// As [`load_csv`].
+pub fn parse_csv_table(text: &str, source: &str, label: Option<&LabelColumn>, opts: &CsvOptions) -> Result<CsvTable> {
     let err = |line: usize, message: String| DataError::Csv { path: source.to_string(), line, message };
     let rows: Vec<(usize, Vec<&str>)> = text
         .lines()
@@ -87,32 +120,33 @@ pub fn parse_csv(text: &str, source: &str, task_name: &str, opts: &CsvOptions) -
         return Err(err(1, "the file has no rows".into()));
     };
     let ncols = first.len();
-    if ncols < 2 {
+    if ncols < 1 + usize::from(label.is_some()) {
         return Err(err(*first_line, "need a label column and at least one feature column".into()));
     }
-    let label_col = match &opts.label {
-        LabelColumn::First => 0,
-        LabelColumn::Last => ncols - 1,
-        LabelColumn::Index(i) if *i < ncols => *i,
-        LabelColumn::Index(i) => {
+    let label_col = match label {
+        None => None,
+        Some(LabelColumn::First) => Some(0),
+        Some(LabelColumn::Last) => Some(ncols - 1),
+        Some(LabelColumn::Index(i)) if *i < ncols => Some(*i),
+        Some(LabelColumn::Index(i)) => {
             return Err(err(*first_line, format!("label column {i} does not exist ({ncols} columns)")));
         }
-        LabelColumn::Name(n) => first.iter().position(|c| c == n).ok_or_else(|| {
+        Some(LabelColumn::Name(n)) => Some(first.iter().position(|c| c == n).ok_or_else(|| {
             err(*first_line, format!("no column named `{n}` in the header"))
-        })?,
+        })?),
     };
     let header = match opts.header {
         Some(h) => h,
         None => {
-            matches!(opts.label, LabelColumn::Name(_))
-                || first.iter().enumerate().any(|(c, v)| c != label_col && v.parse::<f64>().is_err())
+            matches!(label, Some(LabelColumn::Name(_)))
+                || first.iter().enumerate().any(|(c, v)| Some(c) != label_col && v.parse::<f64>().is_err())
         }
     };
     let data = if header { &rows[1..] } else { &rows[..] };
     if data.is_empty() {
         return Err(err(*first_line, "the file has a header but no data rows".into()));
     }
-    let dim = ncols - 1;
+    let dim = ncols - usize::from(label_col.is_some());
     let mut values = Vec::with_capacity(data.len() * dim);
     let mut raw_labels = Vec::with_capacity(data.len());
     for (line, row) in data {
@@ -120,7 +154,7 @@ pub fn parse_csv(text: &str, source: &str, task_name: &str, opts: &CsvOptions) -
             return Err(err(*line, format!("{} fields, expected {ncols}", row.len())));
         }
         for (c, cell) in row.iter().enumerate() {
-            if c == label_col {
+            if Some(c) == label_col {
                 if cell.is_empty() {
                     return Err(err(*line, format!("empty label in column {}", c + 1)));
                 }
@@ -142,9 +176,6 @@ pub fn parse_csv(text: &str, source: &str, task_name: &str, opts: &CsvOptions) -
         let key = (if all_int { l.parse().unwrap_or(0) } else { 0 }, *l);
         classes.entry(key).or_insert(0);
     }
-    if classes.len() < 2 {
-        return Err(DataError::TooFewClasses(classes.len()));
-    }
     for (i, v) in classes.values_mut().enumerate() {
         *v = i as u32;
     }
@@ -152,9 +183,22 @@ pub fn parse_csv(text: &str, source: &str, task_name: &str, opts: &CsvOptions) -
         .iter()
         .map(|l| classes[&(if all_int { l.parse().unwrap_or(0) } else { 0 }, *l)])
         .collect();
-    let splits = Splits::random(labels.len(), opts.fractions, opts.seed)?;
-    let k = classes.len();
-    Task::new(task_name, vec![FeatureSet::new(opts.feature_set.clone(), dim, values)], labels, k, splits)
+    let class_names = classes.keys().map(|(_, s)| (*s).to_string()).collect();
+    Ok(CsvTable { dim, values, labels, class_names })
+}
+
+/// Parses CSV text (see [`load_csv`]); `source` names it in errors.
+///
+/// # Errors
+/// As [`load_csv`].
+pub fn parse_csv(text: &str, source: &str, task_name: &str, opts: &CsvOptions) -> Result<Task> {
+    let t = parse_csv_table(text, source, Some(&opts.label), opts)?;
+    if t.class_names.len() < 2 {
+        return Err(DataError::TooFewClasses(t.class_names.len()));
+    }
+    let splits = Splits::random(t.labels.len(), opts.fractions, opts.seed)?;
+    let k = t.class_names.len();
+    Task::new(task_name, vec![FeatureSet::new(opts.feature_set.clone(), t.dim, t.values)], t.labels, k, splits)
 }
 
 #[cfg(test)]

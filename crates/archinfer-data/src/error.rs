@@ -111,6 +111,19 @@ pub enum DataError {
     /// Image and label files that do not match.
     #[error("{0}")]
     Mismatch(String),
+    /// Stored task samples that cannot be decoded.
+    #[error("task record: {0}")]
+    Bundle(String),
+    /// A stored image task read through other embedding modules than this build has.
+    #[error("task `{task}` was recorded with embedding modules {recorded}; this build has {available}")]
+    Modules {
+        /// Task name.
+        task: String,
+        /// The recorded modules and version.
+        recorded: String,
+        /// This build's modules and version.
+        available: String,
+    },
     /// A task of a suite could not be made (too few samples of a class, unknown name, …).
     #[error("suite: {0}")]
     Suite(String),

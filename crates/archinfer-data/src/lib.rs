@@ -16,6 +16,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod bundle;
 mod csv;
 mod embed;
 mod error;
@@ -24,7 +25,8 @@ mod suite;
 mod synthetic;
 mod task;
 
-pub use csv::{CsvOptions, LabelColumn, load_csv, parse_csv};
+pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle};
+pub use csv::{CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_table, parse_csv, parse_csv_table};
 pub use embed::{AvgPool, Embedder, Pca, RandomFeatures, SHIPPED_PCA, default_embedders};
 pub use idx::{
     FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, PixelScale, fashion_mnist_dir, load_mnist_dir, parse_idx, read_idx,

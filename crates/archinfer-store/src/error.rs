@@ -20,6 +20,17 @@ pub enum StoreError {
     /// A task added again with different contents.
     #[error("task `{0}` already exists with different settings")]
     TaskConflict(String),
+    /// A task created under a name that is taken.
+    #[error("a task named `{0}` already exists")]
+    DuplicateTask(String),
+    /// A recorded trial at an index that is taken.
+    #[error("task `{task}` already has a trial {trial_index}")]
+    TrialExists {
+        /// Task name.
+        task: String,
+        /// The index.
+        trial_index: usize,
+    },
     /// A stored value that cannot be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),

@@ -72,6 +72,34 @@ impl TaskRecord {
     }
 }
 
+/// A task's samples as the store keeps them: the name of their encoding and its bytes. The
+/// store does not read them; it checks them with a content hash on every read, so a damaged
+/// record is an error rather than different training data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskData {
+    /// Encoding of `bytes`, e.g. `archinfer-data/images-v1`.
+    pub format: String,
+    /// The encoded samples.
+    pub bytes: Vec<u8>,
+}
+
+impl TaskData {
+    /// Data of `format` holding `bytes`.
+    pub fn new(format: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self { format: format.into(), bytes }
+    }
+
+    /// The 64-bit FNV-1a hash of the format and the bytes, as 16 hex digits.
+    pub fn checksum(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.format.as_bytes().iter().chain([0u8].iter()).chain(&self.bytes) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
 /// A trial to run: which architecture (opaque JSON to the store) with which seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedTrial {
@@ -238,6 +266,34 @@ pub trait ExperimentStore: Send + Sync {
     /// # Errors
     /// On storage failure.
     fn trials(&self, task: Option<&str>) -> Result<Vec<Trial>>;
+
+    /// Adds a new task with its samples in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::DuplicateTask`] if a task of that name exists (nothing is written).
+    fn create_task(&self, task: &TaskRecord, data: &TaskData) -> Result<()>;
+
+    /// Attaches samples to an existing task that has none (databases from before tasks carried
+    /// their samples). Attaching the same data again is a no-op.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownTask`], or [`StoreError::TaskConflict`] if it holds other data.
+    fn attach_task_data(&self, task: &str, data: &TaskData) -> Result<()>;
+
+    /// The samples of `task`, if it has any.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownTask`], or [`StoreError::Corrupt`] if the stored bytes no longer
+    /// match their checksum.
+    fn task_data(&self, task: &str) -> Result<Option<TaskData>>;
+
+    /// Records trainings that were run outside the plan (for example by `archinfer fit`) as
+    /// done trials of `task`, at the trial indices given, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownTask`], or [`StoreError::TrialExists`] if an index is taken
+    /// (nothing is written).
+    fn record_trials(&self, task: &str, worker: &str, trials: &[(PlannedTrial, TrialResult)]) -> Result<()>;
 
     /// Stores a metadata value (space, training settings, manifest …).
     ///

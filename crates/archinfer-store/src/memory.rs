@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
+    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
 };
 
 #[derive(Debug, Default)]
@@ -13,6 +13,7 @@ struct Inner {
     tasks: Vec<TaskRecord>,
     trials: Vec<Trial>,
     workers: HashMap<String, i64>,
+    data: HashMap<String, TaskData>,
     meta: HashMap<String, String>,
 }
 
@@ -139,6 +140,71 @@ impl ExperimentStore for MemoryStore {
         let mut v: Vec<Trial> = g.trials.iter().filter(|t| task.is_none_or(|n| t.task == n)).cloned().collect();
         v.sort_by_key(|t| (order.get(t.task.as_str()).copied().unwrap_or(usize::MAX), t.trial_index));
         Ok(v)
+    }
+
+    fn create_task(&self, task: &TaskRecord, data: &TaskData) -> Result<()> {
+        let mut g = self.lock();
+        if g.tasks.iter().any(|t| t.name == task.name) {
+            return Err(StoreError::DuplicateTask(task.name.clone()));
+        }
+        g.tasks.push(task.clone());
+        g.data.insert(task.name.clone(), data.clone());
+        Ok(())
+    }
+
+    fn attach_task_data(&self, task: &str, data: &TaskData) -> Result<()> {
+        let mut g = self.lock();
+        if !g.tasks.iter().any(|t| t.name == task) {
+            return Err(StoreError::UnknownTask(task.to_string()));
+        }
+        match g.data.get(task) {
+            Some(d) if d == data => Ok(()),
+            Some(_) => Err(StoreError::TaskConflict(task.to_string())),
+            None => {
+                g.data.insert(task.to_string(), data.clone());
+                Ok(())
+            }
+        }
+    }
+
+    fn task_data(&self, task: &str) -> Result<Option<TaskData>> {
+        let g = self.lock();
+        if !g.tasks.iter().any(|t| t.name == task) {
+            return Err(StoreError::UnknownTask(task.to_string()));
+        }
+        Ok(g.data.get(task).cloned())
+    }
+
+    fn record_trials(&self, task: &str, worker: &str, trials: &[(PlannedTrial, TrialResult)]) -> Result<()> {
+        let mut g = self.lock();
+        if !g.tasks.iter().any(|t| t.name == task) {
+            return Err(StoreError::UnknownTask(task.to_string()));
+        }
+        for (i, (p, _)) in trials.iter().enumerate() {
+            let taken = g.trials.iter().any(|t| t.task == task && t.trial_index == p.trial_index)
+                || trials[..i].iter().any(|(q, _)| q.trial_index == p.trial_index);
+            if taken {
+                return Err(StoreError::TrialExists { task: task.to_string(), trial_index: p.trial_index });
+            }
+        }
+        let now = now_ms();
+        for (p, r) in trials {
+            let id = g.trials.len() as i64 + 1;
+            g.trials.push(Trial {
+                id,
+                task: task.to_string(),
+                trial_index: p.trial_index,
+                architecture: p.architecture.clone(),
+                seed: p.seed,
+                status: TrialStatus::Done,
+                worker: Some(worker.to_string()),
+                result: Some(r.clone()),
+                error: None,
+                claimed_at: Some(now),
+                finished_at: Some(now),
+            });
+        }
+        Ok(())
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {

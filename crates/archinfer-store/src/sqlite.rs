@@ -7,13 +7,15 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
+    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
 };
 
-/// Schema version this build writes. Older files are migrated on open.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Schema version this build writes. Older files are migrated on open, in one transaction:
+/// version 1 (tasks, trials, workers, meta) gains the `task_data` table in version 2, and no
+/// existing row is touched.
+pub const SCHEMA_VERSION: i64 = 2;
 
-const MIGRATIONS: [&str; 1] = [r"
+const MIGRATIONS: [&str; 2] = [r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE tasks (
     id INTEGER PRIMARY KEY,
@@ -46,6 +48,13 @@ CREATE TABLE trials (
 );
 CREATE INDEX trials_status ON trials (status, id);
 CREATE TABLE workers (name TEXT PRIMARY KEY, heartbeat INTEGER NOT NULL);
+", r"
+CREATE TABLE task_data (
+    task_id INTEGER PRIMARY KEY REFERENCES tasks(id),
+    format TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    checksum TEXT NOT NULL
+);
 "];
 
 /// An [`ExperimentStore`] in one SQLite file (WAL mode, 30 s busy timeout). Several processes,
@@ -290,6 +299,104 @@ impl ExperimentStore for SqliteStore {
         let mut st = conn.prepare(&sql)?;
         let rows = st.query_map([task], row_to_trial)?;
         rows.map(|r| finish(r?)).collect()
+    }
+
+    fn create_task(&self, task: &TaskRecord, data: &TaskData) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: Option<i64> =
+            tx.query_row("SELECT id FROM tasks WHERE name = ?1", [&task.name], |r| r.get(0)).optional()?;
+        if exists.is_some() {
+            return Err(StoreError::DuplicateTask(task.name.clone()));
+        }
+        tx.execute(
+            "INSERT INTO tasks (name, suite, num_classes, n_train, n_validation, n_test, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![task.name, task.suite, task.num_classes as i64, task.train as i64, task.validation as i64, task.test as i64, task.description],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO task_data (task_id, format, bytes, checksum) VALUES (?1, ?2, ?3, ?4)",
+            params![id, data.format, data.bytes, data.checksum()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn attach_task_data(&self, task: &str, data: &TaskData) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id: i64 = tx
+            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let existing: Option<String> =
+            tx.query_row("SELECT checksum FROM task_data WHERE task_id = ?1", [id], |r| r.get(0)).optional()?;
+        match existing {
+            Some(c) if c == data.checksum() => {}
+            Some(_) => return Err(StoreError::TaskConflict(task.to_string())),
+            None => {
+                tx.execute(
+                    "INSERT INTO task_data (task_id, format, bytes, checksum) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, data.format, data.bytes, data.checksum()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn task_data(&self, task: &str) -> Result<Option<TaskData>> {
+        let conn = self.conn();
+        let id: i64 = conn
+            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let row: Option<(String, Vec<u8>, String)> = conn
+            .query_row("SELECT format, bytes, checksum FROM task_data WHERE task_id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        match row {
+            None => Ok(None),
+            Some((format, bytes, checksum)) => {
+                let data = TaskData { format, bytes };
+                if data.checksum() != checksum {
+                    return Err(StoreError::Corrupt(format!("the samples of task `{task}` do not match their checksum")));
+                }
+                Ok(Some(data))
+            }
+        }
+    }
+
+    fn record_trials(&self, task: &str, worker: &str, trials: &[(PlannedTrial, TrialResult)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id: i64 = tx
+            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let now = now_ms();
+        for (p, r) in trials {
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM trials WHERE task_id = ?1 AND trial_index = ?2",
+                    params![id, p.trial_index as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(StoreError::TrialExists { task: task.to_string(), trial_index: p.trial_index });
+            }
+            tx.execute(
+                "INSERT INTO trials (task_id, trial_index, architecture, seed, status, worker, claimed_at, finished_at, \
+                 val_accuracy, test_accuracy, seconds, num_params, epochs_run) \
+                 VALUES (?1, ?2, ?3, ?4, 'done', ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![id, p.trial_index as i64, p.architecture, p.seed as i64, worker, now,
+                    f64::from(r.val_accuracy), f64::from(r.test_accuracy), r.seconds, r.num_params as i64, r.epochs_run as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {

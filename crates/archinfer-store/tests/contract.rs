@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use archinfer_store::{
-    ExperimentStore, MemoryStore, PlannedTrial, SqliteStore, StoreError, TaskRecord, TrialResult, TrialStatus,
+    ExperimentStore, MemoryStore, PlannedTrial, SqliteStore, StoreError, TaskData, TaskRecord, TrialResult, TrialStatus,
 };
 
 fn plan(store: &dyn ExperimentStore, tasks: usize, per_task: usize) {
@@ -171,4 +171,103 @@ fn sqlite_rejects_newer_schema() {
     c.pragma_update(None, "user_version", 99).unwrap();
     drop(c);
     assert!(matches!(SqliteStore::open(&path), Err(StoreError::SchemaTooNew { found: 99, .. })));
+}
+
+fn task_data_and_recorded_trials(store: &dyn ExperimentStore) {
+    let data = TaskData::new("test/v1", vec![1, 2, 3]);
+    let rec = TaskRecord::new("t", "user", 2);
+    store.create_task(&rec, &data).unwrap();
+    assert_eq!(store.task_data("t").unwrap(), Some(data.clone()));
+    assert!(matches!(store.create_task(&rec, &data), Err(StoreError::DuplicateTask(n)) if n == "t"));
+    assert_eq!(store.tasks().unwrap().len(), 1, "the refused duplicate wrote nothing");
+    assert!(matches!(store.task_data("nope"), Err(StoreError::UnknownTask(_))));
+
+    // A task from before tasks carried samples gets them attached once.
+    store.add_task(&TaskRecord::new("old", "suite", 3)).unwrap();
+    assert_eq!(store.task_data("old").unwrap(), None);
+    store.attach_task_data("old", &data).unwrap();
+    store.attach_task_data("old", &data).unwrap();
+    assert!(matches!(store.attach_task_data("old", &TaskData::new("test/v1", vec![9])), Err(StoreError::TaskConflict(_))));
+    assert!(matches!(store.attach_task_data("nope", &data), Err(StoreError::UnknownTask(_))));
+
+    let p = |i: usize| PlannedTrial { trial_index: i, architecture: "{}".into(), seed: i as u64 };
+    store.plan("t", &[p(0)]).unwrap();
+    store.record_trials("t", "fit", &[(p(1), result(0.8)), (p(2), result(0.6))]).unwrap();
+    let err = store.record_trials("t", "fit", &[(p(3), result(0.5)), (p(0), result(0.5))]).unwrap_err();
+    assert!(matches!(err, StoreError::TrialExists { trial_index: 0, .. }));
+    let trials = store.trials(Some("t")).unwrap();
+    assert_eq!(trials.len(), 3, "a refused batch writes nothing");
+    assert_eq!(trials[1].status, TrialStatus::Done);
+    assert_eq!(trials[1].result.as_ref().unwrap().val_accuracy, 0.8);
+    assert_eq!(trials[2].worker.as_deref(), Some("fit"));
+    assert!(store.claim("w").unwrap().is_some_and(|t| t.trial_index == 0), "recorded trials are never claimed");
+    assert!(store.claim("w").unwrap().is_none());
+}
+
+#[test]
+fn memory_task_data() {
+    task_data_and_recorded_trials(&MemoryStore::new());
+}
+
+#[test]
+fn sqlite_task_data() {
+    task_data_and_recorded_trials(&SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
+fn sqlite_detects_damaged_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    SqliteStore::open(&path).unwrap().create_task(&TaskRecord::new("t", "u", 2), &TaskData::new("f", vec![1, 2, 3])).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute("UPDATE task_data SET bytes = x'010204'", []).unwrap();
+    drop(c);
+    assert!(matches!(SqliteStore::open(&path).unwrap().task_data("t"), Err(StoreError::Corrupt(_))));
+}
+
+/// The schema of version 1, as files written before tasks carried their samples have it.
+const V1_SCHEMA: &str = r"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tasks (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, suite TEXT NOT NULL,
+    num_classes INTEGER NOT NULL, n_train INTEGER NOT NULL, n_validation INTEGER NOT NULL,
+    n_test INTEGER NOT NULL, description TEXT NOT NULL);
+CREATE TABLE trials (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id),
+    trial_index INTEGER NOT NULL, architecture TEXT NOT NULL, seed INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    worker TEXT, claimed_at INTEGER, finished_at INTEGER, val_accuracy REAL, test_accuracy REAL,
+    seconds REAL, num_params INTEGER, epochs_run INTEGER, error TEXT, UNIQUE (task_id, trial_index));
+CREATE INDEX trials_status ON trials (status, id);
+CREATE TABLE workers (name TEXT PRIMARY KEY, heartbeat INTEGER NOT NULL);
+PRAGMA user_version = 1;
+";
+
+fn all_trial_rows(path: &std::path::Path) -> Vec<String> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut st = c.prepare("SELECT quote(id), quote(task_id), quote(trial_index), quote(architecture), quote(seed), quote(status), quote(worker), quote(claimed_at), quote(finished_at), quote(val_accuracy), quote(test_accuracy), quote(seconds), quote(num_params), quote(epochs_run), quote(error) FROM trials ORDER BY id").unwrap();
+    st.query_map([], |r| (0..15).map(|i| r.get::<_, String>(i)).collect::<rusqlite::Result<Vec<_>>>().map(|v| v.join("|")))
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap()
+}
+
+#[test]
+fn sqlite_migrates_version_1_in_place_without_touching_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(V1_SCHEMA).unwrap();
+        c.execute("INSERT INTO tasks VALUES (1, 'a', 's', 2, 10, 5, 5, 'd')", []).unwrap();
+        c.execute("INSERT INTO trials (task_id, trial_index, architecture, seed, status, worker, claimed_at, finished_at, val_accuracy, test_accuracy, seconds, num_params, epochs_run) VALUES (1, 0, '{}', 7, 'done', 'w', 1, 2, 0.8125, 0.1 + 0.2, 1.5, 10, 20)", []).unwrap();
+        c.execute("INSERT INTO trials (task_id, trial_index, architecture, seed) VALUES (1, 1, '{}', 8)", []).unwrap();
+    }
+    let before = all_trial_rows(&path);
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.task_data("a").unwrap(), None, "old tasks have no samples yet");
+    drop(s);
+    assert_eq!(all_trial_rows(&path), before, "every trial row is byte-identical");
+    // Opening again is a no-op.
+    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 2);
+    assert_eq!(all_trial_rows(&path), before);
 }

@@ -309,8 +309,18 @@ fn accuracy(net: &Net, xs: &[Tensor<2>], labels: &Tensor<1, Int>, n: usize, chun
     Ok(hits as f32 / n.max(1) as f32)
 }
 
-impl ChildTrainer for AdamTrainer {
-    fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<Outcome> {
+impl AdamTrainer {
+    /// Trains the MLP of `arch` on `task` as [`ChildTrainer::train`] does and returns the
+    /// trained network with the outcome (`None` for a failed run), for callers that keep it.
+    ///
+    /// # Errors
+    /// As [`ChildTrainer::train`].
+    pub fn train_network(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64) -> Result<(Outcome, Option<DiscreteNetwork>)> {
+        let (outcome, net) = self.run(&ChildSpec::Discrete(arch.clone()), task, seed)?;
+        Ok((outcome, net.and_then(|n| if let Net::Discrete(n) = n { Some(n) } else { None })))
+    }
+
+    fn run(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<(Outcome, Option<Net>)> {
         if task.num_classes < 2 {
             return Err(TrainError::Classes { task: task.name.clone(), expected: 2, got: task.num_classes });
         }
@@ -364,7 +374,7 @@ impl ChildTrainer for AdamTrainer {
             epochs_run = epoch + 1;
         }
         if let Some(reason) = failure {
-            return Ok(Outcome {
+            return Ok((Outcome {
                 val_accuracy: 0.0,
                 test_accuracy: 0.0,
                 final_loss,
@@ -372,7 +382,7 @@ impl ChildTrainer for AdamTrainer {
                 num_params,
                 epochs_run,
                 status: Status::Failed { reason },
-            });
+            }, None));
         }
         let eval = match net {
             Net::Discrete(n) => Net::Discrete(n.valid()),
@@ -381,14 +391,23 @@ impl ChildTrainer for AdamTrainer {
         let chunk = self.config.eval_batch_size;
         let val_accuracy = accuracy(&eval, &xs[1], &task.labels[1], task.n[1], chunk)?;
         let test_accuracy = accuracy(&eval, &xs[2], &task.labels[2], task.n[2], chunk)?;
-        Ok(Outcome {
-            val_accuracy,
-            test_accuracy,
-            final_loss,
-            seconds: started.elapsed().as_secs_f64(),
-            num_params,
-            epochs_run,
-            status: Status::Done,
-        })
+        Ok((
+            Outcome {
+                val_accuracy,
+                test_accuracy,
+                final_loss,
+                seconds: started.elapsed().as_secs_f64(),
+                num_params,
+                epochs_run,
+                status: Status::Done,
+            },
+            Some(eval),
+        ))
+    }
+}
+
+impl ChildTrainer for AdamTrainer {
+    fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<Outcome> {
+        Ok(self.run(child, task, seed)?.0)
     }
 }

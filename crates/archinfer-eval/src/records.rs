@@ -1,0 +1,154 @@
+//! Tasks as records of the experiment store: a task's samples travel with it, so every
+//! command works from the database file alone.
+
+use std::sync::Arc;
+
+use archinfer_data::{
+    BUNDLE_FORMAT, Embedder, ImageSet, SYNTHETIC_SUITE, Task, TaskBundle, build_task, default_embedders, suite,
+    synthetic_suite_tasks, task_images,
+};
+use archinfer_store::{ExperimentStore, TaskData, TaskRecord};
+
+use crate::error::{EvalError, Result};
+
+/// A task of the store with its samples decoded and its features computed.
+#[derive(Debug, Clone)]
+pub struct StoredTask {
+    /// The store's record.
+    pub record: TaskRecord,
+    /// The samples, as recorded.
+    pub bundle: TaskBundle,
+    /// The task, features computed.
+    pub task: Arc<Task>,
+}
+
+/// The record of `bundle` as task `name` of `suite`.
+pub fn record_of(name: &str, suite: &str, description: &str, bundle: &TaskBundle) -> TaskRecord {
+    TaskRecord {
+        name: name.to_string(),
+        suite: suite.to_string(),
+        num_classes: bundle.class_names.len(),
+        train: bundle.split[0],
+        validation: bundle.split[1],
+        test: bundle.split[2],
+        description: description.to_string(),
+    }
+}
+
+/// Adds a new task with its samples, in one transaction.
+///
+/// # Errors
+/// [`EvalError::Store`] with [`archinfer_store::StoreError::DuplicateTask`] if the name is
+/// taken (nothing is written).
+pub fn add_task(store: &dyn ExperimentStore, record: &TaskRecord, bundle: &TaskBundle) -> Result<()> {
+    Ok(store.create_task(record, &TaskData::new(BUNDLE_FORMAT, bundle.encode()?))?)
+}
+
+/// Decodes one task of the store.
+///
+/// # Errors
+/// [`EvalError::NoSamples`] for a task recorded without samples (a database from before tasks
+/// carried them: `suite add` fills them in), an unknown format, or any decoding error.
+pub fn load_task(store: &dyn ExperimentStore, record: &TaskRecord, embedders: &[Box<dyn Embedder>]) -> Result<StoredTask> {
+    let data = store.task_data(&record.name)?.ok_or_else(|| EvalError::NoSamples(record.name.clone()))?;
+    if data.format != BUNDLE_FORMAT {
+        return Err(EvalError::Format { task: record.name.clone(), format: data.format });
+    }
+    let bundle = TaskBundle::decode(&data.bytes)?;
+    let task = Arc::new(bundle.to_task(&record.name, embedders)?);
+    Ok(StoredTask { record: record.clone(), bundle, task })
+}
+
+/// Every task of the store, in the order they were added, read through the default embedding
+/// modules.
+///
+/// # Errors
+/// As [`load_task`].
+pub fn load_tasks(store: &dyn ExperimentStore) -> Result<Vec<StoredTask>> {
+    let embedders = default_embedders()?;
+    store.tasks()?.iter().map(|r| load_task(store, r, &embedders)).collect()
+}
+
+/// The records and samples a named suite produces. `synthetic3` is made in code; the
+/// Fashion-MNIST suites cut tasks from `images` (which they need).
+///
+/// # Errors
+/// [`EvalError::Invalid`] when a Fashion-MNIST suite gets no images, or any suite error.
+pub fn suite_bundles(name: &str, images: Option<&ImageSet>) -> Result<Vec<(TaskRecord, TaskBundle)>> {
+    if name == SYNTHETIC_SUITE {
+        return synthetic_suite_tasks()?
+            .into_iter()
+            .map(|(t, d)| {
+                let names = (0..t.num_classes()).map(|c| c.to_string()).collect();
+                let b = TaskBundle::from_features(&t, names);
+                Ok((record_of(t.name(), name, &d, &b), b))
+            })
+            .collect();
+    }
+    let recipes = suite(name)?;
+    let images = images.ok_or_else(|| EvalError::Invalid(format!("suite {name} is cut from Fashion-MNIST, which is not loaded")))?;
+    let embedders = default_embedders()?;
+    recipes
+        .iter()
+        .map(|r| {
+            let (set, train) = task_images(images, r)?;
+            let labels = set.labels.iter().map(|&l| u32::from(l)).collect();
+            let names = r.classes.iter().map(|c| c.iter().map(|l| archinfer_data::FASHION_CLASSES[*l as usize % 10]).collect::<Vec<_>>().join("+")).collect();
+            let b = TaskBundle::from_images(&set, labels, names, [train, r.validation, set.len() - train - r.validation], &embedders)?;
+            Ok((record_of(&r.name, name, &r.description, &b), b))
+        })
+        .collect()
+}
+
+/// What [`add_suite`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SuiteAdded {
+    /// Tasks created.
+    pub created: usize,
+    /// Tasks that existed without samples and got them (a migrated database).
+    pub filled: usize,
+    /// Tasks already present with the same samples.
+    pub unchanged: usize,
+}
+
+/// Adds a suite's tasks to the store: new ones are created, ones recorded before tasks carried
+/// samples get them attached (their record must match), and ones already present are checked
+/// and left alone.
+///
+/// # Errors
+/// [`archinfer_store::StoreError::TaskConflict`] if a task of that name exists with other
+/// settings or other samples.
+pub fn add_suite(store: &dyn ExperimentStore, bundles: &[(TaskRecord, TaskBundle)]) -> Result<SuiteAdded> {
+    let mut out = SuiteAdded::default();
+    let existing = store.tasks()?;
+    for (rec, bundle) in bundles {
+        let data = TaskData::new(BUNDLE_FORMAT, bundle.encode()?);
+        match existing.iter().find(|t| t.name == rec.name) {
+            None => {
+                store.create_task(rec, &data)?;
+                out.created += 1;
+            }
+            Some(e) => {
+                if e != rec {
+                    return Err(archinfer_store::StoreError::TaskConflict(rec.name.clone()).into());
+                }
+                if store.task_data(&rec.name)?.is_some() {
+                    store.attach_task_data(&rec.name, &data)?;
+                    out.unchanged += 1;
+                } else {
+                    store.attach_task_data(&rec.name, &data)?;
+                    out.filled += 1;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Makes one suite task without a store (tests and the old suite path).
+///
+/// # Errors
+/// Any data error.
+pub fn suite_task(images: &ImageSet, recipe: &archinfer_data::TaskRecipe) -> Result<Task> {
+    Ok(build_task(images, recipe, &default_embedders()?)?)
+}

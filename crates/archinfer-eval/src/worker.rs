@@ -1,0 +1,107 @@
+//! Building the experiment database: plan the children each task lacks, then train claimed
+//! trials until none is left. Written against [`ExperimentStore`] and [`ChildTrainer`], so any
+//! store and any trainer plug in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use archinfer_data::Task;
+use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
+use archinfer_store::{ExperimentStore, PlannedTrial, Trial, TrialResult};
+use archinfer_train::{ChildSpec, ChildTrainer, PreparedTask, Status};
+use burn::tensor::Device;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::error::{EvalError, Result};
+
+/// Plans, for every task of the store with fewer than `children` trials, the missing ones.
+/// Task `k` (its position in the store) draws its plan from a seed of `(seed, k)`, so a task's
+/// plan does not depend on which tasks were added after it, and existing trials are never
+/// touched. Returns how many trials were added.
+///
+/// # Errors
+/// Storage failures.
+pub fn plan_missing(store: &dyn ExperimentStore, space: &ArchitectureSpace, children: usize, seed: u64) -> Result<usize> {
+    let trials = store.trials(None)?;
+    let mut added = 0;
+    for (k, t) in store.tasks()?.iter().enumerate() {
+        let have = trials.iter().filter(|x| x.task == t.name).count();
+        if have >= children {
+            continue;
+        }
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
+        let plan: Vec<PlannedTrial> = (0..children)
+            .map(|i| {
+                let arch = DiscreteArchitecture::sample(space, &mut rng);
+                Ok(PlannedTrial {
+                    trial_index: i,
+                    architecture: arch.to_json()?,
+                    seed: seed.wrapping_mul(31).wrapping_add((k * 100_000 + i) as u64),
+                })
+            })
+            .collect::<Result<_>>()?;
+        added += store.plan(&t.name, &plan)?;
+    }
+    Ok(added)
+}
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// This worker's name (unique across processes and machines).
+    pub name: String,
+    /// A running trial whose worker sent no heartbeat for this long is run again.
+    pub stale_after: Duration,
+    /// Stop after this many trials (`None`: until the plan is done).
+    pub max_trials: Option<usize>,
+}
+
+/// Trains claimed trials of `store` with `trainer` until no pending trial is left (or
+/// `max_trials`), recording each outcome exactly once. `on_trial` sees every recorded trial
+/// (progress bars). Heartbeats are the caller's: long trainings need them from a side thread.
+/// Returns how many trials this worker recorded.
+///
+/// # Errors
+/// Storage failures, a trial of a task not in `tasks`, or an architecture that does not parse.
+/// A training that fails is recorded as a failed trial, not returned as an error.
+pub fn run_worker(
+    store: &dyn ExperimentStore,
+    trainer: &dyn ChildTrainer,
+    tasks: &HashMap<String, Arc<Task>>,
+    device: &Device,
+    options: &WorkerOptions,
+    on_trial: &mut dyn FnMut(&Trial, &std::result::Result<TrialResult, String>),
+) -> Result<usize> {
+    let mut prepared: HashMap<String, PreparedTask> = HashMap::new();
+    let mut recorded = 0;
+    loop {
+        if options.max_trials.is_some_and(|m| recorded >= m) {
+            return Ok(recorded);
+        }
+        store.requeue_stale(options.stale_after)?;
+        let Some(trial) = store.claim(&options.name)? else { return Ok(recorded) };
+        let task = tasks.get(&trial.task).ok_or_else(|| EvalError::NoSamples(trial.task.clone()))?;
+        let prep = prepared.entry(trial.task.clone()).or_insert_with(|| PreparedTask::new(task, device));
+        let arch: DiscreteArchitecture =
+            serde_json::from_str(&trial.architecture).map_err(|e| EvalError::Invalid(format!("trial {}: {e}", trial.id)))?;
+        let result = match trainer.train(&ChildSpec::Discrete(arch), prep, trial.seed) {
+            Ok(o) => match o.status {
+                Status::Done => Ok(TrialResult {
+                    val_accuracy: o.val_accuracy,
+                    test_accuracy: o.test_accuracy,
+                    seconds: o.seconds,
+                    num_params: o.num_params,
+                    epochs_run: o.epochs_run,
+                }),
+                Status::Failed { reason } => Err(reason),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        if store.complete(trial.id, &options.name, result.clone())? {
+            recorded += 1;
+            on_trial(&trial, &result);
+        }
+    }
+}

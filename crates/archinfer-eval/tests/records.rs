@@ -1,0 +1,116 @@
+//! Tasks as store records and the database-building worker, on `MemoryStore` with synthetic
+//! tasks (and, when Fashion-MNIST is installed, the shipped database against the suite code).
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use archinfer_data::{Blobs, Task, TaskBundle};
+use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
+use archinfer_eval::{WorkerOptions, add_suite, add_task, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
+use archinfer_store::{ExperimentStore, MemoryStore, StoreError, TrialStatus};
+use archinfer_train::{AdamTrainer, TrainConfig};
+use burn::tensor::Device;
+
+fn space(task: &Task) -> ArchitectureSpace {
+    ArchitectureSpace::paper(task.features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect()).unwrap()
+}
+
+fn same_splits(a: &Task, b: &Task) {
+    assert_eq!(a.num_classes(), b.num_classes());
+    for (fa, fb) in a.features().iter().zip(b.features()) {
+        assert_eq!(fa.name, fb.name);
+        for (sa, sb) in [(&a.splits().train, &b.splits().train), (&a.splits().validation, &b.splits().validation), (&a.splits().test, &b.splits().test)] {
+            assert_eq!(fa.gather(sa), fb.gather(sb), "feature set {} of {}", fa.name, a.name());
+            assert_eq!(a.gather_labels(sa), b.gather_labels(sb));
+        }
+    }
+}
+
+fn drain(store: &dyn ExperimentStore, tasks: &[archinfer_eval::StoredTask]) -> usize {
+    let device = Device::default();
+    let trainer = AdamTrainer::new(TrainConfig::new().with_epochs(1), device.clone()).unwrap();
+    let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
+    let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: None };
+    let mut seen = 0;
+    let n = run_worker(store, &trainer, &by_name, &device, &options, &mut |_, r| {
+        assert!(r.is_ok());
+        seen += 1;
+    })
+    .unwrap();
+    assert_eq!(n, seen);
+    n
+}
+
+#[test]
+fn suite_in_tasks_out_then_a_new_task_joins_without_touching_the_others() {
+    let store = MemoryStore::new();
+    let bundles = suite_bundles("synthetic3", None).unwrap();
+    let r = add_suite(&store, &bundles).unwrap();
+    assert_eq!((r.created, r.filled, r.unchanged), (3, 0, 0));
+    assert_eq!(add_suite(&store, &bundles).unwrap().unchanged, 3, "adding a suite twice changes nothing");
+
+    let tasks = load_tasks(&store).unwrap();
+    for ((t, _), stored) in archinfer_data::synthetic_suite_tasks().unwrap().iter().zip(&tasks) {
+        same_splits(t, &stored.task);
+    }
+    let space = space(&tasks[0].task);
+    assert_eq!(plan_missing(&store, &space, 4, 0).unwrap(), 12);
+    assert_eq!(plan_missing(&store, &space, 4, 0).unwrap(), 0, "a full plan is left alone");
+    assert_eq!(drain(&store, &tasks), 12);
+    let before = store.trials(None).unwrap();
+
+    // A user's task joins: only its own children are planned and trained.
+    let blobs = Blobs::new(2, 90, 16).projection("p8", 8).projection("p4", 4).projection("p2", 2).seed(9).task().unwrap();
+    let blobs = Task::new("mine", blobs.features().iter().filter(|f| f.name != "raw").cloned().collect(), blobs.labels().to_vec(), 2, blobs.splits().clone()).unwrap();
+    let b = TaskBundle::from_features(&blobs, vec!["a".into(), "b".into()]);
+    add_task(&store, &record_of("mine", "user", "", &b), &b).unwrap();
+    let err = add_task(&store, &record_of("mine", "user", "", &b), &b).unwrap_err();
+    assert!(matches!(err, archinfer_eval::EvalError::Store(StoreError::DuplicateTask(_))));
+    assert_eq!(plan_missing(&store, &space, 4, 0).unwrap(), 4);
+    let tasks = load_tasks(&store).unwrap();
+    assert_eq!(drain(&store, &tasks), 4);
+    let after = store.trials(None).unwrap();
+    assert_eq!(&after[..12], &before[..], "the other tasks' trials are untouched");
+    assert!(after[12..].iter().all(|t| t.task == "mine" && t.status == TrialStatus::Done));
+}
+
+#[test]
+fn max_trials_stops_a_worker() {
+    let store = MemoryStore::new();
+    add_suite(&store, &suite_bundles("synthetic3", None).unwrap()).unwrap();
+    let tasks = load_tasks(&store).unwrap();
+    plan_missing(&store, &space(&tasks[0].task), 2, 0).unwrap();
+    let device = Device::default();
+    let trainer = AdamTrainer::new(TrainConfig::new().with_epochs(1), device.clone()).unwrap();
+    let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
+    let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: Some(2) };
+    assert_eq!(run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, _| {}).unwrap(), 2);
+    assert_eq!(store.summary().unwrap().iter().map(|s| s.counts[0]).sum::<usize>(), 4);
+}
+
+/// The shipped database's tasks, read from their records alone, are the suite's tasks bit for
+/// bit. Needs Fashion-MNIST to rebuild the suite; skipped (with a note) without it.
+#[test]
+fn shipped_records_equal_the_suite_code() {
+    let dir = archinfer_data::fashion_mnist_dir(None);
+    let Ok(images) = archinfer_data::load_mnist_dir(&dir) else {
+        eprintln!("skipped: Fashion-MNIST is not installed at {}", dir.display());
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("db.sqlite");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/fmnist14.sqlite"), &copy).unwrap();
+    let store = archinfer_store::SqliteStore::open(&copy).unwrap();
+    let stored = load_tasks(&store).unwrap();
+    let recipes = archinfer_data::suite("fmnist14").unwrap();
+    assert_eq!(stored.len(), recipes.len());
+    for (r, s) in recipes.iter().zip(&stored) {
+        let t = archinfer_eval::suite_task(&images, r).unwrap();
+        assert_eq!(t.splits(), s.task.splits());
+        assert_eq!(t.labels(), s.task.labels());
+        assert_eq!(t.features(), s.task.features(), "{}", r.name);
+    }
+}
