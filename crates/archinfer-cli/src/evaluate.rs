@@ -208,10 +208,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
                     let swap = if own_z.is_empty() {
                         None
                     } else {
-                        let others = train
-                            .iter()
-                            .map(|t| Ok((t.name.clone(), m.embed_host(t.task.as_deref())?)))
-                            .collect::<Result<Vec<_>, BoxError>>()?;
+                        let others = archinfer::eval::embeddings(&m, train.iter().filter_map(|t| t.task.as_deref()))?;
                         Some(archinfer::eval::z_swap(&m, &held.name, &held.u, &held.v, &own_z, &others)?)
                     };
                     let pred: Vec<f64> = archinfer::eval::TaskScorer::score(&m, &held.u, &own_z)?.into_iter().map(f64::from).collect();

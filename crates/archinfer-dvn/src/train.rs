@@ -550,3 +550,13 @@ mod tests {
         approx::assert_abs_diff_eq!(sd, 1.0);
     }
 }
+
+impl archinfer_metafeatures::TaskEncoder for TrainedDvn {
+    type Error = DvnError;
+    fn z_dim(&self) -> usize {
+        self.config.z_width()
+    }
+    fn encode_task(&self, task: &Task) -> Result<Vec<f32>> {
+        self.embed_host(Some(task))
+    }
+}

@@ -35,4 +35,4 @@ pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
 pub use records::{StoredTask, SuiteAdded, add_suite, add_task, load_task, load_tasks, record_of, suite_bundles, suite_task};
 pub use worker::{WorkerOptions, plan_missing, run_worker};
-pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, z_swap};
+pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

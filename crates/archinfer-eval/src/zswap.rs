@@ -67,6 +67,19 @@ impl ZSwap {
     }
 }
 
+/// The embeddings `z` of `tasks` by any [`TaskEncoder`](archinfer_metafeatures::TaskEncoder),
+/// named: the "other tasks" of [`z_swap`].
+///
+/// # Errors
+/// The encoder's, for a task it cannot read.
+pub fn embeddings<'a, E, I>(encoder: &E, tasks: I) -> std::result::Result<Vec<(String, Vec<f32>)>, E::Error>
+where
+    E: archinfer_metafeatures::TaskEncoder + ?Sized,
+    I: IntoIterator<Item = &'a archinfer_data::Task>,
+{
+    tasks.into_iter().map(|t| Ok((t.name().to_string(), encoder.encode_task(t)?))).collect()
+}
+
 /// Ranks the children `u` (true values `v`) of `task` with `own_z` and with each of `others`.
 ///
 /// # Errors

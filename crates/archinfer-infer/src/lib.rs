@@ -48,13 +48,15 @@ mod fused;
 mod generic;
 mod library;
 mod propose;
+mod value;
 
 pub use budget::fit_budget;
 pub use cost::{ParamCost, Penalty};
 pub use fused::{FusedMlp, HostLayer, Kernel};
 pub use generic::ascend;
+pub use value::{BurnValue, TaskValue, host_ascend};
 pub use library::{KnownTask, TaskLibrary};
-pub use propose::{Candidate, Inferencer, InferOptions, Proposal, Ranking};
+pub use propose::{Candidate, Inferencer, InferOptions, Proposal, Ranking, propose_with};
 
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use burn::config::Config;

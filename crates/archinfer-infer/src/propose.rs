@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use archinfer_data::Task;
 use archinfer_dvn::TrainedDvn;
-use archinfer_encoding::DiscreteArchitecture;
+use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use burn::config::Config;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::cost::Penalty;
 use crate::fused::FusedMlp;
 use crate::library::TaskLibrary;
+use crate::value::{BurnValue, TaskValue};
 use crate::{AscentConfig, InferError, Result, Solution, fit_budget, random_starts};
 
 /// Settings of one proposal.
@@ -176,13 +177,11 @@ impl Inferencer {
     /// # Errors
     /// A task lacking the feature set the model reads.
     pub fn embed(&self, task: &Task) -> Result<Vec<f32>> {
-        match self.dvn.embed_task(Some(task))? {
-            Some(z) => z.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}"))),
-            None => Ok(Vec::new()),
-        }
+        Ok(archinfer_metafeatures::TaskEncoder::encode_task(&self.dvn, task)?)
     }
 
-    /// Proposes architectures for `task`.
+    /// Proposes architectures for `task`: embeds it, then runs [`propose_with`] over the fused
+    /// MLP (or, with [`InferOptions::generic`], over burn autodiff).
     ///
     /// # Errors
     /// Invalid options, a task the model cannot embed, or a budget nothing fits.
@@ -191,62 +190,89 @@ impl Inferencer {
         let t0 = Instant::now();
         let z = self.embed(task)?;
         let meta_ms = t0.elapsed().as_secs_f64() * 1e3;
-        let t1 = Instant::now();
-        let c = task.num_classes();
-        // Any λ but exactly 0 goes through `Penalty::params`, which refuses negative and NaN ones.
-        let penalty = if opts.lambda == 0.0 { None } else { Some(Penalty::params(space, c, opts.lambda)?) };
         if opts.ascent.starts == 0 {
             return Err(InferError::Invalid("need at least one start".into()));
         }
-        let mut starts = match (&self.library, opts.seeded) {
+        let seeded = match (&self.library, opts.seeded) {
             (Some(lib), k) if k > 0 => lib.seed_starts(space, &z, opts.neighbours, k.min(opts.ascent.starts), opts.seed_scale as f32)?,
             _ => Vec::new(),
         };
-        let random = random_starts(space, &opts.ascent);
-        starts.extend(random.into_iter().take(opts.ascent.starts - starts.len()));
         let z_tensor = (!z.is_empty()).then(|| Tensor::<2>::from_data(TensorData::new(z.clone(), [1, z.len()]), &self.device));
-        let fused = if self.members.is_empty() {
-            FusedMlp::from_dvn(&self.dvn.model, z_tensor.clone())?
-        } else {
-            let mut nets = vec![(&self.dvn.model, z_tensor.clone())];
-            for m in &self.members {
-                nets.push((&m.model, m.embed_task(Some(task))?));
-            }
-            FusedMlp::from_dvn_ensemble(&nets)?
-        };
         if opts.generic && !self.members.is_empty() {
             return Err(InferError::Invalid("the generic path runs one value network, not an ensemble".into()));
         }
-        let (solutions, path) = if opts.generic {
-            (crate::ascend(&self.dvn.model, space, z_tensor, &starts, &opts.ascent, penalty.as_ref(), &self.device)?, "burn autodiff")
+        let mut p = if opts.generic {
+            let value = BurnValue::new(&self.dvn.model, z_tensor, &self.device);
+            propose_with(&value, space, task.name(), task.num_classes(), seeded, opts)?
         } else {
-            (fused.ascend(space, &starts, &opts.ascent, penalty.as_ref())?, if fused.uses_simd() { "fused (avx2+fma)" } else { "fused (portable)" })
-        };
-        let score = |archs: &[DiscreteArchitecture]| -> Result<Vec<f32>> {
-            let u = archs.iter().map(|a| a.one_hot_u(space)).collect::<std::result::Result<Vec<_>, _>>()?;
-            let v = fused.values(&u)?;
-            Ok(v.into_iter().zip(archs).map(|(v, a)| v - penalty.as_ref().map_or(0.0, |p| p.scale() * a.num_params(c) as f32)).collect())
-        };
-        let mut candidates = Vec::with_capacity(solutions.len());
-        for s in solutions {
-            let (architecture, shrunk) = match opts.max_params {
-                Some(b) => fit_budget(space, &s.architecture, c, b, score)?,
-                None => (s.architecture.clone(), false),
+            let fused = if self.members.is_empty() {
+                FusedMlp::from_dvn(&self.dvn.model, z_tensor)?
+            } else {
+                let mut nets = vec![(&self.dvn.model, z_tensor)];
+                for m in &self.members {
+                    nets.push((&m.model, m.embed_task(Some(task))?));
+                }
+                FusedMlp::from_dvn_ensemble(&nets)?
             };
-            let value = if shrunk { fused.values(&[architecture.one_hot_u(space)?])?[0] } else { s.discrete_value };
-            candidates.push(Candidate { params: architecture.num_params(c), architecture, shrunk, value, solution: s });
-        }
-        if opts.max_params.is_some() || opts.ranking == Ranking::Discrete {
-            let k = penalty.as_ref().map_or(0.0, Penalty::scale);
-            candidates.sort_by(|a, b| (b.value - k * b.params as f32).total_cmp(&(a.value - k * a.params as f32)));
-        }
-        Ok(Proposal {
-            task: task.name().to_string(),
-            num_classes: c,
-            candidates,
-            meta_ms,
-            ascent_ms: t1.elapsed().as_secs_f64() * 1e3,
-            path: path.to_string(),
-        })
+            propose_with(&fused, space, task.name(), task.num_classes(), seeded, opts)?
+        };
+        p.meta_ms = meta_ms;
+        Ok(p)
     }
+}
+
+/// The proposal machinery over any value model bound to a task: `seeded` starts, then random
+/// ones up to [`AscentConfig::starts`], the ascent, the budget and the ranking of
+/// [`InferOptions`]. [`Inferencer::propose`] calls it with the fused MLP or burn autodiff;
+/// a downstream crate calls it with its own [`TaskValue`]. `meta_ms` of the result is 0.
+///
+/// # Errors
+/// Invalid options or starts, a failure of the model, or a budget nothing fits.
+pub fn propose_with(
+    value: &dyn TaskValue,
+    space: &ArchitectureSpace,
+    task: &str,
+    num_classes: usize,
+    seeded: Vec<Vec<f32>>,
+    opts: &InferOptions,
+) -> Result<Proposal> {
+    let t1 = Instant::now();
+    let c = num_classes;
+    // Any λ but exactly 0 goes through `Penalty::params`, which refuses negative and NaN ones.
+    let penalty = if opts.lambda == 0.0 { None } else { Some(Penalty::params(space, c, opts.lambda)?) };
+    if opts.ascent.starts == 0 {
+        return Err(InferError::Invalid("need at least one start".into()));
+    }
+    let mut starts = seeded;
+    starts.truncate(opts.ascent.starts);
+    let random = random_starts(space, &opts.ascent);
+    let missing = opts.ascent.starts - starts.len();
+    starts.extend(random.into_iter().take(missing));
+    let solutions = value.ascend(space, &starts, &opts.ascent, penalty.as_ref())?;
+    let score = |archs: &[DiscreteArchitecture]| -> Result<Vec<f32>> {
+        let u = archs.iter().map(|a| a.one_hot_u(space)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let v = value.values(&u)?;
+        Ok(v.into_iter().zip(archs).map(|(v, a)| v - penalty.as_ref().map_or(0.0, |p| p.scale() * a.num_params(c) as f32)).collect())
+    };
+    let mut candidates = Vec::with_capacity(solutions.len());
+    for s in solutions {
+        let (architecture, shrunk) = match opts.max_params {
+            Some(b) => fit_budget(space, &s.architecture, c, b, score)?,
+            None => (s.architecture.clone(), false),
+        };
+        let value = if shrunk { value.values(&[architecture.one_hot_u(space)?])?[0] } else { s.discrete_value };
+        candidates.push(Candidate { params: architecture.num_params(c), architecture, shrunk, value, solution: s });
+    }
+    if opts.max_params.is_some() || opts.ranking == Ranking::Discrete {
+        let k = penalty.as_ref().map_or(0.0, Penalty::scale);
+        candidates.sort_by(|a, b| (b.value - k * b.params as f32).total_cmp(&(a.value - k * a.params as f32)));
+    }
+    Ok(Proposal {
+        task: task.to_string(),
+        num_classes: c,
+        candidates,
+        meta_ms: 0.0,
+        ascent_ms: t1.elapsed().as_secs_f64() * 1e3,
+        path: value.path(),
+    })
 }

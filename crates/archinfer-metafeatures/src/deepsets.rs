@@ -11,12 +11,19 @@ use rand::{Rng, RngExt, SeedableRng};
 
 use crate::error::{MetaError, Result};
 
-/// Computes a task embedding from a batch of the task's samples.
+/// Computes a task's embedding `z` from the task itself: what a value network conditions on.
+/// [`StatisticalEncoder`](crate::StatisticalEncoder) and a trained value network (learned
+/// DeepSets, statistics or both) implement it; the diagnostics and inference take any.
 pub trait TaskEncoder {
-    /// Width of the embedding.
-    fn dim(&self) -> usize;
-    /// `samples`: `[N, input]` rows of features and one-hot labels → `[1, dim]`.
-    fn encode(&self, samples: Tensor<2>) -> Tensor<2>;
+    /// What can go wrong encoding a task.
+    type Error;
+    /// Width of `z` (0 for a model that does not look at the task).
+    fn z_dim(&self) -> usize;
+    /// `z` of `task` (`z_dim()` values).
+    ///
+    /// # Errors
+    /// A task the encoder cannot read (for example without the feature set it needs).
+    fn encode_task(&self, task: &Task) -> std::result::Result<Vec<f32>, Self::Error>;
 }
 
 /// A batch of a task's samples for the tower, on the host: features of one embedding module and
@@ -137,12 +144,9 @@ impl DeepSets {
     }
 }
 
-impl TaskEncoder for DeepSets {
-    fn dim(&self) -> usize {
+impl DeepSets {
+    /// Width of the embedding.
+    pub fn dim(&self) -> usize {
         self.l2.weight.val().dims()[1]
-    }
-
-    fn encode(&self, samples: Tensor<2>) -> Tensor<2> {
-        self.forward(samples)
     }
 }

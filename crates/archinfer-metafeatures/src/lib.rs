@@ -35,7 +35,7 @@ mod stats;
 
 pub use deepsets::{DeepSets, DeepSetsConfig, SampleBatch, TaskEncoder};
 pub use error::{MetaError, Result};
-pub use stats::{STAT_DIM, STAT_NAMES, Standardizer, statistical_features};
+pub use stats::{STAT_DIM, STAT_NAMES, Standardizer, StatisticalEncoder, statistical_features};
 
 use serde::{Deserialize, Serialize};
 

@@ -43,6 +43,28 @@ fn median(v: &mut [f32]) -> f32 {
 /// # Errors
 /// [`MetaError::MissingModule`].
 pub fn statistical_features(task: &Task, module: &str) -> Result<Vec<f32>> {
+    statistical_features_impl(task, module)
+}
+
+/// The statistical meta-features ([`statistical_features`]) of one feature set as a
+/// [`TaskEncoder`](crate::TaskEncoder): the task embedding of a model without learned parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatisticalEncoder {
+    /// The feature set the statistics are computed on.
+    pub module: String,
+}
+
+impl crate::TaskEncoder for StatisticalEncoder {
+    type Error = crate::MetaError;
+    fn z_dim(&self) -> usize {
+        crate::STAT_DIM
+    }
+    fn encode_task(&self, task: &Task) -> Result<Vec<f32>> {
+        statistical_features(task, &self.module)
+    }
+}
+
+fn statistical_features_impl(task: &Task, module: &str) -> Result<Vec<f32>> {
     let f = task.feature_set(module).ok_or_else(|| MetaError::MissingModule {
         task: task.name().to_string(),
         module: module.to_string(),

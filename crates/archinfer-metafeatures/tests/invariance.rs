@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 use archinfer_data::Blobs;
-use archinfer_metafeatures::{DeepSetsConfig, SampleBatch, TaskEncoder};
+use archinfer_metafeatures::{DeepSetsConfig, SampleBatch};
 use burn::tensor::Device;
 
 fn z(tower: &archinfer_metafeatures::DeepSets, b: &SampleBatch, dev: &Device) -> Vec<f32> {
-    tower.encode(b.to_tensor(dev)).into_data().try_to_vec::<f32>().unwrap()
+    tower.forward(b.to_tensor(dev)).into_data().try_to_vec::<f32>().unwrap()
 }
 
 #[test]

@@ -50,6 +50,26 @@ impl FusedMlp {
             .collect()
     }
 
+    /// The value of one relaxed encoding `u` and its gradient with respect to `u` (through the
+    /// gate, if the network has one), by the portable kernel.
+    ///
+    /// # Errors
+    /// A row of the wrong length.
+    pub fn value_and_grad(&self, u: &[f32]) -> Result<(f32, Vec<f32>)> {
+        let d = self.u_dim;
+        if u.len() != d {
+            return Err(InferError::Invalid(format!("u of length {} for a network of {d}", u.len())));
+        }
+        let mut s = self.scratch();
+        s.u[..d].copy_from_slice(u);
+        let uu = std::mem::take(&mut s.u);
+        let v = self.forward_backward::<Plain>(&uu, &mut s, true);
+        if let Some(g) = &self.gate {
+            g.backward(&uu[..d], &mut s.gu[..d]);
+        }
+        Ok((v, s.gu[..d].to_vec()))
+    }
+
     /// The objective (value minus the penalty, if any) at `logits` and its gradient with
     /// respect to the logits, as one ascent step sees them, computed by the kernel the ascent
     /// runs ([`uses_simd`](Self::uses_simd)).
