@@ -11,11 +11,12 @@
 //!   statistics, mutual information of features with the label; [`Standardizer`] scales them
 //!   across training tasks.
 //!
-//! [`TaskEncoder`] is what a value model calls; [`MetaFeatures`] says which kinds are used.
+//! [`TaskEncoder`] turns a task into its embedding `z` ([`StatisticalEncoder`] here, a trained
+//! value network in `archinfer-dvn`); [`MetaFeatures`] says which kinds a value network uses.
 //!
 //! ```
 //! use archinfer_data::Blobs;
-//! use archinfer_metafeatures::{DeepSetsConfig, SampleBatch, TaskEncoder};
+//! use archinfer_metafeatures::{DeepSetsConfig, SampleBatch, StatisticalEncoder, TaskEncoder};
 //! use burn::tensor::Device;
 //! use rand::SeedableRng;
 //! let device = Device::default();
@@ -23,8 +24,10 @@
 //! let tower = DeepSetsConfig::new(4, 10).init(&device);
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 //! let batch = SampleBatch::sample(&task, "raw", 10, 32, &mut rng).unwrap();
-//! let z = tower.encode(batch.to_tensor(&device));
+//! let z = tower.forward(batch.to_tensor(&device));
 //! assert_eq!(z.dims(), [1, 50]);
+//! let stats = StatisticalEncoder { module: "raw".into() };
+//! assert_eq!(stats.encode_task(&task).unwrap().len(), stats.z_dim());
 //! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
