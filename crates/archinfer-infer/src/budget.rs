@@ -52,7 +52,7 @@ where
         }
         let scores = score(&moves)?;
         if scores.len() != moves.len() {
-            return Err(InferError::Invalid("the scorer returned the wrong number of scores".into()));
+            return Err(InferError::ScoreCount { expected: moves.len(), got: scores.len() });
         }
         let best = (0..moves.len())
             .max_by(|&a, &b| {

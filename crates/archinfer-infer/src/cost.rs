@@ -34,7 +34,7 @@ impl ParamCost {
     /// Fewer than two classes.
     pub fn new(space: &ArchitectureSpace, num_classes: usize) -> Result<Self> {
         if num_classes < 2 {
-            return Err(InferError::Invalid(format!("a task needs at least 2 classes, got {num_classes}")));
+            return Err(InferError::TooFewClasses(num_classes));
         }
         Ok(Self {
             layers: space.num_layers(),
@@ -156,7 +156,7 @@ impl Penalty {
     /// Fewer than two classes, or a negative or non-finite `lambda`.
     pub fn params(space: &ArchitectureSpace, num_classes: usize, lambda: f64) -> Result<Self> {
         if !(lambda.is_finite() && lambda >= 0.0) {
-            return Err(InferError::Invalid(format!("the cost weight λ must be finite and ≥ 0, got {lambda}")));
+            return Err(InferError::Setting { setting: "lambda", value: lambda.to_string(), expected: "a finite number ≥ 0" });
         }
         Ok(Self { cost: ParamCost::new(space, num_classes)?, lambda: lambda as f32 })
     }
@@ -230,9 +230,9 @@ mod tests {
     #[test]
     fn bad_settings_are_errors() {
         let s = space();
-        assert!(ParamCost::new(&s, 1).is_err());
-        assert!(Penalty::params(&s, 3, -1.0).is_err());
-        assert!(Penalty::params(&s, 3, f64::NAN).is_err());
+        assert!(matches!(ParamCost::new(&s, 1), Err(InferError::TooFewClasses(1))));
+        assert!(matches!(Penalty::params(&s, 3, -1.0), Err(InferError::Setting { setting: "lambda", .. })));
+        assert!(matches!(Penalty::params(&s, 3, f64::NAN), Err(InferError::Setting { setting: "lambda", .. })));
         assert!(Penalty::params(&s, 3, 2.0).is_ok());
     }
 }

@@ -15,7 +15,7 @@ fn rows(t: Tensor<2>) -> Result<Vec<Vec<f32>>> {
 }
 
 fn flat<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))
+    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Backend(format!("{e:?}")))
 }
 
 /// Runs the ascent from `starts` (logits rows) for the task embedded as `z`, on `device`, all
@@ -74,7 +74,7 @@ where
             }
         }
         let grads = v.sum().backward();
-        let g = l.grad(&grads).ok_or_else(|| InferError::Invalid("no gradient reached the logits".into()))?;
+        let g = l.grad(&grads).ok_or_else(|| InferError::Backend("no gradient reached the logits".into()))?;
         let mask: Vec<f32> = active.iter().map(|&a| if a { cfg.step as f32 } else { 0.0 }).collect();
         let mask = Tensor::<2>::from_data(TensorData::new(mask, [n, 1]), &ad);
         logits = l.detach() + g.autodiff() * mask;

@@ -70,9 +70,49 @@ use crate::fused::StartRun;
 /// What can go wrong in inference.
 #[derive(Debug, thiserror::Error)]
 pub enum InferError {
-    /// Invalid settings or inputs.
-    #[error("{0}")]
-    Invalid(String),
+    /// A setting out of range, named (an ascent setting, λ, a ranking …).
+    #[error("{setting} = {value}: expected {expected}")]
+    Setting {
+        /// The setting.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
+    /// Encodings, a model or a space of different `u` lengths.
+    #[error("u of length {got} where {expected} is needed")]
+    ULength {
+        /// The length needed.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A task with fewer than two classes.
+    #[error("a task needs at least 2 classes, got {0}")]
+    TooFewClasses(usize),
+    /// A network the fused path cannot pack (weights of the wrong shape, non-finite weights
+    /// or task embedding).
+    #[error("cannot pack the value network: {0}")]
+    Pack(String),
+    /// Value networks that cannot be climbed together.
+    #[error("incompatible ensemble: {0}")]
+    Ensemble(&'static str),
+    /// A proposal without candidates.
+    #[error("a proposal without candidates")]
+    NoCandidates,
+    /// A budget scorer that returned another number of values than asked for.
+    #[error("the scorer returned {got} scores for {expected} architectures")]
+    ScoreCount {
+        /// Architectures scored.
+        expected: usize,
+        /// Scores returned.
+        got: usize,
+    },
+    /// The tensor backend failed (values not f32, no gradient, a thread lost): a bug, not a
+    /// problem of the input.
+    #[error("backend: {0}")]
+    Backend(String),
     /// No architecture of the space fits the parameter budget.
     #[error("no architecture fits {max_params} parameters (the smallest has {smallest})")]
     Budget {
@@ -178,10 +218,19 @@ pub fn random_starts(space: &ArchitectureSpace, cfg: &AscentConfig) -> Vec<Vec<f
 /// Validates what both paths need.
 fn check_inputs(space: &ArchitectureSpace, u_dim: usize, starts: &[Vec<f32>], cfg: &AscentConfig) -> Result<()> {
     if starts.is_empty() || cfg.max_iters == 0 || !(cfg.step.is_finite() && cfg.step > 0.0) || cfg.tolerance.is_nan() {
-        return Err(InferError::Invalid(format!("need starts, iterations, a positive step and a tolerance ({cfg:?})")));
+        let (setting, value, expected) = if starts.is_empty() {
+            ("starts", "0".to_string(), "at least 1")
+        } else if cfg.max_iters == 0 {
+            ("max_iters", "0".to_string(), "at least 1")
+        } else if !(cfg.step.is_finite() && cfg.step > 0.0) {
+            ("step", cfg.step.to_string(), "a finite number > 0")
+        } else {
+            ("tolerance", cfg.tolerance.to_string(), "a number ≥ 0")
+        };
+        return Err(InferError::Setting { setting, value, expected });
     }
     if u_dim != space.dim() {
-        return Err(InferError::Invalid(format!("the model takes u of length {u_dim}, the space {}", space.dim())));
+        return Err(InferError::ULength { expected: space.dim(), got: u_dim });
     }
     for s in starts {
         space.check_flat("starting logits", s)?;

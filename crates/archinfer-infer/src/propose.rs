@@ -66,7 +66,7 @@ impl std::str::FromStr for Ranking {
         match s {
             "discrete" => Ok(Self::Discrete),
             "continuous" => Ok(Self::Continuous),
-            other => Err(InferError::Invalid(format!("ranking `{other}`: expected `discrete` or `continuous`"))),
+            other => Err(InferError::Setting { setting: "ranking", value: other.to_string(), expected: "`discrete` or `continuous`" }),
         }
     }
 }
@@ -109,7 +109,7 @@ impl Proposal {
     /// # Errors
     /// Never for a proposal made by [`Inferencer::propose`], which has at least one candidate.
     pub fn best(&self) -> Result<&Candidate> {
-        self.candidates.first().ok_or_else(|| InferError::Invalid("a proposal without candidates".into()))
+        self.candidates.first().ok_or(InferError::NoCandidates)
     }
 }
 
@@ -191,7 +191,7 @@ impl Inferencer {
         let z = self.embed(task)?;
         let meta_ms = t0.elapsed().as_secs_f64() * 1e3;
         if opts.ascent.starts == 0 {
-            return Err(InferError::Invalid("need at least one start".into()));
+            return Err(InferError::Setting { setting: "starts", value: "0".into(), expected: "at least 1" });
         }
         let seeded = match (&self.library, opts.seeded) {
             (Some(lib), k) if k > 0 => lib.seed_starts(space, &z, opts.neighbours, k.min(opts.ascent.starts), opts.seed_scale as f32)?,
@@ -199,7 +199,7 @@ impl Inferencer {
         };
         let z_tensor = (!z.is_empty()).then(|| Tensor::<2>::from_data(TensorData::new(z.clone(), [1, z.len()]), &self.device));
         if opts.generic && !self.members.is_empty() {
-            return Err(InferError::Invalid("the generic path runs one value network, not an ensemble".into()));
+            return Err(InferError::Ensemble("the generic path runs one value network, not an ensemble"));
         }
         let mut p = if opts.generic {
             let value = BurnValue::new(&self.dvn.model, z_tensor, &self.device);
@@ -241,7 +241,7 @@ pub fn propose_with(
     // Any λ but exactly 0 goes through `Penalty::params`, which refuses negative and NaN ones.
     let penalty = if opts.lambda == 0.0 { None } else { Some(Penalty::params(space, c, opts.lambda)?) };
     if opts.ascent.starts == 0 {
-        return Err(InferError::Invalid("need at least one start".into()));
+        return Err(InferError::Setting { setting: "starts", value: "0".into(), expected: "at least 1" });
     }
     let mut starts = seeded;
     starts.truncate(opts.ascent.starts);

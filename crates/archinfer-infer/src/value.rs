@@ -151,7 +151,7 @@ impl<'a, M: ValueModel + Module + Clone> BurnValue<'a, M> {
 }
 
 fn host(t: Tensor<1>) -> Result<Vec<f32>> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))
+    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Backend(format!("{e:?}")))
 }
 
 impl<M: ValueModel + Module + Clone> TaskValue for BurnValue<'_, M> {
@@ -162,7 +162,7 @@ impl<M: ValueModel + Module + Clone> TaskValue for BurnValue<'_, M> {
     fn values(&self, u: &[Vec<f32>]) -> Result<Vec<f32>> {
         let d = self.u_dim();
         if let Some(r) = u.iter().find(|r| r.len() != d) {
-            return Err(InferError::Invalid(format!("u of length {} for a network of {d}", r.len())));
+            return Err(InferError::ULength { expected: d, got: r.len() });
         }
         if u.is_empty() {
             return Ok(Vec::new());
@@ -174,15 +174,15 @@ impl<M: ValueModel + Module + Clone> TaskValue for BurnValue<'_, M> {
     fn value_and_grad(&self, u: &[f32]) -> Result<(f32, Vec<f32>)> {
         let d = self.u_dim();
         if u.len() != d {
-            return Err(InferError::Invalid(format!("u of length {} for a network of {d}", u.len())));
+            return Err(InferError::ULength { expected: d, got: u.len() });
         }
         let ad = self.device.clone().autodiff();
         let m = self.model.clone().to_device(&ad);
         let x = Tensor::<2>::from_data(TensorData::new(u.to_vec(), [1, d]), &ad).require_grad();
         let v = m.value(x.clone(), self.z.clone().map(|z| z.to_device(&ad)));
         let grads = v.clone().sum().backward();
-        let g = x.grad(&grads).ok_or_else(|| InferError::Invalid("no gradient reached u".into()))?;
-        let g = g.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("{e:?}")))?;
+        let g = x.grad(&grads).ok_or_else(|| InferError::Backend("no gradient reached u".into()))?;
+        let g = g.into_data().try_to_vec::<f32>().map_err(|e| InferError::Backend(format!("{e:?}")))?;
         Ok((host(v.detach())?[0], g))
     }
 

@@ -4,7 +4,7 @@
 
 use archinfer_dvn::ValueModel;
 use archinfer_encoding::{Activation, ArchitectureSpace, EmbeddingSpec};
-use archinfer_infer::{AscentConfig, ascend, random_starts};
+use archinfer_infer::{AscentConfig, InferError, ascend, random_starts};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -77,11 +77,18 @@ fn bad_inputs_are_errors() {
     let space = ArchitectureSpace::paper(vec![EmbeddingSpec::new("a", 3)]).unwrap();
     let model = Linear { w: Param::from_tensor(Tensor::zeros([space.dim(), 1], &dev)) };
     let cfg = AscentConfig::new();
-    assert!(ascend(&model, &space, None, &[], &cfg, None, &dev).is_err());
-    assert!(ascend(&model, &space, None, &[vec![0.0; 3]], &cfg, None, &dev).is_err());
+    assert!(matches!(ascend(&model, &space, None, &[], &cfg, None, &dev), Err(InferError::Setting { setting: "starts", .. })));
+    assert!(matches!(ascend(&model, &space, None, &[vec![0.0; 3]], &cfg, None, &dev), Err(InferError::Encoding(_))));
     let other = ArchitectureSpace::paper(vec![EmbeddingSpec::new("a", 3), EmbeddingSpec::new("b", 3)]).unwrap();
-    assert!(ascend(&model, &other, None, &random_starts(&other, &cfg), &cfg, None, &dev).is_err());
-    assert!(ascend(&model, &space, None, &random_starts(&space, &cfg), &cfg.clone().with_step(-1.0), None, &dev).is_err());
+    assert!(matches!(
+        ascend(&model, &other, None, &random_starts(&other, &cfg), &cfg, None, &dev),
+        Err(InferError::ULength { .. })
+    ));
+    let bad_step = cfg.clone().with_step(-1.0);
+    assert!(matches!(
+        ascend(&model, &space, None, &random_starts(&space, &cfg), &bad_step, None, &dev),
+        Err(InferError::Setting { setting: "step", .. })
+    ));
 }
 
 #[test]

@@ -26,7 +26,7 @@ impl TaskValue for Peak {
         u.iter()
             .map(|r| {
                 if r.len() != self.0.len() {
-                    return Err(InferError::Invalid("length".into()));
+                    return Err(InferError::ULength { expected: self.0.len(), got: r.len() });
                 }
                 Ok(-r.iter().zip(&self.0).map(|(a, b)| (a - b).powi(2)).sum::<f32>())
             })

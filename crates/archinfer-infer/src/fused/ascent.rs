@@ -39,7 +39,7 @@ impl FusedMlp {
         u.iter()
             .map(|row| {
                 if row.len() != self.u_dim {
-                    return Err(InferError::Invalid(format!("u of length {} for a network of {}", row.len(), self.u_dim)));
+                    return Err(InferError::ULength { expected: self.u_dim, got: row.len() });
                 }
                 s.u[..self.u_dim].copy_from_slice(row);
                 let u = std::mem::take(&mut s.u);
@@ -58,7 +58,7 @@ impl FusedMlp {
     pub fn value_and_grad(&self, u: &[f32]) -> Result<(f32, Vec<f32>)> {
         let d = self.u_dim;
         if u.len() != d {
-            return Err(InferError::Invalid(format!("u of length {} for a network of {d}", u.len())));
+            return Err(InferError::ULength { expected: d, got: u.len() });
         }
         let mut s = self.scratch();
         s.u[..d].copy_from_slice(u);
@@ -79,7 +79,7 @@ impl FusedMlp {
     pub fn objective_and_gradient(&self, space: &ArchitectureSpace, logits: &[f32], penalty: Option<&Penalty>) -> Result<(f32, Vec<f32>)> {
         space.check_flat("logits", logits)?;
         if space.dim() != self.u_dim {
-            return Err(InferError::Invalid(format!("the network takes u of length {}, the space {}", self.u_dim, space.dim())));
+            return Err(InferError::ULength { expected: space.dim(), got: self.u_dim });
         }
         let groups = space.groups();
         let mut s = self.scratch();
@@ -128,7 +128,7 @@ impl FusedMlp {
             })
         };
         if runs.len() != starts.len() {
-            return Err(InferError::Invalid("an ascent thread failed".into()));
+            return Err(InferError::Backend("an ascent thread failed".into()));
         }
         let mut s = self.scratch();
         let mut one_hot_values = Vec::with_capacity(runs.len());

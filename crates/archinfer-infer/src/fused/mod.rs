@@ -80,6 +80,7 @@ mod tests {
     use super::kernels::*;
     use super::pack::*;
     use super::*;
+    use crate::{InferError, Result};
 
     #[test]
     fn fast_exp_is_accurate() {
@@ -136,17 +137,18 @@ mod tests {
         for (a, b) in got.iter().zip(&want) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }
-        assert!(stack_members(&[], u_dim).is_err());
+        assert!(matches!(stack_members(&[], u_dim), Err(InferError::Ensemble(_))));
     }
 
     #[test]
     fn malformed_layers_are_errors() {
         let l = |i, o| HostLayer { n_in: i, n_out: o, weight: vec![0.1; i * o], bias: vec![0.0; o] };
-        assert!(FusedMlp::new(&[], 2, &[]).is_err());
-        assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[]).is_err(), "first layer too wide for u");
-        assert!(FusedMlp::new(&[l(2, 2), l(3, 1)], 2, &[]).is_err(), "widths do not chain");
-        assert!(FusedMlp::new(&[l(2, 2), l(2, 2)], 2, &[]).is_err(), "two outputs");
-        assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[f32::NAN]).is_err());
+        let pack = |r: Result<FusedMlp>| matches!(r, Err(InferError::Pack(_)));
+        assert!(pack(FusedMlp::new(&[], 2, &[])));
+        assert!(pack(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[])), "first layer too wide for u");
+        assert!(pack(FusedMlp::new(&[l(2, 2), l(3, 1)], 2, &[])), "widths do not chain");
+        assert!(pack(FusedMlp::new(&[l(2, 2), l(2, 2)], 2, &[])), "two outputs");
+        assert!(pack(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[f32::NAN])));
         assert!(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[1.0]).is_ok());
     }
 }

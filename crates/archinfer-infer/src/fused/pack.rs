@@ -12,7 +12,7 @@ use super::{FusedMlp, HostLayer, Kernel};
 use crate::{InferError, Result};
 
 pub(super) fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Invalid(format!("weights are not f32: {e:?}")))
+    t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Backend(format!("weights are not f32: {e:?}")))
 }
 
 /// A dense layer after the first, stored both ways round (rows of `weight` for the forward
@@ -44,7 +44,7 @@ pub(super) fn transpose_padded(w: &[f32], n_in: usize, n_out: usize, row_len: us
 pub(super) fn stack_members(parts: &[(Vec<HostLayer>, Vec<f32>)], u_dim: usize) -> Result<(Vec<HostLayer>, Vec<f32>)> {
     let depth = parts.first().map_or(0, |p| p.0.len());
     if depth < 2 || parts.iter().any(|p| p.0.len() != depth || p.0[0].n_in != u_dim + p.1.len()) {
-        return Err(InferError::Invalid("ensemble members must be MLPs of equal depth (≥ 2) reading [u, z]".into()));
+        return Err(InferError::Ensemble("members must be MLPs of equal depth (≥ 2) reading [u, z]"));
     }
     let k = parts.len() as f32;
     let z: Vec<f32> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
@@ -100,7 +100,7 @@ impl FusedMlp {
     /// No layers, widths that do not chain, a first layer not `u_dim + z.len()` wide, a last
     /// layer with more than one output, or non-finite weights or `z`.
     pub fn new(layers: &[HostLayer], u_dim: usize, z: &[f32]) -> Result<Self> {
-        let bad = |m: String| Err(InferError::Invalid(m));
+        let bad = |m: String| Err(InferError::Pack(m));
         let Some(first) = layers.first() else { return bad("no layers".into()) };
         if first.n_in != u_dim + z.len() {
             return bad(format!("the first layer reads {} inputs, u and z have {}", first.n_in, u_dim + z.len()));
@@ -177,17 +177,17 @@ impl FusedMlp {
     pub fn from_dvn_ensemble(members: &[(&Dvn, Option<Tensor<2>>)]) -> Result<Self> {
         use archinfer_dvn::ValueModel;
         let Some((first, _)) = members.first() else {
-            return Err(InferError::Invalid("an ensemble needs at least one member".into()));
+            return Err(InferError::Ensemble("an ensemble needs at least one member"));
         };
         let u_dim = first.u_dim();
         let gate = first.gate().cloned();
         let mut parts = Vec::with_capacity(members.len());
         for (dvn, z) in members {
             if dvn.u_dim() != u_dim {
-                return Err(InferError::Invalid("ensemble members for different u lengths".into()));
+                return Err(InferError::Ensemble("members for different u lengths"));
             }
             if dvn.gate() != gate.as_ref() {
-                return Err(InferError::Invalid("ensemble members with and without a gated input".into()));
+                return Err(InferError::Ensemble("members with and without a gated input"));
             }
             let z = match z {
                 Some(t) => Some(host(t.clone())?),
@@ -202,7 +202,7 @@ impl FusedMlp {
         if let Some(g) = &gate
             && (g.alpha.iter().any(|r| r.end > u_dim) || g.beta_on.iter().any(|&b| b >= u_dim))
         {
-            return Err(InferError::Invalid("the gate reads outside u".into()));
+            return Err(InferError::Pack("the gate reads outside u".into()));
         }
         fused.gate = gate;
         Ok(fused)
