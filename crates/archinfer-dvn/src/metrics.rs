@@ -7,10 +7,10 @@ use crate::error::{DvnError, Result};
 
 fn check(a: &[f64], b: &[f64]) -> Result<()> {
     if a.len() != b.len() || a.len() < 2 {
-        return Err(DvnError::Invalid(format!("need two series of equal length ≥ 2, got {} and {}", a.len(), b.len())));
+        return Err(DvnError::Series { a: a.len(), b: b.len() });
     }
     if a.iter().chain(b).any(|x| !x.is_finite()) {
-        return Err(DvnError::Invalid("non-finite value in a series".into()));
+        return Err(DvnError::Series { a: a.len(), b: b.len() });
     }
     Ok(())
 }

@@ -112,7 +112,7 @@ impl HostDense {
     /// Copies a burn [`DenseLayer`] to the host.
     ///
     /// # Errors
-    /// [`DvnError::Invalid`] if the tensors cannot be read as `f32`.
+    /// [`DvnError::Backend`] if the tensors cannot be read as `f32`.
     pub fn from_dense(layer: &DenseLayer) -> Result<Self> {
         let [n_in, n_out] = layer.weight.val().dims();
         Ok(Self { n_in, n_out, weight: host(layer.weight.val())?, bias: host(layer.bias.val())? })
@@ -120,7 +120,7 @@ impl HostDense {
 }
 
 pub(crate) fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| DvnError::Invalid(format!("tensor is not f32: {e:?}")))
+    t.into_data().try_to_vec::<f32>().map_err(|e| DvnError::Backend(format!("tensor is not f32: {e:?}")))
 }
 
 /// Predicts how well architectures do on a task.
@@ -206,12 +206,12 @@ impl DvnConfig {
     /// Builds the network.
     ///
     /// # Errors
-    /// [`DvnError::Invalid`] for zero-width layers.
+    /// [`DvnError::Setting`] for zero-width layers.
     pub fn init(&self, device: &Device) -> Result<Dvn> {
         if [self.phi_hidden, self.z_dim, self.rho_hidden1, self.rho_hidden2, self.sample_dim, self.max_classes]
             .contains(&0)
         {
-            return Err(DvnError::Invalid(format!("zero-width layer in {self:?}")));
+            return Err(DvnError::Setting { setting: "layer widths", value: format!("{:?}", [self.phi_hidden, self.z_dim, self.rho_hidden1, self.rho_hidden2, self.sample_dim, self.max_classes]), expected: "all ≥ 1" });
         }
         let mut rng = StdRng::seed_from_u64(self.seed);
         let phi = self.meta.learned().then(|| {
@@ -280,17 +280,18 @@ impl Dvn {
     /// meta-features.
     ///
     /// # Errors
-    /// [`DvnError::Invalid`] when an input the variant needs is missing.
+    /// [`DvnError::Needs`] when an input the variant needs is missing, [`DvnError::Width`] for
+    /// statistics of the wrong width.
     pub fn embed(&self, samples: Option<Tensor<2>>, extra: Option<Tensor<2>>) -> Result<Option<Tensor<2>>> {
         let mut parts = Vec::new();
         if let Some(phi) = &self.phi {
-            let s = samples.ok_or_else(|| DvnError::Invalid("learned meta-features need task samples".into()))?;
+            let s = samples.ok_or(DvnError::Needs("task samples (for its learned meta-features)"))?;
             parts.push(phi.forward(s));
         }
         if self.extra > 0 {
-            let e = extra.ok_or_else(|| DvnError::Invalid("this network needs task statistics in z".into()))?;
+            let e = extra.ok_or(DvnError::Needs("task statistics in z"))?;
             if e.dims()[1] != self.extra {
-                return Err(DvnError::Invalid(format!("{} task statistics for a network taking {}", e.dims()[1], self.extra)));
+                return Err(DvnError::Width { what: "task statistics", expected: self.extra, got: e.dims()[1] });
             }
             parts.push(e);
         }
@@ -338,12 +339,13 @@ impl Dvn {
     /// `b' = b ⊙ (1 + γ) + β`). Its value equals [`forward`](Self::forward) for that `z`.
     ///
     /// # Errors
-    /// [`DvnError::Invalid`] for a `z` of the wrong width or weights that are not `f32`.
+    /// [`DvnError::Width`] for a `z` of the wrong width, [`DvnError::Backend`] for weights
+    /// that are not `f32`.
     pub fn folded_layers(&self, z: Option<&[f32]>) -> Result<Vec<HostDense>> {
         let z = z.unwrap_or(&[]);
         let mut first = HostDense::from_dense(&self.l1)?;
         if first.n_in != self.u_dim + z.len() {
-            return Err(DvnError::Invalid(format!("z of width {} for a network reading {}", z.len(), first.n_in - self.u_dim)));
+            return Err(DvnError::Width { what: "z", expected: first.n_in.saturating_sub(self.u_dim), got: z.len() });
         }
         let h1 = first.n_out;
         let mut bias = first.bias.clone();
@@ -456,7 +458,7 @@ mod tests {
             assert_eq!(layers[0].n_in, space.dim());
             approx::assert_relative_eq!(host_mlp(&layers, &u), v, max_relative = 1e-4, epsilon = 1e-5);
             // A z of the wrong width is refused.
-            assert!(matches!(dvn.folded_layers(Some(&z[1..])), Err(DvnError::Invalid(_))));
+            assert!(matches!(dvn.folded_layers(Some(&z[1..])), Err(DvnError::Width { what: "z", .. })));
         }
     }
 

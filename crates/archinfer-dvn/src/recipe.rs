@@ -51,7 +51,7 @@ impl std::str::FromStr for DvnPreset {
         match s {
             "paper" => Ok(DvnPreset::Paper),
             "task-aware" | "taskaware" => Ok(DvnPreset::TaskAware),
-            other => Err(DvnError::Invalid(format!("unknown preset `{other}` (expected paper or task-aware)"))),
+            other => Err(DvnError::UnknownPreset(other.to_string())),
         }
     }
 }
@@ -99,10 +99,10 @@ impl Recipe {
     /// `optimizer=adam,weight_decay=1e-4`.
     ///
     /// # Errors
-    /// [`DvnError::Invalid`] for a pair without `=`.
+    /// [`DvnError::Override`] for a pair without `=`.
     pub fn with_overrides(mut self, spec: &str) -> Result<Self> {
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(|| DvnError::Invalid(format!("`{pair}`: expected field=value")))?;
+            let (k, v) = pair.split_once('=').ok_or_else(|| DvnError::Override { setting: pair.to_string(), problem: "expected field=value".into() })?;
             let v = v.trim();
             let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
             self.overrides.push((k.trim().to_string(), value));
@@ -121,8 +121,10 @@ impl Recipe {
     /// count, but at least 10 (so a model fitted on binary tasks still reads a 10-class one).
     ///
     /// # Errors
-    /// [`DvnError::Invalid`] when meta-features are asked for and no task has samples or the
-    /// module, or for a learning rate that is not positive.
+    /// [`DvnError::NoSampleModule`] or [`DvnError::Needs`] when meta-features are asked for
+    /// and a task lacks the module or no task has samples; [`DvnError::Setting`] for a
+    /// learning rate that is not positive; [`DvnError::Override`] for an override that does
+    /// not apply.
     pub fn configs(&self, space: &ArchitectureSpace, tasks: &[DvnTask]) -> Result<(DvnConfig, DvnTrainConfig)> {
         let data: Vec<_> = tasks.iter().filter_map(|t| t.task.as_deref()).collect();
         let needs_samples = self.meta != MetaFeatures::None;
@@ -130,28 +132,20 @@ impl Recipe {
             && needs_samples
         {
             let have: Vec<&str> = t.features().iter().map(|f| f.name.as_str()).collect();
-            return Err(DvnError::Invalid(format!(
-                "task `{}` has no embedding module `{}` for the meta-features (it has: {})",
-                t.name(),
-                self.sample_module,
-                have.join(", ")
-            )));
+            return Err(DvnError::NoSampleModule { task: t.name().to_string(), module: self.sample_module.clone(), have: have.join(", ") });
         }
         let sample_dim = match (data.first().and_then(|t| t.feature_set(&self.sample_module)), needs_samples) {
             (Some(f), _) => f.dim,
             (None, false) => 1,
             (None, true) => {
-                return Err(DvnError::Invalid(format!(
-                    "meta-features need the training tasks' samples in module `{}`",
-                    self.sample_module
-                )));
+                return Err(DvnError::Needs("the training tasks' samples (for meta-features)"));
             }
         };
         let max_classes = data.iter().map(|t| t.num_classes()).max().unwrap_or(2).max(10);
         if let Some(lr) = self.learning_rate
             && !(lr > 0.0 && lr.is_finite())
         {
-            return Err(DvnError::Invalid(format!("learning rate {lr} is not positive")));
+            return Err(DvnError::Setting { setting: "learning_rate", value: lr.to_string(), expected: "a finite number > 0" });
         }
         let mut cfg = DvnConfig::new(space.clone(), self.meta, sample_dim).with_max_classes(max_classes).with_seed(self.seed);
         let mut tc = DvnTrainConfig::new()
@@ -170,7 +164,7 @@ impl Recipe {
         if self.overrides.is_empty() {
             return Ok((cfg, tc));
         }
-        let bad = |e: serde_json::Error| DvnError::Invalid(format!("override: {e}"));
+        let bad = |e: serde_json::Error| DvnError::Override { setting: self.overrides.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(","), problem: e.to_string() };
         let mut c = serde_json::to_value(&cfg).map_err(bad)?;
         let mut t = serde_json::to_value(&tc).map_err(bad)?;
         for (k, v) in &self.overrides {
@@ -179,7 +173,7 @@ impl Recipe {
             } else if t.get(k).is_some() {
                 &mut t
             } else {
-                return Err(DvnError::Invalid(format!("override: no setting `{k}` in the network or training configuration")));
+                return Err(DvnError::Override { setting: k.clone(), problem: "no such setting in the network or training configuration".into() });
             };
             target[k] = v.clone();
         }
@@ -208,7 +202,7 @@ mod tests {
         assert!(tc.gated_input && !pc.gated_input);
         assert_eq!(tc.max_classes, 10);
         assert_eq!("paper".parse::<DvnPreset>().unwrap(), DvnPreset::Paper);
-        assert!(matches!("best".parse::<DvnPreset>(), Err(DvnError::Invalid(_))));
+        assert!(matches!("best".parse::<DvnPreset>(), Err(DvnError::UnknownPreset(_))));
     }
 
     #[test]
@@ -218,7 +212,7 @@ mod tests {
         assert_eq!(c.interaction, Interaction::Film);
         approx::assert_abs_diff_eq!(t.rank_weight, 0.5);
         let bad = Recipe::new(DvnPreset::Paper, MetaFeatures::None).with_overrides("no_such=1").unwrap();
-        assert!(matches!(bad.configs(&space(), &[]), Err(DvnError::Invalid(_))));
+        assert!(matches!(bad.configs(&space(), &[]), Err(DvnError::Override { .. })));
         assert!(Recipe::new(DvnPreset::Paper, MetaFeatures::None).with_overrides("rank_weight").is_err());
         // Meta-features without task samples cannot be configured.
         assert!(Recipe::new(DvnPreset::Paper, MetaFeatures::Learned).configs(&space(), &[]).is_err());

@@ -106,6 +106,34 @@ pub struct DvnTrainConfig {
     pub weight_decay: f64,
 }
 
+impl DvnTrainConfig {
+    /// Checks every setting; [`TrainedDvn::fit`] calls it before any work.
+    ///
+    /// # Errors
+    /// [`DvnError::Setting`] naming the first setting out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |setting: &'static str, value: String, expected: &'static str| Err(DvnError::Setting { setting, value, expected });
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad("learning_rate", self.learning_rate.to_string(), "a finite number > 0");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad("weight_decay", self.weight_decay.to_string(), "a finite number ≥ 0");
+        }
+        if !(self.rank_weight.is_finite() && self.rank_weight >= 0.0) {
+            return bad("rank_weight", self.rank_weight.to_string(), "a finite number ≥ 0");
+        }
+        if !(self.holdout.is_finite() && (0.0..1.0).contains(&self.holdout)) {
+            return bad("holdout", self.holdout.to_string(), "a fraction in [0, 1)");
+        }
+        for (setting, v) in [("minibatch", self.minibatch), ("inner_iters", self.inner_iters), ("outer_iters", self.outer_iters), ("sample_batch", self.sample_batch)] {
+            if v == 0 {
+                return bad(setting, "0".into(), "at least 1");
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One convergence check of [`TrainedDvn::fit_observed`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitCheck {
@@ -190,28 +218,19 @@ impl TrainedDvn {
         on_check: &mut dyn FnMut(FitCheck),
     ) -> Result<Self> {
         if tasks.is_empty() {
-            return Err(DvnError::Invalid("no training tasks".into()));
+            return Err(DvnError::NoTasks);
         }
-        if train.learning_rate.is_nan()
-            || !(train.weight_decay >= 0.0 && train.weight_decay.is_finite())
-            || train.learning_rate <= 0.0
-            || train.minibatch == 0
-            || train.inner_iters == 0
-            || train.outer_iters == 0
-            || !(train.rank_weight >= 0.0 && train.rank_weight.is_finite())
-        {
-            return Err(DvnError::Invalid(format!("invalid training settings {train:?}")));
-        }
+        train.validate()?;
         let dim = config.space.dim();
         if config.task_id_dim > 0 && tasks.len() > config.task_id_dim {
-            return Err(DvnError::Invalid(format!("{} tasks for a task identity of width {}", tasks.len(), config.task_id_dim)));
+            return Err(DvnError::TaskIdentity { index: tasks.len() - 1, width: config.task_id_dim });
         }
         for t in tasks {
             if t.u.len() < 2 || t.u.len() != t.v.len() {
-                return Err(DvnError::Invalid(format!("task `{}` needs ≥ 2 children with one value each", t.name)));
+                return Err(DvnError::TooFewChildren { task: t.name.clone(), got: t.u.len().min(t.v.len()), needed: 2 });
             }
             if let Some(u) = t.u.iter().find(|u| u.len() != dim) {
-                return Err(DvnError::Invalid(format!("task `{}`: encoding of length {} for a space of {dim}", t.name, u.len())));
+                return Err(DvnError::ULength { expected: dim, got: u.len() });
             }
         }
         let ad = device.clone().autodiff();
@@ -363,13 +382,13 @@ impl TrainedDvn {
     pub fn predict(&self, u: &[Vec<f32>], z: Option<Tensor<2>>) -> Result<Vec<f32>> {
         let dim = self.config.space.dim();
         if let Some(bad) = u.iter().find(|r| r.len() != dim) {
-            return Err(DvnError::Invalid(format!("encoding of length {} for a space of {dim}", bad.len())));
+            return Err(DvnError::ULength { expected: dim, got: bad.len() });
         }
         let mut out = Vec::with_capacity(u.len());
         for chunk in u.chunks(4096) {
             let t = u_tensor(&chunk.iter().collect::<Vec<_>>(), dim, &self.device);
             let v = self.model.forward(t, z.clone()).into_data();
-            out.extend(v.try_to_vec::<f32>().map_err(|e| DvnError::Invalid(format!("{e:?}")))?);
+            out.extend(v.try_to_vec::<f32>().map_err(|e| DvnError::Backend(format!("{e:?}")))?);
         }
         Ok(out)
     }
@@ -472,7 +491,7 @@ fn extra_row(
     }
     let mut row = Vec::with_capacity(config.extra_width());
     if config.meta.learned() && config.log_size {
-        let task = task.ok_or_else(|| DvnError::Invalid("the size feature needs the task".into()))?;
+        let task = task.ok_or(DvnError::Needs("the task (for its size)"))?;
         row.push((task.splits().train.len().max(1) as f32).log10());
     }
     if let Some(s) = standardizer {
@@ -481,7 +500,7 @@ fn extra_row(
     if config.task_id_dim > 0 {
         let mut one_hot = vec![0.0; config.task_id_dim];
         if let Some(i) = id {
-            *one_hot.get_mut(i).ok_or_else(|| DvnError::Invalid(format!("task identity {i} ≥ {}", config.task_id_dim)))? = 1.0;
+            *one_hot.get_mut(i).ok_or(DvnError::TaskIdentity { index: i, width: config.task_id_dim })? = 1.0;
         }
         row.extend(one_hot);
     }
@@ -489,7 +508,7 @@ fn extra_row(
 }
 
 fn raw_stats(task: Option<&Task>, module: &str) -> Result<Vec<f32>> {
-    let task = task.ok_or_else(|| DvnError::Invalid("statistical meta-features need the task".into()))?;
+    let task = task.ok_or(DvnError::Needs("the task (for its statistical meta-features)"))?;
     Ok(statistical_features(task, module)?)
 }
 
@@ -501,13 +520,10 @@ fn sample_tensor(
     rng: &mut StdRng,
     device: &Device,
 ) -> Result<Tensor<2>> {
-    let task = task.ok_or_else(|| DvnError::Invalid("learned meta-features need the task's samples".into()))?;
+    let task = task.ok_or(DvnError::Needs("the task's samples (for its learned meta-features)"))?;
     let b = SampleBatch::sample(task, &train.sample_module, config.max_classes, n, rng)?;
     if b.dim != config.sample_dim {
-        return Err(DvnError::Invalid(format!(
-            "module `{}` has {} features, the tower takes {}",
-            train.sample_module, b.dim, config.sample_dim
-        )));
+        return Err(DvnError::Width { what: "sample features", expected: config.sample_dim, got: b.dim });
     }
     Ok(b.to_tensor(device))
 }

@@ -125,9 +125,16 @@ fn bad_inputs_are_typed_errors() {
     let dev = Device::flex();
     let s = space();
     let cfg = DvnConfig::new(s.clone(), MetaFeatures::Learned, 4).with_max_classes(2);
-    assert!(matches!(TrainedDvn::fit(cfg.clone(), train_config(), &[], &dev), Err(DvnError::Invalid(_))));
+    assert!(matches!(TrainedDvn::fit(cfg.clone(), train_config(), &[], &dev), Err(DvnError::NoTasks)));
     let no_task = DvnTask { name: "x".into(), u: vec![vec![0.0; s.dim()]; 3], v: vec![0.1, 0.2, 0.3], task: None };
-    assert!(TrainedDvn::fit(cfg.clone(), train_config(), std::slice::from_ref(&no_task), &dev).is_err());
+    assert!(matches!(TrainedDvn::fit(cfg.clone(), train_config(), std::slice::from_ref(&no_task), &dev), Err(DvnError::Needs(_))));
+    let bad_lr = train_config().with_learning_rate(-1.0);
+    assert!(matches!(
+        TrainedDvn::fit(cfg.clone(), bad_lr, std::slice::from_ref(&no_task), &dev),
+        Err(DvnError::Setting { setting: "learning_rate", .. })
+    ));
+    let one = DvnTask { u: vec![vec![0.0; s.dim()]], v: vec![0.1], ..no_task.clone() };
+    assert!(matches!(TrainedDvn::fit(cfg.clone(), train_config(), &[one], &dev), Err(DvnError::TooFewChildren { got: 1, .. })));
     let short = DvnTask { u: vec![vec![0.0; 3]; 3], ..no_task };
-    assert!(TrainedDvn::fit(cfg, train_config(), &[short], &dev).is_err());
+    assert!(matches!(TrainedDvn::fit(cfg, train_config(), &[short], &dev), Err(DvnError::ULength { got: 3, .. })));
 }

@@ -85,10 +85,10 @@ fn halves(tasks: &[DvnTask], seed: u64) -> (Vec<DvnTask>, Vec<Vec<usize>>) {
 /// Too few tasks or children, or a failed fit.
 pub fn ceiling(space: &ArchitectureSpace, tasks: &[DvnTask], opts: &CeilingOptions, device: &Device) -> Result<Vec<CeilingRow>> {
     if tasks.len() < 2 {
-        return Err(EvalError::Invalid(format!("the ceiling needs at least two tasks, got {}", tasks.len())));
+        return Err(EvalError::TooFewTasks { needed: 2, got: tasks.len() });
     }
     if let Some(t) = tasks.iter().find(|t| t.u.len() < 8 || t.u.len() != t.v.len()) {
-        return Err(EvalError::Invalid(format!("task `{}` needs at least 8 children with one value each", t.name)));
+        return Err(EvalError::TooFewChildren { task: t.name.clone(), got: t.u.len().min(t.v.len()), needed: 8 });
     }
     let (firsts, seconds) = halves(tasks, opts.seed);
     let recipe = |meta| Recipe::new(opts.preset, meta).with_seed(opts.seed).with_sample_module(opts.sample_module.clone()).with_overrides(&opts.overrides);

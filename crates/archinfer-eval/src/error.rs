@@ -5,9 +5,38 @@ use archinfer_dvn::DvnError;
 /// What can go wrong running a diagnostic.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    /// An input the diagnostic cannot use (too few tasks or children, mismatched lengths).
-    #[error("{0}")]
-    Invalid(String),
+    /// Too few tasks for the diagnostic.
+    #[error("need at least {needed} tasks, got {got}")]
+    TooFewTasks {
+        /// Tasks needed.
+        needed: usize,
+        /// Tasks given.
+        got: usize,
+    },
+    /// A task with too few recorded children (or encodings and values of different counts).
+    #[error("task `{task}` has {got} children with one value each; at least {needed} are needed")]
+    TooFewChildren {
+        /// The task.
+        task: String,
+        /// Children with a value.
+        got: usize,
+        /// Children needed.
+        needed: usize,
+    },
+    /// z-swap without another task's embedding.
+    #[error("z-swap needs at least one other task's embedding")]
+    NoOtherTasks,
+    /// A trial whose architecture does not parse.
+    #[error("trial {trial}: {message}")]
+    BadArchitecture {
+        /// Store id of the trial.
+        trial: i64,
+        /// What the parser said.
+        message: String,
+    },
+    /// A suite cut from images that were not loaded.
+    #[error("suite {0} is cut from Fashion-MNIST, which is not loaded")]
+    NeedsImages(String),
     /// A task recorded without its samples.
     #[error("task `{0}` has no samples in the database; add them with `archinfer suite add` (for a suite task) or re-add the task")]
     NoSamples(String),

@@ -73,7 +73,7 @@ pub fn load_tasks(store: &dyn ExperimentStore) -> Result<Vec<StoredTask>> {
 /// Fashion-MNIST suites cut tasks from `images` (which they need).
 ///
 /// # Errors
-/// [`EvalError::Invalid`] when a Fashion-MNIST suite gets no images, or any suite error.
+/// [`EvalError::NeedsImages`] when a Fashion-MNIST suite gets no images, or any suite error.
 pub fn suite_bundles(name: &str, images: Option<&ImageSet>) -> Result<Vec<(TaskRecord, TaskBundle)>> {
     if name == SYNTHETIC_SUITE {
         return synthetic_suite_tasks()?
@@ -86,7 +86,7 @@ pub fn suite_bundles(name: &str, images: Option<&ImageSet>) -> Result<Vec<(TaskR
             .collect();
     }
     let recipes = suite(name)?;
-    let images = images.ok_or_else(|| EvalError::Invalid(format!("suite {name} is cut from Fashion-MNIST, which is not loaded")))?;
+    let images = images.ok_or_else(|| EvalError::NeedsImages(name.to_string()))?;
     let embedders = default_embedders()?;
     recipes
         .iter()

@@ -85,7 +85,7 @@ pub fn run_worker(
         let task = tasks.get(&trial.task).ok_or_else(|| EvalError::NoSamples(trial.task.clone()))?;
         let prep = prepared.entry(trial.task.clone()).or_insert_with(|| PreparedTask::new(task, device));
         let arch: DiscreteArchitecture =
-            serde_json::from_str(&trial.architecture).map_err(|e| EvalError::Invalid(format!("trial {}: {e}", trial.id)))?;
+            serde_json::from_str(&trial.architecture).map_err(|e| EvalError::BadArchitecture { trial: trial.id, message: e.to_string() })?;
         let result = match trainer.train(&ChildSpec::Discrete(arch), prep, trial.seed) {
             Ok(o) => match o.status {
                 Status::Done => Ok(TrialResult {

@@ -93,10 +93,10 @@ pub fn z_swap<M: TaskScorer + ?Sized>(
     others: &[(String, Vec<f32>)],
 ) -> Result<ZSwap> {
     if u.len() != v.len() || u.len() < 2 {
-        return Err(EvalError::Invalid(format!("task `{task}`: {} encodings and {} values (need ≥ 2 of each)", u.len(), v.len())));
+        return Err(EvalError::TooFewChildren { task: task.to_string(), got: u.len().min(v.len()), needed: 2 });
     }
     if others.is_empty() {
-        return Err(EvalError::Invalid("z-swap needs at least one other task's embedding".into()));
+        return Err(EvalError::NoOtherTasks);
     }
     let actual: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
     let rank = |z: &[f32]| -> Result<f64> {

@@ -29,9 +29,12 @@ pub enum MetaError {
         /// Given.
         got: usize,
     },
-    /// An invalid setting.
-    #[error("{0}")]
-    Invalid(String),
+    /// A meta-features variant name that does not exist.
+    #[error("unknown meta-features `{0}` (expected none, statistical, learned or both)")]
+    UnknownVariant(String),
+    /// Rows to standardise: none, or of different lengths.
+    #[error("need at least one row, all of one length, to standardise")]
+    Rows,
 }
 
 /// Result alias of this crate.

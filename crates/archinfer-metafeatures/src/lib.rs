@@ -91,7 +91,7 @@ impl std::str::FromStr for MetaFeatures {
             "statistical" | "stats" => MetaFeatures::Statistical,
             "learned" => MetaFeatures::Learned,
             "both" | "learned+statistical" => MetaFeatures::Both,
-            other => return Err(MetaError::Invalid(format!("unknown meta-features `{other}`"))),
+            other => return Err(MetaError::UnknownVariant(other.to_string())),
         })
     }
 }

@@ -146,11 +146,11 @@ impl Standardizer {
     /// Fits on rows of equal length.
     ///
     /// # Errors
-    /// [`MetaError::Invalid`] for no rows or rows of different lengths.
+    /// [`MetaError::Rows`] for no rows or rows of different lengths.
     pub fn fit(rows: &[Vec<f32>]) -> Result<Self> {
-        let d = rows.first().map(Vec::len).ok_or_else(|| MetaError::Invalid("no rows to standardise".into()))?;
+        let d = rows.first().map(Vec::len).ok_or(MetaError::Rows)?;
         if rows.iter().any(|r| r.len() != d) {
-            return Err(MetaError::Invalid("rows of different lengths".into()));
+            return Err(MetaError::Rows);
         }
         let n = rows.len() as f32;
         let mean: Vec<f32> = (0..d).map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / n).collect();
@@ -207,6 +207,6 @@ mod tests {
         assert_eq!(s.apply(&[2.0, 5.0]).unwrap(), vec![0.0, 0.0]);
         assert_eq!(s.apply(&[3.0, 6.0]).unwrap(), vec![1.0, 1.0]);
         assert!(s.apply(&[1.0]).is_err());
-        assert!(Standardizer::fit(&[]).is_err());
+        assert_eq!(Standardizer::fit(&[]), Err(MetaError::Rows));
     }
 }
