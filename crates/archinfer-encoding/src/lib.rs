@@ -49,7 +49,7 @@ pub use encoding::{
     softmax_into,
 };
 pub use error::{EncodingError, Result};
-pub use relax::{ContinuousSpace, relax};
+pub use relax::relax;
 pub use space::{
     Activation, ArchitectureSpace, BaseLayer, EmbeddingSpec, PAPER_LAYERS, PAPER_WIDTHS,
 };

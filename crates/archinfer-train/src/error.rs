@@ -7,9 +7,16 @@ use archinfer_encoding::EncodingError;
 /// error: it ends the run as a failed [`Outcome`](crate::Outcome).)
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
-    /// An invalid training setting.
-    #[error("invalid training config: {0}")]
-    Config(String),
+    /// A training setting out of range, named.
+    #[error("training setting {setting} = {value}: expected {expected}")]
+    Config {
+        /// The setting.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
     /// The architecture does not fit the space or the task.
     #[error(transparent)]
     Encoding(#[from] EncodingError),

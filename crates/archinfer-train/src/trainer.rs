@@ -44,13 +44,14 @@ impl TrainConfig {
     /// zero batch size.
     pub fn validate(&self) -> Result<()> {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(TrainError::Config(format!("learning rate {} must be > 0", self.learning_rate)));
+            return Err(TrainError::Config { setting: "learning_rate", value: self.learning_rate.to_string(), expected: "a finite number > 0" });
         }
         if self.epochs == 0 {
-            return Err(TrainError::Config("epochs must be at least 1".into()));
+            return Err(TrainError::Config { setting: "epochs", value: "0".into(), expected: "at least 1" });
         }
         if self.batch_size == 0 || self.eval_batch_size == 0 {
-            return Err(TrainError::Config("batch sizes must be at least 1".into()));
+            let setting = if self.batch_size == 0 { "batch_size" } else { "eval_batch_size" };
+            return Err(TrainError::Config { setting, value: "0".into(), expected: "at least 1" });
         }
         Ok(())
     }

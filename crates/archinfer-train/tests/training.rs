@@ -108,15 +108,15 @@ fn bad_settings_and_mismatches_are_typed_errors() {
     let dev = Device::flex();
     assert!(matches!(
         AdamTrainer::new(TrainConfig::new().with_epochs(0), dev.clone()),
-        Err(TrainError::Config(_))
+        Err(TrainError::Config { setting: "epochs", .. })
     ));
     assert!(matches!(
         AdamTrainer::new(TrainConfig::new().with_learning_rate(f64::NAN), dev.clone()),
-        Err(TrainError::Config(_))
+        Err(TrainError::Config { setting: "learning_rate", .. })
     ));
     assert!(matches!(
         AdamTrainer::new(TrainConfig::new().with_batch_size(0), dev.clone()),
-        Err(TrainError::Config(_))
+        Err(TrainError::Config { setting: "batch_size", .. })
     ));
     let task = Blobs::new(3, 60, 10).seed(1).task().unwrap(); // no `proj` module
     let prepared = PreparedTask::new(&task, &dev);
