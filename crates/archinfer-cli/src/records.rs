@@ -104,23 +104,9 @@ pub fn space_of(task: &Task) -> Result<ArchitectureSpace, BoxError> {
     Ok(ArchitectureSpace::paper(task.features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect())?)
 }
 
-/// Checks that `task` has exactly the embedding modules of `space`.
+/// Checks that `task` has exactly the embedding modules of `space`; errors name `source`.
 pub fn check_fits(task: &Task, space: &ArchitectureSpace, source: &str) -> Result<(), BoxError> {
-    let have: Vec<(String, usize)> = task.features().iter().map(|f| (f.name.clone(), f.dim)).collect();
-    let want: Vec<(String, usize)> = space.embeddings().iter().map(|e| (e.name.clone(), e.dim)).collect();
-    if have != want {
-        return Err(format!(
-            "{source}: does not fit the database's space: it has modules {}, the database expects {}",
-            fmt_modules(&have),
-            fmt_modules(&want)
-        )
-        .into());
-    }
-    Ok(())
-}
-
-fn fmt_modules(m: &[(String, usize)]) -> String {
-    m.iter().map(|(n, d)| format!("{n} ({d})")).collect::<Vec<_>>().join(", ")
+    archinfer::eval::fits_space(task, space).map_err(|e| format!("{source}: {e}").into())
 }
 
 /// The database's space, or, for a database without one, `task`'s (recorded).

@@ -166,6 +166,14 @@ fn task_add_refuses_bad_input_and_leaves_the_database_unchanged() {
     assert!(e.contains("narrow.csv") && e.contains("784"), "{e}");
 
     assert_eq!(snapshot(&db), snap, "no bad input changed the database");
+
+    // Images do not fit a database of feature-set tasks (the synthetic suite's space).
+    let synth = tmp.path().join("synthetic.sqlite");
+    ok(&run(&["suite", "add", "synthetic3", "--db", synth.to_str().unwrap()], &empty), "suite add");
+    let snap = snapshot(&synth);
+    let e = err(&run(&["task", "add", "--db", synth.to_str().unwrap(), "--name", "img", "--data", good.to_str().unwrap()], &empty));
+    assert!(e.contains("does not fit the database's space") && e.contains("pool4"), "{e}");
+    assert_eq!(snapshot(&synth), snap);
 }
 
 #[test]

@@ -34,6 +34,16 @@ pub enum EvalError {
         /// What the parser said.
         message: String,
     },
+    /// A task whose embedding modules are not the database's space's.
+    #[error("task `{task}` does not fit the database's space: it has modules {have}, the space expects {want}")]
+    DoesNotFit {
+        /// The task.
+        task: String,
+        /// Its modules (name and width).
+        have: String,
+        /// The space's modules.
+        want: String,
+    },
     /// A suite cut from images that were not loaded.
     #[error("suite {0} is cut from Fashion-MNIST, which is not loaded")]
     NeedsImages(String),

@@ -33,6 +33,6 @@ mod zswap;
 pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
-pub use records::{StoredTask, SuiteAdded, add_suite, add_task, load_task, load_tasks, record_of, suite_bundles, suite_task};
+pub use records::{StoredTask, SuiteAdded, add_suite, add_task, fits_space, load_task, load_tasks, record_of, suite_bundles, suite_task};
 pub use worker::{WorkerOptions, plan_missing, run_worker};
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

@@ -7,6 +7,7 @@ use archinfer_data::{
     BUNDLE_FORMAT, Embedder, ImageSet, SYNTHETIC_SUITE, Task, TaskBundle, build_task, default_embedders, suite,
     synthetic_suite_tasks, task_images,
 };
+use archinfer_encoding::ArchitectureSpace;
 use archinfer_store::{ExperimentStore, TaskData, TaskRecord};
 
 use crate::error::{EvalError, Result};
@@ -20,6 +21,21 @@ pub struct StoredTask {
     pub bundle: TaskBundle,
     /// The task, features computed.
     pub task: Arc<Task>,
+}
+
+/// Checks that `task` has exactly the embedding modules of `space`, in its order: what every
+/// task of one database must have, since its children are architectures of that space.
+///
+/// # Errors
+/// [`EvalError::DoesNotFit`] naming the modules on both sides.
+pub fn fits_space(task: &Task, space: &ArchitectureSpace) -> Result<()> {
+    let fmt = |m: Vec<(String, usize)>| m.iter().map(|(n, d)| format!("{n} ({d})")).collect::<Vec<_>>().join(", ");
+    let have: Vec<(String, usize)> = task.features().iter().map(|f| (f.name.clone(), f.dim)).collect();
+    let want: Vec<(String, usize)> = space.embeddings().iter().map(|e| (e.name.clone(), e.dim)).collect();
+    if have != want {
+        return Err(EvalError::DoesNotFit { task: task.name().to_string(), have: fmt(have), want: fmt(want) });
+    }
+    Ok(())
 }
 
 /// The record of `bundle` as task `name` of `suite`.

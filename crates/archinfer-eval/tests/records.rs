@@ -64,7 +64,9 @@ fn suite_in_tasks_out_then_a_new_task_joins_without_touching_the_others() {
 
     // A user's task joins: only its own children are planned and trained.
     let blobs = Blobs::new(2, 90, 16).projection("p8", 8).projection("p4", 4).projection("p2", 2).seed(9).task().unwrap();
-    let blobs = Task::new("mine", blobs.features().iter().filter(|f| f.name != "raw").cloned().collect(), blobs.labels().to_vec(), 2, blobs.splits().clone()).unwrap();
+    archinfer_eval::fits_space(&blobs, &space).unwrap();
+    let partial = Task::new("partial", blobs.features()[1..].to_vec(), blobs.labels().to_vec(), 2, blobs.splits().clone()).unwrap();
+    assert!(matches!(archinfer_eval::fits_space(&partial, &space), Err(archinfer_eval::EvalError::DoesNotFit { .. })));
     let b = TaskBundle::from_features(&blobs, vec!["a".into(), "b".into()]);
     add_task(&store, &record_of("mine", "user", "", &b), &b).unwrap();
     let err = add_task(&store, &record_of("mine", "user", "", &b), &b).unwrap_err();
