@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use archinfer::data::Task;
-use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, r_squared, spearman};
-use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture};
+use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, spearman};
+use archinfer::encoding::ArchitectureSpace;
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::{ExperimentStore, SqliteStore};
 use clap::Parser;
@@ -110,30 +110,14 @@ fn paper_preset() -> String {
     "paper".into()
 }
 
-pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
-    (m, s)
-}
+pub(crate) use archinfer::eval::mean_std;
 
-/// The recorded children of every suite task as value-network training data.
+/// The database's space and the recorded children of every task as value-network training data.
 pub(crate) fn load_dvn_tasks(db: &std::path::Path, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
     let store = SqliteStore::open(db)?;
     let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
-    let mut dvn_tasks = Vec::new();
-    for (task, _) in suite_tasks {
-        let mut u = Vec::new();
-        let mut v = Vec::new();
-        for t in store.trials(Some(task.name()))? {
-            if let Some(r) = t.result {
-                let arch: DiscreteArchitecture = serde_json::from_str(&t.architecture)?;
-                u.push(arch.one_hot_u(&space)?);
-                v.push(r.val_accuracy);
-            }
-        }
-        dvn_tasks.push(DvnTask { name: task.name().to_string(), u, v, task: Some(task.clone()) });
-    }
+    let tasks: Vec<Arc<Task>> = suite_tasks.iter().map(|(t, _)| t.clone()).collect();
+    let dvn_tasks = archinfer::eval::dvn_tasks(&store, &space, &tasks)?;
     Ok((space, dvn_tasks))
 }
 
@@ -197,35 +181,19 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
                 let device = archinfer::default_device();
                 loop {
                     let Some((k, meta, repeat)) = jobs.lock().map_err(|_| "lock")?.pop() else { return Ok(()) };
-                    let train: Vec<DvnTask> =
-                        dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
-                    let (cfg, tc) = recipe.recipe(meta, repeat as u64)?.configs(&space, &train)?;
-                    let t0 = Instant::now();
-                    let m = TrainedDvn::fit(cfg, tc, &train, &device)?;
-                    let fit_seconds = t0.elapsed().as_secs_f64();
-                    let held = &dvn_tasks[k];
-                    let own_z = m.embed_host(held.task.as_deref())?;
-                    let swap = if own_z.is_empty() {
-                        None
-                    } else {
-                        let others = archinfer::eval::embeddings(&m, train.iter().filter_map(|t| t.task.as_deref()))?;
-                        Some(archinfer::eval::z_swap(&m, &held.name, &held.u, &held.v, &own_z, &others)?)
-                    };
-                    let pred: Vec<f64> = archinfer::eval::TaskScorer::score(&m, &held.u, &own_z)?.into_iter().map(f64::from).collect();
-                    let actual: Vec<f64> = held.v.iter().map(|&x| f64::from(x)).collect();
-                    let (mu, sd) = mean_std(&actual);
-                    let norm: Vec<f64> = actual.iter().map(|x| (x - mu) / sd.max(1e-9)).collect();
+                    let fold = archinfer::eval::predict_fold(&space, &dvn_tasks, k, &recipe.recipe(meta, repeat as u64)?, &device)?;
+                    let swap = fold.z_swap.as_ref();
                     let run = Run {
-                        task: held.name.clone(),
+                        task: dvn_tasks[k].name.clone(),
                         variant: meta.to_string(),
                         repeat,
-                        spearman: spearman(&pred, &actual)?,
-                        r2: r_squared(&norm, &pred)?,
-                        steps: m.history.last().map(|h| h.0).unwrap_or(0),
-                        fit_seconds,
+                        spearman: fold.spearman,
+                        r2: fold.r2,
+                        steps: fold.steps,
+                        fit_seconds: fold.fit_seconds,
                         preset: preset.to_string(),
-                        swapped_spearman: swap.as_ref().map(|s| s.others_mean()),
-                        swapped_worse: swap.as_ref().map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
+                        swapped_spearman: swap.map(|s| s.others_mean()),
+                        swapped_worse: swap.map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
                     };
                     let mut g = out.lock().map_err(|_| "lock")?;
                     writeln!(g.0, "{}", serde_json::to_string(&run)?)?;

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use archinfer::data::{CsvOptions, Task, default_embedders, load_csv, load_mnist_dir};
-use archinfer::dvn::{DvnTask, TrainedDvn};
-use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
-use archinfer::infer::{AscentConfig, InferOptions, Inferencer, KnownTask, Proposal, Ranking, TaskLibrary};
+use archinfer::dvn::DvnTask;
+use archinfer::encoding::{ArchitectureSpace, Encoding};
+use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Proposal, Ranking};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::{ExperimentStore, SqliteStore, Trial};
 use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig};
@@ -39,40 +39,20 @@ pub struct FitArgs {
     pub ensemble: usize,
 }
 
+impl FitArgs {
+    /// The library's description of this fit.
+    pub fn inferencer_recipe(&self) -> Result<archinfer::eval::InferencerRecipe, BoxError> {
+        Ok(archinfer::eval::InferencerRecipe {
+            recipe: self.recipe.recipe(self.variant, self.dvn_seed)?,
+            ensemble: self.ensemble,
+            library_best: self.library_best,
+        })
+    }
+}
+
 /// Fits a value network on `train` and builds its task library from the recorded children.
 pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArgs, store: &SqliteStore) -> Result<Inferencer, BoxError> {
-    let device = archinfer::default_device();
-    if train.is_empty() {
-        return Err("no training tasks".into());
-    }
-    let recipe = |seed: u64| fit.recipe.recipe(fit.variant, seed);
-    let (cfg, tc) = recipe(fit.dvn_seed)?.configs(space, train)?;
-    let dvn = TrainedDvn::fit(cfg, tc, train, &device)?;
-    let members = (1..fit.ensemble.max(1) as u64)
-        .map(|i| -> Result<TrainedDvn, BoxError> {
-            let (cfg, tc) = recipe(fit.dvn_seed + i)?.configs(space, train)?;
-            Ok(TrainedDvn::fit(cfg, tc, train, &device)?)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let inf = Inferencer::new(dvn, None, &device).with_members(members);
-    let mut tasks = Vec::new();
-    for t in train {
-        let z = match &t.task {
-            Some(task) => inf.embed(task)?,
-            None => Vec::new(),
-        };
-        let mut done: Vec<(f32, DiscreteArchitecture)> = Vec::new();
-        for tr in store.trials(Some(&t.name))? {
-            if let Some(r) = tr.result {
-                done.push((r.val_accuracy, serde_json::from_str(&tr.architecture)?));
-            }
-        }
-        done.sort_by(|a, b| b.0.total_cmp(&a.0));
-        tasks.push(KnownTask { name: t.name.clone(), z, best: done.into_iter().take(fit.library_best).map(|d| d.1).collect() });
-    }
-    let mut inf = inf;
-    inf.library = Some(TaskLibrary { tasks });
-    Ok(inf)
+    Ok(archinfer::eval::fit_inferencer(store, space, train, &fit.inferencer_recipe()?, &archinfer::default_device())?)
 }
 
 /// Arguments of `archinfer train-dvn`.
@@ -358,16 +338,12 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         if proposals.contains_key(name) {
             continue;
         }
-        let train: Vec<DvnTask> = dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
-        let t0 = Instant::now();
-        let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
-        let fit_seconds = t0.elapsed().as_secs_f64();
-        let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
         let opts = InferOptions::new()
             .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters))
             .with_seeded(a.ascent.seeded)
             .with_ranking(a.rank);
-        let proposal = inf.propose(task, &opts)?;
+        let held = archinfer::eval::propose_held_out(&store, &space, &dvn_tasks, k, &a.fit.inferencer_recipe()?, &opts, &archinfer::default_device())?;
+        let (proposal, fit_seconds) = (held.proposal, held.fit_seconds);
         let best = proposal.best()?;
         eprintln!(
             "{name}: {} (predicted {:.2}, continuous {:.2}); fit {fit_seconds:.1} s, meta {:.1} ms, ascent {:.1} ms",
@@ -423,7 +399,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
                         ChildSpec::Continuous { space: space.clone(), encoding: Encoding::from_flat(&space, &best.solution.logits)? }
                     } else if let Some(j) = kind.strip_prefix("cand") {
                         let j: usize = j.parse()?;
-                        match distinct_candidates(proposal).get(j) {
+                        match archinfer::eval::distinct_candidates(proposal).get(j) {
                             Some(c) => ChildSpec::Discrete(c.clone()),
                             None => {
                                 bar.inc(1);
@@ -489,12 +465,6 @@ fn pm(v: &[f64]) -> String {
     format!("{:.2} ± {:.2}", 100.0 * m, 100.0 * s)
 }
 
-/// The distinct architectures of a proposal's candidates, best first.
-pub(crate) fn distinct_candidates(p: &Proposal) -> Vec<DiscreteArchitecture> {
-    let mut seen = HashSet::new();
-    p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).map(|c| c.architecture.clone()).collect()
-}
-
 /// Keeping the best of the first K candidates by validation accuracy, K = 1, 3, 5, …: per
 /// repeat, the candidate with the best validation accuracy among the first K is kept and its
 /// test accuracy counts; K trainings are spent.
@@ -530,11 +500,12 @@ fn candidates_table(order: &[String], runs: &[TrainRun], store: &SqliteStore, ma
         for (i, &k) in ks.iter().enumerate() {
             let mut per_repeat = Vec::new();
             for &r in &repeats {
-                let kept = (0..k)
+                let trained: Vec<(f32, f32)> = (0..k)
                     .filter_map(|j| runs.iter().find(|x| &x.task == name && x.kind == kind_of(j) && x.repeat == r))
-                    .max_by(|a, b| a.val.total_cmp(&b.val));
-                if let Some(x) = kept {
-                    per_repeat.push(f64::from(x.test));
+                    .map(|x| (x.val, x.test))
+                    .collect();
+                if let Some(test) = archinfer::eval::keep_best(&trained) {
+                    per_repeat.push(f64::from(test));
                 }
             }
             let m = mean_std(&per_repeat).0;

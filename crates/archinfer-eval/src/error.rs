@@ -70,6 +70,9 @@ pub enum EvalError {
     /// An architecture could not be encoded.
     #[error(transparent)]
     Encoding(#[from] archinfer_encoding::EncodingError),
+    /// Inference failed.
+    #[error(transparent)]
+    Infer(#[from] archinfer_infer::InferError),
     /// Fitting or running a value network failed.
     #[error(transparent)]
     Dvn(#[from] DvnError),

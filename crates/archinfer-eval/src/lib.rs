@@ -1,6 +1,18 @@
 //! # archinfer-eval
 //!
-//! Diagnostics that tell a task-aware value network from a task-agnostic one:
+//! The library behind archinfer's commands, written against the store, trainer and encoder
+//! traits so any `ExperimentStore`, `ChildTrainer` or `TaskEncoder` plugs in:
+//!
+//! - **tasks as records** of the store: [`add_task`], [`add_suite`] / [`suite_bundles`],
+//!   [`load_tasks`], [`fits_space`];
+//! - **building the database**: [`plan_missing`] plans what each task lacks, [`run_worker`]
+//!   trains claimed trials and records each outcome exactly once;
+//! - **the paper's leave-one-task-out protocols**: [`dvn_tasks`] (recorded children as training
+//!   data), [`predict_fold`] (Tables 2 and 3), [`fit_inferencer`] / [`propose_held_out`] (Table 4)
+//!   and [`keep_best`] (`--candidates K`), with the one value-network fitting recipe
+//!   ([`archinfer_dvn::Recipe`]);
+//!
+//! and the diagnostics that tell a task-aware value network from a task-agnostic one:
 //!
 //! - [`z_swap`]: rank a task's recorded children with its own embedding `z` and with every other
 //!   task's `z` in its place; a model that ignores `z` scores the same either way.
@@ -26,6 +38,7 @@
 mod ceiling;
 mod diversity;
 mod error;
+mod protocol;
 mod records;
 mod worker;
 mod zswap;
@@ -33,6 +46,7 @@ mod zswap;
 pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
+pub use protocol::{Fold, HeldOutProposal, InferencerRecipe, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std, predict_fold, propose_held_out};
 pub use records::{StoredTask, SuiteAdded, add_suite, add_task, fits_space, load_task, load_tasks, record_of, suite_bundles, suite_task};
 pub use worker::{WorkerOptions, plan_missing, run_worker};
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

@@ -1,0 +1,210 @@
+//! The leave-one-task-out protocols of the paper's evaluation, written against
+//! [`ExperimentStore`]: the recorded children as training data, one fold of Tables 2 and 3
+//! (fit on every task but one, judge on its children), and the value network plus task library
+//! that inference on a held-out task uses (Table 4). The command line runs these folds in
+//! threads, resumably, and writes the tables.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use archinfer_data::Task;
+use archinfer_dvn::{DvnTask, Recipe, TrainedDvn, r_squared, spearman};
+use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
+use archinfer_infer::{InferOptions, Inferencer, KnownTask, Proposal, TaskLibrary};
+use archinfer_metafeatures::TaskEncoder;
+use archinfer_store::ExperimentStore;
+use burn::tensor::Device;
+
+use crate::error::{EvalError, Result};
+use crate::zswap::{TaskScorer, ZSwap, embeddings, z_swap};
+
+/// Mean and sample standard deviation (divided by `n − 1`; 0 for fewer than two values): the
+/// one definition every table of the evaluation uses.
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    (m, s)
+}
+
+/// The recorded children of `tasks` (done trials only) as value-network training data: each
+/// child's one-hot `u` in `space` and its validation accuracy, with the task's samples.
+///
+/// # Errors
+/// Storage failures, or a recorded architecture that does not parse or fit `space`.
+pub fn dvn_tasks(store: &dyn ExperimentStore, space: &ArchitectureSpace, tasks: &[Arc<Task>]) -> Result<Vec<DvnTask>> {
+    tasks
+        .iter()
+        .map(|task| {
+            let (mut u, mut v) = (Vec::new(), Vec::new());
+            for t in store.trials(Some(task.name()))? {
+                if let Some(r) = t.result {
+                    let arch: DiscreteArchitecture = serde_json::from_str(&t.architecture)
+                        .map_err(|e| EvalError::BadArchitecture { trial: t.id, message: e.to_string() })?;
+                    u.push(arch.one_hot_u(space)?);
+                    v.push(r.val_accuracy);
+                }
+            }
+            Ok(DvnTask { name: task.name().to_string(), u, v, task: Some(task.clone()) })
+        })
+        .collect()
+}
+
+/// Every task but `held`.
+pub fn all_but(tasks: &[DvnTask], held: usize) -> Vec<DvnTask> {
+    tasks.iter().enumerate().filter(|(i, _)| *i != held).map(|(_, t)| t.clone()).collect()
+}
+
+/// One leave-one-task-out fold of the paper's Tables 2 and 3.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    /// Spearman rank correlation of predicted and recorded validation accuracy of the held-out
+    /// task's children.
+    pub spearman: f64,
+    /// R² of the predictions against the per-task normalised accuracies.
+    pub r2: f64,
+    /// Task picks of Algorithm 1 until it stopped.
+    pub steps: usize,
+    /// Seconds to fit.
+    pub fit_seconds: f64,
+    /// z-swap of the held-out task (networks with meta-features only).
+    pub z_swap: Option<ZSwap>,
+}
+
+/// Fits a value network by `recipe` on every task of `tasks` but `held`, then ranks the held-out
+/// task's recorded children with it (and, with meta-features, with every training task's `z`
+/// in place of its own).
+///
+/// # Errors
+/// Fewer than two tasks, a held-out task with fewer than two children, or a failed fit.
+pub fn predict_fold(space: &ArchitectureSpace, tasks: &[DvnTask], held: usize, recipe: &Recipe, device: &Device) -> Result<Fold> {
+    if tasks.len() < 2 || held >= tasks.len() {
+        return Err(EvalError::TooFewTasks { needed: 2, got: tasks.len() });
+    }
+    let train = all_but(tasks, held);
+    let h = &tasks[held];
+    if h.u.len() < 2 || h.u.len() != h.v.len() {
+        return Err(EvalError::TooFewChildren { task: h.name.clone(), got: h.u.len().min(h.v.len()), needed: 2 });
+    }
+    let (cfg, tc) = recipe.configs(space, &train)?;
+    let t0 = Instant::now();
+    let m = TrainedDvn::fit(cfg, tc, &train, device)?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
+    let own_z = match h.task.as_deref() {
+        Some(t) => m.encode_task(t)?,
+        None => Vec::new(),
+    };
+    let swap = if own_z.is_empty() {
+        None
+    } else {
+        let others = embeddings(&m, train.iter().filter_map(|t| t.task.as_deref()))?;
+        Some(z_swap(&m, &h.name, &h.u, &h.v, &own_z, &others)?)
+    };
+    let pred: Vec<f64> = m.score(&h.u, &own_z)?.into_iter().map(f64::from).collect();
+    let actual: Vec<f64> = h.v.iter().map(|&x| f64::from(x)).collect();
+    let (mu, sd) = mean_std(&actual);
+    let norm: Vec<f64> = actual.iter().map(|x| (x - mu) / sd.max(1e-9)).collect();
+    Ok(Fold {
+        spearman: spearman(&pred, &actual)?,
+        r2: r_squared(&norm, &pred)?,
+        steps: m.history.last().map_or(0, |h| h.0),
+        fit_seconds,
+        z_swap: swap,
+    })
+}
+
+/// How the value network that inference uses is fitted.
+#[derive(Debug, Clone)]
+pub struct InferencerRecipe {
+    /// The fitting recipe of the first network (the others of an ensemble use seeds
+    /// `seed + 1`, `seed + 2`, …).
+    pub recipe: Recipe,
+    /// Value networks to fit; with more than one, the ascent climbs their mean.
+    pub ensemble: usize,
+    /// Best recorded architectures kept per training task, for seeded starts.
+    pub library_best: usize,
+}
+
+/// Fits the value network(s) of `how` on `train` and builds the task library from the store's
+/// best recorded children of each training task.
+///
+/// # Errors
+/// No training tasks, a failed fit, storage failures, or an unreadable recorded architecture.
+pub fn fit_inferencer(
+    store: &dyn ExperimentStore,
+    space: &ArchitectureSpace,
+    train: &[DvnTask],
+    how: &InferencerRecipe,
+    device: &Device,
+) -> Result<Inferencer> {
+    if train.is_empty() {
+        return Err(EvalError::TooFewTasks { needed: 1, got: 0 });
+    }
+    let fit = |seed: u64| -> Result<TrainedDvn> {
+        let (cfg, tc) = how.recipe.clone().with_seed(seed).configs(space, train)?;
+        Ok(TrainedDvn::fit(cfg, tc, train, device)?)
+    };
+    let first = fit(how.recipe.seed)?;
+    let members = (1..how.ensemble.max(1) as u64).map(|i| fit(how.recipe.seed + i)).collect::<Result<Vec<_>>>()?;
+    let mut inf = Inferencer::new(first, None, device).with_members(members);
+    let mut known = Vec::new();
+    for t in train {
+        let z = match &t.task {
+            Some(task) => inf.embed(task)?,
+            None => Vec::new(),
+        };
+        let mut done: Vec<(f32, DiscreteArchitecture)> = Vec::new();
+        for tr in store.trials(Some(&t.name))? {
+            if let Some(r) = tr.result {
+                let arch = serde_json::from_str(&tr.architecture).map_err(|e| EvalError::BadArchitecture { trial: tr.id, message: e.to_string() })?;
+                done.push((r.val_accuracy, arch));
+            }
+        }
+        done.sort_by(|a, b| b.0.total_cmp(&a.0));
+        known.push(KnownTask { name: t.name.clone(), z, best: done.into_iter().take(how.library_best).map(|d| d.1).collect() });
+    }
+    inf.library = Some(TaskLibrary { tasks: known });
+    Ok(inf)
+}
+
+/// A proposal for one held-out task of the Table 4 analogue.
+#[derive(Debug, Clone)]
+pub struct HeldOutProposal {
+    /// The proposal (candidates best first).
+    pub proposal: Proposal,
+    /// Seconds to fit the value network on the other tasks.
+    pub fit_seconds: f64,
+}
+
+/// Leaves task `held` out, fits on the rest ([`fit_inferencer`]) and proposes for it.
+///
+/// # Errors
+/// As [`fit_inferencer`], a held-out task without samples, or a failed proposal.
+pub fn propose_held_out(
+    store: &dyn ExperimentStore,
+    space: &ArchitectureSpace,
+    tasks: &[DvnTask],
+    held: usize,
+    how: &InferencerRecipe,
+    opts: &InferOptions,
+    device: &Device,
+) -> Result<HeldOutProposal> {
+    let task = tasks.get(held).and_then(|t| t.task.clone()).ok_or(EvalError::TooFewTasks { needed: held + 1, got: tasks.len() })?;
+    let t0 = Instant::now();
+    let inf = fit_inferencer(store, space, &all_but(tasks, held), how, device)?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
+    Ok(HeldOutProposal { proposal: inf.propose(&task, opts)?, fit_seconds })
+}
+
+/// The distinct architectures of a proposal's candidates, best first: what `--candidates K`
+/// trains the first K of.
+pub fn distinct_candidates(p: &Proposal) -> Vec<DiscreteArchitecture> {
+    let mut seen = std::collections::HashSet::new();
+    p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).map(|c| c.architecture.clone()).collect()
+}
+
+/// Of trainings `(validation, test)` of the first K candidates, the test accuracy of the one
+/// with the best validation accuracy (the first on ties); `None` for none.
+pub fn keep_best(runs: &[(f32, f32)]) -> Option<f32> {
+    runs.iter().copied().reduce(|a, b| if b.0 > a.0 { b } else { a }).map(|r| r.1)
+}
