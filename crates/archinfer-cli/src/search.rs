@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use archinfer::data::{CsvOptions, Task, default_embedders, load_csv, load_mnist_dir};
+use archinfer::data::{Task, default_embedders};
 use archinfer::dvn::DvnTask;
 use archinfer::encoding::{ArchitectureSpace, Encoding};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Proposal, Ranking};
@@ -145,36 +145,12 @@ pub struct InferArgs {
     pub json: bool,
 }
 
-/// Reads a task from an IDX directory or a CSV file and computes the embedding modules.
+/// Reads a task from an IDX directory or a CSV file and computes the embedding modules
+/// (a random 0.8 / 0.1 / 0.1 split: only the training split feeds the meta-features).
 pub fn read_task(path: &Path, label: &str) -> Result<Task, BoxError> {
-    let embedders = default_embedders()?;
     let name = path.file_stem().map_or_else(|| "task".to_string(), |s| s.to_string_lossy().into_owned());
-    if path.is_dir() {
-        let images = load_mnist_dir(path)?;
-        return Ok(images.to_task(&name, [0.8, 0.1, 0.1], 0, &embedders)?);
-    }
-    let label = match label {
-        "first" => archinfer::data::LabelColumn::First,
-        "last" => archinfer::data::LabelColumn::Last,
-        s => match s.parse::<usize>() {
-            Ok(i) => archinfer::data::LabelColumn::Index(i),
-            Err(_) => archinfer::data::LabelColumn::Name(s.to_string()),
-        },
-    };
-    let raw = load_csv(path, &CsvOptions { label, ..CsvOptions::default() })?;
-    let f = &raw.features()[0];
-    if f.dim != 784 {
-        return Err(format!("{}: {} feature columns; the embedding modules read 28 × 28 = 784 pixels", path.display(), f.dim).into());
-    }
-    if raw.num_classes() > 256 {
-        return Err(format!("{}: more than 256 classes", path.display()).into());
-    }
-    let labels = raw.labels().iter().map(|&l| l as u8).collect();
-    let (images, scale) = archinfer::data::ImageSet::from_pixel_rows(&path.display().to_string(), f.values.clone(), labels, 28)?;
-    if scale == archinfer::data::PixelScale::Bytes {
-        eprintln!("note: {}: pixel values are whole numbers in 0–255; divided by 255, as IDX bytes are", path.display());
-    }
-    Ok(images.to_task(&name, [0.8, 0.1, 0.1], 0, &embedders)?)
+    let u = crate::records::read_images(path, label, 28)?;
+    Ok(u.images.to_task(&name, [0.8, 0.1, 0.1], 0, &default_embedders()?)?)
 }
 
 /// `archinfer infer`.

@@ -160,9 +160,11 @@ fn bad_inputs_give_the_loaders_errors() {
     let good = tmp.path().join("good");
     images(60, 2, 0, 3).write_dir(&good, true).unwrap();
     let out = infer(&["--model", m, "--data", good.to_str().unwrap(), "--lambda=-1"]);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("λ must be finite and ≥ 0"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("lambda = -1") && err.contains("≥ 0"), "{err}");
     let out = infer(&["--model", m, "--data", good.to_str().unwrap(), "--starts", "0"]);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("at least one start"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("starts = 0") && err.contains("at least 1"), "{err}");
     let out = infer(&["--model", m, "--data", good.to_str().unwrap(), "--max-params", "10"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no architecture fits 10 parameters"), "{err}");

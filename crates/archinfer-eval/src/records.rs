@@ -148,11 +148,12 @@ pub fn add_suite(store: &dyn ExperimentStore, bundles: &[(TaskRecord, TaskBundle
                 if e != rec {
                     return Err(archinfer_store::StoreError::TaskConflict(rec.name.clone()).into());
                 }
-                if store.task_data(&rec.name)?.is_some() {
-                    store.attach_task_data(&rec.name, &data)?;
+                let had = store.task_data(&rec.name)?.is_some();
+                // Attaching checks existing samples against these (TaskConflict if they differ).
+                store.attach_task_data(&rec.name, &data)?;
+                if had {
                     out.unchanged += 1;
                 } else {
-                    store.attach_task_data(&rec.name, &data)?;
                     out.filled += 1;
                 }
             }
