@@ -21,8 +21,7 @@ fn shipped_model() -> PathBuf {
 
 /// Runs the binary with Fashion-MNIST pointed at an empty directory.
 fn run(args: &[&str], no_images: &Path) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_archinfer")).args(args).env("ARCHINFER_FASHION_MNIST", no_images).output().unwrap();
-    out
+    Command::new(env!("CARGO_BIN_EXE_archinfer")).args(args).env("ARCHINFER_FASHION_MNIST", no_images).output().unwrap()
 }
 
 fn ok(out: &Output, what: &str) -> String {

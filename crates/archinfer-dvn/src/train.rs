@@ -546,6 +546,16 @@ fn holdout_loss(model: &Dvn, tasks: &[DvnTask], prepared: &[Prepared], dim: usiz
     Ok(if n == 0 { f32::NAN } else { total / n as f32 })
 }
 
+impl archinfer_metafeatures::TaskEncoder for TrainedDvn {
+    type Error = DvnError;
+    fn z_dim(&self) -> usize {
+        self.config.z_width()
+    }
+    fn encode_task(&self, task: &Task) -> Result<Vec<f32>> {
+        self.embed_host(Some(task))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,15 +574,5 @@ mod tests {
         let (mu, sd) = normalise(&[1.0, 3.0]);
         approx::assert_abs_diff_eq!(mu, 2.0);
         approx::assert_abs_diff_eq!(sd, 1.0);
-    }
-}
-
-impl archinfer_metafeatures::TaskEncoder for TrainedDvn {
-    type Error = DvnError;
-    fn z_dim(&self) -> usize {
-        self.config.z_width()
-    }
-    fn encode_task(&self, task: &Task) -> Result<Vec<f32>> {
-        self.embed_host(Some(task))
     }
 }
