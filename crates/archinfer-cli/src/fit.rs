@@ -32,12 +32,8 @@ pub struct FitCmdArgs {
     /// Model directory written by `archinfer train-dvn`.
     #[arg(long)]
     pub model: PathBuf,
-    /// The task: a directory of MNIST-format files or a CSV of 784 pixel columns and a label.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// CSV label column: `first`, `last`, a 0-based index or a header name.
-    #[arg(long, default_value = "last")]
-    pub label: String,
+    #[command(flatten)]
+    pub input: crate::records::DataArgs,
     /// Where to save the trained network.
     #[arg(long)]
     pub out: PathBuf,
@@ -103,9 +99,9 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     }
     let device = archinfer::default_device();
     let inf = Inferencer::load(&a.model, &device)?;
-    let u = read_images(&a.data, &a.label, 28)?;
+    let u = read_images(&a.input.data, &a.input.label, 28)?;
     let bundle = user_bundle(&u)?;
-    let name = a.name.clone().unwrap_or_else(|| a.data.file_stem().map_or_else(|| "task".into(), |s| s.to_string_lossy().into_owned()));
+    let name = a.name.clone().unwrap_or_else(|| a.input.data.file_stem().map_or_else(|| "task".into(), |s| s.to_string_lossy().into_owned()));
     let task = bundle.to_task(&name, &default_embedders()?)?;
     let settings_db = a.record.clone().or_else(|| a.db.exists().then(|| a.db.clone()));
     let mut config = match &settings_db {
@@ -122,7 +118,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         Some(db) => {
             let store = SqliteStore::open(db)?;
             if let Some(space) = store.meta("space")? {
-                check_fits(&task, &archinfer::encoding::ArchitectureSpace::from_json(&space)?, &a.data.display().to_string())?;
+                check_fits(&task, &archinfer::encoding::ArchitectureSpace::from_json(&space)?, &a.input.data.display().to_string())?;
             }
             Some(store)
         }
@@ -195,7 +191,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     write_checksums(&a.out, &[FITTED, "architecture.json", WEIGHTS])?;
     if let (Some(store), Some(db)) = (&store, &a.record) {
         if !store.tasks()?.iter().any(|t| t.name == name) {
-            add_task(store, &record_of(&name, "user", &format!("recorded by fit from {}", a.data.display()), &bundle), &bundle)?;
+            add_task(store, &record_of(&name, "user", &format!("recorded by fit from {}", a.input.data.display()), &bundle), &bundle)?;
             if store.meta("space")?.is_none() {
                 store.set_meta("space", &crate::records::space_of(&task)?.to_json()?)?;
             }

@@ -21,6 +21,19 @@ pub const USER_SPLIT: [f64; 3] = [0.6, 0.2, 0.2];
 /// Seed of that split.
 pub const USER_SPLIT_SEED: u64 = 0;
 
+/// A task's data on the command line: `--data PATH [--label COL]`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// The task: a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …) or a CSV
+    /// of 784 pixel columns, in [0, 1] or whole numbers in 0–255 (scaled, with a note), and a
+    /// label column.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// CSV label column: `first`, `last`, a 0-based index or a header name.
+    #[arg(long, default_value = "last")]
+    pub label: String,
+}
+
 /// Images with their class names, as read from a user's file.
 pub struct UserImages {
     /// The images; labels are indices into `class_names`.

@@ -114,14 +114,8 @@ pub struct InferArgs {
     /// Model directory written by `archinfer train-dvn`.
     #[arg(long)]
     pub model: PathBuf,
-    /// The task: a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …) or a
-    /// CSV file of 784 pixel columns, in [0, 1] or whole numbers in 0–255 (scaled, with a
-    /// note), and a label column (the last, or --label).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// CSV label column: `first`, `last`, a 0-based index or a header name.
-    #[arg(long, default_value = "last")]
-    pub label: String,
+    #[command(flatten)]
+    pub input: crate::records::DataArgs,
     /// Hard budget on the proposed architecture's parameters.
     #[arg(long)]
     pub max_params: Option<usize>,
@@ -160,7 +154,7 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
     let inf = Inferencer::load(&a.model, &device)?;
     let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let task = read_task(&a.data, &a.label)?;
+    let task = read_task(&a.input.data, &a.input.label)?;
     let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
     let opts = InferOptions::new()
         .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters).with_seed(a.seed))

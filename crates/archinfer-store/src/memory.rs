@@ -17,6 +17,23 @@ struct Inner {
     meta: HashMap<String, String>,
 }
 
+/// A pending trial of `task` planned as `p`.
+fn new_trial(id: i64, task: &str, p: &PlannedTrial) -> Trial {
+    Trial {
+        id,
+        task: task.to_string(),
+        trial_index: p.trial_index,
+        architecture: p.architecture.clone(),
+        seed: p.seed,
+        status: TrialStatus::Pending,
+        worker: None,
+        result: None,
+        error: None,
+        claimed_at: None,
+        finished_at: None,
+    }
+}
+
 /// An [`ExperimentStore`] held in memory behind a mutex (nothing persists).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -62,19 +79,7 @@ impl ExperimentStore for MemoryStore {
                 continue;
             }
             let id = g.trials.len() as i64 + 1;
-            g.trials.push(Trial {
-                id,
-                task: task.to_string(),
-                trial_index: p.trial_index,
-                architecture: p.architecture.clone(),
-                seed: p.seed,
-                status: TrialStatus::Pending,
-                worker: None,
-                result: None,
-                error: None,
-                claimed_at: None,
-                finished_at: None,
-            });
+            g.trials.push(new_trial(id, task, p));
             added += 1;
         }
         Ok(added)
@@ -191,17 +196,12 @@ impl ExperimentStore for MemoryStore {
         for (p, r) in trials {
             let id = g.trials.len() as i64 + 1;
             g.trials.push(Trial {
-                id,
-                task: task.to_string(),
-                trial_index: p.trial_index,
-                architecture: p.architecture.clone(),
-                seed: p.seed,
                 status: TrialStatus::Done,
                 worker: Some(worker.to_string()),
                 result: Some(r.clone()),
-                error: None,
                 claimed_at: Some(now),
                 finished_at: Some(now),
+                ..new_trial(id, task, p)
             });
         }
         Ok(())

@@ -163,6 +163,29 @@ const TRIAL_COLUMNS: &str = "t.id, k.name, t.trial_index, t.architecture, t.seed
      t.claimed_at, t.finished_at, t.val_accuracy, t.test_accuracy, t.seconds, t.num_params, \
      t.epochs_run, t.error";
 
+/// The id of task `name`.
+fn task_id(conn: &Connection, name: &str) -> Result<i64> {
+    conn.query_row("SELECT id FROM tasks WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownTask(name.to_string()))
+}
+
+fn insert_task(conn: &Connection, task: &TaskRecord) -> Result<()> {
+    conn.execute(
+        "INSERT INTO tasks (name, suite, num_classes, n_train, n_validation, n_test, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![task.name, task.suite, task.num_classes as i64, task.train as i64, task.validation as i64, task.test as i64, task.description],
+    )?;
+    Ok(())
+}
+
+fn insert_data(conn: &Connection, task_id: i64, data: &TaskData) -> Result<()> {
+    conn.execute(
+        "INSERT INTO task_data (task_id, format, bytes, checksum) VALUES (?1, ?2, ?3, ?4)",
+        params![task_id, data.format, data.bytes, data.checksum()],
+    )?;
+    Ok(())
+}
+
 fn finish(pair: (Trial, String)) -> Result<Trial> {
     let (mut t, s) = pair;
     t.status = TrialStatus::parse(&s)?;
@@ -183,12 +206,7 @@ impl ExperimentStore for SqliteStore {
         match existing {
             Some(e) if &e == task => {}
             Some(_) => return Err(StoreError::TaskConflict(task.name.clone())),
-            None => {
-                tx.execute(
-                    "INSERT INTO tasks (name, suite, num_classes, n_train, n_validation, n_test, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![task.name, task.suite, task.num_classes as i64, task.train as i64, task.validation as i64, task.test as i64, task.description],
-                )?;
-            }
+            None => insert_task(&tx, task)?,
         }
         tx.commit()?;
         Ok(())
@@ -206,10 +224,7 @@ impl ExperimentStore for SqliteStore {
     fn plan(&self, task: &str, trials: &[PlannedTrial]) -> Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id: i64 = tx
-            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let id = task_id(&tx, task)?;
         let mut added = 0;
         {
             let mut st = tx.prepare(
@@ -309,15 +324,8 @@ impl ExperimentStore for SqliteStore {
         if exists.is_some() {
             return Err(StoreError::DuplicateTask(task.name.clone()));
         }
-        tx.execute(
-            "INSERT INTO tasks (name, suite, num_classes, n_train, n_validation, n_test, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![task.name, task.suite, task.num_classes as i64, task.train as i64, task.validation as i64, task.test as i64, task.description],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO task_data (task_id, format, bytes, checksum) VALUES (?1, ?2, ?3, ?4)",
-            params![id, data.format, data.bytes, data.checksum()],
-        )?;
+        insert_task(&tx, task)?;
+        insert_data(&tx, tx.last_insert_rowid(), data)?;
         tx.commit()?;
         Ok(())
     }
@@ -325,21 +333,13 @@ impl ExperimentStore for SqliteStore {
     fn attach_task_data(&self, task: &str, data: &TaskData) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id: i64 = tx
-            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let id = task_id(&tx, task)?;
         let existing: Option<String> =
             tx.query_row("SELECT checksum FROM task_data WHERE task_id = ?1", [id], |r| r.get(0)).optional()?;
         match existing {
             Some(c) if c == data.checksum() => {}
             Some(_) => return Err(StoreError::TaskConflict(task.to_string())),
-            None => {
-                tx.execute(
-                    "INSERT INTO task_data (task_id, format, bytes, checksum) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, data.format, data.bytes, data.checksum()],
-                )?;
-            }
+            None => insert_data(&tx, id, data)?,
         }
         tx.commit()?;
         Ok(())
@@ -347,10 +347,7 @@ impl ExperimentStore for SqliteStore {
 
     fn task_data(&self, task: &str) -> Result<Option<TaskData>> {
         let conn = self.conn();
-        let id: i64 = conn
-            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let id = task_id(&conn, task)?;
         let row: Option<(String, Vec<u8>, String)> = conn
             .query_row("SELECT format, bytes, checksum FROM task_data WHERE task_id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -371,10 +368,7 @@ impl ExperimentStore for SqliteStore {
     fn record_trials(&self, task: &str, worker: &str, trials: &[(PlannedTrial, TrialResult)]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id: i64 = tx
-            .query_row("SELECT id FROM tasks WHERE name = ?1", [task], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownTask(task.to_string()))?;
+        let id = task_id(&tx, task)?;
         let now = now_ms();
         for (p, r) in trials {
             let taken: Option<i64> = tx
