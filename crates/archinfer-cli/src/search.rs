@@ -139,12 +139,13 @@ pub struct InferArgs {
     pub json: bool,
 }
 
-/// Reads a task from an IDX directory or a CSV file and computes the embedding modules
-/// (a random 0.8 / 0.1 / 0.1 split: only the training split feeds the meta-features).
+/// Reads a task from an IDX directory or a CSV file and computes the embedding modules, split
+/// as `task add` and `fit` split it ([`USER_SPLIT`](crate::records::USER_SPLIT)), so `infer`
+/// and `fit` propose the same for the same file.
 pub fn read_task(path: &Path, label: &str) -> Result<Task, BoxError> {
     let name = path.file_stem().map_or_else(|| "task".to_string(), |s| s.to_string_lossy().into_owned());
     let u = crate::records::read_images(path, label, 28)?;
-    Ok(u.images.to_task(&name, [0.8, 0.1, 0.1], 0, &default_embedders()?)?)
+    Ok(crate::records::user_bundle(&u)?.to_task(&name, &default_embedders()?)?)
 }
 
 /// `archinfer infer`.
