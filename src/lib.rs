@@ -35,6 +35,7 @@ pub use archinfer_encoding as encoding;
 pub use archinfer_infer as infer;
 pub use archinfer_metafeatures as metafeatures;
 pub use archinfer_store as store;
+pub use archinfer_text as text;
 pub use archinfer_train as train;
 pub use burn;
 

@@ -1,0 +1,303 @@
+//! Text embedding modules, the counterpart of the paper's TF-Hub modules: deterministic maps
+//! from a text to a vector. [`WordLlama`] averages pre-trained static token embeddings;
+//! [`HashedNgrams`] needs no weights at all.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokenizers::Tokenizer;
+
+use crate::error::{Result, TextError};
+
+/// A fixed map from a text to a vector.
+pub trait TextEmbedder: Send + Sync {
+    /// Short name, used as the feature-set and embedding-module name.
+    fn name(&self) -> &str;
+    /// Output dimension.
+    fn dim(&self) -> usize;
+    /// Embeds `texts`; returns `texts.len() × dim()` values, row-major.
+    ///
+    /// # Errors
+    /// A text the module cannot read (the tokenizer failed).
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>>;
+}
+
+/// Where the shipped WordLlama files are: `$ARCHINFER_ASSETS/wordllama`, else the repository's
+/// `assets/wordllama`.
+pub fn wordllama_dir() -> PathBuf {
+    std::env::var_os("ARCHINFER_ASSETS")
+        .map(|p| PathBuf::from(p).join("wordllama"))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/wordllama")))
+}
+
+/// The weights file of the shipped WordLlama model.
+pub const WORDLLAMA_WEIGHTS: &str = "l2_supercat_256.safetensors";
+/// Its tokenizer (a Hugging Face `tokenizer.json`).
+pub const WORDLLAMA_TOKENIZER: &str = "l2_supercat_tokenizer_config.json";
+
+/// IEEE half to single precision.
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let man = u32::from(h & 0x3ff);
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        (0, m) => {
+            // Subnormal: normalise.
+            let shift = m.leading_zeros() - 21;
+            sign | ((113 - shift) << 23) | (((m << shift) & 0x3ff) << 13)
+        }
+        (0x1f, m) => sign | 0x7f80_0000 | (m << 13),
+        (e, m) => sign | ((e + 112) << 23) | (m << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Static token embeddings shared by every truncation of one model.
+#[derive(Debug)]
+struct Table {
+    tokenizer: Tokenizer,
+    /// `vocab × width` values, row-major.
+    vectors: Vec<f32>,
+    vocab: usize,
+    width: usize,
+}
+
+/// WordLlama: the mean of a text's token vectors (no special tokens; a text with no token is
+/// all zeros), truncated to the first `dim` dimensions, exactly as the `wordllama` package's
+/// `embed` computes it.
+#[derive(Debug, Clone)]
+pub struct WordLlama {
+    name: String,
+    dim: usize,
+    table: Arc<Table>,
+}
+
+impl WordLlama {
+    /// Loads `weights` (a safetensors file with one 2-D F16 or F32 tensor `embedding.weight`)
+    /// and `tokenizer`, as modules of widths `dims` named `wl{dim}`, sharing one table.
+    ///
+    /// # Errors
+    /// [`TextError::Asset`] for unreadable or malformed files, [`TextError::Setting`] for a
+    /// width of 0 or above the table's.
+    pub fn load(weights: &Path, tokenizer: &Path, dims: &[usize]) -> Result<Vec<Self>> {
+        let asset = |p: &Path, m: String| TextError::Asset { path: p.display().to_string(), message: m };
+        let bytes = std::fs::read(weights).map_err(|e| asset(weights, e.to_string()))?;
+        let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| asset(weights, e.to_string()))?;
+        let t = st.tensor("embedding.weight").map_err(|e| asset(weights, e.to_string()))?;
+        let [vocab, width] = t.shape() else { return Err(asset(weights, format!("expected a 2-D tensor, got shape {:?}", t.shape()))) };
+        let (vocab, width) = (*vocab, *width);
+        let data = t.data();
+        let vectors: Vec<f32> = match t.dtype() {
+            safetensors::Dtype::F16 => data.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect(),
+            safetensors::Dtype::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            other => return Err(asset(weights, format!("dtype {other:?}; expected F16 or F32"))),
+        };
+        if vectors.len() != vocab * width || vocab == 0 {
+            return Err(asset(weights, format!("{} values for shape [{vocab}, {width}]", vectors.len())));
+        }
+        let tok = Tokenizer::from_file(tokenizer).map_err(|e| asset(tokenizer, e.to_string()))?;
+        let table = Arc::new(Table { tokenizer: tok, vectors, vocab, width });
+        dims.iter()
+            .map(|&dim| {
+                if dim == 0 || dim > width {
+                    return Err(TextError::Setting { module: format!("wl{dim}"), message: format!("width {dim} of a {width}-wide table") });
+                }
+                Ok(Self { name: format!("wl{dim}"), dim, table: table.clone() })
+            })
+            .collect()
+    }
+
+    /// The shipped model ([`wordllama_dir`]) at widths 64, 128 and 256.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load), e.g. when the assets are missing.
+    pub fn shipped() -> Result<Vec<Self>> {
+        let d = wordllama_dir();
+        Self::load(&d.join(WORDLLAMA_WEIGHTS), &d.join(WORDLLAMA_TOKENIZER), &[64, 128, 256])
+    }
+
+    /// The token ids of `text` (no special tokens).
+    ///
+    /// # Errors
+    /// [`TextError::Asset`] if the tokenizer fails.
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
+        let enc = self.table.tokenizer.encode(text, false).map_err(|e| TextError::Asset { path: WORDLLAMA_TOKENIZER.into(), message: e.to_string() })?;
+        Ok(enc.get_ids().to_vec())
+    }
+}
+
+impl TextEmbedder for WordLlama {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let (d, w) = (self.dim, self.table.width);
+        let mut out = vec![0.0f32; texts.len() * d];
+        for (text, o) in texts.iter().zip(out.chunks_exact_mut(d)) {
+            let ids = self.token_ids(text)?;
+            for &id in &ids {
+                // Out-of-table ids are clipped to the last row, as wordllama does.
+                let r = (id as usize).min(self.table.vocab - 1);
+                for (x, v) in o.iter_mut().zip(&self.table.vectors[r * w..r * w + d]) {
+                    *x += v;
+                }
+            }
+            let n = ids.len().max(1) as f32;
+            o.iter_mut().for_each(|x| *x /= n);
+        }
+        Ok(out)
+    }
+}
+
+/// A weight-free module: word uni- and bigrams and character 3-grams of the lower-cased text
+/// are hashed into 2²⁰ buckets, counted with sublinear weights `1 + ln c`, normalised to unit
+/// length and projected to `dim` dimensions by a fixed random ±1 matrix drawn per bucket from
+/// `seed` (never stored).
+#[derive(Debug, Clone)]
+pub struct HashedNgrams {
+    name: String,
+    dim: usize,
+    seed: u64,
+}
+
+const BUCKETS: u64 = 1 << 20;
+
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in *p {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// splitmix64: the projection's ±1 signs of one bucket, 64 at a time.
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl HashedNgrams {
+    /// The module `hash{dim}` with projection `seed`.
+    ///
+    /// # Errors
+    /// [`TextError::Setting`] for `dim == 0`.
+    pub fn new(dim: usize, seed: u64) -> Result<Self> {
+        if dim == 0 {
+            return Err(TextError::Setting { module: "hash0".into(), message: "dimension 0".into() });
+        }
+        Ok(Self { name: format!("hash{dim}"), dim, seed })
+    }
+
+    /// The hashed, weighted, unit-length sparse vector of `text`: `(bucket, value)` sorted by
+    /// bucket.
+    pub fn sparse(&self, text: &str) -> Vec<(u64, f32)> {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let mut keys: Vec<u64> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            keys.push(fnv(&[b"w", w.as_bytes()]) % BUCKETS);
+            if let Some(next) = words.get(i + 1) {
+                keys.push(fnv(&[b"b", w.as_bytes(), next.as_bytes()]) % BUCKETS);
+            }
+            let chars: Vec<char> = std::iter::once(' ').chain(w.chars()).chain(std::iter::once(' ')).collect();
+            for g in chars.windows(3) {
+                let s: String = g.iter().collect();
+                keys.push(fnv(&[b"c", s.as_bytes()]) % BUCKETS);
+            }
+        }
+        keys.sort_unstable();
+        let mut out: Vec<(u64, f32)> = Vec::new();
+        for k in keys {
+            match out.last_mut() {
+                Some((b, c)) if *b == k => *c += 1.0,
+                _ => out.push((k, 1.0)),
+            }
+        }
+        out.iter_mut().for_each(|(_, c)| *c = 1.0 + c.ln());
+        let norm = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt().max(1e-12);
+        out.iter_mut().for_each(|(_, v)| *v /= norm);
+        out
+    }
+}
+
+impl TextEmbedder for HashedNgrams {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let d = self.dim;
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut out = vec![0.0f32; texts.len() * d];
+        for (text, o) in texts.iter().zip(out.chunks_exact_mut(d)) {
+            for (bucket, v) in self.sparse(text) {
+                let base = splitmix(bucket ^ self.seed.rotate_left(17));
+                let w = v * scale;
+                for (k, block) in o.chunks_mut(64).enumerate() {
+                    let bits = splitmix(base.wrapping_add(k as u64));
+                    for (j, x) in block.iter_mut().enumerate() {
+                        *x += if (bits >> j) & 1 == 1 { w } else { -w };
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The default text modules: WordLlama at 64, 128 and 256 dimensions and `hash128`.
+///
+/// # Errors
+/// When the shipped WordLlama assets cannot be read.
+pub fn default_text_embedders() -> Result<Vec<Box<dyn TextEmbedder>>> {
+    let mut m: Vec<Box<dyn TextEmbedder>> = WordLlama::shipped()?.into_iter().map(|w| Box::new(w) as Box<dyn TextEmbedder>).collect();
+    m.push(Box::new(HashedNgrams::new(128, 0x7e47)?));
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_by_hand() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
+        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8); // smallest subnormal
+        assert_eq!(f16_to_f32(0x0000), 0.0);
+        assert!(f16_to_f32(0x7c00).is_infinite());
+    }
+
+    #[test]
+    fn hashed_ngrams_are_deterministic_unit_and_discriminative() {
+        let m = HashedNgrams::new(64, 1).unwrap();
+        let s = m.sparse("The cat sat; the cat!");
+        approx::assert_abs_diff_eq!(s.iter().map(|(_, v)| v * v).sum::<f32>(), 1.0, epsilon = 1e-5);
+        let e = m.embed(&["the cat sat", "the cat sat", "stock markets fell sharply", ""]).unwrap();
+        assert_eq!(&e[..64], &e[64..128]);
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        assert!(dot(&e[..64], &e[..64]) > 0.5, "a projected unit vector keeps most of its length");
+        assert!(dot(&e[..64], &e[128..192]).abs() < 0.5, "unrelated texts are far apart");
+        assert!(e[192..].iter().all(|x| *x == 0.0), "no n-gram, no signal");
+        assert!(HashedNgrams::new(0, 1).is_err());
+    }
+}
