@@ -18,7 +18,7 @@ use clap::Parser;
 use serde::{Deserialize, Serialize};
 
 use crate::BoxError;
-use crate::records::{USER_SPLIT, USER_SPLIT_SEED, check_fits, parse_label, read_images, user_bundle};
+use crate::records::{USER_SPLIT, USER_SPLIT_SEED, check_fits, parse_label};
 
 /// The settings `build-db` trains children with by default; `fit` uses them when no database
 /// is at hand.
@@ -68,7 +68,11 @@ pub struct Fitted {
     pub task: String,
     /// The network.
     pub architecture: DiscreteArchitecture,
-    /// The embedding module it reads (one of [`default_embedders`], at `modules_version`).
+    /// What it reads: `images` or `texts` (files written before text existed: images).
+    #[serde(default = "images")]
+    pub modality: String,
+    /// The embedding module it reads (one of the default image or text modules, at
+    /// `modules_version`).
     pub module: String,
     /// Version of the embedding modules.
     pub modules_version: u32,
@@ -89,6 +93,10 @@ pub struct Fitted {
     pub candidates: Vec<serde_json::Value>,
 }
 
+fn images() -> String {
+    "images".into()
+}
+
 const FITTED: &str = "fitted.json";
 const WEIGHTS: &str = "model.bpk";
 
@@ -99,10 +107,10 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     }
     let device = archinfer::default_device();
     let inf = Inferencer::load(&a.model, &device)?;
-    let u = read_images(&a.input.data, &a.input.label, 28)?;
-    let bundle = user_bundle(&u)?;
+    let bundle = crate::records::user_data_bundle(&crate::records::read_data(&a.input)?)?;
     let name = a.name.clone().unwrap_or_else(|| a.input.data.file_stem().map_or_else(|| "task".into(), |s| s.to_string_lossy().into_owned()));
-    let task = bundle.to_task(&name, &default_embedders()?)?;
+    let task = crate::records::bundle_to_task(&bundle, &name)?;
+    crate::records::check_model_fits(&task, &inf.dvn.config.space, &a.input.data.display().to_string())?;
     let settings_db = a.record.clone().or_else(|| a.db.exists().then(|| a.db.clone()));
     let mut config = match &settings_db {
         Some(db) if db.exists() => match SqliteStore::open(db)?.meta("train_config")? {
@@ -174,9 +182,10 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     std::fs::create_dir_all(&a.out)?;
     let fitted = Fitted {
         task: name.clone(),
+        modality: archinfer::data::modality(&bundle.samples).to_string(),
         module: arch.embedding.name.clone(),
         architecture: arch.clone(),
-        modules_version: archinfer::data::MODULES_VERSION,
+        modules_version: if bundle.texts().is_some() { archinfer::text::TEXT_MODULES_VERSION } else { archinfer::data::MODULES_VERSION },
         side: 28,
         class_names: bundle.class_names.clone(),
         val_accuracy: o.val_accuracy,
@@ -223,6 +232,10 @@ pub struct PredictArgs {
     /// CSV label column, when the file has 785 columns: `first`, `last`, an index or a name.
     #[arg(long, default_value = "last")]
     pub label: String,
+    /// CSV text column (a header name or an index), for a network that reads texts (default:
+    /// the column named `text`).
+    #[arg(long)]
+    pub text: Option<String>,
     /// Only this split of the data, cut as `fit` cut it: `all`, `train`, `validation`, `test`.
     #[arg(long, default_value = "all")]
     pub split: String,
@@ -231,11 +244,17 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
+/// The embedding module a fitted network reads.
+enum ModuleKind {
+    Image(Box<dyn Embedder>),
+    Text(Box<dyn archinfer::text::TextEmbedder>),
+}
+
 /// A network saved by `fit`, loaded and checked.
 struct Loaded {
     fitted: Fitted,
     net: archinfer::encoding::DiscreteNetwork,
-    module: Box<dyn Embedder>,
+    module: ModuleKind,
 }
 
 fn load_fitted(dir: &Path, device: &archinfer::burn::tensor::Device) -> Result<Loaded, BoxError> {
@@ -246,19 +265,17 @@ fn load_fitted(dir: &Path, device: &archinfer::burn::tensor::Device) -> Result<L
     }
     verify_checksums(dir)?;
     let fitted: Fitted = serde_json::from_str(&std::fs::read_to_string(dir.join(FITTED))?)?;
-    if fitted.modules_version != archinfer::data::MODULES_VERSION {
-        return Err(format!(
-            "{}: trained on embedding modules version {}; this build has {}",
-            dir.display(),
-            fitted.modules_version,
-            archinfer::data::MODULES_VERSION
-        )
-        .into());
+    let texts = fitted.modality == "texts";
+    let version = if texts { archinfer::text::TEXT_MODULES_VERSION } else { archinfer::data::MODULES_VERSION };
+    if fitted.modules_version != version {
+        return Err(format!("{}: trained on embedding modules version {}; this build has {version}", dir.display(), fitted.modules_version).into());
     }
-    let module = default_embedders()?
-        .into_iter()
-        .find(|e| e.name() == fitted.module)
-        .ok_or_else(|| format!("{}: unknown embedding module `{}`", dir.display(), fitted.module))?;
+    let unknown = || format!("{}: unknown embedding module `{}`", dir.display(), fitted.module);
+    let module = if texts {
+        ModuleKind::Text(archinfer::text::default_text_embedders()?.into_iter().find(|e| e.name() == fitted.module).ok_or_else(unknown)?)
+    } else {
+        ModuleKind::Image(default_embedders()?.into_iter().find(|e| e.name() == fitted.module).ok_or_else(unknown)?)
+    };
     let net = DiscreteNetworkConfig::new(fitted.architecture.clone(), fitted.class_names.len())
         .init(device)?
         .try_load_file(dir.join(WEIGHTS))
@@ -297,16 +314,54 @@ fn read_samples(path: &Path, label: &str, side: usize) -> Result<(ImageSet, Opti
     Ok((images, labels))
 }
 
+/// Texts to label, and their label names when the data have them: a CSV with a text column
+/// (and a label column if `label` names one that exists, or one is called `label`), or a
+/// directory of class sub-directories.
+fn read_text_samples(path: &Path, text: Option<&str>, label: &str) -> Result<(Vec<String>, Option<Vec<String>>), BoxError> {
+    if path.is_dir() {
+        let set = archinfer::text::load_text_dir(path)?;
+        let names = set.labels.iter().map(|&l| set.class_names[l as usize].clone()).collect();
+        return Ok((set.texts, Some(names)));
+    }
+    let header = archinfer::text::read_csv_header(path)?;
+    let text = archinfer::text::Column::parse(text.unwrap_or("text"));
+    let label = match label {
+        "last" | "label" if header.iter().any(|h| h == "label") => Some(archinfer::text::Column::Name("label".into())),
+        "last" => None,
+        l => Some(archinfer::text::Column::parse(l)),
+    };
+    match label {
+        Some(l) => {
+            let set = archinfer::text::load_text_csv(path, &text, &l)?;
+            let names = set.labels.iter().map(|&i| set.class_names[i as usize].clone()).collect();
+            Ok((set.texts, Some(names)))
+        }
+        None => Ok((archinfer::text::load_texts(path, &text)?, None)),
+    }
+}
+
 /// `archinfer predict`.
 pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
     let device = archinfer::default_device();
     let t0 = Instant::now();
     let m = load_fitted(&a.model, &device)?;
-    let (images, labels) = read_samples(&a.data, &a.label, m.fitted.side)?;
-    let mut idx: Vec<usize> = (0..images.len()).collect();
+    let (feats, labels) = match &m.module {
+        ModuleKind::Image(e) => {
+            let (images, labels) = read_samples(&a.data, &a.label, m.fitted.side)?;
+            let px = images.side * images.side;
+            (FeatureSet::new(e.name(), e.dim(), e.embed_all(&images.pixels, px)), labels)
+        }
+        ModuleKind::Text(e) => {
+            let (texts, labels) = read_text_samples(&a.data, a.text.as_deref(), &a.label)?;
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            (FeatureSet::new(e.name(), e.dim(), e.embed(&refs)?), labels)
+        }
+    };
+    let n = feats.samples();
+    let mut idx: Vec<usize> = (0..n).collect();
     if a.split != "all" {
         let (fr, seed) = m.fitted.split;
-        let s = Splits::random(images.len(), fr, seed)?;
+        let s = Splits::random(n, fr, seed)?;
         idx = match a.split.as_str() {
             "train" => s.train,
             "validation" => s.validation,
@@ -314,8 +369,6 @@ pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
             other => return Err(format!("--split {other}: expected all, train, validation or test").into()),
         };
     }
-    let px = images.side * images.side;
-    let feats = FeatureSet::new(m.module.name(), m.module.dim(), m.module.embed_all(&images.pixels, px));
     let bar = crate::bar(idx.len() as u64, "samples");
     let mut predicted = Vec::with_capacity(idx.len());
     for chunk in idx.chunks(4096) {

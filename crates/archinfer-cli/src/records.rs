@@ -21,17 +21,89 @@ pub const USER_SPLIT: [f64; 3] = [0.6, 0.2, 0.2];
 /// Seed of that split.
 pub const USER_SPLIT_SEED: u64 = 0;
 
-/// A task's data on the command line: `--data PATH [--label COL]`.
+/// A task's data on the command line: `--data PATH [--label COL] [--text COL]`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataArgs {
-    /// The task: a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …) or a CSV
-    /// of 784 pixel columns, in [0, 1] or whole numbers in 0–255 (scaled, with a note), and a
-    /// label column.
+    /// The task. Images: a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …)
+    /// or a CSV of 784 pixel columns (in [0, 1], or whole numbers 0–255, scaled with a note)
+    /// and a label column. Texts: a CSV with a text column (`--text`, or a column named
+    /// `text`) and a label column, or a directory with one sub-directory of `.txt` files per
+    /// class.
     #[arg(long)]
     pub data: PathBuf,
     /// CSV label column: `first`, `last`, a 0-based index or a header name.
     #[arg(long, default_value = "last")]
     pub label: String,
+    /// CSV text column (a header name or a 0-based index): the file holds texts, not pixels.
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+/// A user's samples: images or texts, with their class names.
+pub enum UserData {
+    /// Images.
+    Images(UserImages),
+    /// Texts.
+    Texts(archinfer::text::TextSet),
+}
+
+fn text_column(c: &str, header_len: usize) -> archinfer::text::Column {
+    match c {
+        "first" => archinfer::text::Column::Index(0),
+        "last" => archinfer::text::Column::Index(header_len.saturating_sub(1)),
+        s => archinfer::text::Column::parse(s),
+    }
+}
+
+
+/// Reads a user's data as [`DataArgs`] describes: images (IDX directory or pixel CSV) or texts
+/// (a CSV with `--text` or a `text` column, or a directory of class sub-directories).
+pub fn read_data(input: &DataArgs) -> Result<UserData, BoxError> {
+    let path = &input.data;
+    let idx = path.is_dir() && ["train", "t10k"].iter().any(|p| path.join(format!("{p}-images-idx3-ubyte")).exists() || path.join(format!("{p}-images-idx3-ubyte.gz")).exists());
+    if path.is_dir() && !idx && input.text.is_none() && std::fs::read_dir(path).map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_dir()))).unwrap_or(false) {
+        return Ok(UserData::Texts(archinfer::text::load_text_dir(path)?));
+    }
+    if path.is_file() {
+        let header = archinfer::text::read_csv_header(path).unwrap_or_default();
+        let text = input.text.clone().or_else(|| header.iter().any(|h| h == "text").then(|| "text".to_string()));
+        if let Some(text) = text {
+            let set = archinfer::text::load_text_csv(path, &text_column(&text, header.len()), &text_column(&input.label, header.len()))?;
+            return Ok(UserData::Texts(set));
+        }
+    }
+    Ok(UserData::Images(read_images(path, &input.label, 28)?))
+}
+
+/// The split order of a user's samples: shuffled with a fixed seed into [`USER_SPLIT`].
+fn user_order(n: usize) -> Result<(Vec<usize>, [usize; 3]), BoxError> {
+    let s = Splits::random(n, USER_SPLIT, USER_SPLIT_SEED)?;
+    let order: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
+    Ok((order, [s.train.len(), s.validation.len(), s.test.len()]))
+}
+
+/// The bundle of a user's data, images or texts (see [`user_bundle`]).
+pub fn user_data_bundle(u: &UserData) -> Result<TaskBundle, BoxError> {
+    match u {
+        UserData::Images(i) => user_bundle(i),
+        UserData::Texts(t) => {
+            let (order, split) = user_order(t.len())?;
+            let modules = archinfer::text::default_text_embedders()?.iter().map(|m| m.name().to_string()).collect();
+            Ok(TaskBundle::from_texts(
+                order.iter().map(|&i| t.texts[i].clone()).collect(),
+                order.iter().map(|&i| t.labels[i]).collect(),
+                t.class_names.clone(),
+                split,
+                modules,
+                archinfer::text::TEXT_MODULES_VERSION,
+            )?)
+        }
+    }
+}
+
+/// The task of a bundle, read through the default image or text modules.
+pub fn bundle_to_task(bundle: &TaskBundle, name: &str) -> Result<Task, BoxError> {
+    Ok(archinfer::eval::bundle_task(bundle, name, &default_embedders()?, &mut archinfer::eval::TextModules::default())?)
 }
 
 /// Images with their class names, as read from a user's file.
@@ -101,15 +173,14 @@ pub fn parse_label(label: &str) -> LabelColumn {
 
 /// The bundle of a user's images: shuffled with a fixed seed into [`USER_SPLIT`].
 pub fn user_bundle(u: &UserImages) -> Result<TaskBundle, BoxError> {
-    let s = Splits::random(u.images.len(), USER_SPLIT, USER_SPLIT_SEED)?;
-    let order: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
+    let (order, split) = user_order(u.images.len())?;
     let mut pixels = Vec::with_capacity(order.len() * u.images.side * u.images.side);
     for &i in &order {
         pixels.extend_from_slice(u.images.image(i));
     }
     let labels: Vec<u32> = order.iter().map(|&i| u32::from(u.images.labels[i])).collect();
     let set = ImageSet { pixels, labels: order.iter().map(|&i| u.images.labels[i]).collect(), side: u.images.side };
-    Ok(TaskBundle::from_images(&set, labels, u.class_names.clone(), [s.train.len(), s.validation.len(), s.test.len()], &default_embedders()?)?)
+    Ok(TaskBundle::from_images(&set, labels, u.class_names.clone(), split, &default_embedders()?)?)
 }
 
 /// The space a task's feature sets make (the paper's widths, activations and layers).
@@ -120,6 +191,32 @@ pub fn space_of(task: &Task) -> Result<ArchitectureSpace, BoxError> {
 /// Checks that `task` has exactly the embedding modules of `space`; errors name `source`.
 pub fn check_fits(task: &Task, space: &ArchitectureSpace, source: &str) -> Result<(), BoxError> {
     archinfer::eval::fits_space(task, space).map_err(|e| format!("{source}: {e}").into())
+}
+
+/// Checks that `task` has the embedding modules a model's `space` reads; the error says which
+/// modality each side is.
+pub fn check_model_fits(task: &Task, space: &ArchitectureSpace, source: &str) -> Result<(), BoxError> {
+    if archinfer::eval::fits_space(task, space).is_ok() {
+        return Ok(());
+    }
+    let kind = |names: Vec<String>| -> String {
+        let text: Vec<String> = archinfer::text::default_text_embedders().map(|m| m.iter().map(|e| e.name().to_string()).collect()).unwrap_or_default();
+        let image: Vec<String> = default_embedders().map(|m| m.iter().map(|e| e.name().to_string()).collect()).unwrap_or_default();
+        let what = if names.iter().all(|n| text.contains(n)) {
+            "texts"
+        } else if names.iter().all(|n| image.contains(n)) {
+            "images"
+        } else {
+            "features"
+        };
+        format!("{what} (modules {})", names.join(", "))
+    };
+    Err(format!(
+        "{source}: the model reads {}; these data are {}",
+        kind(space.embeddings().iter().map(|e| e.name.clone()).collect()),
+        kind(task.features().iter().map(|f| f.name.clone()).collect())
+    )
+    .into())
 }
 
 /// The database's space, or, for a database without one, `task`'s (recorded).
@@ -185,12 +282,8 @@ pub struct TaskAddArgs {
     /// Name of the new task (must not exist yet).
     #[arg(long)]
     pub name: String,
-    /// A directory of MNIST-format files or a CSV of 784 pixel columns and a label column.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// CSV label column: `first`, `last`, a 0-based index or a header name.
-    #[arg(long, default_value = "last")]
-    pub label: String,
+    #[command(flatten)]
+    pub input: DataArgs,
     /// One line on the task.
     #[arg(long, default_value = "")]
     pub description: String,
@@ -202,9 +295,8 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     if a.name.trim().is_empty() {
         return Err("--name must not be empty".into());
     }
-    let u = read_images(&a.data, &a.label, 28)?;
-    let bundle = user_bundle(&u)?;
-    let task = bundle.to_task(&a.name, &default_embedders()?)?;
+    let bundle = user_data_bundle(&read_data(&a.input)?)?;
+    let task = bundle_to_task(&bundle, &a.name)?;
     if let Some(parent) = a.db.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -214,9 +306,9 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     }
     let space = store.meta("space")?.map(|s| ArchitectureSpace::from_json(&s)).transpose()?;
     if let Some(space) = &space {
-        check_fits(&task, space, &a.data.display().to_string())?;
+        check_fits(&task, space, &a.input.data.display().to_string())?;
     }
-    let description = if a.description.is_empty() { format!("added from {}", a.data.display()) } else { a.description.clone() };
+    let description = if a.description.is_empty() { format!("added from {}", a.input.data.display()) } else { a.description.clone() };
     add_task(&store, &record_of(&a.name, "user", &description, &bundle), &bundle)?;
     if space.is_none() {
         store.set_meta("space", &space_of(&task)?.to_json()?)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use archinfer::data::{Task, default_embedders};
+use archinfer::data::Task;
 use archinfer::dvn::DvnTask;
 use archinfer::encoding::{ArchitectureSpace, Encoding};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Proposal, Ranking};
@@ -142,10 +142,11 @@ pub struct InferArgs {
 /// Reads a task from an IDX directory or a CSV file and computes the embedding modules, split
 /// as `task add` and `fit` split it ([`USER_SPLIT`](crate::records::USER_SPLIT)), so `infer`
 /// and `fit` propose the same for the same file.
-pub fn read_task(path: &Path, label: &str) -> Result<Task, BoxError> {
+pub fn read_task(path: &Path, label: &str, text: Option<&str>) -> Result<Task, BoxError> {
     let name = path.file_stem().map_or_else(|| "task".to_string(), |s| s.to_string_lossy().into_owned());
-    let u = crate::records::read_images(path, label, 28)?;
-    Ok(crate::records::user_bundle(&u)?.to_task(&name, &default_embedders()?)?)
+    let input = crate::records::DataArgs { data: path.to_path_buf(), label: label.to_string(), text: text.map(str::to_string) };
+    let bundle = crate::records::user_data_bundle(&crate::records::read_data(&input)?)?;
+    crate::records::bundle_to_task(&bundle, &name)
 }
 
 /// `archinfer infer`.
@@ -155,7 +156,8 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
     let inf = Inferencer::load(&a.model, &device)?;
     let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let task = read_task(&a.input.data, &a.input.label)?;
+    let task = read_task(&a.input.data, &a.input.label, a.input.text.as_deref())?;
+    crate::records::check_model_fits(&task, &inf.dvn.config.space, &a.input.data.display().to_string())?;
     let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
     let opts = InferOptions::new()
         .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters).with_seed(a.seed))

@@ -42,6 +42,16 @@ pub enum Samples {
     },
     /// Precomputed feature sets (tasks without a raw modality, such as synthetic ones).
     Features(Vec<FeatureSet>),
+    /// Texts, read through text embedding modules (computed by the caller, which knows them:
+    /// see [`TaskBundle::to_task_with_features`]).
+    Texts {
+        /// One text per sample.
+        texts: Vec<String>,
+        /// Names of the text modules the task is read through.
+        modules: Vec<String>,
+        /// Their version.
+        modules_version: u32,
+    },
 }
 
 /// Everything needed to rebuild a [`Task`]: samples, labels, class names and split sizes.
@@ -75,6 +85,15 @@ struct Header {
     features: Vec<(String, usize)>,
 }
 
+/// What the samples of a bundle are, in one word (`images`, `texts`, `features`).
+pub fn modality(samples: &Samples) -> &'static str {
+    match samples {
+        Samples::Images { .. } => "images",
+        Samples::Texts { .. } => "texts",
+        Samples::Features(_) => "features",
+    }
+}
+
 fn corrupt(msg: impl Into<String>) -> DataError {
     DataError::Bundle(msg.into())
 }
@@ -98,6 +117,17 @@ impl TaskBundle {
             class_names,
             split,
         };
+        b.check()?;
+        Ok(b)
+    }
+
+    /// The bundle of texts whose first `split[0]` are training, the next `split[1]` validation
+    /// and the rest test, to be read through the text modules `modules` at `modules_version`.
+    ///
+    /// # Errors
+    /// [`DataError::Mismatch`] if the split does not add up or a label is out of range.
+    pub fn from_texts(texts: Vec<String>, labels: Vec<u32>, class_names: Vec<String>, split: [usize; 3], modules: Vec<String>, modules_version: u32) -> Result<Self> {
+        let b = Self { samples: Samples::Texts { texts, modules, modules_version }, labels, class_names, split };
         b.check()?;
         Ok(b)
     }
@@ -148,6 +178,11 @@ impl TaskBundle {
                     }
                 }
             }
+            Samples::Texts { texts, .. } => {
+                if texts.len() != n {
+                    return Err(DataError::Mismatch(format!("{} texts for {n} labels", texts.len())));
+                }
+            }
         }
         Ok(())
     }
@@ -160,8 +195,29 @@ impl TaskBundle {
                 labels: self.labels.iter().map(|&l| l.min(255) as u8).collect(),
                 side: *side,
             }),
-            Samples::Features(_) => None,
+            Samples::Features(_) | Samples::Texts { .. } => None,
         }
+    }
+
+    /// The texts, for text tasks.
+    pub fn texts(&self) -> Option<&[String]> {
+        match &self.samples {
+            Samples::Texts { texts, .. } => Some(texts),
+            _ => None,
+        }
+    }
+
+    /// The task with `features` computed by the caller for its samples in stored (split)
+    /// order: how text tasks, whose modules live in `archinfer-text`, become tasks.
+    ///
+    /// # Errors
+    /// Any [`Task`] error (for example features for another number of samples).
+    pub fn to_task_with_features(&self, name: &str, features: Vec<FeatureSet>) -> Result<Task> {
+        self.check()?;
+        let n = self.len();
+        let [a, b, _] = self.split;
+        let splits = Splits { train: (0..a).collect(), validation: (a..a + b).collect(), test: (a + b..n).collect() };
+        Task::new(name, features, self.labels.clone(), self.class_names.len(), splits)
     }
 
     /// The task, features computed by `embedders` for image tasks (they must be the recorded
@@ -187,6 +243,13 @@ impl TaskBundle {
                 embedders.iter().map(|e| FeatureSet::new(e.name(), e.dim(), e.embed_all(pixels, px))).collect()
             }
             Samples::Features(fs) => fs.clone(),
+            Samples::Texts { modules, .. } => {
+                return Err(DataError::Modules {
+                    task: name.to_string(),
+                    recorded: format!("text modules {}", modules.join(", ")),
+                    available: "image modules only here (text tasks are read by archinfer-text)".into(),
+                });
+            }
         };
         let [a, b, _] = self.split;
         let splits = Splits { train: (0..a).collect(), validation: (a..a + b).collect(), test: (a + b..n).collect() };
@@ -230,6 +293,15 @@ impl TaskBundle {
                     for p in pixels {
                         body.extend(p.to_le_bytes());
                     }
+                }
+            }
+            Samples::Texts { texts, modules, modules_version } => {
+                header.kind = "texts".into();
+                header.modules = modules.clone();
+                header.modules_version = *modules_version;
+                for t in texts {
+                    body.extend((t.len() as u32).to_le_bytes());
+                    body.extend(t.as_bytes());
                 }
             }
             Samples::Features(fs) => {
@@ -287,6 +359,16 @@ impl TaskBundle {
                 };
                 Samples::Images { side: h.side, pixels, modules: h.modules, modules_version: h.modules_version }
             }
+            "texts" => {
+                let mut texts = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let b = take(4)?;
+                    let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                    let t = std::str::from_utf8(take(len)?).map_err(|_| corrupt("a text that is not UTF-8"))?;
+                    texts.push(t.to_string());
+                }
+                Samples::Texts { texts, modules: h.modules, modules_version: h.modules_version }
+            }
             "features" => Samples::Features(
                 h.features.iter().map(|(name, dim)| Ok(FeatureSet::new(name.clone(), *dim, f32s(take(4 * n * dim)?)))).collect::<Result<_>>()?,
             ),
@@ -339,6 +421,26 @@ mod tests {
             assert_eq!(f.gather(&t.splits().test), g.gather(&back.splits().test));
         }
         assert_eq!(t.gather_labels(&t.splits().validation), back.gather_labels(&back.splits().validation));
+    }
+
+    #[test]
+    fn texts_round_trip() {
+        let b = TaskBundle::from_texts(
+            vec!["héllo, wörld".into(), "".into(), "line\nbreak 日本".into()],
+            vec![0, 1, 0],
+            vec!["a".into(), "b".into()],
+            [1, 1, 1],
+            vec!["wl64".into()],
+            1,
+        )
+        .unwrap();
+        let back = TaskBundle::decode(&b.encode().unwrap()).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(modality(&back.samples), "texts");
+        assert!(matches!(back.to_task("t", &[]), Err(DataError::Modules { .. })));
+        let f = FeatureSet::new("wl64", 1, vec![0.5, 1.5, 2.5]);
+        let t = back.to_task_with_features("t", vec![f]).unwrap();
+        assert_eq!(t.splits().test, vec![2]);
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod suite;
 mod synthetic;
 mod task;
 
-pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle};
+pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle, modality};
 pub use csv::{CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_table, parse_csv, parse_csv_table};
 pub use embed::{AvgPool, Embedder, Pca, RandomFeatures, SHIPPED_PCA, default_embedders};
 pub use idx::{

@@ -64,6 +64,9 @@ pub enum EvalError {
     /// Task data could not be read or built.
     #[error(transparent)]
     Data(#[from] archinfer_data::DataError),
+    /// Text could not be read or embedded.
+    #[error(transparent)]
+    Text(#[from] archinfer_text::TextError),
     /// A child could not be trained.
     #[error(transparent)]
     Train(#[from] archinfer_train::TrainError),

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use archinfer_data::{
-    BUNDLE_FORMAT, Embedder, ImageSet, SYNTHETIC_SUITE, Task, TaskBundle, build_task, default_embedders, suite,
-    synthetic_suite_tasks, task_images,
+    BUNDLE_FORMAT, Embedder, FeatureSet, ImageSet, SYNTHETIC_SUITE, Samples, Task, TaskBundle, build_task, default_embedders,
+    suite, synthetic_suite_tasks, task_images,
 };
+use archinfer_text::{TEXT_MODULES_VERSION, TextEmbedder};
 use archinfer_encoding::ArchitectureSpace;
 use archinfer_store::{ExperimentStore, TaskData, TaskRecord};
 
@@ -60,29 +61,85 @@ pub fn add_task(store: &dyn ExperimentStore, record: &TaskRecord, bundle: &TaskB
     Ok(store.create_task(record, &TaskData::new(BUNDLE_FORMAT, bundle.encode()?))?)
 }
 
+/// The text modules, loaded on first use (reading the WordLlama weights takes a moment and
+/// image-only databases never need them).
+#[derive(Default)]
+pub struct TextModules(Option<Vec<Box<dyn TextEmbedder>>>);
+
+impl std::fmt::Debug for TextModules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TextModules({})", if self.0.is_some() { "loaded" } else { "not loaded" })
+    }
+}
+
+impl TextModules {
+    /// The default text modules ([`archinfer_text::default_text_embedders`]).
+    ///
+    /// # Errors
+    /// When the shipped WordLlama assets cannot be read.
+    pub fn get(&mut self) -> Result<&[Box<dyn TextEmbedder>]> {
+        if self.0.is_none() {
+            self.0 = Some(archinfer_text::default_text_embedders()?);
+        }
+        Ok(self.0.as_deref().unwrap_or_default())
+    }
+}
+
+/// The task of `bundle`: images through `images` (the recorded modules), texts through the
+/// text modules (the recorded ones, at the recorded version), feature sets as they are.
+///
+/// # Errors
+/// [`archinfer_data::DataError::Modules`] for modules this build does not have, or any
+/// decoding or embedding error.
+pub fn bundle_task(bundle: &TaskBundle, name: &str, images: &[Box<dyn Embedder>], texts: &mut TextModules) -> Result<Task> {
+    match &bundle.samples {
+        Samples::Texts { texts: t, modules, modules_version } => {
+            let m = texts.get()?;
+            let have: Vec<String> = m.iter().map(|e| e.name().to_string()).collect();
+            if &have != modules || *modules_version != TEXT_MODULES_VERSION {
+                return Err(archinfer_data::DataError::Modules {
+                    task: name.to_string(),
+                    recorded: format!("{} (version {modules_version})", modules.join(", ")),
+                    available: format!("{} (version {TEXT_MODULES_VERSION})", have.join(", ")),
+                }
+                .into());
+            }
+            let refs: Vec<&str> = t.iter().map(String::as_str).collect();
+            let features = m.iter().map(|e| Ok(FeatureSet::new(e.name(), e.dim(), e.embed(&refs)?))).collect::<Result<Vec<_>>>()?;
+            Ok(bundle.to_task_with_features(name, features)?)
+        }
+        _ => Ok(bundle.to_task(name, images)?),
+    }
+}
+
 /// Decodes one task of the store.
 ///
 /// # Errors
 /// [`EvalError::NoSamples`] for a task recorded without samples (a database from before tasks
 /// carried them: `suite add` fills them in), an unknown format, or any decoding error.
 pub fn load_task(store: &dyn ExperimentStore, record: &TaskRecord, embedders: &[Box<dyn Embedder>]) -> Result<StoredTask> {
+    load_task_with(store, record, embedders, &mut TextModules::default())
+}
+
+fn load_task_with(store: &dyn ExperimentStore, record: &TaskRecord, embedders: &[Box<dyn Embedder>], texts: &mut TextModules) -> Result<StoredTask> {
     let data = store.task_data(&record.name)?.ok_or_else(|| EvalError::NoSamples(record.name.clone()))?;
     if data.format != BUNDLE_FORMAT {
         return Err(EvalError::Format { task: record.name.clone(), format: data.format });
     }
     let bundle = TaskBundle::decode(&data.bytes)?;
-    let task = Arc::new(bundle.to_task(&record.name, embedders)?);
+    let task = Arc::new(bundle_task(&bundle, &record.name, embedders, texts)?);
     Ok(StoredTask { record: record.clone(), bundle, task })
 }
 
 /// Every task of the store, in the order they were added, read through the default embedding
-/// modules.
+/// modules (image and text).
 ///
 /// # Errors
 /// As [`load_task`].
 pub fn load_tasks(store: &dyn ExperimentStore) -> Result<Vec<StoredTask>> {
     let embedders = default_embedders()?;
-    store.tasks()?.iter().map(|r| load_task(store, r, &embedders)).collect()
+    let mut texts = TextModules::default();
+    store.tasks()?.iter().map(|r| load_task_with(store, r, &embedders, &mut texts)).collect()
 }
 
 /// The records and samples a named suite produces. `synthetic3` is made in code; the

@@ -263,6 +263,10 @@ impl TextEmbedder for HashedNgrams {
     }
 }
 
+/// Version of the modules of [`default_text_embedders`]. A text task records it; a build whose
+/// modules changed refuses old records instead of computing other features.
+pub const TEXT_MODULES_VERSION: u32 = 1;
+
 /// The default text modules: WordLlama at 64, 128 and 256 dimensions and `hash128`.
 ///
 /// # Errors

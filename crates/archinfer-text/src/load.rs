@@ -79,6 +79,18 @@ impl std::fmt::Display for Column {
     }
 }
 
+/// The header row of a CSV file (its column names, trimmed).
+///
+/// # Errors
+/// [`TextError::Io`] or a malformed first record ([`TextError::Csv`]).
+pub fn read_csv_header(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new().from_path(path).map_err(|e| TextError::Io { path: name.clone(), message: e.to_string() })?;
+    let h = rdr.headers().map_err(|e| TextError::Csv { path: name, line: 1, message: e.to_string() })?;
+    Ok(h.iter().map(|c| c.trim().to_string()).collect())
+}
+
 /// 1-based line of byte `offset` in `bytes`.
 fn line_of(bytes: &[u8], offset: usize) -> usize {
     1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
@@ -104,6 +116,26 @@ pub fn load_text_csv(path: impl AsRef<Path>, text: &Column, label: &Column) -> R
 /// # Errors
 /// As [`load_text_csv`].
 pub fn parse_text_csv(bytes: &[u8], source: &str, text: &Column, label: &Column) -> Result<TextSet> {
+    let (texts, raw) = parse_records(bytes, source, text, Some(label))?;
+    TextSet::from_named(source, texts, raw)
+}
+
+/// Reads only the text column of a CSV file with a header (texts to be labelled).
+///
+/// # Errors
+/// As [`load_text_csv`], without the label checks.
+pub fn load_texts(path: impl AsRef<Path>, text: &Column) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| TextError::Io { path: name.clone(), message: e.to_string() })?;
+    let (texts, _) = parse_records(&bytes, &name, text, None)?;
+    if texts.is_empty() {
+        return Err(TextError::NoSamples { path: name });
+    }
+    Ok(texts)
+}
+
+fn parse_records(bytes: &[u8], source: &str, text: &Column, label: Option<&Column>) -> Result<(Vec<String>, Vec<String>)> {
     if let Err(e) = std::str::from_utf8(bytes) {
         return Err(TextError::Utf8 { path: source.to_string(), line: line_of(bytes, e.valid_up_to()) });
     }
@@ -117,23 +149,26 @@ pub fn parse_text_csv(bytes: &[u8], source: &str, text: &Column, label: &Column)
         TextError::Csv { path: source.to_string(), line, message }
     };
     let header: Vec<String> = rdr.headers().map_err(csv_err)?.iter().map(|h| h.trim().to_string()).collect();
-    let (ti, li) = (text.find(source, &header)?, label.find(source, &header)?);
+    let ti = text.find(source, &header)?;
+    let li = label.map(|l| l.find(source, &header)).transpose()?;
     let (mut texts, mut raw) = (Vec::new(), Vec::new());
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
         let t = rec.get(ti).unwrap_or("").trim();
-        let l = rec.get(li).unwrap_or("").trim();
         if t.is_empty() {
             return Err(TextError::EmptyText { path: source.to_string(), line });
         }
-        if l.is_empty() {
-            return Err(TextError::EmptyLabel { path: source.to_string(), line });
+        if let Some(li) = li {
+            let l = rec.get(li).unwrap_or("").trim();
+            if l.is_empty() {
+                return Err(TextError::EmptyLabel { path: source.to_string(), line });
+            }
+            raw.push(l.to_string());
         }
         texts.push(t.to_string());
-        raw.push(l.to_string());
     }
-    TextSet::from_named(source, texts, raw)
+    Ok((texts, raw))
 }
 
 /// Reads a directory with one sub-directory per class (its name is the class name) holding one
