@@ -75,19 +75,25 @@ pub fn read_data(input: &DataArgs) -> Result<UserData, BoxError> {
     Ok(UserData::Images(read_images(path, &input.label, 28)?))
 }
 
-/// The split order of a user's samples: shuffled with a fixed seed into [`USER_SPLIT`].
-fn user_order(n: usize) -> Result<(Vec<usize>, [usize; 3]), BoxError> {
-    let s = Splits::random(n, USER_SPLIT, USER_SPLIT_SEED)?;
+/// The split order of a user's samples: shuffled with a fixed seed into `fractions`.
+fn user_order(n: usize, fractions: [f64; 3]) -> Result<(Vec<usize>, [usize; 3]), BoxError> {
+    let s = Splits::random(n, fractions, USER_SPLIT_SEED)?;
     let order: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
     Ok((order, [s.train.len(), s.validation.len(), s.test.len()]))
 }
 
-/// The bundle of a user's data, images or texts (see [`user_bundle`]).
+/// The bundle of a user's data, images or texts, split by [`USER_SPLIT`] (as `fit` and
+/// `infer` split it).
 pub fn user_data_bundle(u: &UserData) -> Result<TaskBundle, BoxError> {
+    user_data_bundle_split(u, USER_SPLIT)
+}
+
+/// The bundle of a user's data, split by `fractions` (train, validation, test).
+pub fn user_data_bundle_split(u: &UserData, fractions: [f64; 3]) -> Result<TaskBundle, BoxError> {
     match u {
-        UserData::Images(i) => user_bundle(i),
+        UserData::Images(i) => user_bundle_split(i, fractions),
         UserData::Texts(t) => {
-            let (order, split) = user_order(t.len())?;
+            let (order, split) = user_order(t.len(), fractions)?;
             let modules = archinfer::text::default_text_embedders()?.iter().map(|m| m.name().to_string()).collect();
             Ok(TaskBundle::from_texts(
                 order.iter().map(|&i| t.texts[i].clone()).collect(),
@@ -171,9 +177,9 @@ pub fn parse_label(label: &str) -> LabelColumn {
     }
 }
 
-/// The bundle of a user's images: shuffled with a fixed seed into [`USER_SPLIT`].
-pub fn user_bundle(u: &UserImages) -> Result<TaskBundle, BoxError> {
-    let (order, split) = user_order(u.images.len())?;
+/// The bundle of a user's images: shuffled with a fixed seed into `fractions`.
+fn user_bundle_split(u: &UserImages, fractions: [f64; 3]) -> Result<TaskBundle, BoxError> {
+    let (order, split) = user_order(u.images.len(), fractions)?;
     let mut pixels = Vec::with_capacity(order.len() * u.images.side * u.images.side);
     for &i in &order {
         pixels.extend_from_slice(u.images.image(i));
@@ -287,6 +293,21 @@ pub struct TaskAddArgs {
     /// One line on the task.
     #[arg(long, default_value = "")]
     pub description: String,
+    /// The suite it is recorded under.
+    #[arg(long, default_value = "user")]
+    pub suite: String,
+    /// Train, validation and test fractions, comma-separated (a seeded shuffle).
+    #[arg(long, default_value = "0.6,0.2,0.2")]
+    pub split: String,
+}
+
+/// Parses `a,b,c` split fractions.
+pub fn parse_split(s: &str) -> Result<[f64; 3], BoxError> {
+    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| format!("--split {s}: {e}"))?;
+    match v.as_slice() {
+        [a, b, c] => Ok([*a, *b, *c]),
+        _ => Err(format!("--split {s}: expected three fractions, e.g. 0.6,0.2,0.2").into()),
+    }
 }
 
 /// `archinfer task add`: reads and checks everything first, then writes the task and its
@@ -295,7 +316,7 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     if a.name.trim().is_empty() {
         return Err("--name must not be empty".into());
     }
-    let bundle = user_data_bundle(&read_data(&a.input)?)?;
+    let bundle = user_data_bundle_split(&read_data(&a.input)?, parse_split(&a.split)?)?;
     let task = bundle_to_task(&bundle, &a.name)?;
     if let Some(parent) = a.db.parent() {
         std::fs::create_dir_all(parent)?;
@@ -309,7 +330,7 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
         check_fits(&task, space, &a.input.data.display().to_string())?;
     }
     let description = if a.description.is_empty() { format!("added from {}", a.input.data.display()) } else { a.description.clone() };
-    add_task(&store, &record_of(&a.name, "user", &description, &bundle), &bundle)?;
+    add_task(&store, &record_of(&a.name, &a.suite, &description, &bundle), &bundle)?;
     if space.is_none() {
         store.set_meta("space", &space_of(&task)?.to_json()?)?;
     }
