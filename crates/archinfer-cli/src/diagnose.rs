@@ -10,7 +10,7 @@ use archinfer::infer::{InferOptions, Inferencer};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::BoxError;
+use crate::{BoxError, outln};
 use crate::evaluate::{load_dvn_tasks, mean_std};
 
 /// Arguments of `archinfer evaluate ceiling`.
@@ -112,7 +112,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
         "per_task_gain": tasks.iter().map(|t| t.name.clone()).zip(gains.iter().copied()).collect::<Vec<_>>(),
     });
     std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    println!("{t}");
+    outln!("{t}");
     Ok(())
 }
 
@@ -166,6 +166,6 @@ pub fn run_diversity(a: DiversityArgs, suite_tasks: Vec<(Arc<Task>, String)>) ->
         "proposals": rows,
     });
     std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    println!("{t}");
+    outln!("{t}");
     Ok(())
 }

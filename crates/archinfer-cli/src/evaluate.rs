@@ -15,7 +15,7 @@ use archinfer::store::{ExperimentStore, SqliteStore};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::BoxError;
+use crate::{BoxError, outln};
 
 /// How every command configures the value networks it fits: one set of flags, one recipe.
 #[derive(clap::Args, Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct RecipeArgs {
     #[arg(long = "lr", alias = "dvn-lr")]
     pub lr: Option<f64>,
     /// Embedding module the learned tower and the statistics read.
-    #[arg(long, default_value = archinfer::dvn::DEFAULT_SAMPLE_MODULE)]
+    #[arg(long, default_value = archinfer::dvn::AUTO_SAMPLE_MODULE)]
     pub sample_module: String,
     /// Settings changed on top of the preset, `field=value,…` (fields of the network or
     /// training configuration, values in JSON), e.g. `optimizer=sgd,rank_weight=0`.
@@ -161,9 +161,6 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         }
     }
     eprintln!("{} fits to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
-    if suite_tasks.iter().any(|(t, _)| t.feature_set(&a.recipe.sample_module).is_none()) {
-        return Err(format!("tasks have no module `{}`", a.recipe.sample_module).into());
-    }
     let bar = indicatif::ProgressBar::new(jobs.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} fits  ETA {eta_precise}  {msg}")
@@ -228,7 +225,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         "settings": { "preset": a.recipe.preset.to_string(), "lr": a.recipe.lr, "sample_module": a.recipe.sample_module, "dvn_set": a.recipe.dvn_set, "repeats": a.repeats },
     });
     std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    println!("{table}");
+    outln!("{table}");
     eprintln!("{summary}");
     Ok(())
 }
@@ -395,7 +392,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
     for (k, t) in tasks.iter().enumerate() {
         let task = t.task.as_deref().ok_or("task samples missing")?;
         for _ in 0..10 {
-            let b = archinfer::metafeatures::SampleBatch::sample(task, &a.recipe.sample_module, m.config.max_classes, 256, &mut rng)?;
+            let b = archinfer::metafeatures::SampleBatch::sample(task, &m.train_config.sample_module, m.config.max_classes, 256, &mut rng)?;
             // The tower's output alone: the size feature is one number per task, not per batch.
             let z = m.model.phi.as_ref().ok_or("no learned tower")?.forward(b.to_tensor(&device));
             flat.extend(z.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);

@@ -17,7 +17,7 @@ use archinfer::burn::tensor::{Tensor, TensorData};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::BoxError;
+use crate::{BoxError, outln};
 use crate::records::{USER_SPLIT, USER_SPLIT_SEED, check_fits, parse_label};
 
 /// The settings `build-db` trains children with by default; `fit` uses them when no database
@@ -212,10 +212,10 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         store.record_trials(&name, &format!("fit:{}", std::process::id()), &recorded)?;
         eprintln!("recorded {} trainings of `{name}` in {}", recorded.len(), db.display());
     }
-    println!("task        {name} ({} classes)", bundle.class_names.len());
-    println!("kept        {arch} (candidate {} of {})", k + 1, picks.len());
-    println!("accuracy    validation {:.4}, test {:.4}", o.val_accuracy, o.test_accuracy);
-    println!("saved       {}", a.out.display());
+    outln!("task        {name} ({} classes)", bundle.class_names.len());
+    outln!("kept        {arch} (candidate {} of {})", k + 1, picks.len());
+    outln!("accuracy    validation {:.4}, test {:.4}", o.val_accuracy, o.test_accuracy);
+    outln!("saved       {}", a.out.display());
     Ok(())
 }
 
@@ -386,17 +386,17 @@ pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
             "model": a.model, "samples": idx.len(), "split": a.split, "accuracy": accuracy,
             "predictions": predicted, "seconds": t0.elapsed().as_secs_f64(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for p in predicted.iter().take(10) {
-            println!("{p}");
+            outln!("{p}");
         }
         if predicted.len() > 10 {
-            println!("… ({} more; --json for all)", predicted.len() - 10);
+            outln!("… ({} more; --json for all)", predicted.len() - 10);
         }
         match accuracy {
-            Some(acc) => println!("accuracy {acc:.4} on {} labelled samples ({} split)", idx.len(), a.split),
-            None => println!("{} samples labelled", idx.len()),
+            Some(acc) => outln!("accuracy {acc:.4} on {} labelled samples ({} split)", idx.len(), a.split),
+            None => outln!("{} samples labelled", idx.len()),
         }
     }
     Ok(())

@@ -25,6 +25,20 @@ use records::tasks_of_db as suite_of_db;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// `println!` that ends the process quietly when standard output is closed (`archinfer … |
+/// head`), instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+pub(crate) use outln;
+
 /// An evaluation's output folder: the one given, else `base` for the paper preset (where its
 /// results have always been) and `base-PRESET` for any other, so presets never share a folder.
 pub(crate) fn default_out(given: Option<PathBuf>, base: &str, preset: archinfer::dvn::DvnPreset) -> PathBuf {
@@ -350,7 +364,7 @@ fn db_status(db: &PathBuf) -> Result<(), BoxError> {
         return Err(format!("{}: no such database", db.display()).into());
     }
     let store = SqliteStore::open(db)?;
-    println!(
+    outln!(
         "{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6}  {:>9}",
         "task", "pending", "running", "done", "failed", "min", "median", "max", "std", "s/child"
     );
@@ -367,12 +381,12 @@ fn db_status(db: &PathBuf) -> Result<(), BoxError> {
             .val_accuracy
             .map(|[a, b, c]| format!("{a:>6.3} {b:>6.3} {c:>6.3}"))
             .unwrap_or_else(|| format!("{:>6} {:>6} {:>6}", "-", "-", "-"));
-        println!(
+        outln!(
             "{:<28} {:>7} {:>7} {:>7} {:>7}  {acc} {std}  {per:>9.3}",
             s.task, s.counts[0], s.counts[1], s.counts[2], s.counts[3]
         );
     }
-    println!(
+    outln!(
         "{:<28} {:>7} {:>7} {:>7} {:>7}  training time of done children: {:.1} s",
         "total", totals[0], totals[1], totals[2], totals[3], seconds
     );
@@ -446,6 +460,6 @@ fn db_manifest(db: &PathBuf) -> Result<(), BoxError> {
         },
         "tasks": per_task,
     });
-    println!("{}", serde_json::to_string_pretty(&m)?);
+    outln!("{}", serde_json::to_string_pretty(&m)?);
     Ok(())
 }

@@ -13,7 +13,7 @@ use archinfer::eval::{EvalError, add_suite, add_task, load_tasks, record_of, sui
 use archinfer::store::{ExperimentStore, SqliteStore};
 use clap::Parser;
 
-use crate::BoxError;
+use crate::{BoxError, outln};
 
 /// Train / validation / test fractions of a user's task (`task add`, `fit`): a validation
 /// split large enough that child rankings are not evaluation noise.
@@ -334,7 +334,7 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     if space.is_none() {
         store.set_meta("space", &space_of(&task)?.to_json()?)?;
     }
-    println!(
+    outln!(
         "added task `{}`: {} samples ({} train, {} validation, {} test), {} classes; `archinfer build-db --db {}` trains its children",
         a.name,
         bundle.len(),
@@ -367,7 +367,7 @@ pub fn suite_add(a: SuiteAddArgs) -> Result<(), BoxError> {
     }
     let store = SqliteStore::open(&a.db)?;
     let r = fill_suite(&store, &a.suite, a.data.as_deref())?;
-    println!(
+    outln!(
         "suite {}: {} tasks created, {} given their samples, {} already present",
         a.suite, r.created, r.filled, r.unchanged
     );

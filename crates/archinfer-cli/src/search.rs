@@ -16,7 +16,7 @@ use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, Train
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::BoxError;
+use crate::{BoxError, outln};
 use crate::evaluate::{held_tasks, load_dvn_tasks, mean_std};
 
 /// How a value network is fitted (shared by `train-dvn` and `evaluate search`).
@@ -191,20 +191,20 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
                 "continuous_value": c.solution.value, "shrunk": c.shrunk,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("task        {} ({} samples, {} classes)", p.task, task.samples(), p.num_classes);
-        println!("proposed    {}", best.architecture);
-        println!("parameters  {}{}", best.params, if best.shrunk { " (shrunk to the budget)" } else { "" });
-        println!(
+        outln!("task        {} ({} samples, {} classes)", p.task, task.samples(), p.num_classes);
+        outln!("proposed    {}", best.architecture);
+        outln!("parameters  {}{}", best.params, if best.shrunk { " (shrunk to the budget)" } else { "" });
+        outln!(
             "predicted   {:.3} (normalised: σ above the mean child of a task); continuous u {:.3}, its argmax {:.3}",
             best.value, best.solution.value, best.solution.discrete_value
         );
-        println!(
+        outln!(
             "time        meta-features {:.1} ms, ascent {:.1} ms ({}; {} starts × ≤ {} iterations)",
             p.meta_ms, p.ascent_ms, p.path, a.ascent.starts, a.ascent.iters
         );
-        println!("            (loading: model {load_model_ms:.0} ms, task and embedding modules {load_task_ms:.0} ms)");
+        outln!("            (loading: model {load_model_ms:.0} ms, task and embedding modules {load_task_ms:.0} ms)");
     }
     Ok(())
 }
@@ -426,7 +426,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         "summary": summary,
     });
     std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    println!("{table}");
+    outln!("{table}");
     Ok(())
 }
 
@@ -669,6 +669,6 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
         "rows": rows,
     });
     std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    println!("{t}");
+    outln!("{t}");
     Ok(())
 }

@@ -31,5 +31,5 @@ pub use checksum::{CHECKSUM_FILE, verify_checksums, write_checksums};
 pub use error::{DvnError, Result};
 pub use metrics::{r_squared, spearman};
 pub use model::{Dvn, DvnConfig, GateLayout, HostDense, Interaction, ValueModel};
-pub use recipe::{DEFAULT_SAMPLE_MODULE, DvnPreset, Recipe};
+pub use recipe::{AUTO_SAMPLE_MODULE, DEFAULT_SAMPLE_MODULE, DvnPreset, Recipe};
 pub use train::{DvnOptimizer, DvnTask, DvnTrainConfig, FitCheck, TrainedDvn};

@@ -10,8 +10,12 @@ use crate::error::{DvnError, Result};
 use crate::model::{DvnConfig, Interaction};
 use crate::train::{DvnOptimizer, DvnTask, DvnTrainConfig};
 
-/// Embedding module the tower and the statistics read, unless told otherwise.
+/// Embedding module the tower and the statistics read on image spaces.
 pub const DEFAULT_SAMPLE_MODULE: &str = "pool4";
+
+/// The sample module `auto`: [`DEFAULT_SAMPLE_MODULE`] when the space has it, else the space's
+/// narrowest module (`wl64` for text): the cheapest input for the tower that every task has.
+pub const AUTO_SAMPLE_MODULE: &str = "auto";
 
 /// Named value-network configurations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -67,7 +71,8 @@ pub struct Recipe {
     pub seed: u64,
     /// SGD learning rate, if not the preset's.
     pub learning_rate: Option<f64>,
-    /// Embedding module the tower and the statistics read.
+    /// Embedding module the tower and the statistics read ([`AUTO_SAMPLE_MODULE`]: chosen by
+    /// the space).
     pub sample_module: String,
     /// Settings changed on top of the preset: `(field, JSON value)` of [`DvnConfig`] or
     /// [`DvnTrainConfig`], e.g. `("optimizer", "adam")`.
@@ -77,9 +82,21 @@ pub struct Recipe {
 
 impl Recipe {
     /// `preset` with meta-features `meta`, seed 0, the preset's learning rate and
-    /// [`DEFAULT_SAMPLE_MODULE`].
+    /// [`AUTO_SAMPLE_MODULE`].
     pub fn new(preset: DvnPreset, meta: MetaFeatures) -> Self {
-        Self { preset, meta, seed: 0, learning_rate: None, sample_module: DEFAULT_SAMPLE_MODULE.to_string(), overrides: Vec::new() }
+        Self { preset, meta, seed: 0, learning_rate: None, sample_module: AUTO_SAMPLE_MODULE.to_string(), overrides: Vec::new() }
+    }
+
+    /// The sample module this recipe reads in `space` ([`AUTO_SAMPLE_MODULE`] resolved).
+    pub fn sample_module_in(&self, space: &ArchitectureSpace) -> String {
+        if self.sample_module != AUTO_SAMPLE_MODULE {
+            return self.sample_module.clone();
+        }
+        let e = space.embeddings();
+        if e.iter().any(|m| m.name == DEFAULT_SAMPLE_MODULE) {
+            return DEFAULT_SAMPLE_MODULE.to_string();
+        }
+        e.iter().min_by_key(|m| m.dim).map_or_else(|| DEFAULT_SAMPLE_MODULE.to_string(), |m| m.name.clone())
     }
 
     /// The same with another seed.
@@ -126,15 +143,16 @@ impl Recipe {
     /// learning rate that is not positive; [`DvnError::Override`] for an override that does
     /// not apply.
     pub fn configs(&self, space: &ArchitectureSpace, tasks: &[DvnTask]) -> Result<(DvnConfig, DvnTrainConfig)> {
+        let module = self.sample_module_in(space);
         let data: Vec<_> = tasks.iter().filter_map(|t| t.task.as_deref()).collect();
         let needs_samples = self.meta != MetaFeatures::None;
-        if let Some(t) = data.iter().find(|t| t.feature_set(&self.sample_module).is_none())
+        if let Some(t) = data.iter().find(|t| t.feature_set(&module).is_none())
             && needs_samples
         {
             let have: Vec<&str> = t.features().iter().map(|f| f.name.as_str()).collect();
-            return Err(DvnError::NoSampleModule { task: t.name().to_string(), module: self.sample_module.clone(), have: have.join(", ") });
+            return Err(DvnError::NoSampleModule { task: t.name().to_string(), module: module.clone(), have: have.join(", ") });
         }
-        let sample_dim = match (data.first().and_then(|t| t.feature_set(&self.sample_module)), needs_samples) {
+        let sample_dim = match (data.first().and_then(|t| t.feature_set(&module)), needs_samples) {
             (Some(f), _) => f.dim,
             (None, false) => 1,
             (None, true) => {
@@ -150,7 +168,7 @@ impl Recipe {
         let mut cfg = DvnConfig::new(space.clone(), self.meta, sample_dim).with_max_classes(max_classes).with_seed(self.seed);
         let mut tc = DvnTrainConfig::new()
             .with_learning_rate(self.learning_rate.unwrap_or(0.01))
-            .with_sample_module(self.sample_module.clone())
+            .with_sample_module(module.clone())
             .with_seed(1000 + self.seed);
         if self.preset == DvnPreset::TaskAware {
             cfg = cfg.with_interaction(Interaction::Film).with_log_size(true).with_gated_input(true);
@@ -203,6 +221,15 @@ mod tests {
         assert_eq!(tc.max_classes, 10);
         assert_eq!("paper".parse::<DvnPreset>().unwrap(), DvnPreset::Paper);
         assert!(matches!("best".parse::<DvnPreset>(), Err(DvnError::UnknownPreset(_))));
+    }
+
+    #[test]
+    fn auto_sample_module_follows_the_space() {
+        let r = Recipe::new(DvnPreset::Paper, MetaFeatures::None);
+        assert_eq!(r.sample_module_in(&space()), "pool4");
+        let text = ArchitectureSpace::paper(vec![EmbeddingSpec::new("wl256", 256), EmbeddingSpec::new("wl64", 64)]).unwrap();
+        assert_eq!(r.sample_module_in(&text), "wl64");
+        assert_eq!(r.with_sample_module("wl256").sample_module_in(&text), "wl256");
     }
 
     #[test]

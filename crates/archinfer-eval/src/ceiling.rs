@@ -35,7 +35,7 @@ pub struct CeilingOptions {
 
 impl Default for CeilingOptions {
     fn default() -> Self {
-        Self { preset: DvnPreset::default(), seed: 0, with_learned: true, sample_module: archinfer_dvn::DEFAULT_SAMPLE_MODULE.into(), overrides: String::new() }
+        Self { preset: DvnPreset::default(), seed: 0, with_learned: true, sample_module: archinfer_dvn::AUTO_SAMPLE_MODULE.into(), overrides: String::new() }
     }
 }
 
