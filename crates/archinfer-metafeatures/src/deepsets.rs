@@ -43,21 +43,23 @@ pub struct SampleBatch {
 impl SampleBatch {
     /// The training samples `indices` of `task` as seen through feature set `module`.
     ///
+    /// A task with more classes than the tower's `max_classes` (a new task with more classes
+    /// than any training task) has its labels folded modulo `max_classes`: classes then share
+    /// one-hot columns, which blurs, but does not stop, what the tower reads. Training tasks
+    /// never fold: the recipe sizes the block to the largest of them.
+    ///
     /// # Errors
-    /// Missing module or more classes than `max_classes`.
+    /// [`MetaError::MissingModule`], or [`MetaError::TooManyClasses`] for `max_classes == 0`.
     pub fn from_indices(task: &Task, module: &str, max_classes: usize, indices: &[usize]) -> Result<Self> {
         let f = task.feature_set(module).ok_or_else(|| MetaError::MissingModule {
             task: task.name().to_string(),
             module: module.to_string(),
         })?;
-        if task.num_classes() > max_classes {
-            return Err(MetaError::TooManyClasses {
-                task: task.name().to_string(),
-                classes: task.num_classes(),
-                max: max_classes,
-            });
+        if max_classes == 0 {
+            return Err(MetaError::TooManyClasses { task: task.name().to_string(), classes: task.num_classes(), max: 0 });
         }
-        Ok(Self { features: f.gather(indices), dim: f.dim, labels: task.gather_labels(indices), max_classes })
+        let labels = task.gather_labels(indices).into_iter().map(|l| l % max_classes as u32).collect();
+        Ok(Self { features: f.gather(indices), dim: f.dim, labels, max_classes })
     }
 
     /// `n` training samples drawn uniformly with replacement (all of them, in order, if `n` is

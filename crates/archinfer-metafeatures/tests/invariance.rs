@@ -56,5 +56,11 @@ fn labels_matter_and_renaming_classes_is_not_promised_invariant() {
 fn bad_requests_are_typed_errors() {
     let task = Blobs::new(3, 60, 5).task().unwrap();
     assert!(SampleBatch::from_indices(&task, "nope", 10, &[0]).is_err());
-    assert!(SampleBatch::from_indices(&task, "raw", 2, &[0]).is_err());
+    assert!(SampleBatch::from_indices(&task, "raw", 0, &[0]).is_err());
+    // More classes than the label block: labels fold modulo its width.
+    let idx: Vec<usize> = (0..task.samples()).collect();
+    let folded = SampleBatch::from_indices(&task, "raw", 2, &idx).unwrap();
+    let labels = task.gather_labels(&idx);
+    assert!(folded.labels.iter().zip(&labels).all(|(f, l)| *f == l % 2));
+    assert!(labels.contains(&2), "the task has a third class to fold");
 }
