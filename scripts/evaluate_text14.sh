@@ -13,3 +13,4 @@ cargo build --release -p archinfer-cli
 "$bin" evaluate diversity --db "$db" --model "models/text14-without-$held" --out results/text14-diversity
 "$bin" evaluate ceiling --db "$db" --out results/text14-ceiling
 "$bin" evaluate predict --db "$db" --variants none,learned,statistical --repeats 10 --out results/text14-predict
+"$bin" evaluate search --db "$db" --variant none --no-continuous --candidates 3 --out results/text14-search-none
