@@ -14,3 +14,4 @@ cargo build --release -p archinfer-cli
 "$bin" evaluate ceiling --db "$db" --out results/text14-ceiling
 "$bin" evaluate predict --db "$db" --variants none,learned,statistical --repeats 10 --out results/text14-predict
 "$bin" evaluate search --db "$db" --variant none --no-continuous --candidates 3 --out results/text14-search-none
+"$bin" evaluate search --db "$db" --no-continuous --candidates 3 --fixed "wl256 → 256 relu → softmax" --out results/text14-search

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use archinfer::data::Task;
 use archinfer::dvn::DvnTask;
-use archinfer::encoding::{ArchitectureSpace, Encoding};
+use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Proposal, Ranking};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::{ExperimentStore, SqliteStore, Trial};
@@ -238,6 +238,10 @@ pub struct SearchArgs {
     /// --candidates K` does.
     #[arg(long, default_value_t = 1)]
     pub candidates: usize,
+    /// A fixed default architecture to train beside the proposals on every task (the trivial
+    /// baseline: what a hand-picked network scores), e.g. `wl256 → 256 relu → softmax`.
+    #[arg(long)]
+    pub fixed: Option<String>,
     /// Parallel trainings.
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
@@ -332,6 +336,10 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let mut jobs: Vec<(usize, String, usize)> = Vec::new();
     let mut kinds: Vec<String> = if a.no_continuous { vec!["discrete".into()] } else { vec!["discrete".into(), "continuous".into()] };
     kinds.extend((1..a.candidates).map(|j| format!("cand{j}")));
+    let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&space, f)).transpose()?;
+    if fixed.is_some() {
+        kinds.push("fixed".into());
+    }
     for kind in &kinds {
         for r in 0..a.repeats {
             for &k in &held {
@@ -356,7 +364,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         .map(|_| {
             let (jobs, sink, proposals, dvn_tasks, space, bar) =
                 (jobs.clone(), sink.clone(), proposals.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
-            let (tc, runs_path) = (train_config.clone(), runs_path.clone());
+            let (tc, runs_path, fixed) = (train_config.clone(), runs_path.clone(), fixed.clone());
             std::thread::spawn(move || -> Result<(), BoxError> {
                 let device = archinfer::default_device();
                 let trainer = AdamTrainer::new(tc, device.clone())?;
@@ -368,7 +376,9 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
                     let prep = prepared.entry(k).or_insert_with(|| PreparedTask::new(task, &device));
                     let proposal = &proposals.get(&t.name).ok_or("a task without a proposal")?.proposal;
                     let best = proposal.best()?.clone();
-                    let spec = if kind == "continuous" {
+                    let spec = if kind == "fixed" {
+                        ChildSpec::Discrete(fixed.clone().ok_or("no fixed architecture")?)
+                    } else if kind == "continuous" {
                         ChildSpec::Continuous { space: space.clone(), encoding: Encoding::from_flat(&space, &best.solution.logits)? }
                     } else if let Some(j) = kind.strip_prefix("cand") {
                         let j: usize = j.parse()?;
@@ -414,6 +424,12 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
         table.push('\n');
         table.push_str(&t);
         summary["candidates"] = s;
+    }
+    if let Some(f) = &a.fixed {
+        let (t, s) = fixed_table(f, &order, &runs, &store)?;
+        table.push('\n');
+        table.push_str(&t);
+        summary["fixed"] = s;
     }
     std::fs::write(out_dir.join("table.md"), &table)?;
     let summary = serde_json::json!({
@@ -501,6 +517,34 @@ fn candidates_table(order: &[String], runs: &[TrainRun], store: &SqliteStore, ma
     t.push_str(&format!("| best of first 10 (10 trainings) | {beats10}/{n} | {g10:.2} |\n| best of {n_all} ({n_all} trainings) | | 0 |\n"));
     s.insert("best_of_first_10".into(), serde_json::json!({ "beats_random": [beats10, n], "mean_gap_points": g10, "trainings": 10 }));
     Ok((t, serde_json::Value::Object(s)))
+}
+
+/// The fixed default architecture against Random and the best of all children: the trivial
+/// baseline the proposals must beat to show that inference helps.
+fn fixed_table(name: &str, order: &[String], runs: &[TrainRun], store: &SqliteStore) -> Result<(String, serde_json::Value), BoxError> {
+    let mut t = format!("| task | fixed `{name}` | proposal (K = 1) | Random (first 10) | best of all by val |\n|---|---|---|---|---|\n");
+    let (mut beats, mut gaps, mut wins, mut n) = (0, Vec::new(), 0, 0);
+    for task in order {
+        let test = |kind: &str| runs.iter().filter(|r| &r.task == task && r.kind == kind).map(|r| f64::from(r.test)).collect::<Vec<_>>();
+        let (fx, prop) = (test("fixed"), test("discrete"));
+        if fx.is_empty() {
+            continue;
+        }
+        let mut trials: Vec<Trial> = store.trials(Some(task))?.into_iter().filter(|x| x.result.is_some()).collect();
+        trials.sort_by_key(|x| x.trial_index);
+        let acc = |x: &Trial| x.result.as_ref().map_or((0.0, 0.0), |r| (r.val_accuracy, f64::from(r.test_accuracy)));
+        let random = mean_std(&trials.iter().take(10).map(|x| acc(x).1).collect::<Vec<_>>()).0;
+        let best = trials.iter().max_by(|a, b| acc(a).0.total_cmp(&acc(b).0)).map_or(0.0, |x| acc(x).1);
+        let (m, p) = (mean_std(&fx).0, mean_std(&prop).0);
+        n += 1;
+        beats += usize::from(m > random);
+        wins += usize::from(p > m);
+        gaps.push(100.0 * (best - m));
+        t.push_str(&format!("| {task} | {} | {} | {:.2} | {:.2} |\n", pm(&fx), pm(&prop), 100.0 * random, 100.0 * best));
+    }
+    let g = mean_std(&gaps).0;
+    t.push_str(&format!("\nThe fixed architecture beats Random on {beats}/{n} tasks, is {g:.2} points short of the best of all on average; the proposal beats it on {wins}/{n}.\n"));
+    Ok((t, serde_json::json!({ "architecture": name, "beats_random": [beats, n], "mean_gap_points": g, "proposal_beats_fixed": [wins, n] })))
 }
 
 /// The Table 4 analogue and the numbers the goal is judged by.

@@ -279,6 +279,42 @@ pub struct DiscreteArchitecture {
 }
 
 impl DiscreteArchitecture {
+    /// Parses the human-readable form (`"wl256 → 256 relu → 64 tanh → softmax"`; `->` works
+    /// too): the module, then one enabled layer per `width activation`, in order; the space's
+    /// remaining layers are off. The inverse of `to_string` for architectures whose enabled
+    /// layers come first.
+    ///
+    /// # Errors
+    /// [`EncodingError::Parse`] for an unknown module, a width / activation pair the space
+    /// lacks, more layers than the space has, or a missing `softmax` at the end.
+    pub fn parse(space: &ArchitectureSpace, text: &str) -> Result<Self> {
+        let bad = |problem: String| EncodingError::Parse { text: text.to_string(), problem };
+        let parts: Vec<&str> = text.split(['→']).flat_map(|p| p.split("->")).map(str::trim).collect();
+        let (Some(&module), Some(&last)) = (parts.first(), parts.last()) else { return Err(bad("empty".into())) };
+        if parts.len() < 2 || last != "softmax" {
+            return Err(bad("expected `module → … → softmax`".into()));
+        }
+        let index = space.embeddings().iter().position(|e| e.name == module).ok_or_else(|| bad(format!("no module `{module}` in the space")))?;
+        let hidden = &parts[1..parts.len() - 1];
+        if hidden.len() > space.num_layers() {
+            return Err(bad(format!("{} layers; the space has {}", hidden.len(), space.num_layers())));
+        }
+        let mut layers = Vec::with_capacity(space.num_layers());
+        for h in hidden {
+            let base = (0..space.num_base_layers())
+                .find(|&i| {
+                    let b = space.base_layer(i);
+                    format!("{} {}", b.width, b.activation) == *h
+                })
+                .ok_or_else(|| bad(format!("no base layer `{h}` in the space")))?;
+            let b = space.base_layer(base);
+            layers.push(LayerChoice { enabled: true, base, width: b.width, activation: b.activation });
+        }
+        let off = space.base_layer(0);
+        layers.resize(space.num_layers(), LayerChoice { enabled: false, base: 0, width: off.width, activation: off.activation });
+        Ok(Self { embedding: Self::embedding_choice(space, index), layers })
+    }
+
     /// Samples uniformly: base layer, on/off and embedding module independently.
     pub fn sample<R: Rng + ?Sized>(space: &ArchitectureSpace, rng: &mut R) -> Self {
         let layers = (0..space.num_layers())
@@ -443,6 +479,18 @@ mod tests {
             EmbeddingSpec::new("raw", 784),
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn parse_reads_what_display_writes() {
+        let s = space();
+        let a = DiscreteArchitecture::parse(&s, "pool14 → 256 relu → 32 tanh → softmax").unwrap();
+        assert_eq!(a.to_string(), "pool14 → 256 relu → 32 tanh → softmax");
+        assert_eq!(a.num_params(3), 49 * 256 + 256 + 256 * 32 + 32 + 32 * 3 + 3);
+        assert_eq!(DiscreteArchitecture::parse(&s, "raw -> softmax").unwrap().to_string(), "raw → softmax");
+        for bad in ["", "pool14 → 256 relu", "nope → softmax", "raw → 100 relu → softmax", "raw → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → softmax"] {
+            assert!(matches!(DiscreteArchitecture::parse(&s, bad), Err(EncodingError::Parse { .. })), "{bad}");
+        }
     }
 
     #[test]

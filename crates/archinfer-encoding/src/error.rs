@@ -69,6 +69,14 @@ pub enum EncodingError {
     /// Inputs handed to a child network that do not match its embedding modules.
     #[error("child network input mismatch: {0}")]
     InputMismatch(String),
+    /// An architecture written as text that does not parse in the space.
+    #[error("architecture `{text}`: {problem}")]
+    Parse {
+        /// The text.
+        text: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// JSON (de)serialisation failed.
     #[error("JSON: {0}")]
     Json(String),
