@@ -94,7 +94,7 @@ pub fn user_data_bundle_split(u: &UserData, fractions: [f64; 3]) -> Result<TaskB
         UserData::Images(i) => user_bundle_split(i, fractions),
         UserData::Texts(t) => {
             let (order, split) = user_order(t.len(), fractions)?;
-            let modules = archinfer::text::default_text_embedders()?.iter().map(|m| m.name().to_string()).collect();
+            let modules = archinfer::text::default_text_module_names();
             Ok(TaskBundle::from_texts(
                 order.iter().map(|&i| t.texts[i].clone()).collect(),
                 order.iter().map(|&i| t.labels[i]).collect(),
@@ -206,7 +206,7 @@ pub fn check_model_fits(task: &Task, space: &ArchitectureSpace, source: &str) ->
         return Ok(());
     }
     let kind = |names: Vec<String>| -> String {
-        let text: Vec<String> = archinfer::text::default_text_embedders().map(|m| m.iter().map(|e| e.name().to_string()).collect()).unwrap_or_default();
+        let text = archinfer::text::default_text_module_names();
         let image: Vec<String> = default_embedders().map(|m| m.iter().map(|e| e.name().to_string()).collect()).unwrap_or_default();
         let what = if names.iter().all(|n| text.contains(n)) {
             "texts"

@@ -61,6 +61,21 @@ struct Table {
     vectors: Vec<f32>,
     vocab: usize,
     width: usize,
+    /// The token ids of the last batch, keyed by a hash of its texts: the widths of one table
+    /// embed the same texts one after the other, and tokenizing is most of the cost.
+    last: std::sync::Mutex<Option<(u64, Arc<Vec<Vec<u32>>>)>>,
+}
+
+/// FNV-1a over the texts, each followed by a 0xff byte (which UTF-8 never contains).
+fn batch_key(texts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for t in texts {
+        for &b in t.as_bytes().iter().chain(&[0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// WordLlama: the mean of a text's token vectors (no special tokens; a text with no token is
@@ -97,7 +112,7 @@ impl WordLlama {
             return Err(asset(weights, format!("{} values for shape [{vocab}, {width}]", vectors.len())));
         }
         let tok = Tokenizer::from_file(tokenizer).map_err(|e| asset(tokenizer, e.to_string()))?;
-        let table = Arc::new(Table { tokenizer: tok, vectors, vocab, width });
+        let table = Arc::new(Table { tokenizer: tok, vectors, vocab, width, last: std::sync::Mutex::new(None) });
         dims.iter()
             .map(|&dim| {
                 if dim == 0 || dim > width {
@@ -114,7 +129,7 @@ impl WordLlama {
     /// As [`load`](Self::load), e.g. when the assets are missing.
     pub fn shipped() -> Result<Vec<Self>> {
         let d = wordllama_dir();
-        Self::load(&d.join(WORDLLAMA_WEIGHTS), &d.join(WORDLLAMA_TOKENIZER), &[64, 128, 256])
+        Self::load(&d.join(WORDLLAMA_WEIGHTS), &d.join(WORDLLAMA_TOKENIZER), &WORDLLAMA_DIMS)
     }
 
     /// The token ids of `text` (no special tokens).
@@ -138,10 +153,21 @@ impl TextEmbedder for WordLlama {
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let (d, w) = (self.dim, self.table.width);
+        let key = batch_key(texts);
+        let cached = self.table.last.lock().ok().and_then(|g| g.as_ref().filter(|(k, ids)| *k == key && ids.len() == texts.len()).map(|(_, ids)| ids.clone()));
+        let all = match cached {
+            Some(ids) => ids,
+            None => {
+                let ids = Arc::new(texts.iter().map(|t| self.token_ids(t)).collect::<Result<Vec<_>>>()?);
+                if let Ok(mut g) = self.table.last.lock() {
+                    *g = Some((key, ids.clone()));
+                }
+                ids
+            }
+        };
         let mut out = vec![0.0f32; texts.len() * d];
-        for (text, o) in texts.iter().zip(out.chunks_exact_mut(d)) {
-            let ids = self.token_ids(text)?;
-            for &id in &ids {
+        for (ids, o) in all.iter().zip(out.chunks_exact_mut(d)) {
+            for &id in ids {
                 // Out-of-table ids are clipped to the last row, as wordllama does.
                 let r = (id as usize).min(self.table.vocab - 1);
                 for (x, v) in o.iter_mut().zip(&self.table.vectors[r * w..r * w + d]) {
@@ -267,19 +293,37 @@ impl TextEmbedder for HashedNgrams {
 /// modules changed refuses old records instead of computing other features.
 pub const TEXT_MODULES_VERSION: u32 = 1;
 
+/// Widths of the shipped WordLlama modules.
+const WORDLLAMA_DIMS: [usize; 3] = [64, 128, 256];
+/// Width and projection seed of the default hashed module.
+const HASH_DIM: usize = 128;
+const HASH_SEED: u64 = 0x7e47;
+
+/// The names of [`default_text_embedders`], in order, without loading any weights (what a
+/// task record lists, and what tells a text model from an image one).
+pub fn default_text_module_names() -> Vec<String> {
+    WORDLLAMA_DIMS.iter().map(|d| format!("wl{d}")).chain(std::iter::once(format!("hash{HASH_DIM}"))).collect()
+}
+
 /// The default text modules: WordLlama at 64, 128 and 256 dimensions and `hash128`.
 ///
 /// # Errors
 /// When the shipped WordLlama assets cannot be read.
 pub fn default_text_embedders() -> Result<Vec<Box<dyn TextEmbedder>>> {
     let mut m: Vec<Box<dyn TextEmbedder>> = WordLlama::shipped()?.into_iter().map(|w| Box::new(w) as Box<dyn TextEmbedder>).collect();
-    m.push(Box::new(HashedNgrams::new(128, 0x7e47)?));
+    m.push(Box::new(HashedNgrams::new(HASH_DIM, HASH_SEED)?));
     Ok(m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn module_names_without_loading_match_the_modules() {
+        let names: Vec<String> = default_text_embedders().unwrap().iter().map(|m| m.name().to_string()).collect();
+        assert_eq!(default_text_module_names(), names);
+    }
 
     #[test]
     fn half_precision_by_hand() {
