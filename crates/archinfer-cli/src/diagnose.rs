@@ -49,11 +49,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
     let mut runs: Vec<CeilingRun> = crate::search::read_jsonl(&path)?;
     runs.retain(|r| r.preset == a.recipe.preset.to_string());
     let device = archinfer::default_device();
-    let bar = indicatif::ProgressBar::new(a.repeats as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} splits (3 fits each)  ETA {eta_precise}  {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = crate::bar(a.repeats as u64, "splits (3 fits each)");
     for r in 0..a.repeats {
         if runs.iter().any(|x| x.repeat == r) {
             bar.inc(1);

@@ -161,11 +161,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         }
     }
     eprintln!("{} fits to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
-    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} fits  ETA {eta_precise}  {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = crate::bar(jobs.len() as u64, "fits");
     let jobs = Arc::new(Mutex::new(jobs));
     let out = Arc::new(Mutex::new((std::fs::OpenOptions::new().create(true).append(true).open(&runs_path)?, Vec::<Run>::new())));
     let dvn_tasks = Arc::new(dvn_tasks);

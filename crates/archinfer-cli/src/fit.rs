@@ -225,17 +225,10 @@ pub struct PredictArgs {
     /// A directory written by `archinfer fit`.
     #[arg(long)]
     pub model: PathBuf,
-    /// Samples: a directory of MNIST-format files, or a CSV of 784 pixel columns with or
-    /// without a label column.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// CSV label column, when the file has 785 columns: `first`, `last`, an index or a name.
-    #[arg(long, default_value = "last")]
-    pub label: String,
-    /// CSV text column (a header name or an index), for a network that reads texts (default:
-    /// the column named `text`).
-    #[arg(long)]
-    pub text: Option<String>,
+    /// The samples, as for `fit` (a label column is optional: a CSV of exactly 784 pixel
+    /// columns, or texts without a `label` column, are labelled without an accuracy).
+    #[command(flatten)]
+    pub input: crate::records::DataArgs,
     /// Only this split of the data, cut as `fit` cut it: `all`, `train`, `validation`, `test`.
     #[arg(long, default_value = "all")]
     pub split: String,
@@ -347,12 +340,12 @@ pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
     let m = load_fitted(&a.model, &device)?;
     let (feats, labels) = match &m.module {
         ModuleKind::Image(e) => {
-            let (images, labels) = read_samples(&a.data, &a.label, m.fitted.side)?;
+            let (images, labels) = read_samples(&a.input.data, &a.input.label, m.fitted.side)?;
             let px = images.side * images.side;
             (FeatureSet::new(e.name(), e.dim(), e.embed_all(&images.pixels, px)), labels)
         }
         ModuleKind::Text(e) => {
-            let (texts, labels) = read_text_samples(&a.data, a.text.as_deref(), &a.label)?;
+            let (texts, labels) = read_text_samples(&a.input.data, a.input.text.as_deref(), &a.input.label)?;
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             (FeatureSet::new(e.name(), e.dim(), e.embed(&refs)?), labels)
         }

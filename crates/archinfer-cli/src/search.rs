@@ -351,11 +351,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     }
     jobs.reverse();
     eprintln!("{} trainings to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
-    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trainings  ETA {eta_precise}  {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = crate::bar(jobs.len() as u64, "trainings");
     let jobs = Arc::new(Mutex::new(jobs));
     let sink = Arc::new(Mutex::new(()));
     let proposals = Arc::new(proposals);
