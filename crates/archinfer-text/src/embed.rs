@@ -63,8 +63,11 @@ struct Table {
     width: usize,
     /// The token ids of the last batch, keyed by a hash of its texts: the widths of one table
     /// embed the same texts one after the other, and tokenizing is most of the cost.
-    last: std::sync::Mutex<Option<(u64, Arc<Vec<Vec<u32>>>)>>,
+    last: std::sync::Mutex<Option<(u64, TokenIds)>>,
 }
+
+/// The token ids of a batch of texts, one list per text.
+type TokenIds = Arc<Vec<Vec<u32>>>;
 
 /// FNV-1a over the texts, each followed by a 0xff byte (which UTF-8 never contains).
 fn batch_key(texts: &[&str]) -> u64 {
