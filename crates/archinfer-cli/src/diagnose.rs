@@ -7,6 +7,7 @@ use std::sync::Arc;
 use archinfer::data::Task;
 use archinfer::eval::{CeilingOptions, CeilingRow, ceiling, diversity};
 use archinfer::infer::{InferOptions, Inferencer};
+use archinfer::store::Location;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
@@ -16,9 +17,9 @@ use crate::evaluate::{load_dvn_tasks, mean_std};
 /// Arguments of `archinfer evaluate ceiling`.
 #[derive(Parser, Debug)]
 pub struct CeilingArgs {
-    /// The experiment database.
+    /// The experiment database: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -120,7 +121,7 @@ pub struct DiversityArgs {
     pub model: PathBuf,
     /// The experiment database (names the suite whose tasks are proposed for).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,

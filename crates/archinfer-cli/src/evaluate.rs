@@ -11,7 +11,7 @@ use archinfer::data::Task;
 use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, spearman};
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::metafeatures::MetaFeatures;
-use archinfer::store::{ExperimentStore, SqliteStore};
+use archinfer::store::{ExperimentStore, Location};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
@@ -51,9 +51,9 @@ impl RecipeArgs {
 /// Arguments of `archinfer evaluate predict`.
 #[derive(Parser, Debug)]
 pub struct PredictArgs {
-    /// The experiment database.
+    /// The experiment database: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -113,8 +113,8 @@ fn paper_preset() -> String {
 pub(crate) use archinfer::eval::mean_std;
 
 /// The database's space and the recorded children of every task as value-network training data.
-pub(crate) fn load_dvn_tasks(db: &std::path::Path, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
-    let store = SqliteStore::open(db)?;
+pub(crate) fn load_dvn_tasks(db: &Location, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
+    let store = crate::db::open_existing(db)?;
     let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
     let tasks: Vec<Arc<Task>> = suite_tasks.iter().map(|(t, _)| t.clone()).collect();
     let dvn_tasks = archinfer::eval::dvn_tasks(&store, &space, &tasks)?;
@@ -329,9 +329,9 @@ fn table(runs: &[Run], order: &[String], variants: &[MetaFeatures]) -> String {
 /// Arguments of `archinfer evaluate plots`.
 #[derive(Parser, Debug)]
 pub struct PlotArgs {
-    /// The experiment database.
+    /// The experiment database: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory.
     #[arg(long)]
     pub data: Option<PathBuf>,

@@ -10,7 +10,7 @@ use archinfer::dvn::{verify_checksums, write_checksums};
 use archinfer::encoding::{DiscreteArchitecture, DiscreteNetworkConfig};
 use archinfer::eval::{add_task, record_of};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer};
-use archinfer::store::{ExperimentStore, PlannedTrial, SqliteStore, TrialResult};
+use archinfer::store::{ExperimentStore, Location, PlannedTrial, TrialResult};
 use archinfer::train::{AdamTrainer, PreparedTask, TrainConfig};
 use archinfer::burn::module::Module;
 use archinfer::burn::tensor::{Tensor, TensorData};
@@ -45,14 +45,14 @@ pub struct FitCmdArgs {
     pub max_params: Option<usize>,
     /// Record the task (if new) and these trainings in this database, so it grows with use.
     #[arg(long)]
-    pub record: Option<PathBuf>,
+    pub record: Option<Location>,
     /// The task's name (default: the data file's name).
     #[arg(long)]
     pub name: Option<String>,
     /// Child training settings are read from this database (default: --record, else this
     /// path if it exists, else build-db's defaults: Adam 1e-3, 20 epochs, batch 64).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Override the number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -113,7 +113,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     crate::records::check_model_fits(&task, &inf.dvn.config.space, &a.input.data.display().to_string())?;
     let settings_db = a.record.clone().or_else(|| a.db.exists().then(|| a.db.clone()));
     let mut config = match &settings_db {
-        Some(db) if db.exists() => match SqliteStore::open(db)?.meta("train_config")? {
+        Some(db) if db.exists() => match crate::db::open_existing(db)?.meta("train_config")? {
             Some(s) => serde_json::from_str(&s)?,
             None => default_train_config(),
         },
@@ -124,7 +124,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     }
     let store = match &a.record {
         Some(db) => {
-            let store = SqliteStore::open(db)?;
+            let store = crate::db::open_or_create(db)?;
             if let Some(space) = store.meta("space")? {
                 check_fits(&task, &archinfer::encoding::ArchitectureSpace::from_json(&space)?, &a.input.data.display().to_string())?;
             }
@@ -210,7 +210,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
             p.trial_index = next + i;
         }
         store.record_trials(&name, &format!("fit:{}", std::process::id()), &recorded)?;
-        eprintln!("recorded {} trainings of `{name}` in {}", recorded.len(), db.display());
+        eprintln!("recorded {} trainings of `{name}` in {}", recorded.len(), db);
     }
     outln!("task        {name} ({} classes)", bundle.class_names.len());
     outln!("kept        {arch} (candidate {} of {})", k + 1, picks.len());

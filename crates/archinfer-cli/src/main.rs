@@ -9,11 +9,12 @@ use std::time::Duration;
 use archinfer::data::Task;
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{WorkerOptions, plan_missing, run_worker};
-use archinfer::store::{ExperimentStore, SqliteStore};
+use archinfer::store::{ExperimentStore, Location};
 use archinfer::train::{AdamTrainer, TrainConfig};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod db;
 mod diagnose;
 mod evaluate;
 mod fit;
@@ -124,18 +125,19 @@ enum EvaluateCommand {
 
 #[derive(Subcommand)]
 enum DbCommand {
-    /// Per-task trial counts and min / median / max validation accuracy.
-    Status {
-        /// The database file.
-        #[arg(long, default_value = "data/fmnist14.sqlite")]
-        db: PathBuf,
-    },
+    /// Per-task trial counts and min / median / max validation accuracy, the workers heard
+    /// from, their rates, and an ETA for the whole plan.
+    Status(db::StatusArgs),
+    /// Copies a whole database (tasks, samples, trials, metadata) between any two stores, e.g.
+    /// the shipped SQLite file to a PostgreSQL server and back. Resumable: run it again after
+    /// an interruption. Verified by counts and checksums at the end.
+    Copy(db::CopyArgs),
     /// Writes one image task of the database as MNIST-format files (gzip), for `archinfer
     /// infer --data`: all its images, training images first.
     ExportTask {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long, default_value = "data/fmnist14.sqlite")]
-        db: PathBuf,
+        db: Location,
         /// Fashion-MNIST directory, used only if the task's samples must be filled in.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -149,17 +151,17 @@ enum DbCommand {
     /// A JSON manifest of the database: suite, space, training settings, versions, date,
     /// machine and per-task summary.
     Manifest {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long, default_value = "data/fmnist14.sqlite")]
-        db: PathBuf,
+        db: Location,
     },
 }
 
 #[derive(Parser)]
 struct BuildDb {
-    /// The database file (created if missing).
+    /// The database, created if missing: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    db: PathBuf,
+    db: Location,
     /// Add this suite's tasks first (default: `fmnist14` for a database without tasks).
     #[arg(long)]
     suite: Option<String>,
@@ -221,7 +223,8 @@ fn main() {
         Command::Suite { command: SuiteCommand::Add(s) } => records::suite_add(s),
         Command::Fit(f) => fit::fit(f),
         Command::Predict(p) => fit::predict(p),
-        Command::Db { command: DbCommand::Status { db } } => db_status(&db),
+        Command::Db { command: DbCommand::Status(s) } => db::status(&s),
+        Command::Db { command: DbCommand::Copy(c) } => db::copy(&c),
         Command::Db { command: DbCommand::ExportTask { db, data, task, out } } => export_task(&db, data.as_deref(), &task, &out),
         Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
     };
@@ -244,17 +247,14 @@ fn pin_meta(store: &dyn ExperimentStore, key: &str, value: &str) -> Result<(), B
 }
 
 /// `archinfer db export-task`.
-fn export_task(db: &std::path::Path, data: Option<&std::path::Path>, task: &str, out: &std::path::Path) -> Result<(), BoxError> {
-    if !db.exists() {
-        return Err(format!("{}: no such database", db.display()).into());
-    }
-    let store = SqliteStore::open(db)?;
-    let record = store.tasks()?.into_iter().find(|t| t.name == task).ok_or_else(|| format!("{}: no task `{task}`", db.display()))?;
+fn export_task(db: &Location, data: Option<&std::path::Path>, task: &str, out: &std::path::Path) -> Result<(), BoxError> {
+    let store = crate::db::open_existing(db)?;
+    let record = store.tasks()?.into_iter().find(|t| t.name == task).ok_or_else(|| format!("{db}: no task `{task}`"))?;
     if store.task_data(task)?.is_none() {
         drop(store);
         suite_of_db(db, data)?;
     }
-    let store = SqliteStore::open(db)?;
+    let store = crate::db::open_existing(db)?;
     let stored = archinfer::eval::load_task(&store, &record, &archinfer::data::default_embedders()?)?;
     let set = stored.bundle.images().ok_or_else(|| format!("task `{task}` is not an image task"))?;
     set.write_dir(out, true)?;
@@ -275,17 +275,14 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
 fn build_db(a: BuildDb) -> Result<(), BoxError> {
     let config = TrainConfig::new().with_learning_rate(a.lr).with_epochs(a.epochs).with_batch_size(a.batch_size);
     config.validate()?;
-    if let Some(parent) = a.db.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_or_create(&a.db)?;
     let suite = a.suite.clone().or_else(|| store.tasks().ok().filter(|t| t.is_empty()).map(|_| "fmnist14".to_string()));
     if let Some(suite) = &suite {
         records::ensure_suite(&store, suite, a.data.as_deref())?;
     }
     drop(store);
     let tasks = suite_of_db(&a.db, a.data.as_deref())?;
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_existing(&a.db)?;
     let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
     for (t, _) in &tasks {
         records::check_fits(t, &space, &format!("task `{}`", t.name()))?;
@@ -304,7 +301,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     let bar = bar(pending as u64, "children");
     let by_name: Arc<HashMap<String, Arc<Task>>> =
         Arc::new(tasks.iter().map(|(t, _)| (t.name().to_string(), t.clone())).collect());
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let host = db::host_name();
     // Split the process's trial budget over its workers.
     let workers = a.workers.max(1);
     let mut handles = Vec::new();
@@ -316,7 +313,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
             if max_trials == Some(0) {
                 return Ok(0);
             }
-            let store = Arc::new(SqliteStore::open(&db)?);
+            let store = Arc::<dyn ExperimentStore>::from(crate::db::open_existing(&db)?);
             let stop = Arc::new(AtomicBool::new(false));
             // Heartbeats from a side thread: a long training must not look like a dead worker.
             let hb = {
@@ -356,41 +353,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     if let Some(e) = first_err {
         return Err(e);
     }
-    db_status(&a.db)
-}
-
-fn db_status(db: &PathBuf) -> Result<(), BoxError> {
-    if !db.exists() {
-        return Err(format!("{}: no such database", db.display()).into());
-    }
-    let store = SqliteStore::open(db)?;
-    outln!(
-        "{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6}  {:>9}",
-        "task", "pending", "running", "done", "failed", "min", "median", "max", "std", "s/child"
-    );
-    let mut totals = [0usize; 4];
-    let mut seconds = 0.0;
-    for s in store.summary()? {
-        for (t, c) in totals.iter_mut().zip(s.counts) {
-            *t += c;
-        }
-        seconds += s.train_seconds;
-        let std = s.val_std.map(|v| format!("{v:>6.3}")).unwrap_or_else(|| format!("{:>6}", "-"));
-        let per = if s.counts[2] > 0 { s.train_seconds / s.counts[2] as f64 } else { 0.0 };
-        let acc = s
-            .val_accuracy
-            .map(|[a, b, c]| format!("{a:>6.3} {b:>6.3} {c:>6.3}"))
-            .unwrap_or_else(|| format!("{:>6} {:>6} {:>6}", "-", "-", "-"));
-        outln!(
-            "{:<28} {:>7} {:>7} {:>7} {:>7}  {acc} {std}  {per:>9.3}",
-            s.task, s.counts[0], s.counts[1], s.counts[2], s.counts[3]
-        );
-    }
-    outln!(
-        "{:<28} {:>7} {:>7} {:>7} {:>7}  training time of done children: {:.1} s",
-        "total", totals[0], totals[1], totals[2], totals[3], seconds
-    );
-    Ok(())
+    db::status(&db::StatusArgs { db: a.db.clone(), live_secs: a.stale_secs.max(1) })
 }
 
 /// The burn release this build links (kept in step with the workspace manifest).
@@ -413,11 +376,8 @@ pub(crate) fn machine() -> serde_json::Value {
     })
 }
 
-fn db_manifest(db: &PathBuf) -> Result<(), BoxError> {
-    if !db.exists() {
-        return Err(format!("{}: no such database", db.display()).into());
-    }
-    let store = SqliteStore::open(db)?;
+fn db_manifest(db: &Location) -> Result<(), BoxError> {
+    let store = crate::db::open_existing(db)?;
     let parse = |k: &str| -> Result<serde_json::Value, BoxError> {
         Ok(match store.meta(k)? {
             Some(v) => serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v)),

@@ -10,7 +10,7 @@ use archinfer::data::{
 };
 use archinfer::encoding::{ArchitectureSpace, EmbeddingSpec};
 use archinfer::eval::{EvalError, add_suite, add_task, load_tasks, record_of, suite_bundles};
-use archinfer::store::{ExperimentStore, SqliteStore};
+use archinfer::store::{ExperimentStore, Location};
 use clap::Parser;
 
 use crate::{BoxError, outln};
@@ -243,16 +243,13 @@ pub fn pin_space(store: &dyn ExperimentStore, task: &Task, source: &str) -> Resu
 
 /// Every task of the database at `db`, with its description. Tasks of a database from before
 /// tasks carried their samples get them here, from their suite (this needs Fashion-MNIST once).
-pub fn tasks_of_db(db: &Path, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
-    if !db.exists() {
-        return Err(format!("{}: no such database", db.display()).into());
-    }
-    let store = SqliteStore::open(db)?;
+pub fn tasks_of_db(db: &Location, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
+    let store = crate::db::open_existing(db)?;
     let tasks = match load_tasks(&store) {
         Ok(t) => t,
         Err(EvalError::NoSamples(name)) => {
             let suite = store.tasks()?.into_iter().find(|t| t.name == name).map(|t| t.suite).unwrap_or_default();
-            eprintln!("task `{name}` has no samples in {} yet: filling them from suite {suite}", db.display());
+            eprintln!("task `{name}` has no samples in {} yet: filling them from suite {suite}", db);
             fill_suite(&store, &suite, data).map_err(|e| format!("task `{name}` has no samples, and suite {suite} could not supply them: {e}"))?;
             load_tasks(&store)?
         }
@@ -282,9 +279,9 @@ fn fill_suite(store: &dyn ExperimentStore, suite: &str, data: Option<&Path>) -> 
 /// Arguments of `archinfer task add`.
 #[derive(Parser, Debug)]
 pub struct TaskAddArgs {
-    /// The database (created if missing).
+    /// The database, created if missing: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Name of the new task (must not exist yet).
     #[arg(long)]
     pub name: String,
@@ -318,12 +315,9 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     }
     let bundle = user_data_bundle_split(&read_data(&a.input)?, parse_split(&a.split)?)?;
     let task = bundle_to_task(&bundle, &a.name)?;
-    if let Some(parent) = a.db.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_or_create(&a.db)?;
     if store.tasks()?.iter().any(|t| t.name == a.name) {
-        return Err(format!("{}: a task named `{}` already exists", a.db.display(), a.name).into());
+        return Err(format!("{}: a task named `{}` already exists", a.db, a.name).into());
     }
     let space = store.meta("space")?.map(|s| ArchitectureSpace::from_json(&s)).transpose()?;
     if let Some(space) = &space {
@@ -342,7 +336,7 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
         bundle.split[1],
         bundle.split[2],
         bundle.class_names.len(),
-        a.db.display()
+        a.db
     );
     Ok(())
 }
@@ -352,9 +346,9 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
 pub struct SuiteAddArgs {
     /// The suite: `fmnist14` (needs Fashion-MNIST) or `synthetic3`.
     pub suite: String,
-    /// The database (created if missing).
+    /// The database, created if missing: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -362,10 +356,7 @@ pub struct SuiteAddArgs {
 
 /// `archinfer suite add`.
 pub fn suite_add(a: SuiteAddArgs) -> Result<(), BoxError> {
-    if let Some(parent) = a.db.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_or_create(&a.db)?;
     let r = fill_suite(&store, &a.suite, a.data.as_deref())?;
     outln!(
         "suite {}: {} tasks created, {} given their samples, {} already present",

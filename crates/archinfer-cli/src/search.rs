@@ -11,7 +11,7 @@ use archinfer::dvn::DvnTask;
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Proposal, Ranking};
 use archinfer::metafeatures::MetaFeatures;
-use archinfer::store::{ExperimentStore, SqliteStore, Trial};
+use archinfer::store::{ExperimentStore, Location, Trial};
 use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -51,16 +51,16 @@ impl FitArgs {
 }
 
 /// Fits a value network on `train` and builds its task library from the recorded children.
-pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArgs, store: &SqliteStore) -> Result<Inferencer, BoxError> {
+pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArgs, store: &dyn ExperimentStore) -> Result<Inferencer, BoxError> {
     Ok(archinfer::eval::fit_inferencer(store, space, train, &fit.inferencer_recipe()?, &archinfer::default_device())?)
 }
 
 /// Arguments of `archinfer train-dvn`.
 #[derive(Parser, Debug)]
 pub struct TrainDvnArgs {
-    /// The experiment database.
+    /// The experiment database: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -79,7 +79,7 @@ pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resu
     let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
     let skip: HashSet<&str> = a.exclude.as_deref().map(|s| s.split(',').map(str::trim).collect()).unwrap_or_default();
     let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_existing(&a.db)?;
     let t0 = Instant::now();
     let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
     inf.save(&a.out)?;
@@ -212,9 +212,9 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
 /// Arguments of `archinfer evaluate search`.
 #[derive(Parser, Debug)]
 pub struct SearchArgs {
-    /// The experiment database.
+    /// The experiment database: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -300,7 +300,7 @@ pub(crate) fn append_jsonl<T: Serialize>(path: &Path, rec: &T) -> Result<(), Box
 pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let started = Instant::now();
     let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_existing(&a.db)?;
     let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
     let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
@@ -453,7 +453,7 @@ fn pm(v: &[f64]) -> String {
 /// Keeping the best of the first K candidates by validation accuracy, K = 1, 3, 5, …: per
 /// repeat, the candidate with the best validation accuracy among the first K is kept and its
 /// test accuracy counts; K trainings are spent.
-fn candidates_table(order: &[String], runs: &[TrainRun], store: &SqliteStore, max_k: usize) -> Result<(String, serde_json::Value), BoxError> {
+fn candidates_table(order: &[String], runs: &[TrainRun], store: &dyn ExperimentStore, max_k: usize) -> Result<(String, serde_json::Value), BoxError> {
     let ks: Vec<usize> = [1, 3, 5, 10].into_iter().filter(|&k| k <= max_k).chain((max_k > 10).then_some(max_k)).collect();
     // The recorded children per task (the "best of all" column), as the database has them.
     let n_all = order.iter().map(|name| store.trials(Some(name)).map(|t| t.iter().filter(|x| x.result.is_some()).count())).collect::<Result<Vec<_>, _>>()?.into_iter().max().unwrap_or(0);
@@ -517,7 +517,7 @@ fn candidates_table(order: &[String], runs: &[TrainRun], store: &SqliteStore, ma
 
 /// The fixed default architecture against Random and the best of all children: the trivial
 /// baseline the proposals must beat to show that inference helps.
-fn fixed_table(name: &str, order: &[String], runs: &[TrainRun], store: &SqliteStore) -> Result<(String, serde_json::Value), BoxError> {
+fn fixed_table(name: &str, order: &[String], runs: &[TrainRun], store: &dyn ExperimentStore) -> Result<(String, serde_json::Value), BoxError> {
     let mut t = format!("| task | fixed `{name}` | proposal (K = 1) | Random (first 10) | best of all by val |\n|---|---|---|---|---|\n");
     let (mut beats, mut gaps, mut wins, mut n) = (0, Vec::new(), 0, 0);
     for task in order {
@@ -548,7 +548,7 @@ fn search_table(
     order: &[String],
     proposals: &BTreeMap<String, ProposalRecord>,
     runs: &[TrainRun],
-    store: &SqliteStore,
+    store: &dyn ExperimentStore,
 ) -> Result<(String, serde_json::Value), BoxError> {
     let mut t = String::from(
         "| task | proposed architecture | inference ms | proposed, continuous u | proposed, discretised | Random (first 10) | best of first 10 by val | best of all by val |\n|---|---|---|---|---|---|---|---|\n",
@@ -628,9 +628,9 @@ fn search_table(
 /// Arguments of `archinfer evaluate tradeoff`.
 #[derive(Parser, Debug)]
 pub struct TradeoffArgs {
-    /// The experiment database.
+    /// The experiment database: a SQLite file or a postgres:// URL.
     #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -661,7 +661,7 @@ pub struct TradeoffArgs {
 /// penalty λ and the hard budget vary.
 pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let store = SqliteStore::open(&a.db)?;
+    let store = crate::db::open_existing(&a.db)?;
     let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
     let k = dvn_tasks.iter().position(|t| t.name == a.task).ok_or_else(|| format!("no task `{}` in the database", a.task))?;
     let train: Vec<DvnTask> = dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();

@@ -197,10 +197,18 @@ pub fn add_suite(store: &dyn ExperimentStore, bundles: &[(TaskRecord, TaskBundle
     for (rec, bundle) in bundles {
         let data = TaskData::new(BUNDLE_FORMAT, bundle.encode()?);
         match existing.iter().find(|t| t.name == rec.name) {
-            None => {
-                store.create_task(rec, &data)?;
-                out.created += 1;
-            }
+            None => match store.create_task(rec, &data) {
+                Ok(()) => out.created += 1,
+                // Another process (a second `build-db` starting at the same time) added it first.
+                Err(archinfer_store::StoreError::DuplicateTask(_)) => {
+                    if store.tasks()?.iter().find(|t| t.name == rec.name) != Some(rec) {
+                        return Err(archinfer_store::StoreError::TaskConflict(rec.name.clone()).into());
+                    }
+                    store.attach_task_data(&rec.name, &data)?;
+                    out.unchanged += 1;
+                }
+                Err(e) => return Err(e.into()),
+            },
             Some(e) => {
                 if e != rec {
                     return Err(archinfer_store::StoreError::TaskConflict(rec.name.clone()).into());

@@ -31,6 +31,57 @@ pub enum StoreError {
         /// The index.
         trial_index: usize,
     },
+    /// PostgreSQL refused an operation (the message and SQLSTATE code).
+    #[error("postgres: {0}")]
+    Postgres(String),
+    /// No PostgreSQL server answered within the connect timeout.
+    #[error("cannot reach the PostgreSQL server {server}: {reason}")]
+    Unreachable {
+        /// `user@host:port/database`.
+        server: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// The server refused the user or password.
+    #[error("the PostgreSQL server {server} refused the login: {reason}")]
+    Authentication {
+        /// `user@host:port/database`.
+        server: String,
+        /// What the server said.
+        reason: String,
+    },
+    /// The server has no database of that name.
+    #[error("the PostgreSQL server {server} has no such database: {reason}")]
+    NoSuchDatabase {
+        /// `user@host:port/database`.
+        server: String,
+        /// What the server said.
+        reason: String,
+    },
+    /// The connection was lost and did not come back in time.
+    #[error("lost the connection to {server} and could not reconnect in {seconds:.0} s: {reason}")]
+    ConnectionLost {
+        /// `user@host:port/database`.
+        server: String,
+        /// How long reconnection was tried.
+        seconds: f64,
+        /// The last failure.
+        reason: String,
+    },
+    /// A location (`--db`) that names no store this build knows.
+    #[error("unknown database scheme `{scheme}://` in `{location}`: use a SQLite file path or a postgres:// URL")]
+    UnknownScheme {
+        /// The scheme.
+        scheme: String,
+        /// The whole location, password removed.
+        location: String,
+    },
+    /// A `postgres://` location in a build without the `postgres` feature.
+    #[error("this build of archinfer has no PostgreSQL support (the `postgres` cargo feature of archinfer-store)")]
+    PostgresNotBuilt,
+    /// A location that cannot be parsed.
+    #[error("bad database location: {0}")]
+    BadLocation(String),
     /// A stored value that cannot be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),

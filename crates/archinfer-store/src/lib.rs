@@ -27,15 +27,24 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
+mod location;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 pub use error::{Result, StoreError};
+pub use location::{Location, open};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresOptions, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// A task as the store knows it.
@@ -208,6 +217,15 @@ pub struct TaskSummary {
     pub train_seconds: f64,
 }
 
+/// A worker as the store last heard of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    /// The worker's name (`host:pid:thread` for `build-db`).
+    pub name: String,
+    /// Milliseconds since its last heartbeat or claim, by the store's clock.
+    pub silent_ms: i64,
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -307,6 +325,33 @@ pub trait ExperimentStore: Send + Sync {
     /// On storage failure.
     fn meta(&self, key: &str) -> Result<Option<String>>;
 
+    /// Every metadata entry, ordered by key.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn meta_entries(&self) -> Result<Vec<(String, String)>>;
+
+    /// Every worker that ever claimed a trial or sent a heartbeat, ordered by name.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn workers(&self) -> Result<Vec<WorkerInfo>>;
+
+    /// Writes trials of `task` exactly as given (ids, states, workers, times, results), for
+    /// copying a database. A trial whose `(task, trial_index)` exists and is identical is
+    /// skipped, so an interrupted copy resumes; returns how many were new.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownTask`], [`StoreError::TrialExists`] if an index holds a different
+    /// trial (nothing is written), or a storage failure (an id taken by another trial).
+    fn import_trials(&self, task: &str, trials: &[Trial]) -> Result<usize>;
+
+    /// The schema version of the database.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn schema_version(&self) -> Result<i64>;
+
     /// Per-task counts and min / median / max validation accuracy.
     ///
     /// # Errors
@@ -338,3 +383,70 @@ pub trait ExperimentStore: Send + Sync {
         Ok(out)
     }
 }
+
+/// Boxed and shared stores are stores (`archinfer_store::open` returns a box).
+macro_rules! forward_store {
+    ($($ptr:ident),*) => {$(
+        impl<S: ExperimentStore + ?Sized> ExperimentStore for $ptr<S> {
+            fn add_task(&self, task: &TaskRecord) -> Result<()> {
+                (**self).add_task(task)
+            }
+            fn tasks(&self) -> Result<Vec<TaskRecord>> {
+                (**self).tasks()
+            }
+            fn plan(&self, task: &str, trials: &[PlannedTrial]) -> Result<usize> {
+                (**self).plan(task, trials)
+            }
+            fn claim(&self, worker: &str) -> Result<Option<Trial>> {
+                (**self).claim(worker)
+            }
+            fn complete(&self, trial_id: i64, worker: &str, outcome: std::result::Result<TrialResult, String>) -> Result<bool> {
+                (**self).complete(trial_id, worker, outcome)
+            }
+            fn heartbeat(&self, worker: &str) -> Result<()> {
+                (**self).heartbeat(worker)
+            }
+            fn requeue_stale(&self, stale_after: Duration) -> Result<usize> {
+                (**self).requeue_stale(stale_after)
+            }
+            fn trials(&self, task: Option<&str>) -> Result<Vec<Trial>> {
+                (**self).trials(task)
+            }
+            fn create_task(&self, task: &TaskRecord, data: &TaskData) -> Result<()> {
+                (**self).create_task(task, data)
+            }
+            fn attach_task_data(&self, task: &str, data: &TaskData) -> Result<()> {
+                (**self).attach_task_data(task, data)
+            }
+            fn task_data(&self, task: &str) -> Result<Option<TaskData>> {
+                (**self).task_data(task)
+            }
+            fn record_trials(&self, task: &str, worker: &str, trials: &[(PlannedTrial, TrialResult)]) -> Result<()> {
+                (**self).record_trials(task, worker, trials)
+            }
+            fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+                (**self).set_meta(key, value)
+            }
+            fn meta(&self, key: &str) -> Result<Option<String>> {
+                (**self).meta(key)
+            }
+            fn meta_entries(&self) -> Result<Vec<(String, String)>> {
+                (**self).meta_entries()
+            }
+            fn workers(&self) -> Result<Vec<WorkerInfo>> {
+                (**self).workers()
+            }
+            fn import_trials(&self, task: &str, trials: &[Trial]) -> Result<usize> {
+                (**self).import_trials(task, trials)
+            }
+            fn schema_version(&self) -> Result<i64> {
+                (**self).schema_version()
+            }
+            fn summary(&self) -> Result<Vec<TaskSummary>> {
+                (**self).summary()
+            }
+        }
+    )*};
+}
+
+forward_store!(Box, Arc);

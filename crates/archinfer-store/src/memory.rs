@@ -5,7 +5,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
+    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus,
+    WorkerInfo, now_ms,
 };
 
 #[derive(Debug, Default)]
@@ -15,6 +16,13 @@ struct Inner {
     workers: HashMap<String, i64>,
     data: HashMap<String, TaskData>,
     meta: HashMap<String, String>,
+}
+
+impl Inner {
+    /// One past the largest id (imported trials bring their own ids).
+    fn next_id(&self) -> i64 {
+        self.trials.iter().map(|t| t.id).max().unwrap_or(0) + 1
+    }
 }
 
 /// A pending trial of `task` planned as `p`.
@@ -78,7 +86,7 @@ impl ExperimentStore for MemoryStore {
             if g.trials.iter().any(|t| t.task == task && t.trial_index == p.trial_index) {
                 continue;
             }
-            let id = g.trials.len() as i64 + 1;
+            let id = g.next_id();
             g.trials.push(new_trial(id, task, p));
             added += 1;
         }
@@ -194,7 +202,7 @@ impl ExperimentStore for MemoryStore {
         }
         let now = now_ms();
         for (p, r) in trials {
-            let id = g.trials.len() as i64 + 1;
+            let id = g.next_id();
             g.trials.push(Trial {
                 status: TrialStatus::Done,
                 worker: Some(worker.to_string()),
@@ -214,5 +222,44 @@ impl ExperimentStore for MemoryStore {
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self.lock().meta.get(key).cloned())
+    }
+
+    fn meta_entries(&self) -> Result<Vec<(String, String)>> {
+        let mut v: Vec<(String, String)> = self.lock().meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        v.sort();
+        Ok(v)
+    }
+
+    fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let now = now_ms();
+        let mut v: Vec<WorkerInfo> =
+            self.lock().workers.iter().map(|(w, h)| WorkerInfo { name: w.clone(), silent_ms: now - h }).collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    fn import_trials(&self, task: &str, trials: &[Trial]) -> Result<usize> {
+        let mut g = self.lock();
+        if !g.tasks.iter().any(|t| t.name == task) {
+            return Err(StoreError::UnknownTask(task.to_string()));
+        }
+        let mut new = Vec::new();
+        for t in trials {
+            match g.trials.iter().find(|x| x.task == task && x.trial_index == t.trial_index) {
+                Some(h) if h == t => {}
+                Some(_) => return Err(StoreError::TrialExists { task: task.to_string(), trial_index: t.trial_index }),
+                None if g.trials.iter().chain(&new).any(|x: &Trial| x.id == t.id) => {
+                    return Err(StoreError::Corrupt(format!("trial id {} is taken", t.id)));
+                }
+                None => new.push(Trial { task: task.to_string(), ..t.clone() }),
+            }
+        }
+        let n = new.len();
+        g.trials.extend(new);
+        Ok(n)
+    }
+
+    fn schema_version(&self) -> Result<i64> {
+        Ok(crate::SCHEMA_VERSION)
     }
 }

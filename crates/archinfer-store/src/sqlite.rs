@@ -7,7 +7,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus, now_ms,
+    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus,
+    WorkerInfo, now_ms,
 };
 
 /// Schema version this build writes. Older files are migrated on open, in one transaction:
@@ -106,13 +107,6 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The schema version of the open file.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
 }
 
 /// Reads `name, suite, num_classes, n_train, n_validation, n_test, description`.
@@ -403,5 +397,59 @@ impl ExperimentStore for SqliteStore {
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn meta_entries(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT key, value FROM meta ORDER BY key")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let conn = self.conn();
+        let now = now_ms();
+        let mut st = conn.prepare("SELECT name, heartbeat FROM workers ORDER BY name")?;
+        let rows = st.query_map([], |r| Ok(WorkerInfo { name: r.get(0)?, silent_ms: now - r.get::<_, i64>(1)? }))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn import_trials(&self, task: &str, trials: &[Trial]) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = task_id(&tx, task)?;
+        let mut added = 0;
+        {
+            let mut find = tx.prepare(&format!(
+                "SELECT {TRIAL_COLUMNS} FROM trials t JOIN tasks k ON k.id = t.task_id WHERE t.task_id = ?1 AND t.trial_index = ?2"
+            ))?;
+            let mut insert = tx.prepare(
+                "INSERT INTO trials (id, task_id, trial_index, architecture, seed, status, worker, claimed_at, finished_at, \
+                 val_accuracy, test_accuracy, seconds, num_params, epochs_run, error) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for t in trials {
+                let have = find.query_row(params![id, t.trial_index as i64], row_to_trial).optional()?;
+                if let Some(h) = have {
+                    if &finish(h)? != t {
+                        return Err(StoreError::TrialExists { task: task.to_string(), trial_index: t.trial_index });
+                    }
+                    continue;
+                }
+                let r = t.result.as_ref();
+                insert.execute(params![
+                    t.id, id, t.trial_index as i64, t.architecture, t.seed as i64, t.status.as_str(), t.worker,
+                    t.claimed_at, t.finished_at, r.map(|r| f64::from(r.val_accuracy)), r.map(|r| f64::from(r.test_accuracy)),
+                    r.map(|r| r.seconds), r.map(|r| r.num_params as i64), r.map(|r| r.epochs_run as i64), t.error
+                ])?;
+                added += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 }
