@@ -245,7 +245,16 @@ impl PostgresStore {
         let mut guard = self.lock();
         let mut lost: Option<String> = None;
         loop {
-            if guard.as_ref().is_none_or(Client::is_closed) {
+            if guard.as_ref().is_some_and(Client::is_closed) {
+                // The server closed the connection while it was idle (a restart, say).
+                let reason = "the server closed the connection".to_string();
+                if self.options.report {
+                    eprintln!("archinfer: lost the connection to {}: {reason}; reconnecting", self.server);
+                }
+                lost = Some(reason);
+                *guard = None;
+            }
+            if guard.is_none() {
                 match self.open_client() {
                     Ok(c) => {
                         if let (Some(_), true) = (&lost, self.options.report) {

@@ -249,8 +249,8 @@ pub fn scratch_schema(test: &str) -> String {
     format!("t_{}_{}_{nanos}", &clean[..clean.len().min(30)], std::process::id())
 }
 
-/// Installs, in the archinfer schema at `url`, a trigger that logs every write of a result
-/// (a trial row updated to `done` or `failed`) into a table `result_writes`, so a test can
+/// Installs, in the store's schema, a trigger that logs every write of a result (a trial row
+/// set to `done` or `failed`) and every requeue into a table `result_writes`, so a test can
 /// prove no result was written twice. [`result_writes`] reads it back.
 ///
 /// # Panics
@@ -264,6 +264,8 @@ pub fn install_result_audit(store: &crate::PostgresStore) {
          BEGIN
              IF NEW.status IN ('done', 'failed') THEN
                  INSERT INTO result_writes VALUES (NEW.id, NEW.status);
+             ELSIF TG_OP = 'UPDATE' AND OLD.status = 'running' AND NEW.status = 'pending' THEN
+                 INSERT INTO result_writes VALUES (NEW.id, 'requeued');
              END IF;
              RETURN NEW;
          END $$ LANGUAGE plpgsql;
@@ -281,11 +283,21 @@ pub fn install_result_audit(store: &crate::PostgresStore) {
 #[cfg(feature = "postgres")]
 pub fn result_writes(store: &crate::PostgresStore) -> std::collections::HashMap<i64, i64> {
     let mut c = audit_client(store);
-    c.query("SELECT trial_id, count(*) FROM result_writes GROUP BY trial_id", &[])
+    c.query("SELECT trial_id, count(*) FROM result_writes WHERE status <> 'requeued' GROUP BY trial_id", &[])
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect()
+}
+
+/// How many times a running trial was put back to pending (its worker was declared dead),
+/// from the audit table of [`install_result_audit`].
+///
+/// # Panics
+/// On any PostgreSQL error.
+#[cfg(feature = "postgres")]
+pub fn requeues(store: &crate::PostgresStore) -> i64 {
+    audit_client(store).query_one("SELECT count(*) FROM result_writes WHERE status = 'requeued'", &[]).unwrap().get(0)
 }
 
 #[cfg(feature = "postgres")]
