@@ -256,3 +256,47 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(worker: &str, status: TrialStatus, claimed: i64, finished: Option<i64>) -> Trial {
+        Trial {
+            id: 0,
+            task: "t".into(),
+            trial_index: 0,
+            architecture: "{}".into(),
+            seed: 0,
+            status,
+            worker: Some(worker.into()),
+            result: None,
+            error: None,
+            claimed_at: Some(claimed),
+            finished_at: finished,
+        }
+    }
+
+    #[test]
+    fn rates_count_the_last_ten_minutes_from_the_first_claim() {
+        let now = 100_000_000;
+        let trials = vec![
+            trial("a", TrialStatus::Done, now - 60_000, Some(now - 30_000)),
+            trial("a", TrialStatus::Failed, now - 30_000, Some(now - 1_000)),
+            trial("a", TrialStatus::Running, now - 1_000, None),
+            // Finished before the window: not counted.
+            trial("a", TrialStatus::Done, now - 3_600_000, Some(now - 3_000_000)),
+            trial("b", TrialStatus::Done, now - 2_000_000, Some(now - 1_900_000)),
+        ];
+        let workers = [WorkerInfo { name: "a".into(), silent_ms: 5_000 }, WorkerInfo { name: "b".into(), silent_ms: 40_000 }];
+        let r = worker_rates(&workers, &trials, now, 30_000);
+        // Two trials over the 60 s since the first of them was claimed: 120 an hour.
+        assert_eq!((r[0].recent, r[0].running, r[0].live), (2, 1, true));
+        approx::assert_relative_eq!(r[0].per_hour, 120.0);
+        assert_eq!((r[1].recent, r[1].live), (0, false));
+        approx::assert_relative_eq!(r[1].per_hour, 0.0);
+        assert_eq!(hms(42.0), "42 s");
+        assert_eq!(hms(190.0), "3 min 10 s");
+        assert_eq!(hms(3720.0), "1 h 02 min");
+    }
+}

@@ -228,3 +228,21 @@ fn fit_then_predict_reproduces_the_test_accuracy_and_record_adds_k_trials() {
     let e = err(&run(&["predict", "--model", outs, "--data", datas], &empty));
     assert!(e.contains("model.bpk"), "{e}");
 }
+
+#[test]
+fn bad_database_locations_are_typed_errors_that_name_the_problem() {
+    let none = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let e = err(&run(&["db", "status", "--db", "mysql://me:secret@host/db"], none.path()));
+    assert!(e.contains("unknown database scheme `mysql://`"), "{e}");
+    assert!(!e.contains("secret"), "the password is not printed: {e}");
+    // Nothing listens on port 1: refused at once, and the message says where.
+    let e = err(&run(&["db", "status", "--db", "postgres://me:secret@127.0.0.1:1/db"], none.path()));
+    assert!(e.contains("cannot reach the PostgreSQL server me@127.0.0.1:1/db"), "{e}");
+    assert!(!e.contains("secret"), "{e}");
+    let e = err(&run(&["db", "status", "--db", "postgres://me@127.0.0.1:1/db?schema=Bad-Name"], none.path()));
+    assert!(e.contains("schema `Bad-Name`"), "{e}");
+    let e = err(&run(&["db", "status", "--db", none.path().join("missing.sqlite").to_str().unwrap()], none.path()));
+    assert!(e.contains("no such database"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
