@@ -222,7 +222,16 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
         }
         let mine: Vec<Trial> = all.iter().filter(|x| x.task == t.name).cloned().collect();
         for chunk in mine.chunks(batch) {
-            dst.import_trials(&t.name, chunk)?;
+            dst.import_trials(&t.name, chunk).map_err(|e| -> BoxError {
+                match e {
+                    archinfer::store::StoreError::TrialExists { task, trial_index } => format!(
+                        "{}: trial {trial_index} of task `{task}` differs from the one in {} (is it another database?)",
+                        a.to, a.from
+                    )
+                    .into(),
+                    e => e.into(),
+                }
+            })?;
             bar.inc(chunk.len() as u64);
             bar.set_message(t.name.clone());
         }

@@ -246,3 +246,39 @@ fn bad_database_locations_are_typed_errors_that_name_the_problem() {
     assert!(e.contains("no such database"), "{e}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn an_interrupted_db_copy_resumes_to_a_row_identical_database() {
+    let none = tempfile::tempdir().unwrap();
+    let copy = none.path().join("copy.sqlite");
+    let (from, to) = (shipped_db(), copy.clone());
+    let args = ["db", "copy", "--from", from.to_str().unwrap(), "--to", to.to_str().unwrap()];
+    assert!(ok(&run(&args, none.path()), "db copy").contains("verified"));
+    // Leave the copy as an interruption would: the last tasks missing, and the trials of the
+    // tasks before them cut off part-way (each batch is one transaction).
+    {
+        let c = rusqlite::Connection::open(&copy).unwrap();
+        c.execute_batch(
+            "DELETE FROM trials WHERE task_id >= 12 OR id > 1750;
+             DELETE FROM task_data WHERE task_id >= 12;
+             DELETE FROM tasks WHERE id >= 12;",
+        )
+        .unwrap();
+    }
+    // Rows by primary key (a copy writes the metadata in key order, not the source's order).
+    let keyed = |db: &Path| {
+        let mut s = snapshot(db);
+        s[3].sort();
+        s
+    };
+    assert_ne!(keyed(&copy), keyed(&shipped_db()));
+    let out = ok(&run(&args, none.path()), "the resumed db copy");
+    assert!(out.contains("copied 14 tasks, 2800 trials") && out.contains("verified"), "{out}");
+    assert_eq!(keyed(&copy), keyed(&shipped_db()), "row for row identical after the resume");
+    // A destination that holds a different database is refused, naming what differs.
+    let c = rusqlite::Connection::open(&copy).unwrap();
+    c.execute("UPDATE trials SET seed = seed + 1 WHERE id = 5", []).unwrap();
+    drop(c);
+    let e = err(&run(&args, none.path()));
+    assert!(e.contains("trial 4 of task `") && e.contains("differs"), "{e}");
+}

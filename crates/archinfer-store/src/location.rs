@@ -14,7 +14,8 @@ use crate::{ExperimentStore, Result, SqliteStore, StoreError};
 /// assert!(matches!(l, Location::Sqlite(_)));
 /// let l: Location = "postgres://me:secret@db.example/archinfer".parse().unwrap();
 /// assert_eq!(l.to_string(), "postgres://me:***@db.example/archinfer");
-/// assert!("mysql://db/x".parse::<Location>().is_err());
+/// // Other schemes parse, and are refused when opened, with a typed error.
+/// assert!("mysql://db/x".parse::<Location>().unwrap().open().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -22,6 +23,15 @@ pub enum Location {
     Sqlite(PathBuf),
     /// A PostgreSQL URL.
     Postgres(String),
+    /// A `scheme://` this build does not know. It parses (so a command line can carry it
+    /// without echoing a password) but [`Location::open`] refuses it with
+    /// [`StoreError::UnknownScheme`].
+    Unsupported {
+        /// The scheme.
+        scheme: String,
+        /// The whole location, password removed.
+        location: String,
+    },
 }
 
 /// The scheme of `s`, if it is written `scheme://…`.
@@ -61,7 +71,7 @@ impl FromStr for Location {
             Some(sc) => match sc.to_ascii_lowercase().as_str() {
                 "sqlite" | "file" => Ok(Location::Sqlite(PathBuf::from(&s[sc.len() + 3..]))),
                 "postgres" | "postgresql" => Ok(Location::Postgres(s.to_string())),
-                _ => Err(StoreError::UnknownScheme { scheme: sc.to_string(), location: redact(s) }),
+                _ => Ok(Location::Unsupported { scheme: sc.to_string(), location: redact(s) }),
             },
         }
     }
@@ -72,6 +82,7 @@ impl std::fmt::Display for Location {
         match self {
             Location::Sqlite(p) => write!(f, "{}", p.display()),
             Location::Postgres(u) => f.write_str(&redact(u)),
+            Location::Unsupported { location, .. } => f.write_str(location),
         }
     }
 }
@@ -102,6 +113,9 @@ impl Location {
             Location::Postgres(u) => Ok(Box::new(crate::PostgresStore::connect(u)?)),
             #[cfg(not(feature = "postgres"))]
             Location::Postgres(_) => Err(StoreError::PostgresNotBuilt),
+            Location::Unsupported { scheme, location } => {
+                Err(StoreError::UnknownScheme { scheme: scheme.clone(), location: location.clone() })
+            }
         }
     }
 
@@ -110,7 +124,7 @@ impl Location {
     pub fn exists(&self) -> bool {
         match self {
             Location::Sqlite(p) => p.exists(),
-            Location::Postgres(_) => true,
+            Location::Postgres(_) | Location::Unsupported { .. } => true,
         }
     }
 
@@ -118,7 +132,7 @@ impl Location {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
             Location::Sqlite(p) => Some(p),
-            Location::Postgres(_) => None,
+            Location::Postgres(_) | Location::Unsupported { .. } => None,
         }
     }
 }
@@ -126,7 +140,8 @@ impl Location {
 /// Opens the store at `location` (a SQLite path or a `postgres://` URL).
 ///
 /// # Errors
-/// As [`Location::open`], and [`StoreError::UnknownScheme`] for any other `scheme://`.
+/// As [`Location::open`] (which gives [`StoreError::UnknownScheme`] for any other
+/// `scheme://`), and [`StoreError::BadLocation`] for an empty location.
 pub fn open(location: &str) -> Result<Box<dyn ExperimentStore>> {
     location.parse::<Location>()?.open()
 }
@@ -143,12 +158,14 @@ mod tests {
         let pg: Location = "postgresql://u:pw@h:5433/d?schema=s".parse().unwrap();
         assert_eq!(pg.to_string(), "postgresql://u:***@h:5433/d?schema=s");
         assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
-        match "mysql://u:pw@h/d".parse::<Location>() {
+        let unknown: Location = "mysql://u:pw@h/d".parse().unwrap();
+        assert_eq!(unknown.to_string(), "mysql://u:***@h/d");
+        match unknown.open() {
             Err(StoreError::UnknownScheme { scheme, location }) => {
                 assert_eq!(scheme, "mysql");
                 assert!(!location.contains("pw"), "{location}");
             }
-            other => panic!("{other:?}"),
+            other => panic!("{:?}", other.map(|_| ())),
         }
         assert!(matches!("  ".parse::<Location>(), Err(StoreError::BadLocation(_))));
     }
