@@ -474,6 +474,18 @@ fn trial_by_id(c: &mut impl GenericClient, id: i64) -> Result<Trial, Failure> {
     Ok(row_to_trial(&r)?)
 }
 
+/// Marks `worker` alive now, by the server's clock.
+fn beat(c: &mut impl GenericClient, worker: &str) -> Result<(), Failure> {
+    c.execute(
+        &format!(
+            "INSERT INTO workers (name, heartbeat) VALUES ($1, {SERVER_NOW_MS}) \
+             ON CONFLICT (name) DO UPDATE SET heartbeat = EXCLUDED.heartbeat"
+        ),
+        &[&worker],
+    )?;
+    Ok(())
+}
+
 /// Keeps the identity sequence ahead of ids inserted explicitly (by `import_trials`).
 fn bump_sequence(c: &mut impl GenericClient, table: &str) -> Result<(), Failure> {
     c.execute(
@@ -544,13 +556,7 @@ impl ExperimentStore for PostgresStore {
                  RETURNING id",
                 &[&worker, &token],
             )?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO workers (name, heartbeat) VALUES ($1, {SERVER_NOW_MS}) \
-                     ON CONFLICT (name) DO UPDATE SET heartbeat = EXCLUDED.heartbeat"
-                ),
-                &[&worker],
-            )?;
+            beat(&mut tx, worker)?;
             let out = match claimed {
                 Some(r) => Some(trial_by_id(&mut tx, r.get(0))?),
                 None => None,
@@ -592,13 +598,7 @@ impl ExperimentStore for PostgresStore {
 
     fn heartbeat(&self, worker: &str) -> Result<()> {
         self.run(|c, _| {
-            c.execute(
-                &format!(
-                    "INSERT INTO workers (name, heartbeat) VALUES ($1, {SERVER_NOW_MS}) \
-                     ON CONFLICT (name) DO UPDATE SET heartbeat = EXCLUDED.heartbeat"
-                ),
-                &[&worker],
-            )?;
+            beat(c, worker)?;
             Ok(())
         })
     }
@@ -679,15 +679,14 @@ impl ExperimentStore for PostgresStore {
         self.run(|c, attempt| {
             let mut tx = c.transaction()?;
             let id = task_id(&mut tx, task)?;
-            if attempt > 0 {
-                if let Some((p, _)) = trials.first() {
-                    let done = tx.query_opt(
-                        "SELECT 1 FROM trials WHERE task_id = $1 AND trial_index = $2 AND worker = $3 AND finished_at = $4",
-                        &[&id, &(p.trial_index as i64), &worker, &now],
-                    )?;
-                    if done.is_some() {
-                        return Ok(());
-                    }
+            if let (true, Some((p, _))) = (attempt > 0, trials.first()) {
+                // An earlier attempt may have committed before the connection dropped.
+                let done = tx.query_opt(
+                    "SELECT 1 FROM trials WHERE task_id = $1 AND trial_index = $2 AND worker = $3 AND finished_at = $4",
+                    &[&id, &(p.trial_index as i64), &worker, &now],
+                )?;
+                if done.is_some() {
+                    return Ok(());
                 }
             }
             for (p, r) in trials {
