@@ -5,6 +5,9 @@
 //!
 //! ```text
 //! cargo run --release --example lifelong_database
+//! # the same on a PostgreSQL server (any empty archinfer schema), or on a SQLite file:
+//! cargo run --release --features postgres --example lifelong_database -- 'postgres://me:pw@host/db?schema=demo'
+//! cargo run --release --example lifelong_database -- /tmp/demo.sqlite
 //! ```
 
 use std::collections::HashMap;
@@ -17,7 +20,7 @@ use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, EmbeddingSpec
 use archinfer::eval::{WorkerOptions, add_suite, add_task, fits_space, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
 use archinfer::infer::{InferOptions, Inferencer, TaskValue, propose_with};
 use archinfer::metafeatures::MetaFeatures;
-use archinfer::store::{ExperimentStore, MemoryStore};
+use archinfer::store::{ExperimentStore, MemoryStore, Location};
 use archinfer::train::{AdamTrainer, TrainConfig};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -50,7 +53,15 @@ impl TaskValue for PreferSmall {
 fn main() -> Result<(), BoxError> {
     let device = archinfer::default_device();
     // 1. Tasks are records of the store: the synthetic suite, then a task of "yours".
-    let store = MemoryStore::new();
+    // Any store: in memory by default, or the location given (a SQLite path or a postgres://
+    // URL; `Location::open` picks the store, the rest of the program does not change).
+    let store: Box<dyn ExperimentStore> = match std::env::args().nth(1) {
+        Some(location) => location.parse::<Location>()?.open()?,
+        None => Box::new(MemoryStore::new()),
+    };
+    if !store.tasks()?.is_empty() {
+        return Err("use an empty database (this example adds its own tasks)".into());
+    }
     add_suite(&store, &suite_bundles("synthetic3", None)?)?;
     let mine = Blobs::new(3, 240, 16).separation(0.9).projection("p8", 8).projection("p4", 4).projection("p2", 2).seed(42).task()?;
     let bundle = TaskBundle::from_features(&mine, vec!["a".into(), "b".into(), "c".into()]);

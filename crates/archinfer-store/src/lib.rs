@@ -3,7 +3,10 @@
 //! The life-long database of child trainings: tasks, planned trials (task, trial index,
 //! architecture, seed) and their outcomes. The [`ExperimentStore`] trait is what the database
 //! builder and the value-network trainer use; [`SqliteStore`] is the embedded default (WAL mode,
-//! safe for several processes and threads on one file), [`MemoryStore`] serves tests.
+//! safe for several processes and threads on one file), `PostgresStore` (cargo feature
+//! `postgres`) serves workers on many machines, [`MemoryStore`] serves tests. [`open`] takes a
+//! location string (a SQLite path or a `postgres://` URL) and returns whichever store it names;
+//! the contract every store must meet is exported as `testing` (cargo feature `testing`).
 //!
 //! A trial is recorded once: `(task, trial_index)` is unique, workers [`claim`] pending trials
 //! atomically, and only the worker holding a claim can [`complete`] it. A worker that dies
