@@ -78,7 +78,7 @@ fn main() -> Result<(), BoxError> {
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
     let options = WorkerOptions { name: "example".into(), stale_after: Duration::from_secs(60), max_trials: None };
     let mut failed = 0;
-    let trained = run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, r| failed += usize::from(r.is_err()))?;
+    let trained = run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, r, _| failed += usize::from(r.is_err()))?;
     assert_eq!(failed, 0);
     println!("planned {planned} children, trained {trained}");
 

@@ -64,4 +64,4 @@ psql "$ADMIN" -c "SET search_path TO netdemo" \
     -c "SELECT status, worker, count(*) FROM result_writes GROUP BY 1, 2 ORDER BY 1, 2" \
     -c "SELECT count(*) AS results_written_twice FROM (SELECT trial_id FROM result_writes WHERE status <> 'requeued' GROUP BY 1 HAVING count(*) > 1) x" \
     -c "SELECT count(*) AS trials, count(*) FILTER (WHERE status = 'done') AS done FROM trials"
-grep -h "archinfer:" /tmp/netdemo-a.log /tmp/netdemo-b.log | head -6 || true
+grep -h "archinfer:\|report refused" /tmp/netdemo-a.log /tmp/netdemo-b.log | head -6 || true

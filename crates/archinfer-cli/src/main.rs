@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use archinfer::data::Task;
 use archinfer::encoding::ArchitectureSpace;
-use archinfer::eval::{WorkerOptions, plan_missing, run_worker};
+use archinfer::eval::{Report, WorkerOptions, plan_missing, run_worker};
 use archinfer::store::{ExperimentStore, Location};
 use archinfer::train::{AdamTrainer, TrainConfig};
 use clap::{Parser, Subcommand};
@@ -328,7 +328,23 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
             let device = archinfer::default_device();
             let trainer = AdamTrainer::new(config, device.clone())?;
             let options = WorkerOptions { name, stale_after: stale, max_trials };
-            let r = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |trial, result| {
+            let r = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |trial, result, report| {
+                if report == Report::Refused {
+                    // Not counted: whoever holds the claim now records this trial.
+                    let line = format!(
+                        "trial {} of `{}`: report refused, this worker lost its claim (no heartbeat for {} s); the trial is run again",
+                        trial.trial_index,
+                        trial.task,
+                        stale.as_secs()
+                    );
+                    // A hidden bar (stderr not a terminal) prints nothing, but logs must show it.
+                    if bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        bar.println(line);
+                    }
+                    return;
+                }
                 if let Ok(r) = result {
                     bar.set_message(format!("{} val {:.3}", trial.task, r.val_accuracy));
                 }

@@ -58,9 +58,19 @@ pub struct WorkerOptions {
     pub max_trials: Option<usize>,
 }
 
+/// What became of the report of a trained trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// Recorded: this worker held the claim.
+    Recorded,
+    /// Refused: this worker lost its claim while training (it was declared dead, its trial
+    /// requeued and perhaps run by another worker), so the result was not written.
+    Refused,
+}
+
 /// Trains claimed trials of `store` with `trainer` until no pending trial is left (or
-/// `max_trials`), recording each outcome exactly once. `on_trial` sees every recorded trial
-/// (progress bars). Heartbeats are the caller's: long trainings need them from a side thread.
+/// `max_trials`), recording each outcome exactly once. `on_trial` sees every trained trial and
+/// whether its report was recorded or refused (progress bars, logs). Heartbeats are the caller's: long trainings need them from a side thread.
 /// Returns how many trials this worker recorded.
 ///
 /// # Errors
@@ -72,7 +82,7 @@ pub fn run_worker(
     tasks: &HashMap<String, Arc<Task>>,
     device: &Device,
     options: &WorkerOptions,
-    on_trial: &mut dyn FnMut(&Trial, &std::result::Result<TrialResult, String>),
+    on_trial: &mut dyn FnMut(&Trial, &std::result::Result<TrialResult, String>, Report),
 ) -> Result<usize> {
     let mut prepared: HashMap<String, PreparedTask> = HashMap::new();
     let mut recorded = 0;
@@ -101,7 +111,9 @@ pub fn run_worker(
         };
         if store.complete(trial.id, &options.name, result.clone())? {
             recorded += 1;
-            on_trial(&trial, &result);
+            on_trial(&trial, &result, Report::Recorded);
+        } else {
+            on_trial(&trial, &result, Report::Refused);
         }
     }
 }

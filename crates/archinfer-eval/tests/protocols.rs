@@ -35,7 +35,7 @@ fn database() -> (MemoryStore, ArchitectureSpace, Vec<Arc<Task>>) {
     let trainer = AdamTrainer::new(TrainConfig::new().with_learning_rate(1e-2).with_epochs(2), device.clone()).unwrap();
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.name().to_string(), t.clone())).collect();
     let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: None };
-    assert_eq!(run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, _| {}).unwrap(), 40);
+    assert_eq!(run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, _, _| {}).unwrap(), 40);
     (store, space, tasks)
 }
 

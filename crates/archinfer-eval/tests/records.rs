@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use archinfer_data::{Blobs, Task, TaskBundle};
 use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
-use archinfer_eval::{WorkerOptions, add_suite, add_task, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
+use archinfer_eval::{Report, WorkerOptions, add_suite, add_task, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
 use archinfer_store::{ExperimentStore, MemoryStore, StoreError, TrialStatus};
-use archinfer_train::{AdamTrainer, TrainConfig};
+use archinfer_train::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, TrainConfig};
 use burn::tensor::Device;
 
 fn space(task: &Task) -> ArchitectureSpace {
@@ -35,8 +35,9 @@ fn drain(store: &dyn ExperimentStore, tasks: &[archinfer_eval::StoredTask]) -> u
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
     let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: None };
     let mut seen = 0;
-    let n = run_worker(store, &trainer, &by_name, &device, &options, &mut |_, r| {
+    let n = run_worker(store, &trainer, &by_name, &device, &options, &mut |_, r, report| {
         assert!(r.is_ok());
+        assert_eq!(report, Report::Recorded);
         seen += 1;
     })
     .unwrap();
@@ -89,7 +90,7 @@ fn max_trials_stops_a_worker() {
     let trainer = AdamTrainer::new(TrainConfig::new().with_epochs(1), device.clone()).unwrap();
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
     let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: Some(2) };
-    assert_eq!(run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, _| {}).unwrap(), 2);
+    assert_eq!(run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, _, _| {}).unwrap(), 2);
     assert_eq!(store.summary().unwrap().iter().map(|s| s.counts[0]).sum::<usize>(), 4);
 }
 
@@ -115,4 +116,48 @@ fn shipped_records_equal_the_suite_code() {
         assert_eq!(t.labels(), s.task.labels());
         assert_eq!(t.features(), s.task.features(), "{}", r.name);
     }
+}
+
+/// Trains with Adam, but the first time it is asked it also declares its own worker dead
+/// mid-training (its heartbeat is older than the stale window), as a partition or a pause would.
+struct LosesItsClaimOnce {
+    inner: AdamTrainer,
+    store: Arc<MemoryStore>,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl ChildTrainer for LosesItsClaimOnce {
+    fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> archinfer_train::Result<Outcome> {
+        let out = self.inner.train(child, task, seed);
+        if !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(30));
+            assert_eq!(self.store.requeue_stale(Duration::from_millis(10)).unwrap(), 1);
+        }
+        out
+    }
+}
+
+#[test]
+fn a_worker_that_lost_its_claim_sees_its_report_refused_and_the_trial_runs_again() {
+    let store = Arc::new(MemoryStore::new());
+    add_suite(store.as_ref(), &suite_bundles("synthetic3", None).unwrap()).unwrap();
+    let tasks = load_tasks(store.as_ref()).unwrap();
+    assert_eq!(plan_missing(store.as_ref(), &space(&tasks[0].task), 1, 0).unwrap(), 3);
+    let device = Device::default();
+    let trainer = LosesItsClaimOnce {
+        inner: AdamTrainer::new(TrainConfig::new().with_epochs(1), device.clone()).unwrap(),
+        store: store.clone(),
+        done: std::sync::atomic::AtomicBool::new(false),
+    };
+    let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
+    let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: None };
+    let mut reports = Vec::new();
+    let n = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |t, _, report| reports.push((t.id, report)))
+        .unwrap();
+    assert_eq!(n, 3, "every trial recorded once");
+    assert_eq!(reports.len(), 4);
+    assert_eq!(reports[0].1, Report::Refused, "the first report came after the claim was lost");
+    assert!(reports[1..].iter().all(|r| r.1 == Report::Recorded));
+    assert!(reports[1..].iter().any(|r| r.0 == reports[0].0), "the requeued trial ran again");
+    assert!(store.trials(None).unwrap().iter().all(|t| t.status == TrialStatus::Done));
 }
