@@ -15,10 +15,8 @@ pub fn open_existing(db: &Location) -> Result<Box<dyn ExperimentStore>, BoxError
 
 /// Opens a database, creating it (and a SQLite file's directory) if missing.
 pub fn open_or_create(db: &Location) -> Result<Box<dyn ExperimentStore>, BoxError> {
-    if let Some(parent) = db.sqlite_path().and_then(std::path::Path::parent) {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)?;
-        }
+    if let Some(parent) = db.sqlite_path().and_then(std::path::Path::parent).filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
     }
     Ok(db.open()?)
 }

@@ -68,6 +68,9 @@ pub enum Report {
     Refused,
 }
 
+/// What `run_worker` calls after each trained trial: the trial, its outcome, its report.
+pub type OnTrial<'a> = dyn FnMut(&Trial, &std::result::Result<TrialResult, String>, Report) + 'a;
+
 /// Trains claimed trials of `store` with `trainer` until no pending trial is left (or
 /// `max_trials`), recording each outcome exactly once. `on_trial` sees every trained trial and
 /// whether its report was recorded or refused (progress bars, logs). Heartbeats are the caller's: long trainings need them from a side thread.
@@ -82,7 +85,7 @@ pub fn run_worker(
     tasks: &HashMap<String, Arc<Task>>,
     device: &Device,
     options: &WorkerOptions,
-    on_trial: &mut dyn FnMut(&Trial, &std::result::Result<TrialResult, String>, Report),
+    on_trial: &mut OnTrial<'_>,
 ) -> Result<usize> {
     let mut prepared: HashMap<String, PreparedTask> = HashMap::new();
     let mut recorded = 0;
