@@ -135,6 +135,15 @@ fn is_connection_error(e: &postgres::Error) -> bool {
     }
 }
 
+/// Is `e` a conflict after which PostgreSQL rolled the transaction back and a retry is safe?
+fn is_transient_conflict(e: &postgres::Error) -> bool {
+    e.code().is_some_and(is_transient_code)
+}
+
+fn is_transient_code(c: &SqlState) -> bool {
+    *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+}
+
 /// Splits our own `schema=` parameter off a URL (the driver refuses parameters it does not know).
 fn split_schema(url: &str) -> Result<(String, String)> {
     let Some((base, query)) = url.split_once('?') else { return Ok((url.to_string(), "archinfer".into())) };
@@ -244,6 +253,7 @@ impl PostgresStore {
         let mut attempt = 0;
         let mut guard = self.lock();
         let mut lost: Option<String> = None;
+        let mut conflicts = 0usize;
         loop {
             if guard.as_ref().is_some_and(Client::is_closed) {
                 // The server closed the connection while it was idle (a restart, say).
@@ -302,6 +312,13 @@ impl PostgresStore {
                     }
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                // A deadlock (two requeues locking the same stale rows in different orders) or a
+                // serialization failure rolled the whole transaction back: run it again.
+                Err(Failure::Pg(e)) if is_transient_conflict(&e) && conflicts < 20 => {
+                    conflicts += 1;
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(5 * conflicts as u64));
                 }
                 Err(Failure::Pg(e)) => return Err(StoreError::Postgres(error_chain(&e))),
             }
@@ -775,5 +792,30 @@ impl ExperimentStore for PostgresStore {
 
     fn schema_version(&self) -> Result<i64> {
         self.run(|c, _| Ok(c.query_one("SELECT COALESCE(max(version), 0) FROM schema_migrations", &[])?.get(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_split_off_and_validated() {
+        assert_eq!(split_schema("postgres://h/d").unwrap(), ("postgres://h/d".to_string(), "archinfer".to_string()));
+        assert_eq!(
+            split_schema("postgres://h/d?connect_timeout=3&schema=team_a").unwrap(),
+            ("postgres://h/d?connect_timeout=3".to_string(), "team_a".to_string())
+        );
+        for bad in ["Team", "1abc", "a-b", "a;drop"] {
+            assert!(matches!(split_schema(&format!("postgres://h/d?schema={bad}")), Err(StoreError::BadLocation(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_are_retried_other_errors_are_not() {
+        assert!(is_transient_code(&SqlState::T_R_DEADLOCK_DETECTED));
+        assert!(is_transient_code(&SqlState::T_R_SERIALIZATION_FAILURE));
+        assert!(!is_transient_code(&SqlState::UNIQUE_VIOLATION));
+        assert!(!is_transient_code(&SqlState::UNDEFINED_TABLE));
     }
 }
