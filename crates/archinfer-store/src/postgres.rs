@@ -648,10 +648,20 @@ impl ExperimentStore for PostgresStore {
     }
 
     fn create_task(&self, task: &TaskRecord, data: &TaskData) -> Result<()> {
-        self.run(|c, _| {
+        self.run(|c, attempt| {
             let mut tx = c.transaction()?;
             tx.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE", &[])?;
-            if tx.query_opt("SELECT id FROM tasks WHERE name = $1", &[&task.name])?.is_some() {
+            if let Some(r) = tx.query_opt("SELECT id FROM tasks WHERE name = $1", &[&task.name])? {
+                // After a lost connection, the task found may be our own committed attempt.
+                if attempt > 0 {
+                    let id: i64 = r.get(0);
+                    let same = tx.query_opt(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"), &[&id])?.map(|r| row_to_task(&r))
+                        == Some(task.clone());
+                    let sum = tx.query_opt("SELECT checksum FROM task_data WHERE task_id = $1", &[&id])?.map(|r| r.get::<_, String>(0));
+                    if same && sum == Some(data.checksum()) {
+                        return Ok(());
+                    }
+                }
                 return Err(StoreError::DuplicateTask(task.name.clone()).into());
             }
             let id = insert_task(&mut tx, task)?;
