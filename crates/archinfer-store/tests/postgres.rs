@@ -55,7 +55,7 @@ fn worker_process() {
 
 #[test]
 fn exactly_once_with_four_worker_processes() {
-    let Some((url, store)) = scratch("four_processes") else { return };
+    let Some((url, store)) = scratch("exactly_once_with_four_worker_processes") else { return };
     testing::install_result_audit(&store);
     testing::plan(&store, 4, 50);
     let exe = std::env::current_exe().unwrap();
@@ -100,7 +100,7 @@ fn exactly_once_with_four_worker_processes() {
 
 #[test]
 fn a_terminated_connection_is_replaced_and_nothing_is_lost() {
-    let Some((url, store)) = scratch("reconnect") else { return };
+    let Some((url, store)) = scratch("a_terminated_connection_is_replaced_and_nothing_is_lost") else { return };
     testing::plan(&store, 1, 6);
     let admin = PostgresStore::connect(&url).unwrap();
     let mut done = 0;
@@ -122,7 +122,7 @@ fn a_terminated_connection_is_replaced_and_nothing_is_lost() {
 
 #[test]
 fn a_newer_schema_is_refused() {
-    let Some((url, store)) = scratch("newer") else { return };
+    let Some((url, store)) = scratch("a_newer_schema_is_refused") else { return };
     let mut c = store.raw_client().unwrap();
     c.execute(&format!("INSERT INTO {}.schema_migrations (version) VALUES (99)", store.schema()), &[]).unwrap();
     match PostgresStore::connect(&url) {
