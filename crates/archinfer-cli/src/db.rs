@@ -98,9 +98,10 @@ pub fn status(a: &StatusArgs) -> Result<(), BoxError> {
         "{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6}  {:>9}",
         "task", "pending", "running", "done", "failed", "min", "median", "max", "std", "s/child"
     );
+    let trials = store.trials(None)?;
     let mut totals = [0usize; 4];
     let mut seconds = 0.0;
-    for s in store.summary()? {
+    for s in archinfer::store::summarize(&store.tasks()?, &trials) {
         for (t, c) in totals.iter_mut().zip(s.counts) {
             *t += c;
         }
@@ -120,7 +121,6 @@ pub fn status(a: &StatusArgs) -> Result<(), BoxError> {
         "{:<28} {:>7} {:>7} {:>7} {:>7}  training time of done children: {:.1} s",
         "total", totals[0], totals[1], totals[2], totals[3], seconds
     );
-    let trials = store.trials(None)?;
     let rates = worker_rates(&store.workers()?, &trials, archinfer::store::now_ms(), a.live_secs as i64 * 1000);
     let live: Vec<&WorkerRate> = rates.iter().filter(|r| r.live).collect();
     let rate: f64 = live.iter().map(|r| r.per_hour).sum();
@@ -168,14 +168,9 @@ pub struct CopyArgs {
     pub batch: usize,
 }
 
-/// A 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
-fn fnv(bytes: &[u8]) -> String {
-    archinfer::store::TaskData::new("", bytes.to_vec()).checksum()
-}
-
 /// The checksum of one task's trials: every field of every trial, in trial order.
 fn trials_checksum(trials: &[Trial]) -> Result<String, BoxError> {
-    Ok(fnv(serde_json::to_string(trials)?.as_bytes()))
+    Ok(archinfer::store::fnv1a_hex([serde_json::to_string(trials)?.as_bytes()]))
 }
 
 /// `archinfer db copy`.
@@ -205,20 +200,19 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
     let have = dst.tasks()?;
     let all = src.trials(None)?;
     let bar = crate::bar(all.len() as u64, "trials");
+    // What each task's trials and samples hash to in the source, for the verification.
+    let mut expected = Vec::with_capacity(tasks.len());
     for t in &tasks {
-        match have.iter().find(|h| h.name == t.name) {
-            Some(h) if h != t => return Err(format!("{}: task `{}` differs from {}", a.to, t.name, a.from).into()),
-            Some(_) => {
-                if let Some(d) = src.task_data(&t.name)? {
-                    dst.attach_task_data(&t.name, &d)?;
-                }
-            }
-            None => match src.task_data(&t.name)? {
-                Some(d) => dst.create_task(t, &d)?,
-                None => dst.add_task(t)?,
-            },
+        let data = src.task_data(&t.name)?;
+        match (have.iter().find(|h| h.name == t.name), &data) {
+            (Some(h), _) if h != t => return Err(format!("{}: task `{}` differs from {}", a.to, t.name, a.from).into()),
+            (Some(_), Some(d)) => dst.attach_task_data(&t.name, d)?,
+            (Some(_), None) => {}
+            (None, Some(d)) => dst.create_task(t, d)?,
+            (None, None) => dst.add_task(t)?,
         }
         let mine: Vec<Trial> = all.iter().filter(|x| x.task == t.name).cloned().collect();
+        expected.push((mine.len(), trials_checksum(&mine)?, data.as_ref().map(archinfer::store::TaskData::checksum)));
         for chunk in mine.chunks(batch) {
             dst.import_trials(&t.name, chunk).map_err(|e| -> BoxError {
                 match e {
@@ -237,17 +231,16 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
     bar.finish_and_clear();
     // Verify: counts and checksums of every task's record, samples and trials, and the metadata.
     let mut trials_n = 0;
-    for t in &tasks {
-        let (s, d) = (src.trials(Some(&t.name))?, dst.trials(Some(&t.name))?);
-        let (cs, cd) = (trials_checksum(&s)?, trials_checksum(&d)?);
-        if s.len() != d.len() || cs != cd {
-            return Err(format!("verification failed for task `{}`: {} trials ({cs}) in {}, {} ({cd}) in {}", t.name, s.len(), a.from, d.len(), a.to).into());
+    for (t, (n, cs, ds)) in tasks.iter().zip(&expected) {
+        let d = dst.trials(Some(&t.name))?;
+        let cd = trials_checksum(&d)?;
+        if *n != d.len() || *cs != cd {
+            return Err(format!("verification failed for task `{}`: {n} trials ({cs}) in {}, {} ({cd}) in {}", t.name, a.from, d.len(), a.to).into());
         }
-        let (ds, dd) = (src.task_data(&t.name)?, dst.task_data(&t.name)?);
-        if ds.as_ref().map(archinfer::store::TaskData::checksum) != dd.as_ref().map(archinfer::store::TaskData::checksum) {
+        if *ds != dst.task_data(&t.name)?.as_ref().map(archinfer::store::TaskData::checksum) {
             return Err(format!("verification failed: the samples of task `{}` differ", t.name).into());
         }
-        trials_n += s.len();
+        trials_n += n;
     }
     let dmeta: Vec<(String, String)> = dst.meta_entries()?.into_iter().filter(|(k, _)| meta.iter().any(|(m, _)| m == k)).collect();
     if dmeta != meta {

@@ -56,17 +56,15 @@ fn images(n: usize, classes: u8, seed: u64) -> ImageSet {
     ImageSet { pixels, labels, side: 28 }
 }
 
-/// Every row of the trials, tasks and task_data tables, each column `quote()`d.
-fn rows(db: &Path, table: &str, filter: &str) -> Vec<String> {
-    let c = rusqlite::Connection::open(db).unwrap();
-    let cols: Vec<String> = c.prepare(&format!("SELECT * FROM {table} LIMIT 0")).unwrap().column_names().map(|s| format!("quote({s})")).collect();
-    let sql = format!("SELECT {} FROM {table} {filter} ORDER BY rowid", cols.join("||'|'||"));
-    let mut st = c.prepare(&sql).unwrap();
-    st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+mod common;
+
+/// Every row of `table`, each column `quote()`d, in rowid order.
+fn rows(db: &Path, table: &str) -> Vec<String> {
+    common::table_rows(db, table, "rowid")
 }
 
 fn snapshot(db: &Path) -> Vec<Vec<String>> {
-    vec![rows(db, "tasks", ""), rows(db, "trials", ""), rows(db, "task_data", ""), rows(db, "meta", "")]
+    vec![rows(db, "tasks"), rows(db, "trials"), rows(db, "task_data"), rows(db, "meta")]
 }
 
 #[test]
@@ -111,7 +109,7 @@ fn a_new_task_gets_its_children_and_the_others_stay_byte_identical() {
     images(150, 3, 1).write_dir(&data, true).unwrap();
     let db = tmp.path().join("db.sqlite");
     std::fs::copy(shipped_db(), &db).unwrap();
-    let before = rows(&db, "trials", "");
+    let before = rows(&db, "trials");
     let dbs = db.to_str().unwrap();
     ok(&run(&["task", "add", "--db", dbs, "--name", "mine", "--data", data.to_str().unwrap()], &empty), "task add");
     ok(&run(&["build-db", "--db", dbs, "--children", "20", "--workers", "1"], &empty), "build-db");
@@ -119,7 +117,7 @@ fn a_new_task_gets_its_children_and_the_others_stay_byte_identical() {
     let line = status.lines().find(|l| l.starts_with("mine ")).unwrap_or_else(|| panic!("{status}"));
     let counts: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(&counts[1..5], &["0", "0", "20", "0"], "{line}");
-    let after = rows(&db, "trials", "");
+    let after = rows(&db, "trials");
     assert_eq!(after.len(), before.len() + 20);
     assert_eq!(&after[..before.len()], &before[..], "every other task's trial rows are byte-identical");
 }
@@ -193,9 +191,9 @@ fn fit_then_predict_reproduces_the_test_accuracy_and_record_adds_k_trials() {
     let fitted: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("fitted.json")).unwrap()).unwrap();
     let test_acc = fitted["test_accuracy"].as_f64().unwrap();
     assert_eq!(fitted["candidates"].as_array().unwrap().len(), 2);
-    assert_eq!(rows(&db, "trials", "").len(), 2, "--record adds exactly K trials");
+    assert_eq!(rows(&db, "trials").len(), 2, "--record adds exactly K trials");
     ok(&run(&fit, &empty), "fit again");
-    assert_eq!(rows(&db, "trials", "").len(), 4, "and K more on every use");
+    assert_eq!(rows(&db, "trials").len(), 4, "and K more on every use");
 
     let p = ok(&run(&["predict", "--model", outs, "--data", datas, "--split", "test", "--json"], &empty), "predict");
     let p: serde_json::Value = serde_json::from_str(&p).unwrap();

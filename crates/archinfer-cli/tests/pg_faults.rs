@@ -89,31 +89,14 @@ fn four_build_db_processes_survive_twenty_kill_9s() {
     store.drop_schema().unwrap();
 }
 
-/// Every row of every table of a SQLite file, `quote()`d, in key order.
+mod common;
+
+/// Every row of every table of a SQLite file, `quote()`d, in primary-key order.
 fn sqlite_rows(path: &std::path::Path) -> Vec<String> {
-    let c = rusqlite::Connection::open(path).unwrap();
-    let mut out = Vec::new();
-    for (table, order) in [("meta", "key"), ("tasks", "id"), ("task_data", "task_id"), ("trials", "id")] {
-        let cols: Vec<String> = c
-            .prepare(&format!("PRAGMA table_info({table})"))
-            .unwrap()
-            .query_map([], |r| r.get::<_, String>(1))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let q = format!(
-            "SELECT {} FROM {table} ORDER BY {order}",
-            cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join(", ")
-        );
-        let mut st = c.prepare(&q).unwrap();
-        let rows = st
-            .query_map([], |r| (0..cols.len()).map(|i| r.get::<_, String>(i)).collect::<rusqlite::Result<Vec<_>>>())
-            .unwrap();
-        for r in rows {
-            out.push(format!("{table}|{}", r.unwrap().join("|")));
-        }
-    }
-    out
+    [("meta", "key"), ("tasks", "id"), ("task_data", "task_id"), ("trials", "id")]
+        .iter()
+        .flat_map(|(table, order)| common::table_rows(path, table, order).into_iter().map(move |r| format!("{table}|{r}")))
+        .collect()
 }
 
 #[test]

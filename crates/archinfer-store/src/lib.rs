@@ -103,13 +103,19 @@ impl TaskData {
 
     /// The 64-bit FNV-1a hash of the format and the bytes, as 16 hex digits.
     pub fn checksum(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in self.format.as_bytes().iter().chain([0u8].iter()).chain(&self.bytes) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        fnv1a_hex([self.format.as_bytes(), &[0u8], &self.bytes])
     }
+}
+
+/// The 64-bit FNV-1a hash of the concatenated `parts`, as 16 hex digits (the checksum of task
+/// samples, and of copied trials in `db copy`).
+pub fn fnv1a_hex<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.into_iter().flatten() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// A trial to run: which architecture (opaque JSON to the store) with which seed.
@@ -360,31 +366,36 @@ pub trait ExperimentStore: Send + Sync {
     /// # Errors
     /// On storage failure.
     fn summary(&self) -> Result<Vec<TaskSummary>> {
-        let trials = self.trials(None)?;
-        let mut out = Vec::new();
-        for t in self.tasks()? {
-            let mine: Vec<&Trial> = trials.iter().filter(|x| x.task == t.name).collect();
-            let mut counts = [0usize; 4];
-            for x in &mine {
-                counts[x.status as usize] += 1;
-            }
-            let mut acc: Vec<f32> = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.val_accuracy)).collect();
-            acc.sort_by(f32::total_cmp);
-            let val_accuracy = (!acc.is_empty()).then(|| {
-                let n = acc.len();
-                let median = if n % 2 == 1 { acc[n / 2] } else { 0.5 * (acc[n / 2 - 1] + acc[n / 2]) };
-                [acc[0], median, acc[n - 1]]
-            });
-            let val_std = (acc.len() > 1).then(|| {
-                let n = acc.len() as f32;
-                let mean = acc.iter().sum::<f32>() / n;
-                (acc.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1.0)).sqrt()
-            });
-            let train_seconds = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.seconds)).sum();
-            out.push(TaskSummary { task: t.name, counts, val_accuracy, val_std, train_seconds });
-        }
-        Ok(out)
+        Ok(summarize(&self.tasks()?, &self.trials(None)?))
     }
+}
+
+/// Per-task counts and validation-accuracy spread of `trials`, in the order of `tasks` (what
+/// [`ExperimentStore::summary`] returns, for a caller that has the trials already).
+pub fn summarize(tasks: &[TaskRecord], trials: &[Trial]) -> Vec<TaskSummary> {
+    let mut out = Vec::new();
+    for t in tasks {
+        let mine: Vec<&Trial> = trials.iter().filter(|x| x.task == t.name).collect();
+        let mut counts = [0usize; 4];
+        for x in &mine {
+            counts[x.status as usize] += 1;
+        }
+        let mut acc: Vec<f32> = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.val_accuracy)).collect();
+        acc.sort_by(f32::total_cmp);
+        let val_accuracy = (!acc.is_empty()).then(|| {
+            let n = acc.len();
+            let median = if n % 2 == 1 { acc[n / 2] } else { 0.5 * (acc[n / 2 - 1] + acc[n / 2]) };
+            [acc[0], median, acc[n - 1]]
+        });
+        let val_std = (acc.len() > 1).then(|| {
+            let n = acc.len() as f32;
+            let mean = acc.iter().sum::<f32>() / n;
+            (acc.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1.0)).sqrt()
+        });
+        let train_seconds = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.seconds)).sum();
+        out.push(TaskSummary { task: t.name.clone(), counts, val_accuracy, val_std, train_seconds });
+    }
+    out
 }
 
 /// Boxed and shared stores are stores (`archinfer_store::open` returns a box).

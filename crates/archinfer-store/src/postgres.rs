@@ -274,11 +274,7 @@ impl PostgresStore {
                     }
                     Err(StoreError::Unreachable { reason, .. }) => {
                         if started.elapsed() + backoff > self.options.reconnect_for {
-                            return Err(StoreError::ConnectionLost {
-                                server: self.server.clone(),
-                                seconds: started.elapsed().as_secs_f64(),
-                                reason: lost.unwrap_or(reason),
-                            });
+                            return Err(self.gave_up(started, lost.unwrap_or(reason)));
                         }
                         if lost.is_none() && self.options.report {
                             eprintln!("archinfer: cannot reach {}: {reason}; retrying", self.server);
@@ -300,15 +296,11 @@ impl PostgresStore {
                     if self.options.report {
                         eprintln!("archinfer: lost the connection to {}: {reason}; reconnecting", self.server);
                     }
-                    lost = Some(reason);
+                    lost = Some(reason.clone());
                     *guard = None;
                     attempt += 1;
                     if started.elapsed() + backoff > self.options.reconnect_for {
-                        return Err(StoreError::ConnectionLost {
-                            server: self.server.clone(),
-                            seconds: started.elapsed().as_secs_f64(),
-                            reason: lost.unwrap_or_default(),
-                        });
+                        return Err(self.gave_up(started, reason));
                     }
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -323,6 +315,11 @@ impl PostgresStore {
                 Err(Failure::Pg(e)) => return Err(StoreError::Postgres(error_chain(&e))),
             }
         }
+    }
+
+    /// The error after reconnecting for too long since `started`.
+    fn gave_up(&self, started: Instant, reason: String) -> StoreError {
+        StoreError::ConnectionLost { server: self.server.clone(), seconds: started.elapsed().as_secs_f64(), reason }
     }
 
     /// Applies the missing migrations under an advisory lock, so processes starting together
