@@ -1,18 +1,46 @@
 //! Child-training throughput: one epoch of a discrete and of a continuous child of the paper's
-//! space (7 layers × 12 base layers, 4 embedding modules) on 2,000 samples × 196 features.
+//! space (7 layers × 12 base layers, 4 embedding modules) on 2,000 samples × 196 features,
+//! the discrete child on both paths (fused CPU trainer, burn), side by side with a JAX `jit`
+//! peer of the same network and loop.
 //!
 //! ```text
 //! cargo bench --bench child_training
 //! ```
+//!
+//! Before and after the Rust measurements it runs `benches/peers/child_peer.py` (JAX, and
+//! PyTorch if installed) when `python3` is on the PATH, so the ratio comes from one run on one
+//! machine. Without JAX the peer says so and is skipped; `ARCHINFER_SKIP_PEER=1` skips it.
 
 use archinfer::data::Blobs;
 use archinfer::encoding::{
     Activation, ArchitectureSpace, EmbeddingSpec, Encoding, LayerChoice,
 };
-use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig};
+use std::process::Command;
+
+use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask, TrainConfig, TrainPath};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+fn peer(when: &str) {
+    if std::env::var_os("ARCHINFER_SKIP_PEER").is_some() {
+        println!("peer ({when}): skipped (ARCHINFER_SKIP_PEER)");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/child_peer.py");
+    match Command::new("python3").arg(script).output() {
+        Ok(o) => {
+            for line in String::from_utf8_lossy(&o.stdout).lines() {
+                println!("peer ({when}): {line}");
+            }
+            if !o.status.success() {
+                println!("peer ({when}): failed: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or(""));
+            }
+        }
+        Err(e) => println!("peer ({when}): python3 not runnable ({e}); skipping the peer"),
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    peer("before");
     let device = archinfer::default_device();
     // 2,000 training samples (fractions 1/0.1/0.1 of 2,400 would not validate: use 2,500 × 0.8).
     let task = Blobs::new(10, 2500, 196)
@@ -30,6 +58,8 @@ fn bench(c: &mut Criterion) {
     .expect("space");
     let prepared = PreparedTask::new(&task, &device);
     let trainer = AdamTrainer::new(TrainConfig::new().with_epochs(1), device).expect("trainer");
+    let burn = trainer.clone().with_path(TrainPath::Burn);
+    println!("discrete children train on: {}", trainer.describe());
 
     // raw → 256 relu → 128 tanh → 64 relu → softmax: a mid-sized child of the space.
     let mut arch = Encoding::uniform(&space).discretize(&space).expect("arch");
@@ -45,13 +75,17 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("child_training_1_epoch_2000x196");
     g.sample_size(10);
-    g.bench_function("discrete_196-256-128-64-10", |b| {
+    g.bench_function("discrete_196-256-128-64-10_fused", |b| {
         b.iter(|| trainer.train(&discrete, &prepared, 0).expect("train"))
+    });
+    g.bench_function("discrete_196-256-128-64-10_burn", |b| {
+        b.iter(|| burn.train(&discrete, &prepared, 0).expect("train"))
     });
     g.bench_function("continuous_uniform_u", |b| {
         b.iter(|| trainer.train(&continuous, &prepared, 0).expect("train"))
     });
     g.finish();
+    peer("after");
 }
 
 criterion_group!(benches, bench);

@@ -10,7 +10,7 @@ use archinfer::data::Task;
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{Report, WorkerOptions, plan_missing, run_worker};
 use archinfer::store::{ExperimentStore, Location};
-use archinfer::train::{AdamTrainer, TrainConfig};
+use archinfer::train::{AdamTrainer, TrainConfig, TrainPath};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -193,6 +193,10 @@ struct BuildDb {
     /// Stop after this many trials in this process (0: no limit).
     #[arg(long, default_value_t = 0)]
     max_trials: usize,
+    /// Child-training path: `auto` (the fused CPU trainer on a CPU device, burn on a GPU),
+    /// `fused` or `burn` (the reference).
+    #[arg(long, default_value = "auto")]
+    train_path: TrainPath,
 }
 
 fn main() {
@@ -246,6 +250,23 @@ fn pin_meta(store: &dyn ExperimentStore, key: &str, value: &str) -> Result<(), B
     }
 }
 
+/// Records `config` as the database's recipe, or checks that it is the recorded one. Compared
+/// as values, not text: a recipe written before a field existed reads with that field unset.
+fn pin_train_config(store: &dyn ExperimentStore, config: &TrainConfig) -> Result<(), BoxError> {
+    match store.meta("train_config")? {
+        Some(v) => {
+            let stored: TrainConfig = serde_json::from_str(&v)
+                .map_err(|e| format!("the database's train_config `{v}` does not parse: {e}"))?;
+            if &stored != config {
+                let asked = serde_json::to_string(config)?;
+                return Err(format!("the database was built with train_config = {v}; this run asks for {asked} (use another --db)").into());
+            }
+            Ok(())
+        }
+        None => Ok(store.set_meta("train_config", &serde_json::to_string(config)?)?),
+    }
+}
+
 /// `archinfer db export-task`.
 fn export_task(db: &Location, data: Option<&std::path::Path>, task: &str, out: &std::path::Path) -> Result<(), BoxError> {
     let store = crate::db::open_existing(db)?;
@@ -287,7 +308,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     for (t, _) in &tasks {
         records::check_fits(t, &space, &format!("task `{}`", t.name()))?;
     }
-    pin_meta(&store, "train_config", &serde_json::to_string(&config)?)?;
+    pin_train_config(&store, &config)?;
     pin_meta(&store, "plan_seed", &a.seed.to_string())?;
     let planned = plan_missing(&store, &space, a.children, a.seed)?;
     let stale = Duration::from_secs(a.stale_secs.max(1));
@@ -298,6 +319,8 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     eprintln!("{done} trials recorded, {pending} to go ({planned} newly planned, {requeued} requeued from dead workers)");
     drop(store);
 
+    let path_line = AdamTrainer::new(config.clone(), archinfer::default_device())?.with_path(a.train_path).describe();
+    eprintln!("children train on the {path_line}");
     let bar = bar(pending as u64, "children");
     let by_name: Arc<HashMap<String, Arc<Task>>> =
         Arc::new(tasks.iter().map(|(t, _)| (t.name().to_string(), t.clone())).collect());
@@ -308,7 +331,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     for w in 0..workers {
         let name = format!("{host}:{}:{w}", std::process::id());
         let max_trials = (a.max_trials > 0).then(|| a.max_trials / workers + usize::from(w < a.max_trials % workers));
-        let (db, bar, by_name, config) = (a.db.clone(), bar.clone(), by_name.clone(), config.clone());
+        let (db, bar, by_name, config, train_path) = (a.db.clone(), bar.clone(), by_name.clone(), config.clone(), a.train_path);
         handles.push(std::thread::spawn(move || -> Result<usize, BoxError> {
             if max_trials == Some(0) {
                 return Ok(0);
@@ -326,7 +349,7 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
                 })
             };
             let device = archinfer::default_device();
-            let trainer = AdamTrainer::new(config, device.clone())?;
+            let trainer = AdamTrainer::new(config, device.clone())?.with_path(train_path);
             let options = WorkerOptions { name, stale_after: stale, max_trials };
             let r = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |trial, result, report| {
                 if report == Report::Refused {

@@ -94,30 +94,8 @@ impl GateLayout {
     }
 }
 
-/// One dense layer of a value network on the host, `y = x · weight + bias` with `weight`
-/// row-major `[n_in, n_out]`: what [`Dvn::folded_layers`] returns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostDense {
-    /// Input width.
-    pub n_in: usize,
-    /// Output width.
-    pub n_out: usize,
-    /// Row-major `[n_in, n_out]`.
-    pub weight: Vec<f32>,
-    /// `[n_out]`.
-    pub bias: Vec<f32>,
-}
-
-impl HostDense {
-    /// Copies a burn [`DenseLayer`] to the host.
-    ///
-    /// # Errors
-    /// [`DvnError::Backend`] if the tensors cannot be read as `f32`.
-    pub fn from_dense(layer: &DenseLayer) -> Result<Self> {
-        let [n_in, n_out] = layer.weight.val().dims();
-        Ok(Self { n_in, n_out, weight: host(layer.weight.val())?, bias: host(layer.bias.val())? })
-    }
-}
+/// One dense layer of a value network on the host (defined by the encoding crate).
+pub use archinfer_encoding::HostDense;
 
 pub(crate) fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data().try_to_vec::<f32>().map_err(|e| DvnError::Backend(format!("tensor is not f32: {e:?}")))

@@ -19,15 +19,18 @@ use crate::space::{Activation, ArchitectureSpace};
 /// Uniform `U(-k, k)`, `k = 1/sqrt(fan_in)` (the usual dense-layer init), drawn on the host from
 /// a seeded RNG so that a child's initial weights depend on its seed only, not on a backend's
 /// global RNG state shared by concurrent trainings.
+fn uniform_host(n: usize, fan_in: usize, rng: &mut StdRng) -> Vec<f32> {
+    let k = 1.0 / (fan_in.max(1) as f32).sqrt();
+    (0..n).map(|_| rng.random_range(-k..k)).collect()
+}
+
 fn uniform_tensor<const D: usize>(
     shape: [usize; D],
     fan_in: usize,
     rng: &mut StdRng,
     device: &Device,
 ) -> Tensor<D> {
-    let k = 1.0 / (fan_in.max(1) as f32).sqrt();
-    let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n).map(|_| rng.random_range(-k..k)).collect();
+    let v = uniform_host(shape.iter().product(), fan_in, rng);
     Tensor::from_data(TensorData::new(v, shape), device)
 }
 
@@ -321,15 +324,54 @@ impl DenseLayer {
     /// A `[d_in, d_out]` layer with weights and bias drawn from `U(-k, k)`, `k = 1/sqrt(d_in)`,
     /// from `rng` (host side, so initialisation depends on the seed only).
     pub fn seeded(d_in: usize, d_out: usize, rng: &mut StdRng, device: &Device) -> Self {
-        Self {
-            weight: Param::from_tensor(uniform_tensor([d_in, d_out], d_in, rng, device)),
-            bias: Param::from_tensor(uniform_tensor([d_out], d_in, rng, device)),
-        }
+        HostDense::seeded(d_in, d_out, rng).to_dense(device)
     }
 
     /// `[N, in]` → `[N, out]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         x.matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>()
+    }
+}
+
+/// One dense layer on the host, `y = x · weight + bias` with `weight` row-major `[n_in, n_out]`:
+/// what host-side code (the fused trainer, the fused ascent) works on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostDense {
+    /// Input width.
+    pub n_in: usize,
+    /// Output width.
+    pub n_out: usize,
+    /// Row-major `[n_in, n_out]`.
+    pub weight: Vec<f32>,
+    /// `[n_out]`.
+    pub bias: Vec<f32>,
+}
+
+impl HostDense {
+    /// Weights then bias drawn from `U(-k, k)`, `k = 1/sqrt(n_in)`, in the order
+    /// [`DenseLayer::seeded`] draws them (it calls this).
+    pub fn seeded(n_in: usize, n_out: usize, rng: &mut StdRng) -> Self {
+        let weight = uniform_host(n_in * n_out, n_in, rng);
+        let bias = uniform_host(n_out, n_in, rng);
+        Self { n_in, n_out, weight, bias }
+    }
+
+    /// Copies a burn [`DenseLayer`] to the host.
+    ///
+    /// # Errors
+    /// [`EncodingError::Backend`] if the tensors cannot be read as `f32`.
+    pub fn from_dense(layer: &DenseLayer) -> Result<Self> {
+        let [n_in, n_out] = layer.weight.val().dims();
+        let read = |d: TensorData| d.try_to_vec::<f32>().map_err(|e| EncodingError::Backend(format!("tensor is not f32: {e:?}")));
+        Ok(Self { n_in, n_out, weight: read(layer.weight.val().into_data())?, bias: read(layer.bias.val().into_data())? })
+    }
+
+    /// Uploads the layer to `device`.
+    pub fn to_dense(&self, device: &Device) -> DenseLayer {
+        DenseLayer {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(self.weight.clone(), [self.n_in, self.n_out]), device)),
+            bias: Param::from_tensor(Tensor::from_data(TensorData::new(self.bias.clone(), [self.n_out]), device)),
+        }
     }
 }
 
@@ -352,19 +394,24 @@ impl DiscreteNetworkConfig {
     /// # Errors
     /// [`EncodingError::TooFewClasses`] for fewer than two classes.
     pub fn init(&self, device: &Device) -> Result<DiscreteNetwork> {
+        DiscreteNetwork::from_host(&self.arch, &self.init_host()?, device)
+    }
+
+    /// The initial weights on the host, hidden layers then the classifier: exactly the values
+    /// [`init`](Self::init) uploads (so a host-side trainer starts where the burn one does).
+    ///
+    /// # Errors
+    /// [`EncodingError::TooFewClasses`] for fewer than two classes.
+    pub fn init_host(&self) -> Result<Vec<HostDense>> {
         if self.num_classes < 2 {
             return Err(EncodingError::TooFewClasses(self.num_classes));
         }
         let mut rng = StdRng::seed_from_u64(self.seed);
         let widths = self.arch.widths();
-        let hidden = widths.windows(2).map(|p| DenseLayer::seeded(p[0], p[1], &mut rng, device)).collect();
+        let mut layers: Vec<HostDense> = widths.windows(2).map(|p| HostDense::seeded(p[0], p[1], &mut rng)).collect();
         let last = *widths.last().unwrap_or(&self.arch.embedding.dim);
-        Ok(DiscreteNetwork {
-            hidden,
-            classifier: DenseLayer::seeded(last, self.num_classes, &mut rng, device),
-            activations: self.arch.enabled_layers().map(|l| l.activation).collect(),
-            arch: self.arch.clone(),
-        })
+        layers.push(HostDense::seeded(last, self.num_classes, &mut rng));
+        Ok(layers)
     }
 }
 
@@ -396,6 +443,61 @@ pub struct DiscreteNetwork {
 }
 
 impl DiscreteNetwork {
+    /// The network of `arch` with the given weights: one layer per enabled layer of `arch`,
+    /// then the classifier (as [`DiscreteNetworkConfig::init_host`] returns them).
+    ///
+    /// # Errors
+    /// [`EncodingError::ShapeMismatch`] if the number of layers or a layer's shape does not
+    /// match `arch`, or the classifier has fewer than two outputs.
+    pub fn from_host(arch: &DiscreteArchitecture, layers: &[HostDense], device: &Device) -> Result<Self> {
+        let widths = arch.widths();
+        let (classifier, hidden) = layers.split_last().ok_or(EncodingError::ShapeMismatch {
+            what: "discrete network layers",
+            detail: "no layers".into(),
+        })?;
+        if hidden.len() + 1 != widths.len() {
+            return Err(EncodingError::ShapeMismatch {
+                what: "discrete network layers",
+                detail: format!("{} layers for {} enabled layers and a classifier", layers.len(), widths.len() - 1),
+            });
+        }
+        for (l, (layer, p)) in hidden.iter().zip(widths.windows(2)).enumerate() {
+            let ok = layer.n_in == p[0] && layer.n_out == p[1] && layer.weight.len() == p[0] * p[1] && layer.bias.len() == p[1];
+            if !ok {
+                return Err(EncodingError::ShapeMismatch {
+                    what: "discrete network layer",
+                    detail: format!("layer {l} is {}×{}, the architecture says {}×{}", layer.n_in, layer.n_out, p[0], p[1]),
+                });
+            }
+        }
+        let last = *widths.last().unwrap_or(&arch.embedding.dim);
+        if classifier.n_in != last || classifier.n_out < 2 || classifier.weight.len() != last * classifier.n_out || classifier.bias.len() != classifier.n_out {
+            return Err(EncodingError::ShapeMismatch {
+                what: "classifier",
+                detail: format!("{}×{} after a {last}-wide layer (at least 2 outputs)", classifier.n_in, classifier.n_out),
+            });
+        }
+        Ok(Self {
+            hidden: hidden.iter().map(|l| l.to_dense(device)).collect(),
+            classifier: classifier.to_dense(device),
+            activations: arch.enabled_layers().map(|l| l.activation).collect(),
+            arch: arch.clone(),
+        })
+    }
+
+    /// The layers on the host, hidden then classifier (the inverse of [`from_host`](Self::from_host)).
+    ///
+    /// # Errors
+    /// [`EncodingError::Backend`] if a tensor cannot be read as `f32`.
+    pub fn to_host(&self) -> Result<Vec<HostDense>> {
+        self.hidden.iter().chain(std::iter::once(&self.classifier)).map(HostDense::from_dense).collect()
+    }
+
+    /// The activations of the enabled layers, input to output.
+    pub fn activations(&self) -> &[Activation] {
+        &self.activations
+    }
+
     /// The architecture this network implements.
     pub fn architecture(&self) -> &DiscreteArchitecture {
         &self.arch

@@ -77,6 +77,9 @@ pub enum EncodingError {
         /// What is wrong.
         problem: String,
     },
+    /// A tensor could not be read back from the backend.
+    #[error("backend: {0}")]
+    Backend(String),
     /// JSON (de)serialisation failed.
     #[error("JSON: {0}")]
     Json(String),

@@ -41,7 +41,7 @@ mod relax;
 mod space;
 
 pub use child::{
-    ChildNetwork, ChildNetworkConfig, DenseLayer, DiscreteNetwork, DiscreteNetworkConfig,
+    ChildNetwork, ChildNetworkConfig, DenseLayer, DiscreteNetwork, DiscreteNetworkConfig, HostDense,
     ParametrizedLayer,
 };
 pub use encoding::{

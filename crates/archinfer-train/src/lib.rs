@@ -28,7 +28,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
+mod fused;
 mod trainer;
 
 pub use error::{Result, TrainError};
-pub use trainer::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, Status, TrainConfig};
+pub use fused::simd_available;
+pub use trainer::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, Status, TrainConfig, TrainPath};

@@ -1,23 +1,76 @@
 //! Training one child network: Adam on cross-entropy, then validation and test accuracy.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
 use archinfer_data::Task;
 use archinfer_encoding::{
-    ArchitectureSpace, ChildNetwork, ChildNetworkConfig, DiscreteArchitecture, DiscreteNetwork,
+    Activation, ArchitectureSpace, ChildNetwork, ChildNetworkConfig, DiscreteArchitecture, DiscreteNetwork,
     DiscreteNetworkConfig, Encoding,
 };
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
+use crate::fused::{self, HostSplit};
+
+/// Salt of the batch-order generator (`seed ^ SHUFFLE_SALT`), shared by both paths so they
+/// visit the batches in the same order.
+pub(crate) const SHUFFLE_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Which implementation trains a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainPath {
+    /// The fused host trainer for discrete children when the trainer's device is a CPU
+    /// backend; burn for continuous children and GPU devices.
+    #[default]
+    Auto,
+    /// burn's autodiff and optimiser on the trainer's device: the reference, and the path
+    /// for GPUs.
+    Burn,
+    /// The fused host trainer (`fused` module docs). Continuous children still use burn.
+    Fused,
+}
+
+impl fmt::Display for TrainPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrainPath::Auto => "auto",
+            TrainPath::Burn => "burn",
+            TrainPath::Fused => "fused",
+        })
+    }
+}
+
+impl std::str::FromStr for TrainPath {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(TrainPath::Auto),
+            "burn" => Ok(TrainPath::Burn),
+            "fused" => Ok(TrainPath::Fused),
+            other => Err(TrainError::Config { setting: "path", value: other.to_string(), expected: "auto, burn or fused" }),
+        }
+    }
+}
+
+/// Whether `device` computes on the host CPU (burn's `flex` or `ndarray` backend), where the
+/// fused trainer is the faster path. burn's `Device` enum has one variant per compiled backend
+/// (behind features this crate does not set), so its name is read from `Debug`.
+fn is_host_device(device: &Device) -> bool {
+    let name = format!("{device:?}");
+    name.starts_with("Flex") || name.starts_with("NdArray")
+}
 
 /// Settings of one child training (paper defaults: Adam, learning rate 1e-4, 20 epochs).
 #[derive(Config, Debug, PartialEq)]
@@ -34,14 +87,21 @@ pub struct TrainConfig {
     /// Batch size of the accuracy evaluation (memory only; no effect on results).
     #[config(default = 2048)]
     pub eval_batch_size: usize,
+    /// L2 penalty added to the gradient before Adam's moments (burn's `WeightDecayConfig`);
+    /// `None` (the default, and what configs written before it mean) is no decay.
+    pub weight_decay: Option<f64>,
+    /// Probability of dropping each hidden unit of a discrete child during training (inverted
+    /// dropout, nothing dropped at evaluation); `None` is no dropout. Continuous children
+    /// ignore it.
+    pub dropout: Option<f64>,
 }
 
 impl TrainConfig {
     /// Checks the settings.
     ///
     /// # Errors
-    /// [`TrainError::Config`] for a non-positive or non-finite learning rate, zero epochs or a
-    /// zero batch size.
+    /// [`TrainError::Config`] for a non-positive or non-finite learning rate, zero epochs, a
+    /// zero batch size, a negative weight decay or a dropout outside `[0, 1)`.
     pub fn validate(&self) -> Result<()> {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(TrainError::Config { setting: "learning_rate", value: self.learning_rate.to_string(), expected: "a finite number > 0" });
@@ -52,6 +112,12 @@ impl TrainConfig {
         if self.batch_size == 0 || self.eval_batch_size == 0 {
             let setting = if self.batch_size == 0 { "batch_size" } else { "eval_batch_size" };
             return Err(TrainError::Config { setting, value: "0".into(), expected: "at least 1" });
+        }
+        if let Some(wd) = self.weight_decay.filter(|w| !(w.is_finite() && *w >= 0.0)) {
+            return Err(TrainError::Config { setting: "weight_decay", value: wd.to_string(), expected: "a finite number ≥ 0" });
+        }
+        if let Some(p) = self.dropout.filter(|p| !(p.is_finite() && (0.0..1.0).contains(p))) {
+            return Err(TrainError::Config { setting: "dropout", value: p.to_string(), expected: "a probability in [0, 1)" });
         }
         Ok(())
     }
@@ -128,8 +194,17 @@ struct SplitTensors {
     x: Tensor<2>,
 }
 
+/// One feature set's splits on the host, row-major, for the fused trainer.
+#[derive(Debug)]
+struct HostModule {
+    name: String,
+    dim: usize,
+    x: [Vec<f32>; 3],
+}
+
 /// A task's feature sets and labels uploaded to a device once, shared by every child trained
-/// on it (uploading per child would dominate the cost of small children).
+/// on it (uploading per child would dominate the cost of small children). The host copies
+/// that the fused trainer reads are kept beside them, shared between clones.
 #[derive(Debug, Clone)]
 pub struct PreparedTask {
     name: String,
@@ -138,6 +213,7 @@ pub struct PreparedTask {
     labels: [Tensor<1, Int>; 3],
     n: [usize; 3],
     device: Device,
+    host: Arc<(Vec<HostModule>, [Vec<u32>; 3])>,
 }
 
 impl PreparedTask {
@@ -145,19 +221,26 @@ impl PreparedTask {
     pub fn new(task: &Task, device: &Device) -> Self {
         let s = task.splits();
         let parts = [&s.train, &s.validation, &s.test];
-        let modules = task
+        let host_modules: Vec<HostModule> = task
             .features()
             .iter()
+            .map(|f| HostModule { name: f.name.clone(), dim: f.dim, x: parts.map(|idx| f.gather(idx)) })
+            .collect();
+        let modules = host_modules
+            .iter()
             .map(|f| {
-                let up = |idx: &Vec<usize>| SplitTensors {
-                    x: Tensor::from_data(TensorData::new(f.gather(idx), [idx.len(), f.dim]), device),
+                let up = |(x, idx): (&Vec<f32>, &&Vec<usize>)| SplitTensors {
+                    x: Tensor::from_data(TensorData::new(x.clone(), [idx.len(), f.dim]), device),
                 };
-                (f.name.clone(), f.dim, parts.map(up))
+                let [a, b, c] = [0, 1, 2].map(|s| up((&f.x[s], &parts[s])));
+                (f.name.clone(), f.dim, [a, b, c])
             })
             .collect();
-        let labels = parts.map(|idx| {
-            let y: Vec<i64> = task.gather_labels(idx).into_iter().map(i64::from).collect();
-            Tensor::<1, Int>::from_data(TensorData::new(y, [idx.len()]), device)
+        let host_labels = parts.map(|idx| task.gather_labels(idx).into_iter().map(u32::from).collect::<Vec<u32>>());
+        let labels = host_labels.clone().map(|y| {
+            let n = y.len();
+            let y: Vec<i64> = y.into_iter().map(i64::from).collect();
+            Tensor::<1, Int>::from_data(TensorData::new(y, [n]), device)
         });
         Self {
             name: task.name().to_string(),
@@ -166,6 +249,7 @@ impl PreparedTask {
             labels,
             n: parts.map(|p| p.len()),
             device: device.clone(),
+            host: Arc::new((host_modules, host_labels)),
         }
     }
 
@@ -193,15 +277,30 @@ impl PreparedTask {
         let (_, d, t) = self.modules.iter().find(|(n, _, _)| n == name).ok_or_else(|| {
             TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
         })?;
-        if *d != dim {
+        self.check_dim(name, dim, *d)?;
+        Ok(t)
+    }
+
+    /// The host copies of module `name`'s three splits and the labels.
+    fn host_splits(&self, name: &str, dim: usize) -> Result<[HostSplit<'_>; 3]> {
+        let (modules, labels) = &*self.host;
+        let m = modules.iter().find(|m| m.name == name).ok_or_else(|| {
+            TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
+        })?;
+        self.check_dim(name, dim, m.dim)?;
+        Ok([0, 1, 2].map(|s| HostSplit { x: &m.x[s], y: &labels[s] }))
+    }
+
+    fn check_dim(&self, name: &str, dim: usize, d: usize) -> Result<()> {
+        if d != dim {
             return Err(TrainError::ModuleDim {
                 task: self.name.clone(),
                 module: name.to_string(),
                 expected: dim,
-                got: *d,
+                got: d,
             });
         }
-        Ok(t)
+        Ok(())
     }
 }
 
@@ -235,21 +334,50 @@ enum Net {
 pub struct AdamTrainer {
     config: TrainConfig,
     device: Device,
+    path: TrainPath,
 }
 
 impl AdamTrainer {
-    /// A trainer running on `device` (autodiff is enabled internally).
+    /// A trainer running on `device` (autodiff is enabled internally), on
+    /// [`TrainPath::Auto`].
     ///
     /// # Errors
     /// If the config is invalid.
     pub fn new(config: TrainConfig, device: Device) -> Result<Self> {
         config.validate()?;
-        Ok(Self { config, device })
+        Ok(Self { config, device, path: TrainPath::Auto })
+    }
+
+    /// The same trainer on another path.
+    pub fn with_path(mut self, path: TrainPath) -> Self {
+        self.path = path;
+        self
     }
 
     /// The settings.
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// The path a discrete child trains on: [`TrainPath::Fused`] or [`TrainPath::Burn`]
+    /// (continuous children always use burn).
+    pub fn discrete_path(&self) -> TrainPath {
+        match self.path {
+            TrainPath::Auto if is_host_device(&self.device) => TrainPath::Fused,
+            TrainPath::Auto => TrainPath::Burn,
+            p => p,
+        }
+    }
+
+    /// One line naming the path discrete children train on, for logs: `fused CPU trainer
+    /// (avx2+fma)` or `burn trainer (Flex)`.
+    pub fn describe(&self) -> String {
+        match self.discrete_path() {
+            TrainPath::Fused => {
+                format!("fused CPU trainer ({})", if fused::simd_available() { "avx2+fma" } else { "portable" })
+            }
+            _ => format!("burn trainer ({:?})", self.device),
+        }
     }
 
     fn build(&self, child: &ChildSpec, task: &PreparedTask, seed: u64, ad: &Device) -> Result<(Net, Vec<Vec<Tensor<2>>>, usize)> {
@@ -281,6 +409,22 @@ impl AdamTrainer {
             }
         }
     }
+}
+
+/// Training forward pass of a discrete child with inverted dropout (probability `p`) on each
+/// hidden layer's output: `[N, dim]` → `[N, classes]` logits.
+fn forward_dropout(net: &DiscreteNetwork, x: Tensor<2>, p: f64) -> Tensor<2> {
+    let mut x = x;
+    for (layer, &a) in net.hidden.iter().zip(net.activations()) {
+        let h = layer.forward(x);
+        let h = match a {
+            Activation::Relu => burn::tensor::activation::relu(h),
+            Activation::Tanh => h.tanh(),
+        };
+        let keep = h.random_like(Distribution::Bernoulli(1.0 - p));
+        x = h * keep * (1.0 / (1.0 - p));
+    }
+    net.classifier.forward(x)
 }
 
 fn forward(net: &Net, xs: &[Tensor<2>]) -> Result<Tensor<2>> {
@@ -325,15 +469,20 @@ impl AdamTrainer {
         if task.num_classes < 2 {
             return Err(TrainError::Classes { task: task.name.clone(), expected: 2, got: task.num_classes });
         }
+        if let (ChildSpec::Discrete(arch), TrainPath::Fused) = (child, self.discrete_path()) {
+            return self.run_fused(arch, task, seed);
+        }
         let started = Instant::now();
         let ad = self.device.clone().autodiff();
         let (mut net, xs, num_params) = self.build(child, task, seed, &ad)?;
         let train_x: Vec<Tensor<2>> = xs[0].iter().map(|x| x.clone().autodiff()).collect();
         let train_y = task.labels[0].clone().autodiff();
         let loss_fn = CrossEntropyLossConfig::new().init(&ad);
-        let mut optim = AdamConfig::new().init();
+        let decay = self.config.weight_decay.filter(|w| *w > 0.0).map(|w| WeightDecayConfig::new(w as f32));
+        let mut optim = AdamConfig::new().with_weight_decay(decay).init();
+        let dropout = self.config.dropout.filter(|p| *p > 0.0);
         let mut order: Vec<i64> = (0..task.n[0] as i64).collect();
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
+        let mut rng = StdRng::seed_from_u64(seed ^ SHUFFLE_SALT);
         let bs = self.config.batch_size;
         let mut epochs_run = 0;
         let mut final_loss = f32::NAN;
@@ -346,7 +495,10 @@ impl AdamTrainer {
                 let idx = Tensor::<1, Int>::from_data(TensorData::new(chunk.to_vec(), [chunk.len()]), &ad);
                 let x: Vec<Tensor<2>> = train_x.iter().map(|t| t.clone().select(0, idx.clone())).collect();
                 let y = train_y.clone().select(0, idx);
-                let logits = forward(&net, &x)?;
+                let logits = match (&net, dropout) {
+                    (Net::Discrete(n), Some(p)) => forward_dropout(n, x[0].clone(), p),
+                    _ => forward(&net, &x)?,
+                };
                 let loss = loss_fn.forward(logits, y);
                 let grads = loss.backward();
                 let detached = loss.detach();
@@ -404,6 +556,35 @@ impl AdamTrainer {
             },
             Some(eval),
         ))
+    }
+}
+
+impl AdamTrainer {
+    fn run_fused(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64) -> Result<(Outcome, Option<Net>)> {
+        let splits = task.host_splits(&arch.embedding.name, arch.embedding.dim)?;
+        let started = Instant::now();
+        let layers = DiscreteNetworkConfig::new(arch.clone(), task.num_classes).with_seed(seed).init_host()?;
+        let activations: Vec<Activation> = arch.enabled_layers().map(|l| l.activation).collect();
+        let run = fused::train(layers, &activations, splits, &self.config, seed, true);
+        let status = match run.failure {
+            Some(reason) => Status::Failed { reason },
+            None => Status::Done,
+        };
+        let net = if status == Status::Done {
+            Some(Net::Discrete(DiscreteNetwork::from_host(arch, &run.layers, &self.device)?))
+        } else {
+            None
+        };
+        let outcome = Outcome {
+            val_accuracy: run.val_accuracy,
+            test_accuracy: run.test_accuracy,
+            final_loss: run.final_loss,
+            seconds: started.elapsed().as_secs_f64(),
+            num_params: arch.num_params(task.num_classes),
+            epochs_run: run.epochs_run,
+            status,
+        };
+        Ok((outcome, net))
     }
 }
 
