@@ -66,10 +66,11 @@ impl std::str::FromStr for TrainPath {
 
 /// Whether `device` computes on the host CPU (burn's `flex` or `ndarray` backend), where the
 /// fused trainer is the faster path. burn's `Device` enum has one variant per compiled backend
-/// (behind features this crate does not set), so its name is read from `Debug`.
+/// (behind features this crate does not set), so its name is read from `Debug`
+/// (`Device<Flex(Cpu)>`).
 fn is_host_device(device: &Device) -> bool {
     let name = format!("{device:?}");
-    name.starts_with("Flex") || name.starts_with("NdArray")
+    name.contains("Flex(") || name.contains("NdArray(")
 }
 
 /// Settings of one child training (paper defaults: Adam, learning rate 1e-4, 20 epochs).

@@ -126,6 +126,11 @@ fn bad_recipes_are_refused_by_name() {
         }
     }
     assert!("sideways".parse::<TrainPath>().is_err());
+    // On the CPU backend the default path is the fused one, and says so.
+    let auto = AdamTrainer::new(TrainConfig::new(), dev.clone()).unwrap();
+    assert_eq!(auto.discrete_path(), TrainPath::Fused);
+    assert!(auto.describe().starts_with("fused CPU trainer"), "{}", auto.describe());
+    assert!(auto.clone().with_path(TrainPath::Burn).describe().starts_with("burn trainer"));
     assert_eq!("fused".parse::<TrainPath>().unwrap(), TrainPath::Fused);
 }
 
