@@ -15,8 +15,13 @@ JAX: the epoch is one `jit`-compiled function (a `lax.scan` over the full batche
 batch after it, both accuracies), compiled once before timing. Prints the median of 10 timed
 runs after two warm-ups, per framework found.
 """
-import argparse, time
-import numpy as np
+import argparse, sys, time
+
+try:
+    import numpy as np
+except ImportError:
+    print("numpy not installed: skipping the peers (python3 -m pip install jax)")
+    sys.exit(0)
 
 p = argparse.ArgumentParser()
 p.add_argument("--runs", type=int, default=10)

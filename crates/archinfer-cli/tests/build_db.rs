@@ -111,3 +111,28 @@ fn resuming_with_other_settings_is_refused() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn says_which_path_trains_and_accepts_a_recipe_stored_before_the_recipe_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let out = build_db(&db, 2, 1, &["--max-trials", "1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("children train on the fused CPU trainer"), "{err}");
+    // A database written before `weight_decay` / `dropout` existed stores the recipe without
+    // them: the same recipe, so build-db goes on.
+    {
+        let store = SqliteStore::open(&db).unwrap();
+        let old = r#"{"learning_rate":0.01,"epochs":1,"batch_size":64,"eval_batch_size":2048}"#;
+        store.set_meta("train_config", old).unwrap();
+    }
+    let out = build_db(&db, 2, 1, &["--max-trials", "1", "--train-path", "burn"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("children train on the burn trainer"), "{err}");
+    // A path that does not exist is refused by clap, naming it.
+    let out = build_db(&db, 2, 1, &["--train-path", "sideways"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sideways"));
+}

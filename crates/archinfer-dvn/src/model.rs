@@ -54,6 +54,9 @@ impl GateLayout {
     }
 
     /// `x = gate(u)`: `x[α_l] = u[α_l] · u[β_l,on]`, every other entry copied. `x` as long as `u`.
+    // `#[inline]`: the fused ascent calls this on every iteration from its AVX2 build, which only
+    // reaches code inlined into it (measured: 10 % of the task-aware ascent when not inlined).
+    #[inline]
     pub fn apply(&self, u: &[f32], x: &mut [f32]) {
         x[..u.len()].copy_from_slice(u);
         for (r, &b) in self.alpha.iter().zip(&self.beta_on) {
@@ -66,6 +69,7 @@ impl GateLayout {
 
     /// Turns `g = ∂v/∂x` into `∂v/∂u` in place, given `u`: `∂v/∂u[α_l] = g[α_l] · u[β_l,on]`,
     /// `∂v/∂u[β_l,on] = g[β_l,on] + Σ g[α_l] · u[α_l]`.
+    #[inline]
     pub fn backward(&self, u: &[f32], g: &mut [f32]) {
         for (r, &b) in self.alpha.iter().zip(&self.beta_on) {
             let on = u[b];
@@ -317,7 +321,7 @@ impl Dvn {
     /// `b' = b ⊙ (1 + γ) + β`). Its value equals [`forward`](Self::forward) for that `z`.
     ///
     /// # Errors
-    /// [`DvnError::Width`] for a `z` of the wrong width, [`DvnError::Backend`] for weights
+    /// [`DvnError::Width`] for a `z` of the wrong width, [`DvnError::Encoding`] (`Backend`) for weights
     /// that are not `f32`.
     pub fn folded_layers(&self, z: Option<&[f32]>) -> Result<Vec<HostDense>> {
         let z = z.unwrap_or(&[]);

@@ -14,14 +14,14 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
-use crate::fused::{self, HostSplit};
+use crate::fused::{self, HostSplit, MaskRng};
 
 /// Salt of the batch-order generator (`seed ^ SHUFFLE_SALT`), shared by both paths so they
 /// visit the batches in the same order.
@@ -65,9 +65,14 @@ impl std::str::FromStr for TrainPath {
 }
 
 /// Whether `device` computes on the host CPU (burn's `flex` or `ndarray` backend), where the
-/// fused trainer is the faster path. burn's `Device` enum has one variant per compiled backend
-/// (behind features this crate does not set), so its name is read from `Debug`
-/// (`Device<Flex(Cpu)>`).
+/// fused trainer is the faster path.
+///
+/// The one place library code names backends, and why: burn 0.22's `Device` has one variant
+/// per compiled backend, behind cargo features this crate does not set, and no typed "is this
+/// the host" query (`identity()` is `None` for every non-cubecl device), so the variant's name
+/// is read from `Debug` (`Device<Flex(Cpu)>`). Should burn change that format, this returns
+/// false and training falls back to the burn path, slower but correct; a test on the flex
+/// device (`bad_recipes_are_refused_by_name`) asserts that the fused path is picked.
 fn is_host_device(device: &Device) -> bool {
     let name = format!("{device:?}");
     name.contains("Flex(") || name.contains("NdArray(")
@@ -85,7 +90,8 @@ pub struct TrainConfig {
     /// Mini-batch size.
     #[config(default = 64)]
     pub batch_size: usize,
-    /// Batch size of the accuracy evaluation (memory only; no effect on results).
+    /// Batch size of the accuracy evaluation on the burn path (memory only; no effect on
+    /// results). The fused path evaluates 256 rows at a time whatever this says.
     #[config(default = 2048)]
     pub eval_batch_size: usize,
     /// L2 penalty added to the gradient before Adam's moments (burn's `WeightDecayConfig`);
@@ -371,7 +377,8 @@ impl AdamTrainer {
     }
 
     /// One line naming the path discrete children train on, for logs: `fused CPU trainer
-    /// (avx2+fma)` or `burn trainer (Flex)`.
+    /// (avx2+fma)`, or `burn trainer (…)` with the device as burn prints it
+    /// (`Device<Flex(Cpu)>`).
     pub fn describe(&self) -> String {
         match self.discrete_path() {
             TrainPath::Fused => {
@@ -413,8 +420,10 @@ impl AdamTrainer {
 }
 
 /// Training forward pass of a discrete child with inverted dropout (probability `p`) on each
-/// hidden layer's output: `[N, dim]` → `[N, classes]` logits.
-fn forward_dropout(net: &DiscreteNetwork, x: Tensor<2>, p: f64) -> Tensor<2> {
+/// hidden layer's output: `[N, dim]` → `[N, classes]` logits. The masks come from the child's
+/// seeded [`MaskRng`] on the host, drawn in the fused trainer's order, so a run depends on its
+/// seed only and both paths drop the same units.
+fn forward_dropout(net: &DiscreteNetwork, x: Tensor<2>, p: f64, masks: &mut MaskRng) -> Tensor<2> {
     let mut x = x;
     for (layer, &a) in net.hidden.iter().zip(net.activations()) {
         let h = layer.forward(x);
@@ -422,8 +431,11 @@ fn forward_dropout(net: &DiscreteNetwork, x: Tensor<2>, p: f64) -> Tensor<2> {
             Activation::Relu => burn::tensor::activation::relu(h),
             Activation::Tanh => h.tanh(),
         };
-        let keep = h.random_like(Distribution::Bernoulli(1.0 - p));
-        x = h * keep * (1.0 / (1.0 - p));
+        let [rows, width] = h.dims();
+        let mut keep = vec![0.0f32; rows * width];
+        masks.fill_keep(p as f32, &mut keep);
+        let device = h.device();
+        x = h * Tensor::<2>::from_data(TensorData::new(keep, [rows, width]), &device);
     }
     net.classifier.forward(x)
 }
@@ -462,16 +474,18 @@ impl AdamTrainer {
     /// # Errors
     /// As [`ChildTrainer::train`].
     pub fn train_network(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64) -> Result<(Outcome, Option<DiscreteNetwork>)> {
-        let (outcome, net) = self.run(&ChildSpec::Discrete(arch.clone()), task, seed)?;
+        let (outcome, net) = self.run(&ChildSpec::Discrete(arch.clone()), task, seed, true)?;
         Ok((outcome, net.and_then(|n| if let Net::Discrete(n) = n { Some(n) } else { None })))
     }
 
-    fn run(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<(Outcome, Option<Net>)> {
+    /// Trains `child`; with `keep`, also returns the trained network (the fused path then
+    /// uploads its weights to the device, which training alone does not need).
+    fn run(&self, child: &ChildSpec, task: &PreparedTask, seed: u64, keep: bool) -> Result<(Outcome, Option<Net>)> {
         if task.num_classes < 2 {
             return Err(TrainError::Classes { task: task.name.clone(), expected: 2, got: task.num_classes });
         }
         if let (ChildSpec::Discrete(arch), TrainPath::Fused) = (child, self.discrete_path()) {
-            return self.run_fused(arch, task, seed);
+            return self.run_fused(arch, task, seed, keep);
         }
         let started = Instant::now();
         let ad = self.device.clone().autodiff();
@@ -482,6 +496,7 @@ impl AdamTrainer {
         let decay = self.config.weight_decay.filter(|w| *w > 0.0).map(|w| WeightDecayConfig::new(w as f32));
         let mut optim = AdamConfig::new().with_weight_decay(decay).init();
         let dropout = self.config.dropout.filter(|p| *p > 0.0);
+        let mut masks = MaskRng::new(seed);
         let mut order: Vec<i64> = (0..task.n[0] as i64).collect();
         let mut rng = StdRng::seed_from_u64(seed ^ SHUFFLE_SALT);
         let bs = self.config.batch_size;
@@ -497,7 +512,7 @@ impl AdamTrainer {
                 let x: Vec<Tensor<2>> = train_x.iter().map(|t| t.clone().select(0, idx.clone())).collect();
                 let y = train_y.clone().select(0, idx);
                 let logits = match (&net, dropout) {
-                    (Net::Discrete(n), Some(p)) => forward_dropout(n, x[0].clone(), p),
+                    (Net::Discrete(n), Some(p)) => forward_dropout(n, x[0].clone(), p, &mut masks),
                     _ => forward(&net, &x)?,
                 };
                 let loss = loss_fn.forward(logits, y);
@@ -561,7 +576,7 @@ impl AdamTrainer {
 }
 
 impl AdamTrainer {
-    fn run_fused(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64) -> Result<(Outcome, Option<Net>)> {
+    fn run_fused(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64, keep: bool) -> Result<(Outcome, Option<Net>)> {
         let splits = task.host_splits(&arch.embedding.name, arch.embedding.dim)?;
         let started = Instant::now();
         let layers = DiscreteNetworkConfig::new(arch.clone(), task.num_classes).with_seed(seed).init_host()?;
@@ -571,7 +586,7 @@ impl AdamTrainer {
             Some(reason) => Status::Failed { reason },
             None => Status::Done,
         };
-        let net = if status == Status::Done {
+        let net = if keep && status == Status::Done {
             Some(Net::Discrete(DiscreteNetwork::from_host(arch, &run.layers, &self.device)?))
         } else {
             None
@@ -591,6 +606,6 @@ impl AdamTrainer {
 
 impl ChildTrainer for AdamTrainer {
     fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<Outcome> {
-        Ok(self.run(child, task, seed)?.0)
+        Ok(self.run(child, task, seed, false)?.0)
     }
 }

@@ -85,31 +85,61 @@ fn fused_and_burn_paths_reach_the_same_accuracy() {
 }
 
 #[test]
-fn recipe_settings_change_the_fused_training() {
+fn recipe_settings_change_the_training_on_both_paths_alike() {
     let dev = Device::flex();
-    let task = Blobs::new(3, 600, 12).projection("proj", 8).separation(2.0).seed(8).task().unwrap();
+    let task = Blobs::new(3, 600, 12).projection("proj", 8).separation(0.8).seed(8).task().unwrap();
     let prepared = PreparedTask::new(&task, &dev);
     let s = space(12);
-    let spec = ChildSpec::Discrete(arch(&s, 0, &[10, 6]));
-    let base = TrainConfig::new().with_learning_rate(3e-3).with_epochs(4).with_batch_size(32);
-    let run = |c: TrainConfig, path| AdamTrainer::new(c, dev.clone()).unwrap().with_path(path).train(&spec, &prepared, 3).unwrap();
-    let plain = run(base.clone(), TrainPath::Fused);
+    let child = arch(&s, 0, &[10, 9]);
+    let spec = ChildSpec::Discrete(child.clone());
+    let base = TrainConfig::new().with_learning_rate(3e-3).with_epochs(3).with_batch_size(32);
+    let trainer = |c: TrainConfig, path| AdamTrainer::new(c, dev.clone()).unwrap().with_path(path);
+    let plain = [TrainPath::Burn, TrainPath::Fused].map(|p| trainer(base.clone(), p).train(&spec, &prepared, 3).unwrap());
     for c in [
-        base.clone().with_weight_decay(Some(1e-2)),
+        base.clone().with_weight_decay(Some(5e-2)),
         base.clone().with_dropout(Some(0.3)),
         base.clone().with_batch_size(128),
         base.clone().with_epochs(2),
     ] {
-        let out = run(c.clone(), TrainPath::Fused);
-        assert!(out.final_loss != plain.final_loss, "{c:?} trained exactly as the plain recipe");
-        assert_eq!(out.epochs_run, c.epochs);
-        // burn runs the same recipe too.
-        let b = run(c.clone(), TrainPath::Burn);
-        assert_eq!(b.status, Status::Done);
-        assert!((b.val_accuracy - out.val_accuracy).abs() <= 0.1, "{c:?}: burn {b:?} fused {out:?}");
+        let mut weights = Vec::new();
+        for (path, plain) in [TrainPath::Burn, TrainPath::Fused].into_iter().zip(&plain) {
+            let (out, net) = trainer(c.clone(), path).train_network(&child, &prepared, 3).unwrap();
+            assert_eq!(out.status, Status::Done);
+            assert_eq!(out.epochs_run, c.epochs);
+            // Each setting changes the training on this path (a path that ignored it would not).
+            assert!((out.final_loss - plain.final_loss).abs() > 1e-4, "{path}: {c:?} trained as the plain recipe");
+            weights.push(net.unwrap().to_host().unwrap());
+        }
+        // Both paths took the same steps: the same weights up to rounding drift.
+        let worst = weights[0]
+            .iter()
+            .zip(&weights[1])
+            .flat_map(|(a, b)| a.weight.iter().zip(&b.weight).chain(a.bias.iter().zip(&b.bias)))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 2e-3, "{c:?}: weights of the two paths differ by {worst}");
     }
-    // Dropout training still learns, and evaluation uses every unit (the score is no coin flip).
-    assert!(run(base.clone().with_dropout(Some(0.5)), TrainPath::Fused).val_accuracy > 0.8);
+    // Dropout training still learns, and evaluation uses every unit.
+    assert!(trainer(base.clone().with_dropout(Some(0.5)), TrainPath::Fused).train(&spec, &prepared, 3).unwrap().val_accuracy > 0.6);
+}
+
+#[test]
+fn large_splits_and_batches_beyond_the_split() {
+    // 600 validation rows: the fused path evaluates in several chunks of 256; a batch larger
+    // than the training split is the whole split (no buffer sized by `batch_size` alone).
+    let dev = Device::flex();
+    let task = Blobs::new(3, 3000, 12).projection("proj", 8).separation(1.0).seed(4).task().unwrap();
+    assert!(task.splits().validation.len() > 512, "{}", task.splits().validation.len());
+    let prepared = PreparedTask::new(&task, &dev);
+    let s = space(12);
+    let spec = ChildSpec::Discrete(arch(&s, 1, &[8]));
+    for bs in [64, 1 << 40] {
+        let config = TrainConfig::new().with_learning_rate(1e-2).with_epochs(2).with_batch_size(bs);
+        let (burn, fused) = pair(config, &dev);
+        let (a, b) = (burn.train(&spec, &prepared, 1).unwrap(), fused.train(&spec, &prepared, 1).unwrap());
+        assert!((a.val_accuracy - b.val_accuracy).abs() <= TOLERANCE, "batch {bs}: burn {a:?} fused {b:?}");
+        assert!(b.val_accuracy > 0.5, "batch {bs}: {b:?}");
+    }
 }
 
 #[test]

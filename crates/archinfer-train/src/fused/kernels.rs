@@ -2,7 +2,7 @@
 //! step, the activations and their derivatives, dropout masks, and softmax cross-entropy.
 //!
 //! Every function is `#[inline(always)]`: they are inlined into the training loop, which is
-//! compiled twice (portable, and AVX2 + FMA picked at run time; see `super::run`).
+//! compiled twice (portable, and AVX2 + FMA picked at run time; see `super::train`).
 
 use archinfer_encoding::Activation;
 
@@ -169,9 +169,10 @@ pub(crate) fn count_hits(logits: &[f32], labels: &[u32], classes: usize) -> usiz
 /// A small, fast generator for dropout masks (splitmix64), seeded from the child's seed so
 /// a training is reproducible.
 #[derive(Debug, Clone)]
-pub(crate) struct MaskRng(u64);
+pub struct MaskRng(u64);
 
 impl MaskRng {
+    /// The generator of the child trained from `seed`.
     pub fn new(seed: u64) -> Self {
         Self(seed ^ 0xd1b5_4a32_d192_ed03)
     }
@@ -185,17 +186,24 @@ impl MaskRng {
         z ^ (z >> 31)
     }
 
-    /// Fills `keep` with `1/(1−p)` (kept, probability `1−p`) or 0 and multiplies `h` by it.
+    /// Fills `keep` with `1/(1−p)` (kept, probability `1−p`) or 0, one draw per entry in
+    /// order (the burn path draws its masks with this too, so both drop the same units).
     #[inline(always)]
-    pub fn dropout(&mut self, p: f32, h: &mut [f32], keep: &mut [f32]) {
+    pub fn fill_keep(&mut self, p: f32, keep: &mut [f32]) {
         let threshold = (f64::from(p) * (1u64 << 32) as f64) as u64;
         let scale = 1.0 / (1.0 - p);
-        for (i, k) in keep[..h.len()].iter_mut().enumerate() {
-            // Two 32-bit draws per 64-bit number would save time; one keeps this obvious.
+        for k in keep.iter_mut() {
             let r = self.next() >> 32;
             *k = if r >= threshold { scale } else { 0.0 };
-            h[i] *= *k;
         }
+    }
+
+    /// [`fill_keep`](Self::fill_keep) for `h.len()` entries, then multiplies `h` by them.
+    #[inline(always)]
+    pub fn dropout(&mut self, p: f32, h: &mut [f32], keep: &mut [f32]) {
+        let keep = &mut keep[..h.len()];
+        self.fill_keep(p, keep);
+        h.iter_mut().zip(keep.iter()).for_each(|(v, k)| *v *= k);
     }
 }
 

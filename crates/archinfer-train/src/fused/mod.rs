@@ -24,7 +24,8 @@ use rand::seq::SliceRandom;
 
 use crate::trainer::{SHUFFLE_SALT, TrainConfig};
 use gemm::{View, matmul};
-use kernels::{AdamStep, MaskRng};
+use kernels::AdamStep;
+pub(crate) use kernels::MaskRng;
 
 /// Rows evaluated at once when measuring accuracy (buffers are sized for this or the batch).
 const EVAL_ROWS: usize = 256;
@@ -222,11 +223,15 @@ fn train_avx2(layers: Vec<HostDense>, activations: &[Activation], splits: [HostS
 
 #[inline(always)]
 fn train_loop(layers: Vec<HostDense>, activations: &[Activation], splits: [HostSplit<'_>; 3], config: &TrainConfig, seed: u64) -> FusedRun {
-    let bs = config.batch_size.max(1);
-    let rows = bs.max(EVAL_ROWS);
+    // A batch larger than the split is the whole split (the same batches the burn path
+    // selects), so buffers never exceed the data however large `batch_size` is.
+    let bs = config.batch_size.clamp(1, splits[0].y.len().max(1));
+    let widest_eval = splits[1].y.len().max(splits[2].y.len()).max(1);
+    let rows = bs.max(EVAL_ROWS.min(widest_eval));
     let p_drop = config.dropout.unwrap_or(0.0) as f32;
     let mut net = Net::new(layers, activations, rows, p_drop > 0.0);
     let mut masks = MaskRng::new(seed);
+    debug_assert!(splits.iter().all(|s| s.x.len() == s.y.len() * net.dim));
     let wd = config.weight_decay.unwrap_or(0.0) as f32;
     let lr = config.learning_rate as f32;
     let train = splits[0];
@@ -323,6 +328,45 @@ mod tests {
             down[l].bias[1] -= h;
             let fd = (loss(&up, &x, &y) - loss(&down, &x, &y)) / (2.0 * f64::from(h));
             assert_abs_diff_eq!(f64::from(net.layers[l].gb[1]), fd, epsilon = 2e-3);
+        }
+    }
+
+    /// Mean loss of `layers` (relu, tanh hidden) on the first `m` of `x`'s rows, with dropout
+    /// masks drawn from a copy of `rng`, through buffers sized for more rows than `m`.
+    fn loss_with_dropout(layers: &[HostDense], x: &[f32], y: &[u32], rng: &MaskRng) -> (f64, Net) {
+        let mut net = Net::new(layers.to_vec(), &[Activation::Relu, Activation::Tanh], 8, true);
+        let m = net.gather(x, 0..y.len());
+        net.forward(m, Some((0.3, &mut rng.clone())));
+        let c = net.classes;
+        let g = net.grads.len() - 1;
+        let last = net.acts.len() - 1;
+        let loss = kernels::softmax_xent(&net.acts[last][..m * c], y, c, &mut net.grads[g]) / m as f64;
+        net.backward(m);
+        (loss, net)
+    }
+
+    #[test]
+    fn backward_with_dropout_and_two_hidden_layers_matches_finite_differences() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let layers = vec![HostDense::seeded(4, 6, &mut rng), HostDense::seeded(6, 5, &mut rng), HostDense::seeded(5, 3, &mut rng)];
+        let x: Vec<f32> = (0..20).map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0).collect();
+        let y = [0, 2, 1, 1, 0];
+        let masks = MaskRng::new(4);
+        let (_, net) = loss_with_dropout(&layers, &x, &y, &masks);
+        // Some unit was dropped and some kept, so the masks are exercised.
+        let keep = &net.keep[0][..5 * 6];
+        assert!(keep.contains(&0.0) && keep.iter().any(|&k| k > 1.0));
+        let h = 1e-2f32;
+        for l in 0..3 {
+            for i in [0, 3, 7, 11] {
+                let fd = {
+                    let (mut up, mut down) = (layers.clone(), layers.clone());
+                    up[l].weight[i] += h;
+                    down[l].weight[i] -= h;
+                    (loss_with_dropout(&up, &x, &y, &masks).0 - loss_with_dropout(&down, &x, &y, &masks).0) / (2.0 * f64::from(h))
+                };
+                assert_abs_diff_eq!(f64::from(net.layers[l].gw[i]), fd, epsilon = 3e-3);
+            }
         }
     }
 
