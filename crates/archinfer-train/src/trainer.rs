@@ -243,7 +243,7 @@ impl PreparedTask {
                 (f.name.clone(), f.dim, [a, b, c])
             })
             .collect();
-        let host_labels = parts.map(|idx| task.gather_labels(idx).into_iter().map(u32::from).collect::<Vec<u32>>());
+        let host_labels = parts.map(|idx| task.gather_labels(idx));
         let labels = host_labels.clone().map(|y| {
             let n = y.len();
             let y: Vec<i64> = y.into_iter().map(i64::from).collect();
