@@ -58,6 +58,14 @@ pub enum EvalError {
         /// The stored format.
         format: String,
     },
+    /// A row of a pool matrix that is missing, of the wrong length or not finite.
+    #[error("pool results of task `{task}`: expected {expected} finite validation and test accuracies")]
+    PoolRow {
+        /// Task name.
+        task: String,
+        /// Configs in the pool.
+        expected: usize,
+    },
     /// The experiment store failed.
     #[error(transparent)]
     Store(#[from] archinfer_store::StoreError),

@@ -11,6 +11,10 @@
 //!   data), [`predict_fold`] (Tables 2 and 3), [`fit_inferencer`] / [`propose_held_out`] (Table 4)
 //!   and [`keep_best`] (`--candidates K`), with the one value-network fitting recipe
 //!   ([`archinfer_dvn::Recipe`]);
+//! - **the fair baselines**, as pure functions over a configs × tasks [`PoolMatrix`]
+//!   (single-best default, greedy portfolio, nearest task, random search, normalised regret,
+//!   [`wins_ties_losses`], [`mean_ranks`], an exact [`wilcoxon`] signed-rank test; not yet fed
+//!   by a pool in the store);
 //!
 //! and the diagnostics that tell a task-aware value network from a task-agnostic one:
 //!
@@ -36,6 +40,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod ceiling;
+mod compare;
 mod diversity;
 mod error;
 mod protocol;
@@ -44,6 +49,7 @@ mod worker;
 mod zswap;
 
 pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
+pub use compare::{PoolMatrix, Wilcoxon, mean_ranks, wilcoxon, wins_ties_losses};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
 pub use protocol::{Fold, HeldOutProposal, InferencerRecipe, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std, predict_fold, propose_held_out};
