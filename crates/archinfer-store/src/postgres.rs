@@ -123,16 +123,16 @@ fn is_connection_error(e: &postgres::Error) -> bool {
         return true;
     }
     match e.code() {
-        // Class 08 (connection exception), and the server shutting down or starting up.
-        Some(c) => {
-            c.code().starts_with("08")
-                || *c == SqlState::ADMIN_SHUTDOWN
-                || *c == SqlState::CRASH_SHUTDOWN
-                || *c == SqlState::CANNOT_CONNECT_NOW
-        }
+        Some(c) => is_connection_code(c),
         // No server error at all: an I/O failure or a dropped socket.
         None => true,
     }
+}
+
+/// Class 08 (connection exception), and the server shutting down or starting up: worth
+/// waiting for, whether it comes from a query or from a connection attempt.
+fn is_connection_code(c: &SqlState) -> bool {
+    c.code().starts_with("08") || *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN || *c == SqlState::CANNOT_CONNECT_NOW
 }
 
 /// Is `e` a conflict after which PostgreSQL rolled the transaction back and a retry is safe?
@@ -239,6 +239,9 @@ impl PostgresStore {
                 StoreError::Authentication { server: self.server.clone(), reason }
             }
             Some(c) if *c == SqlState::INVALID_CATALOG_NAME => StoreError::NoSuchDatabase { server: self.server.clone(), reason },
+            // A server still starting up after a restart (57P03) refuses connections for a
+            // moment: retried like an unreachable one, not reported as an SQL error.
+            Some(c) if is_connection_code(c) => StoreError::Unreachable { server: self.server.clone(), reason },
             Some(_) => StoreError::Postgres(reason),
             None => StoreError::Unreachable { server: self.server.clone(), reason },
         }
@@ -820,6 +823,12 @@ mod tests {
 
     #[test]
     fn deadlocks_and_serialization_failures_are_retried_other_errors_are_not() {
+        // A restart's "the database system is starting up" is waited out, on connect too.
+        assert!(is_connection_code(&SqlState::CANNOT_CONNECT_NOW));
+        assert!(is_connection_code(&SqlState::ADMIN_SHUTDOWN));
+        assert!(is_connection_code(&SqlState::CONNECTION_FAILURE));
+        assert!(!is_connection_code(&SqlState::INVALID_PASSWORD));
+        assert!(!is_connection_code(&SqlState::UNIQUE_VIOLATION));
         assert!(is_transient_code(&SqlState::T_R_DEADLOCK_DETECTED));
         assert!(is_transient_code(&SqlState::T_R_SERIALIZATION_FAILURE));
         assert!(!is_transient_code(&SqlState::UNIQUE_VIOLATION));
