@@ -7,8 +7,10 @@
 //! held-out task's validation scores then pick among the K members (as a user who trains
 //! the K networks would), and its test scores are what is reported.
 //!
-//! Not yet wired to the store or the command line: the pool that fills the matrix (`build-db`
-//! training the same networks on every task) is still to come.
+//! [`crate::Pool::matrix`] reads the matrix from a store; [`compare`] runs every method
+//! leave-one-task-out and summarises them.
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
 
@@ -65,11 +67,23 @@ impl PoolMatrix {
 
     /// Validation scores of task `t` normalised the same way (for choosing across tasks).
     fn val_score(&self, t: usize, c: usize) -> f64 {
-        let row = &self.val[t];
+        Self::score(&self.val[t], c)
+    }
+
+    /// Normalised score of config `c` in `row`: 1 − normalised regret (higher is better).
+    fn score(row: &[f64], c: usize) -> f64 {
         let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let spread = best - Self::median(row);
         // Higher is better: 1 − regret.
         if spread > 0.0 { 1.0 - (best - row[c]) / spread } else { row[c] - best }
+    }
+
+    /// The hindsight default: the config with the best mean normalised *test* score over all
+    /// tasks, the held-out ones included. Not a method a user could run; it shows what the
+    /// best fixed network would have scored.
+    pub fn hindsight_default(&self) -> usize {
+        let mean = |c: usize| (0..self.tasks.len()).map(|t| Self::score(&self.test[t], c)).sum::<f64>();
+        (0..self.configs.len()).fold(0, |b, c| if mean(c) > mean(b) { c } else { b })
     }
 
     /// The member of `members` with the best validation accuracy on task `t` (the first on
@@ -112,11 +126,11 @@ impl PoolMatrix {
         chosen
     }
 
-    /// The `k` best configs (by validation) of the training task nearest to `held_out` by the
-    /// Euclidean distance of `meta` rows (simple meta-features, scaled by the caller).
-    pub fn nearest_task(&self, meta: &[Vec<f64>], held_out: usize, train: &[usize], k: usize) -> Vec<usize> {
-        let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
-        let Some(&near) = train.iter().min_by(|&&a, &&b| dist(&meta[a], &meta[held_out]).total_cmp(&dist(&meta[b], &meta[held_out]))) else {
+    /// The `k` best configs (by validation) of the training task nearest to `held_out` by
+    /// [`TaskFacts::distance`] (`facts` has one entry per task).
+    pub fn nearest_task(&self, facts: &[TaskFacts], held_out: usize, train: &[usize], k: usize) -> Vec<usize> {
+        let dist = |a: usize| facts.get(a).zip(facts.get(held_out)).map_or(f64::INFINITY, |(x, y)| x.distance(y));
+        let Some(&near) = train.iter().min_by(|&&a, &&b| dist(a).total_cmp(&dist(b))) else {
             return Vec::new();
         };
         let mut order: Vec<usize> = (0..self.configs.len()).collect();
@@ -140,6 +154,287 @@ impl PoolMatrix {
         }
         sum / orders as f64
     }
+}
+
+/// A method of [`compare`]; the names are those of `archinfer evaluate compare --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// The value network's first K distinct candidates, trained on the task, best by validation.
+    Proposal,
+    /// The pool member with the best mean normalised validation score over the training tasks.
+    SingleBest,
+    /// The greedy portfolio of K over the training tasks, best by validation on the task.
+    Portfolio,
+    /// The K best members of the training task nearest by simple meta-features.
+    NearestTask,
+    /// K random pool members, best by validation, averaged over many orders.
+    Random,
+    /// The pool member best on all tasks by test accuracy: chosen with hindsight, for reference.
+    HindsightDefault,
+}
+
+impl Method {
+    /// Every method, in the order tables list them.
+    pub const ALL: [Method; 6] =
+        [Method::Proposal, Method::SingleBest, Method::Portfolio, Method::NearestTask, Method::Random, Method::HindsightDefault];
+
+    /// The method's name (`proposal`, `single-best`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Proposal => "proposal",
+            Method::SingleBest => "single-best",
+            Method::Portfolio => "portfolio",
+            Method::NearestTask => "nearest-task",
+            Method::Random => "random",
+            Method::HindsightDefault => "hindsight-default",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The simple meta-features the nearest-task baseline measures distance by (Auto-sklearn 1.0 /
+/// FLAML zero-shot style): training samples, classes and modality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskFacts {
+    /// Training samples.
+    pub train: usize,
+    /// Classes.
+    pub classes: usize,
+    /// Input dimension (of the raw input the modules read; 0 when unknown).
+    pub dim: usize,
+    /// Modality or suite (`images`, `texts`); tasks of another modality are never nearest
+    /// while one of the same is available.
+    pub modality: String,
+}
+
+impl TaskFacts {
+    /// Log-scaled features: `ln(1 + train)`, `ln(classes)`, `ln(1 + dim)`.
+    fn vector(&self) -> [f64; 3] {
+        [(1.0 + self.train as f64).ln(), (self.classes.max(1) as f64).ln(), (1.0 + self.dim as f64).ln()]
+    }
+
+    /// Distance to `other`: Euclidean over [`Self::vector`], plus 1,000 across modalities.
+    pub fn distance(&self, other: &TaskFacts) -> f64 {
+        let (a, b) = (self.vector(), other.vector());
+        let d: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+        d + if self.modality == other.modality { 0.0 } else { 1_000.0 }
+    }
+}
+
+/// Settings of [`compare`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    /// Budgets K (trainings a user spends on the task) to report, e.g. `[1, 3, 10]`.
+    pub budgets: Vec<usize>,
+    /// Random orders averaged for random search (≥ 100 recommended).
+    pub random_orders: usize,
+    /// Seed of random search.
+    pub seed: u64,
+    /// Test-accuracy differences up to this count as ties (wins / ties / losses).
+    pub tie: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        Self { budgets: vec![1, 3, 10], random_orders: 1_000, seed: 0, tie: 1e-6 }
+    }
+}
+
+impl CompareOptions {
+    /// Checks the settings: at least one budget, none zero, at least one random order.
+    ///
+    /// # Errors
+    /// [`EvalError::BadOptions`].
+    pub fn validate(&self) -> Result<()> {
+        if self.budgets.is_empty() || self.budgets.contains(&0) {
+            return Err(EvalError::BadOptions(format!("budgets must be ≥ 1, got {:?}", self.budgets)));
+        }
+        if self.random_orders == 0 {
+            return Err(EvalError::BadOptions("random_orders must be ≥ 1".into()));
+        }
+        if !(self.tie.is_finite() && self.tie >= 0.0) {
+            return Err(EvalError::BadOptions(format!("tie must be finite and ≥ 0, got {}", self.tie)));
+        }
+        Ok(())
+    }
+}
+
+/// One method's result on one held-out task at one budget: one `--json` line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    /// Held-out task.
+    pub task: String,
+    /// Method.
+    pub method: Method,
+    /// Budget K: networks trained on the task.
+    pub k: usize,
+    /// Test accuracy (random search: expected over orders).
+    pub test_accuracy: f64,
+    /// `(pool best test − acc) / (pool best test − pool median test)`.
+    pub normalized_regret: f64,
+}
+
+/// One method at one budget, over the held-out tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodSummary {
+    /// Method.
+    pub method: Method,
+    /// Budget K.
+    pub k: usize,
+    /// Tasks it was scored on.
+    pub tasks: usize,
+    /// Mean normalised regret.
+    pub mean_regret: f64,
+    /// Mean test accuracy.
+    pub mean_test_accuracy: f64,
+    /// Mean rank among the methods at this K, by test accuracy (1 is best).
+    pub mean_rank: f64,
+    /// The proposal's wins, ties and losses against this method (by test accuracy, paired by
+    /// task); `None` for the proposal itself or without proposals.
+    pub proposal_wtl: Option<(usize, usize, usize)>,
+    /// Two-sided exact Wilcoxon signed-rank p-value of the proposal against this method, over
+    /// tasks (by normalised regret); `None` when not defined.
+    pub wilcoxon_p: Option<f64>,
+}
+
+/// What [`compare`] returns: every row and the per-method summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// One row per held-out task, method and budget.
+    pub rows: Vec<CompareRow>,
+    /// One summary per method and budget, budgets ascending, methods in [`Method::ALL`] order.
+    pub summary: Vec<MethodSummary>,
+}
+
+impl Comparison {
+    /// The summary of `method` at budget `k`.
+    pub fn summary_of(&self, method: Method, k: usize) -> Option<&MethodSummary> {
+        self.summary.iter().find(|s| s.method == method && s.k == k)
+    }
+
+    /// Mean normalised regret of `method` for each budget of `ks` (the any-time curve).
+    pub fn curve(&self, method: Method, ks: &[usize]) -> Vec<Option<f64>> {
+        ks.iter().map(|&k| self.summary_of(method, k).map(|s| s.mean_regret)).collect()
+    }
+}
+
+/// Runs every baseline leave-one-task-out on the `held` tasks of `matrix` and sets the
+/// proposal beside them.
+///
+/// For held-out task `t`, the training tasks are all others of the matrix; nothing of `t` is
+/// seen before the K networks are "trained" (read from the pool), and then only their
+/// validation accuracies pick the one whose test accuracy counts. `proposals[i]` are the
+/// `(validation, test)` accuracies of the proposal's distinct candidates for `held[i]`, best
+/// first, as trained on that task (`None`: no proposal for it; with fewer than K candidates,
+/// all of them count at K). `facts` has one entry per task of the matrix.
+///
+/// # Errors
+/// [`EvalError::BadOptions`] for bad options, a held index out of range, or `facts` /
+/// `proposals` of the wrong length.
+pub fn compare(matrix: &PoolMatrix, facts: &[TaskFacts], held: &[usize], proposals: &[Option<Vec<(f64, f64)>>], opts: &CompareOptions) -> Result<Comparison> {
+    opts.validate()?;
+    let n = matrix.tasks.len();
+    if facts.len() != n {
+        return Err(EvalError::BadOptions(format!("{} task facts for {n} tasks", facts.len())));
+    }
+    if proposals.len() != held.len() {
+        return Err(EvalError::BadOptions(format!("{} proposals for {} held-out tasks", proposals.len(), held.len())));
+    }
+    if let Some(&bad) = held.iter().find(|&&t| t >= n) {
+        return Err(EvalError::BadOptions(format!("held-out task {bad} of {n}")));
+    }
+    let mut budgets = opts.budgets.clone();
+    budgets.sort_unstable();
+    budgets.dedup();
+    let hindsight = matrix.hindsight_default();
+    let mut rows = Vec::new();
+    for (i, &t) in held.iter().enumerate() {
+        let train: Vec<usize> = (0..n).filter(|&x| x != t).collect();
+        let single = matrix.single_best(&train);
+        let max_k = budgets.last().copied().unwrap_or(1);
+        let portfolio = matrix.greedy_portfolio(&train, max_k);
+        let near_order = matrix.nearest_task(facts, t, &train, matrix.configs.len());
+        for &k in &budgets {
+            let mut push = |method: Method, acc: f64| {
+                rows.push(CompareRow {
+                    task: matrix.tasks[t].clone(),
+                    method,
+                    k,
+                    test_accuracy: acc,
+                    normalized_regret: matrix.normalized_regret(t, acc),
+                })
+            };
+            if let Some(Some(runs)) = proposals.get(i) {
+                let first: Vec<(f64, f64)> = runs.iter().take(k).copied().collect();
+                if let Some(best) = first.iter().copied().reduce(|a, b| if b.0 > a.0 { b } else { a }) {
+                    push(Method::Proposal, best.1);
+                }
+            }
+            push(Method::SingleBest, matrix.test[t][single]);
+            if let Some((_, acc)) = matrix.best_by_validation(t, &portfolio[..k.min(portfolio.len())]) {
+                push(Method::Portfolio, acc);
+            }
+            if let Some((_, acc)) = matrix.best_by_validation(t, &near_order[..k.min(near_order.len())]) {
+                push(Method::NearestTask, acc);
+            }
+            push(Method::Random, matrix.random_search(t, k, opts.random_orders, opts.seed.wrapping_add(t as u64)));
+            push(Method::HindsightDefault, matrix.test[t][hindsight]);
+        }
+    }
+    let summary = summarise(&rows, &budgets, opts.tie);
+    Ok(Comparison { rows, summary })
+}
+
+/// Per-method summaries of `rows` at each budget.
+fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec<MethodSummary> {
+    let mut out = Vec::new();
+    for &k in budgets {
+        let at_k: Vec<&CompareRow> = rows.iter().filter(|r| r.k == k).collect();
+        let mut tasks: Vec<&str> = at_k.iter().map(|r| r.task.as_str()).collect();
+        tasks.dedup();
+        let get = |m: Method, task: &str| at_k.iter().find(|r| r.method == m && r.task == task).copied();
+        let present: Vec<Method> = Method::ALL.into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
+        // Ranks over the tasks where every present method has a row.
+        let complete: Vec<&str> = tasks.iter().copied().filter(|t| present.iter().all(|&m| get(m, t).is_some())).collect();
+        let scores: Vec<Vec<f64>> =
+            present.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
+        let ranks = mean_ranks(&scores);
+        for (j, &m) in present.iter().enumerate() {
+            let mine: Vec<&CompareRow> = at_k.iter().filter(|r| r.method == m).copied().collect();
+            let count = mine.len().max(1) as f64;
+            let (mut wtl, mut p) = (None, None);
+            if m != Method::Proposal {
+                let paired: Vec<(&CompareRow, &CompareRow)> =
+                    mine.iter().filter_map(|r| get(Method::Proposal, &r.task).map(|pr| (pr, *r))).collect();
+                if !paired.is_empty() {
+                    let a: Vec<f64> = paired.iter().map(|(pr, _)| pr.test_accuracy).collect();
+                    let b: Vec<f64> = paired.iter().map(|(_, r)| r.test_accuracy).collect();
+                    wtl = Some(wins_ties_losses(&a, &b, tie));
+                    // Lower regret is better: test regret(b) − regret(a) so positive favours the proposal.
+                    let ra: Vec<f64> = paired.iter().map(|(_, r)| r.normalized_regret).collect();
+                    let rb: Vec<f64> = paired.iter().map(|(pr, _)| pr.normalized_regret).collect();
+                    p = wilcoxon(&ra, &rb).map(|w| w.p_value);
+                }
+            }
+            out.push(MethodSummary {
+                method: m,
+                k,
+                tasks: mine.len(),
+                mean_regret: mine.iter().map(|r| r.normalized_regret).sum::<f64>() / count,
+                mean_test_accuracy: mine.iter().map(|r| r.test_accuracy).sum::<f64>() / count,
+                mean_rank: ranks.get(j).copied().unwrap_or(f64::NAN),
+                proposal_wtl: wtl,
+                wilcoxon_p: p,
+            });
+        }
+    }
+    out
 }
 
 /// Wins, ties and losses of `a` against `b`, paired by task (higher is better), with
@@ -270,8 +565,13 @@ mod tests {
     fn nearest_task_and_random_search() {
         let m = matrix();
         // Task 2's meta-features sit next to task 1's: its best two by validation are 2 and 1.
-        let meta = vec![vec![0.0, 0.0], vec![5.0, 5.0], vec![5.1, 4.9]];
-        assert_eq!(m.nearest_task(&meta, 2, &[0, 1], 2), vec![2, 1]);
+        let facts = |train: usize, modality: &str| TaskFacts { train, classes: 2, dim: 10, modality: modality.into() };
+        let near = [facts(100, "images"), facts(5_000, "images"), facts(4_000, "images")];
+        assert_eq!(m.nearest_task(&near, 2, &[0, 1], 2), vec![2, 1]);
+        // Another modality is farther than any size difference.
+        let other = [facts(4_000, "texts"), facts(10, "images"), facts(4_000, "images")];
+        assert_eq!(m.nearest_task(&other, 2, &[0, 1], 1), vec![2]);
+        assert!(other[2].distance(&other[0]) > other[2].distance(&other[1]));
         // Random search with the whole pool as budget always finds the best by validation.
         assert_abs_diff_eq!(m.random_search(2, 4, 100, 1), 0.93, epsilon = 1e-12);
         // With budget 1 it is the mean test accuracy of the pool.

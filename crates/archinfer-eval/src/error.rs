@@ -66,6 +66,40 @@ pub enum EvalError {
         /// Configs in the pool.
         expected: usize,
     },
+    /// The stored pool does not parse.
+    #[error("the database's pool does not parse: {0}")]
+    BadPool(String),
+    /// A pool of another size or seed than the one stored.
+    #[error("the database's pool has {stored} members drawn with seed {stored_seed}; this run asks for {asked} with seed {asked_seed} (use another --db, or --pool {stored})")]
+    PoolConflict {
+        /// Members of the stored pool.
+        stored: usize,
+        /// Its seed.
+        stored_seed: u64,
+        /// Members asked for.
+        asked: usize,
+        /// Seed asked for.
+        asked_seed: u64,
+    },
+    /// A task where the pool is not fully trained.
+    #[error("task `{task}`: {missing} of the {size} pool members are not trained (run `archinfer build-db` on the database)")]
+    PoolIncomplete {
+        /// Task name.
+        task: String,
+        /// Members without a result.
+        missing: usize,
+        /// Pool size.
+        size: usize,
+    },
+    /// The database has no pool.
+    #[error("the database has no pool; train one with `archinfer build-db --pool 64`")]
+    NoPool,
+    /// A task name the store does not know.
+    #[error("no task `{0}` in the database")]
+    UnknownTask(String),
+    /// A comparison setting out of range.
+    #[error("invalid comparison setting: {0}")]
+    BadOptions(String),
     /// The experiment store failed.
     #[error(transparent)]
     Store(#[from] archinfer_store::StoreError),

@@ -13,8 +13,8 @@
 //!   ([`archinfer_dvn::Recipe`]);
 //! - **the fair baselines**, as pure functions over a configs × tasks [`PoolMatrix`]
 //!   (single-best default, greedy portfolio, nearest task, random search, normalised regret,
-//!   [`wins_ties_losses`], [`mean_ranks`], an exact [`wilcoxon`] signed-rank test; not yet fed
-//!   by a pool in the store);
+//!   [`wins_ties_losses`], [`mean_ranks`], an exact [`wilcoxon`] signed-rank test), read from
+//!   the store's common [`Pool`] and run leave-one-task-out by [`compare`];
 //!
 //! and the diagnostics that tell a task-aware value network from a task-agnostic one:
 //!
@@ -43,16 +43,18 @@ mod ceiling;
 mod compare;
 mod diversity;
 mod error;
+mod pool;
 mod protocol;
 mod records;
 mod worker;
 mod zswap;
 
 pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
-pub use compare::{PoolMatrix, Wilcoxon, mean_ranks, wilcoxon, wins_ties_losses};
+pub use compare::{CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, mean_ranks, wilcoxon, wins_ties_losses};
+pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
-pub use protocol::{Fold, HeldOutProposal, InferencerRecipe, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std, predict_fold, propose_held_out};
+pub use protocol::{Fold, HeldOutProposal, InferencerRecipe, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std, predict_fold, propose_held_out, train_proposal, TrainedCandidate, TrainedProposal};
 pub use records::{StoredTask, SuiteAdded, TextModules, add_suite, add_task, bundle_task, fits_space, load_task, load_tasks, record_of, suite_bundles, suite_task};
 pub use worker::{OnTrial, Report, WorkerOptions, plan_missing, run_worker};
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

@@ -13,7 +13,9 @@ use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use archinfer_infer::{InferOptions, Inferencer, KnownTask, Proposal, TaskLibrary};
 use archinfer_metafeatures::TaskEncoder;
 use archinfer_store::ExperimentStore;
+use archinfer_train::{ChildSpec, ChildTrainer, PreparedTask};
 use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
 use crate::zswap::{TaskScorer, ZSwap, embeddings, z_swap};
@@ -194,6 +196,80 @@ pub fn propose_held_out(
     let inf = fit_inferencer(store, space, &all_but(tasks, held), how, device)?;
     let fit_seconds = t0.elapsed().as_secs_f64();
     Ok(HeldOutProposal { proposal: inf.propose(&task, opts)?, fit_seconds })
+}
+
+/// One of a proposal's candidates, trained on the held-out task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedCandidate {
+    /// The architecture (one-line form).
+    pub architecture: String,
+    /// Validation accuracy (0 for a failed training).
+    pub val_accuracy: f64,
+    /// Test accuracy (0 for a failed training).
+    pub test_accuracy: f64,
+    /// Training seconds.
+    pub seconds: f64,
+}
+
+/// The first K distinct candidates of a held-out task's proposal, trained there: what a user
+/// who runs `archinfer fit --candidates K` gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedProposal {
+    /// The held-out task.
+    pub task: String,
+    /// The candidates in proposal order, each trained once.
+    pub candidates: Vec<TrainedCandidate>,
+    /// Seconds to fit the value network(s) on the other tasks.
+    pub fit_seconds: f64,
+    /// Milliseconds of inference (meta-features and ascent).
+    pub infer_ms: f64,
+}
+
+impl TrainedProposal {
+    /// `(validation, test)` of the candidates, in order: the input of [`crate::compare()`].
+    pub fn runs(&self) -> Vec<(f64, f64)> {
+        self.candidates.iter().map(|c| (c.val_accuracy, c.test_accuracy)).collect()
+    }
+}
+
+/// Leaves task `held` out ([`propose_held_out`]) and trains the proposal's first `k` distinct
+/// candidates on it with `trainer`, candidate `j` from seed `seed + j`.
+///
+/// # Errors
+/// As [`propose_held_out`]; a candidate the trainer cannot train at all. A diverged training
+/// counts as accuracy 0, as a user would see it.
+#[allow(clippy::too_many_arguments)]
+pub fn train_proposal(
+    store: &dyn ExperimentStore,
+    space: &ArchitectureSpace,
+    tasks: &[DvnTask],
+    held: usize,
+    how: &InferencerRecipe,
+    opts: &InferOptions,
+    trainer: &dyn ChildTrainer,
+    k: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<TrainedProposal> {
+    let p = propose_held_out(store, space, tasks, held, how, opts, device)?;
+    let task = tasks.get(held).and_then(|t| t.task.clone()).ok_or(EvalError::TooFewTasks { needed: held + 1, got: tasks.len() })?;
+    let prepared = PreparedTask::new(&task, device);
+    let mut candidates = Vec::new();
+    for (j, arch) in distinct_candidates(&p.proposal).into_iter().take(k).enumerate() {
+        let o = trainer.train(&ChildSpec::Discrete(arch.clone()), &prepared, seed.wrapping_add(j as u64))?;
+        candidates.push(TrainedCandidate {
+            architecture: arch.to_string(),
+            val_accuracy: f64::from(o.val_accuracy),
+            test_accuracy: f64::from(o.test_accuracy),
+            seconds: o.seconds,
+        });
+    }
+    Ok(TrainedProposal {
+        task: tasks[held].name.clone(),
+        candidates,
+        fit_seconds: p.fit_seconds,
+        infer_ms: p.proposal.meta_ms + p.proposal.ascent_ms,
+    })
 }
 
 /// The distinct architectures of a proposal's candidates, best first: what `--candidates K`

@@ -27,7 +27,7 @@ pub fn plan_missing(store: &dyn ExperimentStore, space: &ArchitectureSpace, chil
     let trials = store.trials(None)?;
     let mut added = 0;
     for (k, t) in store.tasks()?.iter().enumerate() {
-        let have = trials.iter().filter(|x| x.task == t.name).count();
+        let have = trials.iter().filter(|x| x.task == t.name && x.trial_index < crate::POOL_FIRST_INDEX).count();
         if have >= children {
             continue;
         }

@@ -1,0 +1,169 @@
+//! The common pool: the same M networks, with the same training seeds, trained on every task of
+//! a database. It is the configs × tasks matrix ([`PoolMatrix`]) that the fair baselines of
+//! [`crate::compare`] read, as in TabRepo, HPO-B and Auto-sklearn 2.0.
+//!
+//! The members are drawn once from the database's seed (not a task's) and stored in the
+//! database's metadata under [`Pool::META_KEY`], architectures included, so a task added later
+//! gets exactly the same networks even if the space's sampler changes. Pool trials sit at trial
+//! indices [`POOL_FIRST_INDEX`]` + m`, apart from the random children (`0 … children − 1`).
+
+use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
+use archinfer_store::{ExperimentStore, PlannedTrial, Trial};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::PoolMatrix;
+use crate::error::{EvalError, Result};
+
+/// Trial index of the first pool member of every task; member `m` is at `POOL_FIRST_INDEX + m`.
+/// Random children and recorded `fit` trainings stay below it.
+pub const POOL_FIRST_INDEX: usize = 1_000_000;
+
+/// One pool member: an architecture and the seed it is trained with on every task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolMember {
+    /// The architecture, as the store keeps it (JSON).
+    pub architecture: String,
+    /// Training seed, the same on every task.
+    pub seed: u64,
+}
+
+/// The pool of a database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    /// The seed the members were drawn from.
+    pub seed: u64,
+    /// The members, in order.
+    pub members: Vec<PoolMember>,
+}
+
+impl Pool {
+    /// The metadata key the pool is stored under.
+    pub const META_KEY: &'static str = "pool";
+
+    /// Draws `size` architectures uniformly from `space` with `seed` (salted, so the pool is not
+    /// the first task's random children).
+    ///
+    /// # Errors
+    /// An architecture that does not serialise.
+    pub fn draw(space: &ArchitectureSpace, size: usize, seed: u64) -> Result<Self> {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x706f_6f6c_5eed_0001);
+        let members = (0..size)
+            .map(|m| {
+                Ok(PoolMember {
+                    architecture: DiscreteArchitecture::sample(space, &mut rng).to_json()?,
+                    seed: seed.wrapping_mul(0x9e37_79b9).wrapping_add(7_000_000 + m as u64),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { seed, members })
+    }
+
+    /// Number of members.
+    pub fn size(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The pool stored in `store`, if it has one.
+    ///
+    /// # Errors
+    /// Storage failures; [`EvalError::BadPool`] if the stored value does not parse.
+    pub fn load(store: &dyn ExperimentStore) -> Result<Option<Self>> {
+        store
+            .meta(Self::META_KEY)?
+            .map(|v| serde_json::from_str(&v).map_err(|e| EvalError::BadPool(e.to_string())))
+            .transpose()
+    }
+
+    /// The database's pool: the stored one, or (when it has none) one of `size` members drawn
+    /// from `space` and `seed`, then stored. A stored pool of another size or seed is refused, so
+    /// every task of a database is trained on the same members.
+    ///
+    /// # Errors
+    /// [`EvalError::PoolConflict`], storage failures.
+    pub fn ensure(store: &dyn ExperimentStore, space: &ArchitectureSpace, size: usize, seed: u64) -> Result<Self> {
+        if let Some(p) = Self::load(store)? {
+            if p.size() != size || p.seed != seed {
+                return Err(EvalError::PoolConflict { stored: p.size(), stored_seed: p.seed, asked: size, asked_seed: seed });
+            }
+            return Ok(p);
+        }
+        let p = Self::draw(space, size, seed)?;
+        let json = serde_json::to_string(&p).map_err(|e| EvalError::BadPool(e.to_string()))?;
+        store.set_meta(Self::META_KEY, &json)?;
+        Ok(p)
+    }
+
+    /// The members as planned trials (trial index [`POOL_FIRST_INDEX`]` + m`).
+    pub fn planned(&self) -> Vec<PlannedTrial> {
+        self.members
+            .iter()
+            .enumerate()
+            .map(|(m, p)| PlannedTrial { trial_index: POOL_FIRST_INDEX + m, architecture: p.architecture.clone(), seed: p.seed })
+            .collect()
+    }
+
+    /// Plans the pool on every task of `store` that lacks some of it; existing trials are left as
+    /// they are. Returns how many trials were added.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn plan(&self, store: &dyn ExperimentStore) -> Result<usize> {
+        let planned = self.planned();
+        let mut added = 0;
+        for t in store.tasks()? {
+            added += store.plan(&t.name, &planned)?;
+        }
+        Ok(added)
+    }
+
+    /// Whether `trial` is a pool member's training.
+    pub fn is_member(&self, trial: &Trial) -> bool {
+        (POOL_FIRST_INDEX..POOL_FIRST_INDEX + self.size()).contains(&trial.trial_index)
+    }
+
+    /// The recorded results of the pool as a configs × tasks matrix, over `tasks` (all the
+    /// store's tasks when `None`), with the one-line architectures as config names.
+    ///
+    /// # Errors
+    /// [`EvalError::PoolIncomplete`] naming a task where some member is not trained (or
+    /// failed); [`EvalError::UnknownTask`]; storage failures; too few tasks.
+    pub fn matrix(&self, store: &dyn ExperimentStore, tasks: Option<&[String]>) -> Result<PoolMatrix> {
+        let all: Vec<String> = store.tasks()?.into_iter().map(|t| t.name).collect();
+        let names: Vec<String> = match tasks {
+            Some(list) => {
+                for n in list {
+                    if !all.contains(n) {
+                        return Err(EvalError::UnknownTask(n.clone()));
+                    }
+                }
+                list.to_vec()
+            }
+            None => all,
+        };
+        let configs = self
+            .members
+            .iter()
+            .map(|m| serde_json::from_str::<DiscreteArchitecture>(&m.architecture).map(|a| a.to_string()).map_err(|e| EvalError::BadPool(e.to_string())))
+            .collect::<Result<Vec<_>>>()?;
+        let (mut val, mut test) = (Vec::new(), Vec::new());
+        for name in &names {
+            let mut v = vec![f64::NAN; self.size()];
+            let mut t = vec![f64::NAN; self.size()];
+            for tr in store.trials(Some(name))? {
+                if let (true, Some(r)) = (self.is_member(&tr), &tr.result) {
+                    v[tr.trial_index - POOL_FIRST_INDEX] = f64::from(r.val_accuracy);
+                    t[tr.trial_index - POOL_FIRST_INDEX] = f64::from(r.test_accuracy);
+                }
+            }
+            let missing = v.iter().filter(|x| !x.is_finite()).count();
+            if missing > 0 {
+                return Err(EvalError::PoolIncomplete { task: name.clone(), missing, size: self.size() });
+            }
+            val.push(v);
+            test.push(t);
+        }
+        PoolMatrix::new(names, configs, val, test)
+    }
+}
