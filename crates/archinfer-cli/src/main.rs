@@ -14,6 +14,7 @@ use archinfer::train::{AdamTrainer, TrainConfig, TrainPath};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod compare;
 mod db;
 mod diagnose;
 mod evaluate;
@@ -58,8 +59,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Plan random children for every task of the database that has fewer than --children and
-    /// train them. Resumable: run it again after any stop and it finishes the plan.
+    /// Plan random children for every task of the database that has fewer than --children, and
+    /// the common pool on every task, and train them. Resumable: run it again after any stop and it finishes the plan.
     BuildDb(BuildDb),
     /// Add your own task (IDX directory or CSV) to the database.
     Task {
@@ -121,6 +122,10 @@ enum EvaluateCommand {
     Ceiling(diagnose::CeilingArgs),
     /// How many distinct architectures one model proposes across the suite's tasks.
     Diversity(diagnose::DiversityArgs),
+    /// The proposal against fair baselines read from the database's pool (single-best default,
+    /// greedy portfolio, nearest task, random search, the hindsight default), leave-one-task-out:
+    /// normalised regret, wins / ties / losses, mean ranks, Wilcoxon, any-time curves.
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Subcommand)]
@@ -184,9 +189,13 @@ struct BuildDb {
     /// Mini-batch size.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Seed of the plan (architectures and training seeds).
+    /// Seed of the plan (architectures and training seeds) and of the pool.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Members of the common pool: the same networks, with the same seeds, trained on every
+    /// task (stored in the database; tasks added later get it too). 0: plan no pool this run.
+    #[arg(long, default_value_t = 64)]
+    pool: usize,
     /// Seconds without a heartbeat after which a worker's running trials are run again.
     #[arg(long, default_value_t = 30)]
     stale_secs: u64,
@@ -222,6 +231,9 @@ fn main() {
         }
         Command::Evaluate { command: EvaluateCommand::Diversity(d) } => {
             suite_of_db(&d.db, d.data.as_deref()).and_then(|tasks| diagnose::run_diversity(d, tasks))
+        }
+        Command::Evaluate { command: EvaluateCommand::Compare(c) } => {
+            suite_of_db(&c.db, c.data.as_deref()).and_then(|tasks| compare::run(c, tasks))
         }
         Command::Task { command: TaskCommand::Add(t) } => records::task_add(t),
         Command::Suite { command: SuiteCommand::Add(s) } => records::suite_add(s),
@@ -310,7 +322,10 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     }
     pin_train_config(&store, &config)?;
     pin_meta(&store, "plan_seed", &a.seed.to_string())?;
-    let planned = plan_missing(&store, &space, a.children, a.seed)?;
+    let mut planned = plan_missing(&store, &space, a.children, a.seed)?;
+    if a.pool > 0 {
+        planned += archinfer::eval::Pool::ensure(&store, &space, a.pool, a.seed)?.plan(&store)?;
+    }
     let stale = Duration::from_secs(a.stale_secs.max(1));
     let requeued = store.requeue_stale(stale)?;
     let summary = store.summary()?;

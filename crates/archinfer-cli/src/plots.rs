@@ -105,3 +105,29 @@ pub fn line_with_std(path: &std::path::Path, title: &str, pts: &[(f64, f64, f64)
     root.present()?;
     Ok(())
 }
+
+/// Several labelled lines with markers on one chart (any-time curves).
+pub fn lines(path: &std::path::Path, title: &str, series: &[(String, Vec<(f64, f64)>)], x_desc: &str, y_desc: &str) -> Result<(), BoxError> {
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (x0, x1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).collect::<Vec<_>>().into_iter());
+    let (y0, y1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).collect::<Vec<_>>().into_iter());
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(50)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart.draw_series(pts.iter().map(move |&(x, y)| Circle::new((x, y), 3, color.filled())))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).label_font(("sans-serif", 13)).draw()?;
+    root.present()?;
+    Ok(())
+}

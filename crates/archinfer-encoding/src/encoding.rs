@@ -6,6 +6,7 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EncodingError, Result};
+use crate::recipe::{RECIPE_GROUPS, RecipeChoice};
 use crate::space::{Activation, ArchitectureSpace};
 
 /// Logit that one-hot encodings give every unchosen option: `exp(-1000)` underflows to exactly
@@ -37,6 +38,14 @@ pub struct Encoding {
     pub beta: Vec<[f32; 2]>,
     /// Embedding-module logits.
     pub gamma: Vec<f32>,
+    /// Training-recipe logits, one row per recipe group (space version 2; empty in version 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delta: Vec<Vec<f32>>,
+}
+
+/// Rows of δ logits for `space`: `pick(group, size)` per recipe group, none in version 1.
+fn delta_rows(space: &ArchitectureSpace, mut pick: impl FnMut(usize, usize) -> Vec<f32>) -> Vec<Vec<f32>> {
+    space.recipes().map_or_else(Vec::new, |r| r.sizes().iter().enumerate().map(|(g, &n)| pick(g, n)).collect())
 }
 
 /// Numerically stable softmax of `x` into `out` (same length).
@@ -83,6 +92,7 @@ impl Encoding {
             alpha: vec![vec![0.0; space.num_base_layers()]; space.num_layers()],
             beta: vec![[0.0; 2]; space.num_layers()],
             gamma: vec![0.0; space.num_embeddings()],
+            delta: delta_rows(space, |_, n| vec![0.0; n]),
         }
     }
 
@@ -118,6 +128,18 @@ impl Encoding {
                 format!("{} entries for {} modules", self.gamma.len(), space.num_embeddings()),
             );
         }
+        let sizes: Vec<usize> = space.recipes().map_or_else(Vec::new, |r| r.sizes().to_vec());
+        if self.delta.len() != sizes.len() || self.delta.iter().zip(&sizes).any(|(row, &n)| row.len() != n) {
+            return mismatch(
+                "delta",
+                format!(
+                    "{} recipe groups of sizes {:?}; the space (version {}) has {sizes:?}",
+                    self.delta.len(),
+                    self.delta.iter().map(Vec::len).collect::<Vec<_>>(),
+                    space.version()
+                ),
+            );
+        }
         let flat = self.flat_unchecked();
         if let Some(index) = flat.iter().position(|x| !x.is_finite()) {
             return Err(EncodingError::NonFinite { what: "logits", index });
@@ -129,6 +151,7 @@ impl Encoding {
         let mut v: Vec<f32> = self.alpha.iter().flatten().copied().collect();
         v.extend(self.beta.iter().flatten());
         v.extend(&self.gamma);
+        v.extend(self.delta.iter().flatten());
         v
     }
 
@@ -155,7 +178,8 @@ impl Encoding {
             })
             .collect();
         let gamma = logits[space.gamma_range()].to_vec();
-        Ok(Self { alpha, beta, gamma })
+        let delta = (0..RECIPE_GROUPS).filter_map(|g| space.delta_range(g)).map(|r| logits[r].to_vec()).collect();
+        Ok(Self { alpha, beta, gamma, delta })
     }
 
     /// The relaxed encoding `u`: softmax per group, flat, in the space's layout.
@@ -195,6 +219,10 @@ impl Encoding {
                 .map(|l| if l.enabled { [0.0, ONE_HOT_OFF_LOGIT] } else { [ONE_HOT_OFF_LOGIT, 0.0] })
                 .collect(),
             gamma: pick(space.num_embeddings(), arch.embedding.index),
+            delta: match arch.effective_recipe(space) {
+                Some(r) => delta_rows(space, |g, n| pick(n, r.index[g])),
+                None => Vec::new(),
+            },
         }
     }
 
@@ -276,9 +304,20 @@ pub struct DiscreteArchitecture {
     pub embedding: EmbeddingChoice,
     /// One choice per parametrized layer, input to output.
     pub layers: Vec<LayerChoice>,
+    /// The training recipe (space version 2). `None`: trained with the database's one recipe,
+    /// the version-2 space's [`base`](crate::RecipeSpace::base) choice. Left out of the JSON
+    /// when `None`, so children stored before version 2 read and write exactly as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<RecipeChoice>,
 }
 
 impl DiscreteArchitecture {
+    /// The recipe this child trains with in `space`: its own, else the base choice of a
+    /// version-2 space; `None` in version 1 (the database's one recipe).
+    pub fn effective_recipe(&self, space: &ArchitectureSpace) -> Option<RecipeChoice> {
+        self.recipe.or_else(|| space.recipes().map(|r| r.base_choice()))
+    }
+
     /// Parses the human-readable form (`"wl256 → 256 relu → 64 tanh → softmax"`; `->` works
     /// too): the module, then one enabled layer per `width activation`, in order; the space's
     /// remaining layers are off. The inverse of `to_string` for architectures whose enabled
@@ -289,7 +328,16 @@ impl DiscreteArchitecture {
     /// lacks, more layers than the space has, or a missing `softmax` at the end.
     pub fn parse(space: &ArchitectureSpace, text: &str) -> Result<Self> {
         let bad = |problem: String| EncodingError::Parse { text: text.to_string(), problem };
-        let parts: Vec<&str> = text.split(['→']).flat_map(|p| p.split("->")).map(str::trim).collect();
+        let mut pieces = text.split('·').map(str::trim);
+        let network = pieces.next().unwrap_or_default();
+        let recipe_parts: Vec<&str> = pieces.collect();
+        let recipe = match (space.recipes(), recipe_parts.is_empty()) {
+            (Some(r), true) => Some(r.base_choice()),
+            (Some(r), false) => Some(r.parse_parts(&recipe_parts).map_err(|e| bad(e.to_string()))?),
+            (None, true) => None,
+            (None, false) => return Err(bad("a training recipe, but the space is version 1 (no recipe block)".into())),
+        };
+        let parts: Vec<&str> = network.split(['→']).flat_map(|p| p.split("->")).map(str::trim).collect();
         let (Some(&module), Some(&last)) = (parts.first(), parts.last()) else { return Err(bad("empty".into())) };
         if parts.len() < 2 || last != "softmax" {
             return Err(bad("expected `module → … → softmax`".into()));
@@ -312,7 +360,7 @@ impl DiscreteArchitecture {
         }
         let off = space.base_layer(0);
         layers.resize(space.num_layers(), LayerChoice { enabled: false, base: 0, width: off.width, activation: off.activation });
-        Ok(Self { embedding: Self::embedding_choice(space, index), layers })
+        Ok(Self { embedding: Self::embedding_choice(space, index), layers, recipe })
     }
 
     /// Samples uniformly: base layer, on/off and embedding module independently.
@@ -330,7 +378,16 @@ impl DiscreteArchitecture {
             })
             .collect();
         let index = rng.random_range(0..space.num_embeddings());
-        Self { embedding: Self::embedding_choice(space, index), layers }
+        // Drawn after the network, so a version-1 space samples exactly as before.
+        let recipe = space.recipes().and_then(|r| {
+            let sizes = r.sizes();
+            let mut idx = [0; RECIPE_GROUPS];
+            for (i, n) in idx.iter_mut().zip(sizes) {
+                *i = rng.random_range(0..n);
+            }
+            r.choice(idx).ok()
+        });
+        Self { embedding: Self::embedding_choice(space, index), layers, recipe }
     }
 
     fn embedding_choice(space: &ArchitectureSpace, index: usize) -> EmbeddingChoice {
@@ -362,7 +419,14 @@ impl DiscreteArchitecture {
             })
             .collect();
         let index = argmax(&v[space.gamma_range()]);
-        Self { embedding: Self::embedding_choice(space, index), layers }
+        let recipe = space.recipes().and_then(|r| {
+            let mut idx = [0; RECIPE_GROUPS];
+            for (g, i) in idx.iter_mut().enumerate() {
+                *i = space.delta_range(g).map_or(0, |range| argmax(&v[range]));
+            }
+            r.choice(idx).ok()
+        });
+        Self { embedding: Self::embedding_choice(space, index), layers, recipe }
     }
 
     /// Checks that indices, widths, activations and the module agree with `space`.
@@ -390,8 +454,13 @@ impl DiscreteArchitecture {
         }
         let e = &self.embedding;
         match space.embeddings().get(e.index) {
-            Some(spec) if spec.name == e.name && spec.dim == e.dim => Ok(()),
-            _ => bad(format!("embedding module {} `{}` ({}) is not in the space", e.index, e.name, e.dim)),
+            Some(spec) if spec.name == e.name && spec.dim == e.dim => {}
+            _ => return bad(format!("embedding module {} `{}` ({}) is not in the space", e.index, e.name, e.dim)),
+        }
+        match (&self.recipe, space.recipes()) {
+            (Some(c), Some(r)) => r.check(c),
+            (Some(_), None) => Err(EncodingError::SpaceVersion { what: "an architecture with a training recipe".into(), found: 2, expected: 1 }),
+            (None, _) => Ok(()),
         }
     }
 
@@ -407,6 +476,13 @@ impl DiscreteArchitecture {
             u[space.beta_range(l).start + usize::from(!c.enabled)] = 1.0;
         }
         u[space.gamma_range().start + self.embedding.index] = 1.0;
+        if let Some(r) = self.effective_recipe(space) {
+            for (g, &i) in r.index.iter().enumerate() {
+                if let Some(range) = space.delta_range(g) {
+                    u[range.start + i] = 1.0;
+                }
+            }
+        }
         Ok(u)
     }
 
@@ -460,7 +536,11 @@ impl fmt::Display for DiscreteArchitecture {
         for l in self.enabled_layers() {
             write!(f, " → {} {}", l.width, l.activation)?;
         }
-        write!(f, " → softmax")
+        write!(f, " → softmax")?;
+        if let Some(r) = &self.recipe {
+            write!(f, " · {r}")?;
+        }
+        Ok(())
     }
 }
 
@@ -616,6 +696,83 @@ mod tests {
         assert!(a.layers.iter().all(|l| l.enabled && l.base == 0));
         assert_eq!(a.embedding.index, 0);
         assert_eq!(a.to_string(), "pool7 → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → 8 relu → softmax");
+    }
+
+    fn space_v2() -> ArchitectureSpace {
+        space().with_recipes(crate::RecipeSpace::around(1e-3, 20, 64).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn version_2_adds_the_recipe_block_after_gamma() {
+        let (v1, v2) = (space(), space_v2());
+        assert_eq!((v1.version(), v2.version()), (1, 2));
+        assert_eq!(v2.dim(), v1.dim() + 17);
+        assert_eq!(v2.delta_range(0), Some(v1.dim()..v1.dim() + 4));
+        assert_eq!(v2.delta_range(4), Some(v1.dim() + 14..v1.dim() + 17));
+        assert_eq!(v1.delta_range(0), None);
+        assert_eq!(v2.groups().len(), v1.groups().len() + 5);
+        // A version-1 space's JSON has no recipe block and reads back as version 1.
+        assert!(!v1.to_json().unwrap().contains("recipes"));
+        assert_eq!(ArchitectureSpace::from_json(&v2.to_json().unwrap()).unwrap(), v2);
+        assert_eq!(v2.without_recipes(), v1);
+        let mut rng = StdRng::seed_from_u64(4);
+        for _ in 0..20 {
+            let e = Encoding::sample_one_hot(&v2, &mut rng);
+            let a = e.discretize(&v2).unwrap();
+            assert!(a.recipe.is_some());
+            assert_eq!(a.one_hot_u(&v2).unwrap(), e.relaxed(&v2).unwrap());
+            assert_eq!(Encoding::one_hot(&v2, &a).unwrap(), e);
+            assert_eq!(DiscreteArchitecture::parse(&v2, &a.to_string()).unwrap().to_string(), a.to_string());
+        }
+        // Sampling a version-1 space draws exactly what it drew before the block existed.
+        let a = DiscreteArchitecture::sample(&v1, &mut StdRng::seed_from_u64(9));
+        let b = DiscreteArchitecture::sample(&v2, &mut StdRng::seed_from_u64(9));
+        assert_eq!((a.embedding.clone(), a.layers.clone(), a.recipe), (b.embedding, b.layers, None));
+    }
+
+    #[test]
+    fn an_old_child_is_the_base_recipe_of_the_new_space() {
+        let (v1, v2) = (space(), space_v2());
+        let old = DiscreteArchitecture::parse(&v1, "pool14 → 256 relu → softmax").unwrap();
+        let json = old.to_json().unwrap();
+        assert!(!json.contains("recipe"));
+        // The stored row parses in the new space, unchanged, and writes back byte for byte.
+        let read = DiscreteArchitecture::from_json(&v2, &json).unwrap();
+        assert_eq!(read.to_json().unwrap(), json);
+        assert_eq!(read.effective_recipe(&v2).unwrap().to_string(), "lr 1e-3 · 20 ep · bs 64");
+        let u = read.one_hot_u(&v2).unwrap();
+        assert_eq!(&u[..v1.dim()], &old.one_hot_u(&v1).unwrap()[..]);
+        for (g, &i) in v2.recipes().unwrap().base.iter().enumerate() {
+            assert_eq!(u[v2.delta_range(g).unwrap().start + i], 1.0);
+        }
+        // The same network with the base recipe written out is the same point of u.
+        let explicit = DiscreteArchitecture::parse(&v2, "pool14 → 256 relu → softmax · lr 1e-3 · 20 ep · bs 64").unwrap();
+        assert_eq!(explicit.one_hot_u(&v2).unwrap(), u);
+    }
+
+    #[test]
+    fn malformed_recipes_are_typed_errors_that_name_them() {
+        let (v1, v2) = (space(), space_v2());
+        let a = DiscreteArchitecture::parse(&v2, "raw → softmax · lr 3e-3 · 40 ep").unwrap();
+        assert_eq!(a.to_string(), "raw → softmax · lr 3e-3 · 40 ep · bs 64");
+        // A recipe in a version-1 space names both versions.
+        assert!(matches!(a.check(&v1), Err(EncodingError::SpaceVersion { found: 2, expected: 1, .. })));
+        assert!(matches!(DiscreteArchitecture::parse(&v1, "raw → softmax · lr 3e-3"), Err(EncodingError::Parse { problem, .. }) if problem.contains("version 1")));
+        for bad in ["raw → softmax · lr 7", "raw → softmax · 3 ep", "raw → softmax · momentum 0.9", "raw → softmax · bs x"] {
+            assert!(matches!(DiscreteArchitecture::parse(&v2, bad), Err(EncodingError::Parse { .. })), "{bad}");
+        }
+        // A stored trial with a forged recipe is refused by from_json.
+        let mut json: serde_json::Value = serde_json::from_str(&a.to_json().unwrap()).unwrap();
+        json["recipe"]["epochs"] = serde_json::json!(41);
+        assert!(matches!(DiscreteArchitecture::from_json(&v2, &json.to_string()), Err(EncodingError::BadRecipe(_))));
+        json["recipe"]["index"] = serde_json::json!([0, 0, 0, 99, 0]);
+        assert!(matches!(DiscreteArchitecture::from_json(&v2, &json.to_string()), Err(EncodingError::BadRecipe(m)) if m.contains("epochs")));
+        // An unknown module in a stored trial is an error naming it.
+        let mut json: serde_json::Value = serde_json::from_str(&a.to_json().unwrap()).unwrap();
+        json["embedding"]["name"] = serde_json::json!("hog9");
+        assert!(matches!(DiscreteArchitecture::from_json(&v2, &json.to_string()), Err(EncodingError::ShapeMismatch { detail, .. }) if detail.contains("hog9")));
+        // Encodings of one version do not fit the other.
+        assert!(matches!(Encoding::uniform(&v1).check(&v2), Err(EncodingError::ShapeMismatch { what: "delta", .. })));
     }
 
     #[test]

@@ -69,6 +69,19 @@ pub enum EncodingError {
     /// Inputs handed to a child network that do not match its embedding modules.
     #[error("child network input mismatch: {0}")]
     InputMismatch(String),
+    /// A training recipe (block, choice or text) the space does not have.
+    #[error("bad training recipe: {0}")]
+    BadRecipe(String),
+    /// Something made for one space version used with another.
+    #[error("{what} is for space version {found}; this space is version {expected}")]
+    SpaceVersion {
+        /// What was checked.
+        what: String,
+        /// Its version.
+        found: u32,
+        /// The space's version.
+        expected: u32,
+    },
     /// An architecture written as text that does not parse in the space.
     #[error("architecture `{text}`: {problem}")]
     Parse {

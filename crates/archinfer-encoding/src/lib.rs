@@ -37,6 +37,7 @@
 mod child;
 mod encoding;
 mod error;
+mod recipe;
 mod relax;
 mod space;
 
@@ -49,6 +50,7 @@ pub use encoding::{
     softmax_into,
 };
 pub use error::{EncodingError, Result};
+pub use recipe::{RECIPE_GROUP_NAMES, RECIPE_GROUPS, RecipeChoice, RecipeSpace};
 pub use relax::relax;
 pub use space::{
     Activation, ArchitectureSpace, BaseLayer, EmbeddingSpec, PAPER_LAYERS, PAPER_WIDTHS,

@@ -8,6 +8,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EncodingError, Result};
+use crate::recipe::{RECIPE_GROUPS, RecipeSpace};
 
 /// Activation function of a base layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,12 +74,13 @@ impl EmbeddingSpec {
 /// # Layout of `u`
 ///
 /// The relaxed encoding is one flat `f32` vector of length [`dim`](Self::dim) =
-/// `L·P + 2·L + E`, laid out as
+/// `L·P + 2·L + E` (plus the recipe block's length in version 2), laid out as
 ///
 /// ```text
 /// [ alpha[0][0..P] , alpha[1][0..P] , … , alpha[L-1][0..P] ,   // L·P, one softmax group per layer
 ///   beta[0][on, off] , … , beta[L-1][on, off] ,                // 2·L, one group per layer
-///   gamma[0..E] ]                                              // E, one group
+///   gamma[0..E] ,                                              // E, one group
+///   delta[lr] , delta[wd] , delta[dropout] , delta[epochs] , delta[batch] ]  // version 2 only
 /// ```
 ///
 /// Within a layer's `alpha` group, base layer `i = width_index · A + activation_index`
@@ -103,21 +105,29 @@ pub struct ArchitectureSpace {
     activations: Vec<Activation>,
     num_layers: usize,
     embeddings: Vec<EmbeddingSpec>,
+    recipes: Option<RecipeSpace>,
 }
 
-/// Unchecked mirror used so that deserialisation goes through validation.
+/// Unchecked mirror used so that deserialisation goes through validation. A version-1 space
+/// has no `recipes` and serialises exactly as before.
 #[derive(Serialize, Deserialize)]
 struct RawSpace {
     widths: Vec<usize>,
     activations: Vec<Activation>,
     num_layers: usize,
     embeddings: Vec<EmbeddingSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recipes: Option<RecipeSpace>,
 }
 
 impl TryFrom<RawSpace> for ArchitectureSpace {
     type Error = EncodingError;
     fn try_from(r: RawSpace) -> Result<Self> {
-        ArchitectureSpace::new(r.widths, r.activations, r.num_layers, r.embeddings)
+        let s = ArchitectureSpace::new(r.widths, r.activations, r.num_layers, r.embeddings)?;
+        match r.recipes {
+            Some(rec) => s.with_recipes(rec),
+            None => Ok(s),
+        }
     }
 }
 
@@ -128,6 +138,7 @@ impl From<ArchitectureSpace> for RawSpace {
             activations: s.activations,
             num_layers: s.num_layers,
             embeddings: s.embeddings,
+            recipes: s.recipes,
         }
     }
 }
@@ -185,7 +196,46 @@ impl ArchitectureSpace {
                 return Err(EncodingError::ZeroEmbeddingDim { name: e.name.clone() });
             }
         }
-        Ok(Self { widths, activations, num_layers, embeddings })
+        Ok(Self { widths, activations, num_layers, embeddings, recipes: None })
+    }
+
+    /// This space with the training-recipe block δ (space version 2): `u` grows by
+    /// [`RecipeSpace::dim`] entries after `gamma`, one softmax group per recipe setting.
+    ///
+    /// # Errors
+    /// [`EncodingError::BadRecipe`] for an invalid block.
+    pub fn with_recipes(mut self, recipes: RecipeSpace) -> Result<Self> {
+        recipes.validate()?;
+        self.recipes = Some(recipes);
+        Ok(self)
+    }
+
+    /// The training-recipe block, in a version-2 space.
+    pub fn recipes(&self) -> Option<&RecipeSpace> {
+        self.recipes.as_ref()
+    }
+
+    /// The space's version: 1 without a recipe block (every child trained with the database's
+    /// one recipe), 2 with one.
+    pub fn version(&self) -> u32 {
+        if self.recipes.is_some() { 2 } else { 1 }
+    }
+
+    /// The version-1 space under this one (the same layers and modules, no recipe block).
+    pub fn without_recipes(&self) -> Self {
+        Self { recipes: None, ..self.clone() }
+    }
+
+    /// Range of recipe group `g` (0 learning rate, 1 weight decay, 2 dropout, 3 epochs, 4 batch
+    /// size) in the flat layout, after `gamma`; `None` in a version-1 space.
+    pub fn delta_range(&self, g: usize) -> Option<Range<usize>> {
+        let r = self.recipes.as_ref()?;
+        if g >= RECIPE_GROUPS {
+            return None;
+        }
+        let sizes = r.sizes();
+        let start = self.gamma_range().end + sizes[..g].iter().sum::<usize>();
+        Some(start..start + sizes[g])
     }
 
     /// The paper's space (widths {8 … 256} × {relu, tanh}, 7 layers) over the given modules.
@@ -264,7 +314,7 @@ impl ArchitectureSpace {
 
     /// Length of the flat relaxed encoding `u` (and of the flat logits).
     pub fn dim(&self) -> usize {
-        self.num_layers * (self.num_base_layers() + 2) + self.num_embeddings()
+        self.num_layers * (self.num_base_layers() + 2) + self.num_embeddings() + self.recipes.as_ref().map_or(0, RecipeSpace::dim)
     }
 
     /// Range of `alpha` logits / probabilities of parametrized layer `layer` in the flat layout.
@@ -293,11 +343,13 @@ impl ArchitectureSpace {
         start..start + self.num_embeddings()
     }
 
-    /// The softmax groups of the flat layout, in order: `L` alpha groups, `L` beta groups, gamma.
+    /// The softmax groups of the flat layout, in order: `L` alpha groups, `L` beta groups,
+    /// gamma, then (version 2) the recipe groups of δ.
     pub fn groups(&self) -> Vec<Range<usize>> {
         let mut g: Vec<_> = (0..self.num_layers).map(|l| self.alpha_range(l)).collect();
         g.extend((0..self.num_layers).map(|l| self.beta_range(l)));
         g.push(self.gamma_range());
+        g.extend((0..RECIPE_GROUPS).filter_map(|i| self.delta_range(i)));
         g
     }
 

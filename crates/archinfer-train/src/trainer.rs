@@ -481,11 +481,13 @@ impl AdamTrainer {
     /// Trains `child`; with `keep`, also returns the trained network (the fused path then
     /// uploads its weights to the device, which training alone does not need).
     fn run(&self, child: &ChildSpec, task: &PreparedTask, seed: u64, keep: bool) -> Result<(Outcome, Option<Net>)> {
+        let config = self.config_for(child);
+        config.validate()?;
         if task.num_classes < 2 {
             return Err(TrainError::Classes { task: task.name.clone(), expected: 2, got: task.num_classes });
         }
         if let (ChildSpec::Discrete(arch), TrainPath::Fused) = (child, self.discrete_path()) {
-            return self.run_fused(arch, task, seed, keep);
+            return self.run_fused(arch, task, seed, keep, &config);
         }
         let started = Instant::now();
         let ad = self.device.clone().autodiff();
@@ -493,17 +495,17 @@ impl AdamTrainer {
         let train_x: Vec<Tensor<2>> = xs[0].iter().map(|x| x.clone().autodiff()).collect();
         let train_y = task.labels[0].clone().autodiff();
         let loss_fn = CrossEntropyLossConfig::new().init(&ad);
-        let decay = self.config.weight_decay.filter(|w| *w > 0.0).map(|w| WeightDecayConfig::new(w as f32));
+        let decay = config.weight_decay.filter(|w| *w > 0.0).map(|w| WeightDecayConfig::new(w as f32));
         let mut optim = AdamConfig::new().with_weight_decay(decay).init();
-        let dropout = self.config.dropout.filter(|p| *p > 0.0);
+        let dropout = config.dropout.filter(|p| *p > 0.0);
         let mut masks = MaskRng::new(seed);
         let mut order: Vec<i64> = (0..task.n[0] as i64).collect();
         let mut rng = StdRng::seed_from_u64(seed ^ SHUFFLE_SALT);
-        let bs = self.config.batch_size;
+        let bs = config.batch_size;
         let mut epochs_run = 0;
         let mut final_loss = f32::NAN;
         let mut failure = None;
-        for epoch in 0..self.config.epochs {
+        for epoch in 0..config.epochs {
             order.shuffle(&mut rng);
             let mut loss_sum: Option<Tensor<1>> = None;
             let batches = order.len().div_ceil(bs);
@@ -525,11 +527,11 @@ impl AdamTrainer {
                 net = match net {
                     Net::Discrete(n) => {
                         let g = GradientsParams::from_grads(grads, &n);
-                        Net::Discrete(optim.step(self.config.learning_rate, n, g))
+                        Net::Discrete(optim.step(config.learning_rate, n, g))
                     }
                     Net::Continuous(n, u) => {
                         let g = GradientsParams::from_grads(grads, &n);
-                        Net::Continuous(optim.step(self.config.learning_rate, n, g), u)
+                        Net::Continuous(optim.step(config.learning_rate, n, g), u)
                     }
                 };
             }
@@ -557,7 +559,7 @@ impl AdamTrainer {
             Net::Discrete(n) => Net::Discrete(n.valid()),
             Net::Continuous(n, u) => Net::Continuous(n.valid(), u.inner()),
         };
-        let chunk = self.config.eval_batch_size;
+        let chunk = config.eval_batch_size;
         let val_accuracy = accuracy(&eval, &xs[1], &task.labels[1], task.n[1], chunk)?;
         let test_accuracy = accuracy(&eval, &xs[2], &task.labels[2], task.n[2], chunk)?;
         Ok((
@@ -576,12 +578,29 @@ impl AdamTrainer {
 }
 
 impl AdamTrainer {
-    fn run_fused(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64, keep: bool) -> Result<(Outcome, Option<Net>)> {
+    /// The settings `child` trains with: the trainer's, with a discrete child's own training
+    /// recipe (space version 2) in place of learning rate, weight decay, dropout, epochs and
+    /// batch size.
+    pub fn config_for(&self, child: &ChildSpec) -> TrainConfig {
+        match child {
+            ChildSpec::Discrete(DiscreteArchitecture { recipe: Some(r), .. }) => TrainConfig {
+                learning_rate: r.learning_rate,
+                weight_decay: (r.weight_decay > 0.0).then_some(r.weight_decay),
+                dropout: (r.dropout > 0.0).then_some(r.dropout),
+                epochs: r.epochs,
+                batch_size: r.batch_size,
+                ..self.config.clone()
+            },
+            _ => self.config.clone(),
+        }
+    }
+
+    fn run_fused(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64, keep: bool, config: &TrainConfig) -> Result<(Outcome, Option<Net>)> {
         let splits = task.host_splits(&arch.embedding.name, arch.embedding.dim)?;
         let started = Instant::now();
         let layers = DiscreteNetworkConfig::new(arch.clone(), task.num_classes).with_seed(seed).init_host()?;
         let activations: Vec<Activation> = arch.enabled_layers().map(|l| l.activation).collect();
-        let run = fused::train(layers, &activations, splits, &self.config, seed, true);
+        let run = fused::train(layers, &activations, splits, config, seed, true);
         let status = match run.failure {
             Some(reason) => Status::Failed { reason },
             None => Status::Done,

@@ -1,0 +1,222 @@
+//! `archinfer evaluate compare`: the proposal against the fair baselines, leave-one-task-out.
+//! The protocol is `archinfer::eval::compare`; this file trains the proposals (resumably) and
+//! renders the result.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use archinfer::data::Task;
+use archinfer::eval::{CompareOptions, Comparison, Method, Pool, TaskFacts, TrainedProposal};
+use archinfer::infer::{AscentConfig, InferOptions};
+use archinfer::store::{ExperimentStore, Location};
+use archinfer::train::{AdamTrainer, TrainConfig};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::search::{AscentArgs, FitArgs, append_jsonl, read_jsonl};
+use crate::{BoxError, outln};
+
+/// Budgets of the any-time curve.
+const CURVE: [usize; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+/// Arguments of `archinfer evaluate compare`.
+#[derive(Parser, Debug)]
+pub struct CompareArgs {
+    /// The experiment database, with a trained pool (`archinfer build-db --pool 64`).
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: Location,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Only these held-out tasks (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Option<Vec<String>>,
+    /// Budgets K (networks trained on the held-out task) to report.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,10")]
+    pub budgets: Vec<usize>,
+    /// Print one JSON object per task, method and budget instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Random-search orders averaged per task and budget.
+    #[arg(long, default_value_t = 1000)]
+    pub random_orders: usize,
+    /// Seed of the proposals' trainings (candidate j trains from seed + j).
+    #[arg(long, default_value_t = 0)]
+    pub train_seed: u64,
+    /// Parallel leave-one-task-out folds.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Output folder: proposals.jsonl (resumable), rows.jsonl, summary.json, compare.md,
+    /// anytime.png (default: results/compare-SUITE).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub ascent: AscentArgs,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// What the proposals of an output folder were made with; a rerun with other settings is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    db: String,
+    fit: String,
+    ascent: String,
+    train_seed: u64,
+    candidates: usize,
+}
+
+/// `archinfer evaluate compare`.
+pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    let opts = CompareOptions { budgets: a.budgets.iter().copied().chain(CURVE).collect(), random_orders: a.random_orders, seed: 0, tie: 1e-6 };
+    opts.validate()?;
+    let (space, dvn_tasks) = crate::evaluate::load_dvn_tasks(&a.db, &suite_tasks)?;
+    let store = crate::db::open_existing(&a.db)?;
+    let pool = Pool::load(&store)?.ok_or(archinfer::eval::EvalError::NoPool)?;
+    let matrix = pool.matrix(&store, Some(&dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
+    let held: Vec<usize> = match &a.tasks {
+        Some(names) => names
+            .iter()
+            .map(|n| matrix.tasks.iter().position(|t| t == n.trim()).ok_or_else(|| format!("{}: no task `{n}`", a.db)))
+            .collect::<Result<_, _>>()?,
+        None => (0..matrix.tasks.len()).collect(),
+    };
+    let records = store.tasks()?;
+    // Every task of a database shares its space's modules, hence one modality.
+    let facts: Vec<TaskFacts> = matrix
+        .tasks
+        .iter()
+        .map(|n| {
+            let r = records.iter().find(|r| &r.name == n);
+            TaskFacts { train: r.map_or(0, |r| r.train), classes: r.map_or(2, |r| r.num_classes), dim: 0, modality: String::new() }
+        })
+        .collect();
+    let suite = records.first().map_or("db".to_string(), |r| r.suite.clone());
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/compare-{suite}")));
+    std::fs::create_dir_all(&out)?;
+    let k_max = opts.budgets.iter().copied().max().unwrap_or(1);
+    let settings = Settings {
+        db: a.db.to_string(),
+        fit: format!("{:?}", a.fit),
+        ascent: format!("{:?}", a.ascent),
+        train_seed: a.train_seed,
+        candidates: k_max,
+    };
+    let settings_path = out.join("settings.json");
+    match std::fs::read_to_string(&settings_path) {
+        Ok(s) if serde_json::from_str::<Settings>(&s).ok().as_ref() != Some(&settings) => {
+            return Err(format!("{} holds proposals made with other settings ({s}); use another --out", out.display()).into());
+        }
+        Ok(_) => {}
+        Err(_) => std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?)?,
+    }
+    let prop_path = out.join("proposals.jsonl");
+    let done: BTreeMap<String, TrainedProposal> = read_jsonl::<TrainedProposal>(&prop_path)?.into_iter().map(|p| (p.task.clone(), p)).collect();
+    let todo: Vec<usize> = held.iter().copied().filter(|&t| !done.contains_key(&matrix.tasks[t])).collect();
+    let config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
+    let device = archinfer::default_device();
+    let trainer = AdamTrainer::new(config, device.clone())?;
+    let how = a.fit.inferencer_recipe()?;
+    let infer = InferOptions::new()
+        .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters))
+        .with_seeded(a.ascent.seeded);
+    let bar = crate::bar(todo.len() as u64, "held-out tasks");
+    let (next, found, failed) = (AtomicUsize::new(0), Mutex::new(done), Mutex::new(None::<String>));
+    let dvn_index = |name: &str| dvn_tasks.iter().position(|t| t.name == name);
+    std::thread::scope(|s| {
+        for _ in 0..a.workers.clamp(1, todo.len().max(1)) {
+            s.spawn(|| {
+                while let Some(&t) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let name = &matrix.tasks[t];
+                    let r = dvn_index(name).ok_or_else(|| format!("task `{name}` has no recorded children").into()).and_then(|d| {
+                        archinfer::eval::train_proposal(&store, &space, &dvn_tasks, d, &how, &infer, &trainer, k_max, a.train_seed, &device)
+                            .map_err(BoxError::from)
+                    });
+                    let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
+                    match r.and_then(|p| append_jsonl(&prop_path, &p).map(|()| p)) {
+                        Ok(p) => {
+                            bar.set_message(format!("{name}: {} ({:.1} s fit)", p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
+                            found.insert(name.clone(), p);
+                        }
+                        Err(e) => {
+                            *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{name}: {e}"));
+                            next.store(todo.len(), Ordering::SeqCst);
+                        }
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e.into());
+    }
+    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    let proposals: Vec<Option<Vec<(f64, f64)>>> = held.iter().map(|&t| found.get(&matrix.tasks[t]).map(TrainedProposal::runs)).collect();
+    let c = archinfer::eval::compare(&matrix, &facts, &held, &proposals, &opts)?;
+    let asked: BTreeSet<usize> = a.budgets.iter().copied().collect();
+    let rows: Vec<_> = c.rows.iter().filter(|r| asked.contains(&r.k)).collect();
+    let mut lines = String::new();
+    for r in &rows {
+        lines.push_str(&serde_json::to_string(r)?);
+        lines.push('\n');
+    }
+    std::fs::write(out.join("rows.jsonl"), &lines)?;
+    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&c.summary)?)?;
+    let md = render(&c, &asked, pool.size(), held.len());
+    std::fs::write(out.join("compare.md"), &md)?;
+    if crate::plots::init_font() {
+        let series: Vec<(String, Vec<(f64, f64)>)> = Method::ALL
+            .iter()
+            .map(|&m| (m.to_string(), CURVE.iter().zip(c.curve(m, &CURVE)).filter_map(|(&k, v)| v.map(|v| (k as f64, v))).collect()))
+            .filter(|(_, p): &(String, Vec<(f64, f64)>)| !p.is_empty())
+            .collect();
+        crate::plots::lines(&out.join("anytime.png"), &format!("{suite}: mean normalised regret against budget"), &series, "K (networks trained)", "mean normalised regret")?;
+    }
+    if a.json {
+        print!("{lines}");
+    } else {
+        outln!("{md}");
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// The markdown tables: summary per budget, per-task accuracies, the any-time curve.
+fn render(c: &Comparison, asked: &BTreeSet<usize>, pool: usize, tasks: usize) -> String {
+    let mut t = format!("Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median).\n\n");
+    for &k in asked {
+        t.push_str(&format!(
+            "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
+        ));
+        for s in c.summary.iter().filter(|s| s.k == k) {
+            let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
+            let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
+            t.push_str(&format!(
+                "| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n",
+                s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank
+            ));
+        }
+        t.push('\n');
+        let names: Vec<&str> = {
+            let mut v: Vec<&str> = c.rows.iter().filter(|r| r.k == k).map(|r| r.task.as_str()).collect();
+            v.dedup();
+            v
+        };
+        t.push_str(&format!("| task (test %, K = {k}) | {} |\n|---|{}\n", Method::ALL.map(|m| m.name()).join(" | "), "---|".repeat(Method::ALL.len())));
+        for n in names {
+            let cell = |m: Method| c.rows.iter().find(|r| r.task == n && r.k == k && r.method == m).map_or("–".into(), |r| format!("{:.2}", 100.0 * r.test_accuracy));
+            t.push_str(&format!("| {n} | {} |\n", Method::ALL.map(cell).join(" | ")));
+        }
+        t.push('\n');
+    }
+    t.push_str(&format!("**Any-time: mean normalised regret against K**\n\n| method | {} |\n|---|{}\n", CURVE.map(|k| k.to_string()).join(" | "), "---|".repeat(CURVE.len())));
+    for m in Method::ALL {
+        let cells: Vec<String> = c.curve(m, &CURVE).into_iter().map(|v| v.map_or("–".into(), |v| format!("{v:.3}"))).collect();
+        t.push_str(&format!("| {m} | {} |\n", cells.join(" | ")));
+    }
+    t
+}
