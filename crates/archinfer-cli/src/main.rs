@@ -192,6 +192,12 @@ struct BuildDb {
     /// Seed of the plan (architectures and training seeds) and of the pool.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Space version: 2 adds the training-recipe block (learning rate, weight decay, dropout,
+    /// epochs, batch size) around the database's recipe. A version-1 database migrates in
+    /// place: its space gains the block, its recorded children stay as they are (they are the
+    /// block's base recipe). Default: the database's version.
+    #[arg(long)]
+    space_version: Option<u32>,
     /// Members of the common pool: the same networks, with the same seeds, trained on every
     /// task (stored in the database; tasks added later get it too). 0: plan no pool this run.
     #[arg(long, default_value_t = 64)]
@@ -316,11 +322,23 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     drop(store);
     let tasks = suite_of_db(&a.db, a.data.as_deref())?;
     let store = crate::db::open_existing(&a.db)?;
-    let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
+    let mut space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
     for (t, _) in &tasks {
         records::check_fits(t, &space, &format!("task `{}`", t.name()))?;
     }
     pin_train_config(&store, &config)?;
+    match (a.space_version, space.version()) {
+        (None, _) => {}
+        (Some(asked), have) if asked == have => {}
+        (Some(2), 1) => {
+            space = space.with_recipes(archinfer::encoding::RecipeSpace::around(config.learning_rate, config.epochs, config.batch_size)?)?;
+            store.set_meta("space", &space.to_json()?)?;
+            eprintln!("migrated the space to version 2 (training-recipe block); recorded children keep their rows");
+        }
+        (Some(asked), have) => {
+            return Err(archinfer::encoding::EncodingError::SpaceVersion { what: format!("--space-version {asked}"), found: asked, expected: have }.into());
+        }
+    }
     pin_meta(&store, "plan_seed", &a.seed.to_string())?;
     let mut planned = plan_missing(&store, &space, a.children, a.seed)?;
     if a.pool > 0 {

@@ -43,7 +43,8 @@ pub fn dvn_tasks(store: &dyn ExperimentStore, space: &ArchitectureSpace, tasks: 
                 if let Some(r) = t.result {
                     let arch: DiscreteArchitecture = serde_json::from_str(&t.architecture)
                         .map_err(|e| EvalError::BadArchitecture { trial: t.id, message: e.to_string() })?;
-                    u.push(arch.one_hot_u(space)?);
+                    // A recipe or module the space lacks names the stored trial.
+                    u.push(arch.one_hot_u(space).map_err(|e| EvalError::BadArchitecture { trial: t.id, message: e.to_string() })?);
                     v.push(r.val_accuracy);
                 }
             }

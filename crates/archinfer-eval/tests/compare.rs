@@ -173,3 +173,24 @@ fn a_held_out_proposal_is_trained_on_its_task() {
     let c = compare(&m, &f, &[0], &[Some(p.runs())], &CompareOptions::default()).unwrap();
     assert!(c.rows.iter().any(|r| r.method == Method::Proposal && r.k == 1));
 }
+
+#[test]
+fn a_stored_trial_with_a_recipe_the_space_lacks_is_an_error_naming_it() {
+    let store = MemoryStore::new();
+    add_suite(&store, &suite_bundles("synthetic3", None).unwrap()).unwrap();
+    let tasks: Vec<Arc<Task>> = load_tasks(&store).unwrap().into_iter().map(|t| t.task).collect();
+    let v1 = ArchitectureSpace::paper(tasks[0].features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect()).unwrap();
+    let v2 = v1.clone().with_recipes(archinfer_encoding::RecipeSpace::around(1e-3, 20, 64).unwrap()).unwrap();
+    let arch = archinfer_encoding::DiscreteArchitecture::parse(&v2, &format!("{} → softmax · lr 3e-3 · 40 ep", v2.embeddings()[0].name)).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&arch.to_json().unwrap()).unwrap();
+    json["recipe"]["index"][3] = serde_json::json!(17);
+    let planned = archinfer_store::PlannedTrial { trial_index: 0, architecture: json.to_string(), seed: 1 };
+    let result = TrialResult { val_accuracy: 0.5, test_accuracy: 0.5, seconds: 0.1, num_params: 1, epochs_run: 1 };
+    store.record_trials(tasks[0].name(), "w", &[(planned, result)]).unwrap();
+    let id = store.trials(Some(tasks[0].name())).unwrap()[0].id;
+    let e = dvn_tasks(&store, &v2, &tasks).unwrap_err();
+    assert!(matches!(&e, EvalError::BadArchitecture { trial, message } if *trial == id && message.contains("epochs")), "{e}");
+    // In the version-1 space the same trial names both versions.
+    let e = dvn_tasks(&store, &v1, &tasks).unwrap_err();
+    assert!(e.to_string().contains("version 2") && e.to_string().contains("version 1"), "{e}");
+}

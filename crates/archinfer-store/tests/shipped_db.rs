@@ -1,4 +1,5 @@
-//! The shipped database after its migration to schema version 2: its 2,800 recorded results
+//! The shipped database after its migrations (schema version 2; space version 2 with the
+//! training-recipe block, a common pool and more children): its first 2,800 recorded results
 //! are byte-for-byte those of the version-1 file, and every task carries its samples.
 
 #![allow(clippy::unwrap_used)]
@@ -14,9 +15,9 @@ fn shipped() -> PathBuf {
 
 /// FNV-1a over every trial row, each column `quote()`d and joined by `|`, one row per line,
 /// in id order.
-fn trial_rows_hash(conn: &Connection) -> (u64, usize) {
+fn trial_rows_hash(conn: &Connection, first: usize) -> (u64, usize) {
     let cols = ["id", "task_id", "trial_index", "architecture", "seed", "status", "worker", "claimed_at", "finished_at", "val_accuracy", "test_accuracy", "seconds", "num_params", "epochs_run", "error"];
-    let sql = format!("SELECT {} FROM trials ORDER BY id", cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join("||'|'||"));
+    let sql = format!("SELECT {} FROM trials ORDER BY id LIMIT {first}", cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join("||'|'||"));
     let mut st = conn.prepare(&sql).unwrap();
     let rows: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -33,7 +34,17 @@ fn trial_rows_hash(conn: &Connection) -> (u64, usize) {
 fn migrated_shipped_database_keeps_every_result() {
     let conn = Connection::open_with_flags(shipped(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     // Computed by this function on the version-1 file (commit 4a62cd4) before the migration.
-    assert_eq!(trial_rows_hash(&conn), (0xf2d5_f96f_45ca_1e0d, 2800));
+    assert_eq!(trial_rows_hash(&conn, 2800), (0xf2d5_f96f_45ca_1e0d, 2800));
+    // Everything added since came after them.
+    let (total, old_max): (i64, i64) = conn.query_row("SELECT COUNT(*), (SELECT MAX(id) FROM (SELECT id FROM trials ORDER BY id LIMIT 2800)) FROM trials", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let later: i64 = conn.query_row("SELECT COUNT(*) FROM trials WHERE id > ?1", [old_max], |r| r.get(0)).unwrap();
+    assert_eq!(later, total - 2800);
+    // The space is version 2, and its base recipe is the one the old children were trained with.
+    let space: String = conn.query_row("SELECT value FROM meta WHERE key = 'space'", [], |r| r.get(0)).unwrap();
+    let space: serde_json::Value = serde_json::from_str(&space).unwrap();
+    let rec = &space["recipes"];
+    let base = |list: &str, g: usize| rec[list][rec["base"][g].as_u64().unwrap() as usize].clone();
+    assert_eq!((base("learning_rates", 0), base("epochs", 3), base("batch_sizes", 4)), (serde_json::json!(0.001), serde_json::json!(20), serde_json::json!(64)));
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, archinfer_store::SCHEMA_VERSION);
     drop(conn);
