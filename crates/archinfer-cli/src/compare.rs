@@ -52,10 +52,37 @@ pub struct CompareArgs {
     /// anytime.png (default: results/compare-SUITE).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Instead of running, pool the rows.jsonl of these earlier output folders (e.g. both
+    /// suites) and print the summaries over all their tasks.
+    #[arg(long, value_delimiter = ',')]
+    pub pooled: Option<Vec<PathBuf>>,
     #[command(flatten)]
     pub ascent: AscentArgs,
     #[command(flatten)]
     pub fit: FitArgs,
+}
+
+/// `--pooled`: the summaries over every task of several comparisons.
+fn pooled(dirs: &[PathBuf]) -> Result<(), BoxError> {
+    let mut rows = Vec::new();
+    for d in dirs {
+        let mine: Vec<archinfer::eval::CompareRow> = read_jsonl(&d.join("rows.jsonl"))?;
+        if mine.is_empty() {
+            return Err(format!("{}: no rows.jsonl (run evaluate compare with --out there first)", d.display()).into());
+        }
+        // Task names stay unique across folders.
+        rows.extend(mine.into_iter().map(|mut r| {
+            r.task = format!("{}/{}", d.display(), r.task);
+            r
+        }));
+    }
+    let summary = archinfer::eval::summarise_rows(&rows, 1e-6);
+    let mut ks: Vec<usize> = summary.iter().map(|s| s.k).collect();
+    ks.dedup();
+    for k in ks {
+        outln!("{}", summary_table(&summary, k));
+    }
+    Ok(())
 }
 
 /// What the proposals of an output folder were made with; a rerun with other settings is refused.
@@ -70,6 +97,9 @@ struct Settings {
 
 /// `archinfer evaluate compare`.
 pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    if let Some(dirs) = &a.pooled {
+        return pooled(dirs);
+    }
     let opts = CompareOptions { budgets: a.budgets.iter().copied().chain(CURVE).collect(), random_orders: a.random_orders, seed: 0, tie: 1e-6 };
     opts.validate()?;
     let (space, dvn_tasks) = crate::evaluate::load_dvn_tasks(&a.db, &suite_tasks)?;
@@ -167,6 +197,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     std::fs::write(out.join("rows.jsonl"), &lines)?;
     std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&c.summary)?)?;
     let md = render(&c, &asked, pool.size(), held.len());
+    std::fs::write(out.join("headroom.json"), serde_json::to_string_pretty(&serde_json::json!({ "headroom_points": 100.0 * c.headroom, "tasks": held.len() }))?)?;
     std::fs::write(out.join("compare.md"), &md)?;
     if crate::plots::init_font() {
         let series: Vec<(String, Vec<(f64, f64)>)> = Method::ALL
@@ -185,22 +216,28 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     Ok(())
 }
 
+/// The summary of every method at budget `k`, as markdown.
+fn summary_table(summary: &[archinfer::eval::MethodSummary], k: usize) -> String {
+    let mut t = format!(
+        "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
+    );
+    for s in summary.iter().filter(|s| s.k == k) {
+        let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
+        let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
+        t.push_str(&format!("| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank));
+    }
+    t.push('\n');
+    t
+}
+
 /// The markdown tables: summary per budget, per-task accuracies, the any-time curve.
 fn render(c: &Comparison, asked: &BTreeSet<usize>, pool: usize, tasks: usize) -> String {
-    let mut t = format!("Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median).\n\n");
+    let mut t = format!(
+        "Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median). Headroom (pool best test − single-best default test, mean over tasks): {:.2} points.\n\n",
+        100.0 * c.headroom
+    );
     for &k in asked {
-        t.push_str(&format!(
-            "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
-        ));
-        for s in c.summary.iter().filter(|s| s.k == k) {
-            let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
-            let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
-            t.push_str(&format!(
-                "| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n",
-                s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank
-            ));
-        }
-        t.push('\n');
+        t.push_str(&summary_table(&c.summary, k));
         let names: Vec<&str> = {
             let mut v: Vec<&str> = c.rows.iter().filter(|r| r.k == k).map(|r| r.task.as_str()).collect();
             v.dedup();

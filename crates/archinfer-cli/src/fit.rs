@@ -53,7 +53,8 @@ pub struct FitCmdArgs {
     /// path if it exists, else build-db's defaults: Adam 1e-3, 20 epochs, batch 64).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
     pub db: Location,
-    /// Override the number of epochs.
+    /// Override the number of epochs (of candidates without a training recipe; a version-2
+    /// model proposes each candidate with its own).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Training seed of the first candidate (the k-th uses seed + k).
@@ -126,7 +127,17 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         Some(db) => {
             let store = crate::db::open_or_create(db)?;
             if let Some(space) = store.meta("space")? {
-                check_fits(&task, &archinfer::encoding::ArchitectureSpace::from_json(&space)?, &a.input.data.display().to_string())?;
+                let space = archinfer::encoding::ArchitectureSpace::from_json(&space)?;
+                check_fits(&task, &space, &a.input.data.display().to_string())?;
+                // A recipe-carrying child cannot be read back by a version-1 database.
+                if inf.dvn.config.space.version() > space.version() {
+                    return Err(archinfer::encoding::EncodingError::SpaceVersion {
+                        what: format!("the model {}", a.model.display()),
+                        found: inf.dvn.config.space.version(),
+                        expected: space.version(),
+                    }
+                    .into());
+                }
             }
             Some(store)
         }
@@ -140,14 +151,14 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         eprintln!("note: the ascent found {} distinct candidates; training those", picks.len());
     }
     eprintln!(
-        "{name}: {} samples ({} train, {} validation, {} test), {} classes; training {} candidate(s), {} epochs each",
+        "{name}: {} samples ({} train, {} validation, {} test), {} classes; training {} candidate(s), {}",
         bundle.len(),
         bundle.split[0],
         bundle.split[1],
         bundle.split[2],
         bundle.class_names.len(),
         picks.len(),
-        config.epochs
+        if inf.dvn.config.space.version() >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) }
     );
     let trainer = AdamTrainer::new(config.clone(), device.clone())?;
     let prep = PreparedTask::new(&task, &device);
@@ -191,7 +202,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         val_accuracy: o.val_accuracy,
         test_accuracy: o.test_accuracy,
         split: (USER_SPLIT, USER_SPLIT_SEED),
-        train_config: config,
+        train_config: trainer.config_for(&archinfer::train::ChildSpec::Discrete(arch.clone())),
         candidates: rows,
     };
     std::fs::write(a.out.join(FITTED), serde_json::to_string_pretty(&fitted)?)?;
@@ -205,7 +216,8 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
                 store.set_meta("space", &crate::records::space_of(&task)?.to_json()?)?;
             }
         }
-        let next = store.trials(Some(&name))?.iter().map(|t| t.trial_index + 1).max().unwrap_or(0);
+        // Below the pool's indices, which a later build-db fills.
+        let next = store.trials(Some(&name))?.iter().filter(|t| t.trial_index < archinfer::eval::POOL_FIRST_INDEX).map(|t| t.trial_index + 1).max().unwrap_or(0);
         for (i, (p, _)) in recorded.iter_mut().enumerate() {
             p.trial_index = next + i;
         }

@@ -238,6 +238,7 @@ fn main() {
         Command::Evaluate { command: EvaluateCommand::Diversity(d) } => {
             suite_of_db(&d.db, d.data.as_deref()).and_then(|tasks| diagnose::run_diversity(d, tasks))
         }
+        Command::Evaluate { command: EvaluateCommand::Compare(c) } if c.pooled.is_some() => compare::run(c, Vec::new()),
         Command::Evaluate { command: EvaluateCommand::Compare(c) } => {
             suite_of_db(&c.db, c.data.as_deref()).and_then(|tasks| compare::run(c, tasks))
         }

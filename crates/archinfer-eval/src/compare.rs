@@ -310,6 +310,9 @@ pub struct Comparison {
     pub rows: Vec<CompareRow>,
     /// One summary per method and budget, budgets ascending, methods in [`Method::ALL`] order.
     pub summary: Vec<MethodSummary>,
+    /// Headroom: mean over the held-out tasks of (pool best test − single-best default test),
+    /// in accuracy (not points): how much a task-specific choice from the pool could gain.
+    pub headroom: f64,
 }
 
 impl Comparison {
@@ -388,7 +391,25 @@ pub fn compare(matrix: &PoolMatrix, facts: &[TaskFacts], held: &[usize], proposa
         }
     }
     let summary = summarise(&rows, &budgets, opts.tie);
-    Ok(Comparison { rows, summary })
+    let headroom = held
+        .iter()
+        .map(|&t| {
+            let best = matrix.test[t].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let train: Vec<usize> = (0..n).filter(|&x| x != t).collect();
+            best - matrix.test[t][matrix.single_best(&train)]
+        })
+        .sum::<f64>()
+        / held.len().max(1) as f64;
+    Ok(Comparison { rows, summary, headroom })
+}
+
+/// Per-method summaries of rows pooled from several comparisons (e.g. both suites, with task
+/// names unique across them), at every budget they hold: what [`compare`] reports per suite.
+pub fn summarise_rows(rows: &[CompareRow], tie: f64) -> Vec<MethodSummary> {
+    let mut budgets: Vec<usize> = rows.iter().map(|r| r.k).collect();
+    budgets.sort_unstable();
+    budgets.dedup();
+    summarise(rows, &budgets, tie)
 }
 
 /// Per-method summaries of `rows` at each budget.
@@ -397,6 +418,7 @@ fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec<MethodSumm
     for &k in budgets {
         let at_k: Vec<&CompareRow> = rows.iter().filter(|r| r.k == k).collect();
         let mut tasks: Vec<&str> = at_k.iter().map(|r| r.task.as_str()).collect();
+        tasks.sort_unstable();
         tasks.dedup();
         let get = |m: Method, task: &str| at_k.iter().find(|r| r.method == m && r.task == task).copied();
         let present: Vec<Method> = Method::ALL.into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();

@@ -50,7 +50,7 @@ mod worker;
 mod zswap;
 
 pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
-pub use compare::{CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, mean_ranks, wilcoxon, wins_ties_losses};
+pub use compare::{CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, mean_ranks, summarise_rows, wilcoxon, wins_ties_losses};
 pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};

@@ -112,6 +112,8 @@ fn every_method_finds_what_it_should_on_known_pools() {
     assert!(r.normalized_regret > 0.0 && r.normalized_regret < 1.0);
     // The hindsight default is member 4 (best on 4 of 5 tasks).
     assert_abs_diff_eq!(row("t4", Method::HindsightDefault, 1).test_accuracy, 0.89, epsilon = 1e-6);
+    // Headroom: member 4 is the pool best on t0..t3 (0 gap); on t4 member 1 (0.94) beats it (0.89).
+    assert_abs_diff_eq!(c.headroom, 0.05 / 5.0, epsilon = 1e-6);
     // Summaries: the proposal ties single-best on 4 tasks and wins on t4 at K = 3.
     let s = c.summary_of(Method::SingleBest, 3).unwrap();
     assert_eq!(s.proposal_wtl, Some((1, 4, 0)));
