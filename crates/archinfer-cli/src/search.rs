@@ -303,6 +303,8 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let store = crate::db::open_existing(&a.db)?;
     let train_config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
+    // A bad --fixed string is refused before anything is written or fitted.
+    let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&space, f)).transpose()?;
     let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let prop_path = out_dir.join("proposals.jsonl");
@@ -336,7 +338,6 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let mut jobs: Vec<(usize, String, usize)> = Vec::new();
     let mut kinds: Vec<String> = if a.no_continuous { vec!["discrete".into()] } else { vec!["discrete".into(), "continuous".into()] };
     kinds.extend((1..a.candidates).map(|j| format!("cand{j}")));
-    let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&space, f)).transpose()?;
     if fixed.is_some() {
         kinds.push("fixed".into());
     }

@@ -74,13 +74,19 @@ fn recipe(
 }
 
 /// The names of the suites [`suite`] knows.
-pub const SUITES: [&str; 1] = ["fmnist14"];
+pub const SUITES: [&str; 2] = ["fmnist14", "fmnist-extra"];
 
 /// The recipes of a named suite.
 ///
 /// `fmnist14`: 14 Fashion-MNIST tasks with 2 to 10 classes, 500 to 10,000 training samples,
 /// easy and confusable groupings, and four perturbations (label noise, class imbalance,
 /// occlusion, pixel noise).
+///
+/// `fmnist-extra`: 16 more, added to the same database so the suite spans what users bring:
+/// 100 to 8,000 training samples (seven tasks of at most 300), 2 to 10 classes, heavy label
+/// noise, strong occlusion and pixel noise, imbalance up to 20:1. (Pixel noise is stored as
+/// noisy pixels, which do not compress: one such task of 600 images keeps the database under
+/// 64 MiB.)
 ///
 /// # Errors
 /// [`DataError::Suite`] for an unknown name.
@@ -103,6 +109,24 @@ pub fn suite(name: &str) -> Result<Vec<TaskRecipe>> {
             recipe("pullover-coat-imbalanced", &[&[2], &[4]], 800, vec![Imbalance(4.0)], 112, "pullover vs coat, 4:1 imbalance"),
             recipe("all10-imbalanced", all, 5000, vec![Imbalance(10.0)], 113, "ten classes, geometric 10:1 imbalance"),
             recipe("dress-coat-occluded-noisy", &[&[3], &[4]], 600, vec![Occlusion(10), LabelNoise(0.15)], 114, "dress vs coat, occluded, 15 % label noise"),
+        ]),
+        "fmnist-extra" => Ok(vec![
+            recipe("trouser-dress-100", &[&[1], &[3]], 100, vec![], 201, "trouser vs dress, 100 training images"),
+            recipe("all10-150", all, 150, vec![], 202, "all ten classes, 150 training images"),
+            recipe("sandal-sneaker-120", &[&[5], &[7]], 120, vec![], 203, "sandal vs sneaker, 120 training images"),
+            recipe("tops3-300", &[&[6], &[2], &[4]], 300, vec![], 204, "shirt / pullover / coat, 300 training images: confusable and small"),
+            recipe("all10-noisy-50", all, 1000, vec![LabelNoise(0.5)], 205, "ten classes, half of the training labels flipped"),
+            recipe("tops4-8k", &[&[0], &[2], &[4], &[6]], 8000, vec![], 206, "T-shirt / pullover / coat / shirt, 8,000 training images"),
+            recipe("pullover-coat-occluded-150", &[&[2], &[4]], 150, vec![Occlusion(8)], 207, "pullover vs coat, 150 images, an 8×8 square blanked"),
+            recipe("all10-occluded-16", all, 3000, vec![Occlusion(16)], 208, "ten classes, a 16×16 square blanked"),
+            recipe("bag-boot-imbalanced", &[&[8], &[9]], 1500, vec![Imbalance(20.0)], 209, "bag vs boot, 20:1 imbalance"),
+            recipe("tshirt-shirt-noisy-200", &[&[0], &[6]], 200, vec![LabelNoise(0.2)], 210, "T-shirt vs shirt, 200 images, 20 % label noise"),
+            recipe("all10-pixel-noise-600", all, 600, vec![PixelNoise(0.6)], 211, "ten classes, 600 images, pixel noise σ = 0.6"),
+            recipe("tops-vs-dress", &[&[0, 2, 4, 6], &[3]], 1200, vec![Imbalance(4.0)], 212, "any top vs dress, 4:1"),
+            recipe("footwear3-occluded-400", &[&[5], &[7], &[9]], 400, vec![Occlusion(14)], 213, "sandal / sneaker / boot, 400 images, a 14×14 square blanked"),
+            recipe("clothes7-5k", &[&[0], &[1], &[2], &[3], &[4], &[6], &[8]], 5000, vec![], 214, "seven classes without footwear, 5,000 images"),
+            recipe("super3-imbalanced-300", &[&[0, 2, 3, 4, 6], &[5, 7, 9], &[8]], 300, vec![Imbalance(8.0)], 215, "garments / footwear / bags, 300 images, 8:1 imbalance"),
+            recipe("all10-250-imbalanced", all, 250, vec![Imbalance(5.0)], 216, "ten classes, 250 images, 5:1 imbalance"),
         ]),
         other => Err(DataError::Suite(format!("unknown suite `{other}` (known: {})", SUITES.join(", ")))),
     }

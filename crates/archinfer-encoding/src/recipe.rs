@@ -191,8 +191,20 @@ impl RecipeSpace {
         let b = self.base_choice();
         let (mut lr, mut wd, mut dr, mut ep, mut bs) = (b.learning_rate, b.weight_decay, b.dropout, b.epochs, b.batch_size);
         let bad = |p: &str| EncodingError::BadRecipe(format!("recipe part `{p}` (expected `lr X`, `wd X`, `dropout X`, `N ep` or `bs N`)"));
+        let mut seen = [false; RECIPE_GROUPS];
         for p in parts {
             let w: Vec<&str> = p.split_whitespace().collect();
+            let g = match w.as_slice() {
+                ["lr", _] => 0,
+                ["wd", _] => 1,
+                ["dropout", _] => 2,
+                [_, "ep"] => 3,
+                ["bs", _] => 4,
+                _ => return Err(bad(p)),
+            };
+            if std::mem::replace(&mut seen[g], true) {
+                return Err(EncodingError::BadRecipe(format!("recipe part `{p}`: {} given twice", RECIPE_GROUP_NAMES[g])));
+            }
             match w.as_slice() {
                 ["lr", x] => lr = x.parse().map_err(|_| bad(p))?,
                 ["wd", x] => wd = x.parse().map_err(|_| bad(p))?,
@@ -306,6 +318,7 @@ mod tests {
         assert_eq!(back, c);
         assert!(matches!(r.parse_parts(&["lr 5e-3"]), Err(EncodingError::BadRecipe(m)) if m.contains("learning rate 0.005")));
         assert!(matches!(r.parse_parts(&["momentum 0.9"]), Err(EncodingError::BadRecipe(m)) if m.contains("momentum")));
+        assert!(matches!(r.parse_parts(&["lr 1e-3", "lr 3e-3"]), Err(EncodingError::BadRecipe(m)) if m.contains("twice")));
         // A stored choice whose values disagree with its indices is refused.
         let mut forged = c;
         forged.learning_rate = 0.5;

@@ -56,5 +56,5 @@ pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
 pub use protocol::{Fold, HeldOutProposal, InferencerRecipe, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std, predict_fold, propose_held_out, train_proposal, TrainedCandidate, TrainedProposal};
 pub use records::{StoredTask, SuiteAdded, TextModules, add_suite, add_task, bundle_task, fits_space, load_task, load_tasks, record_of, suite_bundles, suite_task};
-pub use worker::{OnTrial, Report, WorkerOptions, plan_missing, run_worker};
+pub use worker::{OnTrial, Report, WorkerOptions, check_planned, plan_missing, run_worker};
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

@@ -83,16 +83,39 @@ impl Pool {
     /// # Errors
     /// [`EvalError::PoolConflict`], storage failures.
     pub fn ensure(store: &dyn ExperimentStore, space: &ArchitectureSpace, size: usize, seed: u64) -> Result<Self> {
-        if let Some(p) = Self::load(store)? {
-            if p.size() != size || p.seed != seed {
-                return Err(EvalError::PoolConflict { stored: p.size(), stored_seed: p.seed, asked: size, asked_seed: seed });
-            }
+        if let Some(p) = Self::check(store, size, seed)? {
+            p.fits(space)?;
             return Ok(p);
         }
         let p = Self::draw(space, size, seed)?;
         let json = serde_json::to_string(&p).map_err(|e| EvalError::BadPool(e.to_string()))?;
         store.set_meta(Self::META_KEY, &json)?;
         Ok(p)
+    }
+
+    /// The stored pool, if any, after checking that it has `size` members drawn with `seed`;
+    /// writes nothing.
+    ///
+    /// # Errors
+    /// [`EvalError::PoolConflict`], [`EvalError::BadPool`], storage failures.
+    pub fn check(store: &dyn ExperimentStore, size: usize, seed: u64) -> Result<Option<Self>> {
+        match Self::load(store)? {
+            Some(p) if p.size() != size || p.seed != seed => {
+                Err(EvalError::PoolConflict { stored: p.size(), stored_seed: p.seed, asked: size, asked_seed: seed })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Checks every member's architecture against `space` (modules, layers, recipe).
+    ///
+    /// # Errors
+    /// [`EvalError::BadPool`] naming the first member that does not fit.
+    pub fn fits(&self, space: &ArchitectureSpace) -> Result<()> {
+        for (m, p) in self.members.iter().enumerate() {
+            DiscreteArchitecture::from_json(space, &p.architecture).map_err(|e| EvalError::BadPool(format!("member {m}: {e}")))?;
+        }
+        Ok(())
     }
 
     /// The members as planned trials (trial index [`POOL_FIRST_INDEX`]` + m`).

@@ -47,6 +47,22 @@ pub fn plan_missing(store: &dyn ExperimentStore, space: &ArchitectureSpace, chil
     Ok(added)
 }
 
+/// Checks that every trial still to train (pending or running) has an architecture that fits
+/// `space` (modules, layers, recipe), so a build refuses a bad stored plan before it claims
+/// anything. Writes nothing.
+///
+/// # Errors
+/// [`EvalError::BadArchitecture`] naming the first trial that does not fit; storage failures.
+pub fn check_planned(store: &dyn ExperimentStore, space: &ArchitectureSpace) -> Result<()> {
+    for t in store.trials(None)? {
+        if matches!(t.status, archinfer_store::TrialStatus::Pending | archinfer_store::TrialStatus::Running) {
+            DiscreteArchitecture::from_json(space, &t.architecture)
+                .map_err(|e| EvalError::BadArchitecture { trial: t.id, message: format!("task `{}`: {e}", t.task) })?;
+        }
+    }
+    Ok(())
+}
+
 /// How a worker runs.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {

@@ -107,14 +107,18 @@ fn shipped_records_equal_the_suite_code() {
     let copy = tmp.path().join("db.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/fmnist14.sqlite"), &copy).unwrap();
     let store = archinfer_store::SqliteStore::open(&copy).unwrap();
-    let stored = load_tasks(&store).unwrap();
-    let recipes = archinfer_data::suite("fmnist14").unwrap();
-    assert_eq!(stored.len(), recipes.len());
-    for (r, s) in recipes.iter().zip(&stored) {
-        let t = archinfer_eval::suite_task(&images, r).unwrap();
-        assert_eq!(t.splits(), s.task.splits());
-        assert_eq!(t.labels(), s.task.labels());
-        assert_eq!(t.features(), s.task.features(), "{}", r.name);
+    let all = load_tasks(&store).unwrap();
+    assert_eq!(all.len(), archinfer_data::SUITES.iter().map(|s| archinfer_data::suite(s).unwrap().len()).sum::<usize>());
+    for suite in archinfer_data::SUITES {
+        let stored: Vec<_> = all.iter().filter(|t| t.record.suite == suite).collect();
+        let recipes = archinfer_data::suite(suite).unwrap();
+        assert_eq!(stored.len(), recipes.len(), "{suite}");
+        for (r, s) in recipes.iter().zip(&stored) {
+            let t = archinfer_eval::suite_task(&images, r).unwrap();
+            assert_eq!(t.splits(), s.task.splits());
+            assert_eq!(t.labels(), s.task.labels());
+            assert_eq!(t.features(), s.task.features(), "{}", r.name);
+        }
     }
 }
 

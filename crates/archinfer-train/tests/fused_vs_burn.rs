@@ -172,3 +172,30 @@ fn configs_written_before_the_recipe_fields_still_parse() {
     assert_eq!(c, TrainConfig::new().with_learning_rate(1e-3));
     assert_eq!((c.weight_decay, c.dropout), (None, None));
 }
+
+/// A child of a version-2 space trains with its own recipe, on both paths: its epochs, and its
+/// learning rate (a recipe with another rate ends elsewhere than the base recipe).
+#[test]
+fn a_childs_recipe_is_the_one_it_trains_with() {
+    let dev = Device::flex();
+    let s = space(12).with_recipes(archinfer_encoding::RecipeSpace::around(1e-3, 4, 64).unwrap()).unwrap();
+    let task = Blobs::new(3, 300, 12).projection("proj", 8).seed(3).task().unwrap();
+    let prepared = PreparedTask::new(&task, &dev);
+    let base = TrainConfig::new().with_learning_rate(1e-3).with_epochs(4).with_batch_size(64);
+    let mut a = arch(&s, 0, &[6]);
+    let long = s.recipes().unwrap().parse_parts(&["lr 1e-2", "10 ep", "bs 32", "dropout 0.2"]).unwrap();
+    a.recipe = Some(long);
+    let (burn, fused) = pair(base.clone(), &dev);
+    let cfg = fused.config_for(&ChildSpec::Discrete(a.clone()));
+    assert_eq!((cfg.learning_rate, cfg.epochs, cfg.batch_size, cfg.dropout, cfg.weight_decay), (1e-2, 10, 32, Some(0.2), None));
+    for t in [&burn, &fused] {
+        let o = t.train(&ChildSpec::Discrete(a.clone()), &prepared, 1).unwrap();
+        assert_eq!((o.status.clone(), o.epochs_run), (Status::Done, 10));
+    }
+    // Without a recipe the trainer's own settings hold.
+    let mut plain = a.clone();
+    plain.recipe = None;
+    assert_eq!(fused.config_for(&ChildSpec::Discrete(plain.clone())), base);
+    let o = fused.train(&ChildSpec::Discrete(plain), &prepared, 1).unwrap();
+    assert_eq!(o.epochs_run, 4);
+}
