@@ -114,15 +114,11 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
         None => (0..matrix.tasks.len()).collect(),
     };
     let records = store.tasks()?;
-    // Every task of a database shares its space's modules, hence one modality.
     let facts: Vec<TaskFacts> = matrix
         .tasks
         .iter()
-        .map(|n| {
-            let r = records.iter().find(|r| &r.name == n);
-            TaskFacts { train: r.map_or(0, |r| r.train), classes: r.map_or(2, |r| r.num_classes), dim: 0, modality: String::new() }
-        })
-        .collect();
+        .map(|n| records.iter().find(|r| &r.name == n).map(TaskFacts::of).ok_or_else(|| format!("{}: no task `{n}`", a.db)))
+        .collect::<Result<_, _>>()?;
     let suite = records.first().map_or("db".to_string(), |r| r.suite.clone());
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/compare-{suite}")));
     std::fs::create_dir_all(&out)?;

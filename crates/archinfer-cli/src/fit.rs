@@ -123,8 +123,13 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     if let Some(e) = a.epochs {
         // A recorded child without a recipe stands for the database's recipe: another length
         // would be recorded under the wrong one.
-        if a.record.is_some() && e != config.epochs {
-            return Err(format!("--epochs {e} with --record: the database's children train {} epochs, and recorded trainings must too", config.epochs).into());
+        if let Some(db) = a.record.as_ref().filter(|d| d.exists())
+            && let Some(pinned) = crate::db::open_existing(db)?.meta("train_config")?
+        {
+            let pinned: archinfer::train::TrainConfig = serde_json::from_str(&pinned)?;
+            if pinned.epochs != e {
+                return Err(format!("--epochs {e} with --record {db}: its children train {} epochs, and recorded trainings must too", pinned.epochs).into());
+            }
         }
         config = config.with_epochs(e);
     }
@@ -229,6 +234,10 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
             if store.meta("space")?.is_none() {
                 // The model's space, so the recorded children (recipes included) read back.
                 store.set_meta("space", &inf.dvn.config.space.to_json()?)?;
+            }
+            // A new database's recipe is the one these trainings used.
+            if store.meta("train_config")?.is_none() {
+                store.set_meta("train_config", &serde_json::to_string(&config)?)?;
             }
         }
         // Below the pool's indices, which a later build-db fills.

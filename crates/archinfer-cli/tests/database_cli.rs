@@ -194,6 +194,12 @@ fn fit_then_predict_reproduces_the_test_accuracy_and_record_adds_k_trials() {
     assert_eq!(rows(&db, "trials").len(), 2, "--record adds exactly K trials");
     ok(&run(&fit, &empty), "fit again");
     assert_eq!(rows(&db, "trials").len(), 4, "and K more on every use");
+    // The database now trains 5 epochs: a recording with another length is refused, unwritten.
+    let mut other = fit;
+    other[10] = "7";
+    let e = err(&run(&other, &empty));
+    assert!(e.contains("--epochs 7") && e.contains("5 epochs"), "{e}");
+    assert_eq!(rows(&db, "trials").len(), 4);
 
     let p = ok(&run(&["predict", "--model", outs, "--data", datas, "--split", "test", "--json"], &empty), "predict");
     let p: serde_json::Value = serde_json::from_str(&p).unwrap();

@@ -140,7 +140,7 @@ impl RecipeSpace {
     /// The recipe children without one were trained with.
     pub fn base_choice(&self) -> RecipeChoice {
         // `validate` keeps `base` in range.
-        self.choice(self.base).unwrap_or_else(|_| RecipeChoice {
+        self.choice(self.base).unwrap_or(RecipeChoice {
             index: self.base,
             learning_rate: 1e-3,
             weight_decay: 0.0,

@@ -214,6 +214,12 @@ pub struct TaskFacts {
 }
 
 impl TaskFacts {
+    /// The facts a store records of a task. The modality is left empty: every task of one
+    /// database reads the same embedding modules (its space's), hence shares one modality.
+    pub fn of(record: &archinfer_store::TaskRecord) -> Self {
+        Self { train: record.train, classes: record.num_classes, dim: 0, modality: String::new() }
+    }
+
     /// Log-scaled features: `ln(1 + train)`, `ln(classes)`, `ln(1 + dim)`.
     fn vector(&self) -> [f64; 3] {
         [(1.0 + self.train as f64).ln(), (self.classes.max(1) as f64).ln(), (1.0 + self.dim as f64).ln()]

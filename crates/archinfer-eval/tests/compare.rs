@@ -53,7 +53,7 @@ fn synthetic(tasks: usize) -> (MemoryStore, Pool) {
 }
 
 fn facts(store: &dyn ExperimentStore) -> Vec<TaskFacts> {
-    store.tasks().unwrap().iter().map(|t| TaskFacts { train: t.train, classes: t.num_classes, dim: 0, modality: t.suite.clone() }).collect()
+    store.tasks().unwrap().iter().map(TaskFacts::of).collect()
 }
 
 #[test]

@@ -580,7 +580,8 @@ impl AdamTrainer {
 impl AdamTrainer {
     /// The settings `child` trains with: the trainer's, with a discrete child's own training
     /// recipe (space version 2) in place of learning rate, weight decay, dropout, epochs and
-    /// batch size.
+    /// batch size. A continuous child (a relaxed `u`) trains with the trainer's settings: its
+    /// recipe logits are not relaxed into a training.
     pub fn config_for(&self, child: &ChildSpec) -> TrainConfig {
         match child {
             ChildSpec::Discrete(DiscreteArchitecture { recipe: Some(r), .. }) => TrainConfig {
