@@ -5,7 +5,7 @@
 //! cargo bench --bench text_embedding
 //! ```
 
-use archinfer::text::{HashedNgrams, TextEmbedder, WordLlama};
+use archinfer::text::{BagKind, HashedBag, HashedNgrams, TextEmbedder, WordLlama};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const WORDS: [&str; 24] = [
@@ -31,6 +31,8 @@ fn bench(c: &mut Criterion) {
         .map(|m| Box::new(m) as Box<dyn TextEmbedder>)
         .collect();
     modules.push(Box::new(HashedNgrams::new(128, 0x7e47).expect("module")));
+    modules.push(Box::new(HashedBag::new(BagKind::Words, 1024).expect("module")));
+    modules.push(Box::new(HashedBag::new(BagKind::Chars, 1024).expect("module")));
     let mut g = c.benchmark_group("text_embedding");
     g.throughput(Throughput::Elements(texts.len() as u64));
     for m in &modules {

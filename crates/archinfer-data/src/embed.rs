@@ -273,6 +273,113 @@ impl Embedder for Pca {
 /// images, fitted once by `archinfer fit-pca` and frozen.
 pub const SHIPPED_PCA: &[u8] = include_bytes!("../assets/pca32.bin");
 
+/// The pixels themselves (`side²` features): the module a network that wants every detail reads.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    name: String,
+    side: usize,
+}
+
+impl Raw {
+    /// Raw pixels of `side × side` images, named `raw`.
+    ///
+    /// # Errors
+    /// [`DataError::BadSetting`] for `side == 0`.
+    pub fn new(side: usize) -> Result<Self> {
+        if side == 0 {
+            return Err(DataError::BadSetting("raw pixels of 0 × 0 images".into()));
+        }
+        Ok(Self { name: "raw".into(), side })
+    }
+}
+
+impl Embedder for Raw {
+    fn input_len(&self) -> Option<usize> {
+        Some(self.side * self.side)
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        self.side * self.side
+    }
+    fn embed_into(&self, image: &[f32], out: &mut [f32]) {
+        out.copy_from_slice(&image[..out.len()]);
+    }
+}
+
+/// Histograms of oriented gradients (Dalal and Triggs, without block overlap): central-
+/// difference gradients, each pixel's magnitude voted into one of `bins` unsigned orientations
+/// (0 … π) of its `cell × cell` cell, each cell's histogram scaled to unit length. Shape and
+/// edge direction without the pixels' exact position: `(side / cell)² · bins` features.
+#[derive(Debug, Clone)]
+pub struct Hog {
+    name: String,
+    side: usize,
+    cell: usize,
+    bins: usize,
+}
+
+impl Hog {
+    /// HOG of `side × side` images with `cell × cell` cells and `bins` orientations, named
+    /// `hog{dim}`.
+    ///
+    /// # Errors
+    /// [`DataError::BadSetting`] if `cell` is zero or does not divide `side`, or `bins` is zero.
+    pub fn new(side: usize, cell: usize, bins: usize) -> Result<Self> {
+        if cell == 0 || !side.is_multiple_of(cell) || bins == 0 {
+            return Err(DataError::BadSetting(format!("HOG cell {cell} must divide image side {side}, with at least one bin (got {bins})")));
+        }
+        let dim = (side / cell).pow(2) * bins;
+        Ok(Self { name: format!("hog{dim}"), side, cell, bins })
+    }
+}
+
+impl Embedder for Hog {
+    fn input_len(&self) -> Option<usize> {
+        Some(self.side * self.side)
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        (self.side / self.cell).pow(2) * self.bins
+    }
+    fn embed_into(&self, image: &[f32], out: &mut [f32]) {
+        let (n, c) = (self.side, self.cell);
+        let px = |x: usize, y: usize| image[y * n + x];
+        out.iter_mut().for_each(|v| *v = 0.0);
+        let cells = n / c;
+        for y in 0..n {
+            for x in 0..n {
+                // Central differences, one-sided at the border.
+                let gx = px((x + 1).min(n - 1), y) - px(x.saturating_sub(1), y);
+                let gy = px(x, (y + 1).min(n - 1)) - px(x, y.saturating_sub(1));
+                let mag = (gx * gx + gy * gy).sqrt();
+                if mag == 0.0 {
+                    continue;
+                }
+                // Unsigned orientation in [0, π).
+                let mut a = gy.atan2(gx);
+                if a < 0.0 {
+                    a += std::f32::consts::PI;
+                }
+                if a >= std::f32::consts::PI {
+                    a -= std::f32::consts::PI;
+                }
+                let bin = ((a / std::f32::consts::PI * self.bins as f32) as usize).min(self.bins - 1);
+                out[((y / c) * cells + x / c) * self.bins + bin] += mag;
+            }
+        }
+        for h in out.chunks_exact_mut(self.bins) {
+            let norm = h.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                h.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+    }
+}
+
 /// The default embedding modules for 28×28 images: 4×4 pooling (49), 2×2 pooling (196), the
 /// shipped PCA (32) and 64 seeded random ReLU features.
 ///
@@ -317,6 +424,39 @@ mod tests {
         assert!(c[2].abs() < 1e-3);
         assert_eq!(Pca::from_bytes(&p.to_bytes()).unwrap(), p);
         assert!(Pca::from_bytes(&[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn raw_pixels_are_the_image() {
+        let img: Vec<f32> = (0..9).map(|i| i as f32 / 9.0).collect();
+        let r = Raw::new(3).unwrap();
+        assert_eq!((r.name(), r.dim()), ("raw", 9));
+        assert_eq!(r.embed_all(&img, 9), img);
+        assert!(Raw::new(0).is_err());
+    }
+
+    #[test]
+    fn hog_of_a_vertical_edge_votes_horizontal_gradients_only() {
+        // 4 × 4, cells of 2: left half 0, right half 1. Gradients point along +x (angle 0)
+        // in columns 1 and 2, so only bin 0 of the cells touching the edge fills.
+        let img: Vec<f32> = (0..16).map(|i| if i % 4 >= 2 { 1.0 } else { 0.0 }).collect();
+        let h = Hog::new(4, 2, 4).unwrap();
+        assert_eq!((h.name(), h.dim()), ("hog16", 16));
+        let f = h.embed_all(&img, 16);
+        for cell in 0..4 {
+            assert_eq!(&f[cell * 4..cell * 4 + 4], &[1.0, 0.0, 0.0, 0.0], "cell {cell}");
+        }
+        // A horizontal edge votes the vertical bin (angle π/2 → bin 2 of 4).
+        let img: Vec<f32> = (0..16).map(|i| if i >= 8 { 1.0 } else { 0.0 }).collect();
+        let f = h.embed_all(&img, 16);
+        assert_eq!(&f[0..4], &[0.0, 0.0, 1.0, 0.0]);
+        // The same edge falling (1 → 0) is the same unsigned orientation.
+        let img: Vec<f32> = (0..16).map(|i| if i % 4 >= 2 { 0.0 } else { 1.0 }).collect();
+        assert_eq!(&h.embed_all(&img, 16)[0..4], &[1.0, 0.0, 0.0, 0.0]);
+        // A flat image has no gradient at all.
+        assert!(h.embed_all(&[0.5; 16], 16).iter().all(|&v| v == 0.0));
+        assert!(Hog::new(28, 5, 9).is_err() && Hog::new(28, 7, 0).is_err());
+        assert_eq!(Hog::new(28, 7, 9).unwrap().dim(), 144);
     }
 
     #[test]

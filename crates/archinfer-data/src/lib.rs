@@ -27,7 +27,7 @@ mod task;
 
 pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle, modality};
 pub use csv::{CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_table, parse_csv, parse_csv_table};
-pub use embed::{AvgPool, Embedder, Pca, RandomFeatures, SHIPPED_PCA, default_embedders};
+pub use embed::{AvgPool, Embedder, Hog, Pca, RandomFeatures, Raw, SHIPPED_PCA, default_embedders};
 pub use idx::{
     FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, PixelScale, fashion_mnist_dir, load_mnist_dir, parse_idx, read_idx,
 };

@@ -292,6 +292,105 @@ impl TextEmbedder for HashedNgrams {
     }
 }
 
+/// What a [`HashedBag`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BagKind {
+    /// Lower-cased word unigrams and bigrams: topic words and short phrases.
+    Words,
+    /// Character 2-, 3- and 4-grams inside words (with word boundaries): spelling, style and
+    /// morphology, robust to rare words and typos.
+    Chars,
+}
+
+/// A wide, weight-free bag of n-grams: each n-gram is hashed to one of `dim` buckets with a
+/// hashed sign (so collisions cancel on average rather than pile up), counts are weighted
+/// `1 + ln c` and the vector is scaled to unit length. Unlike [`HashedNgrams`] there is no
+/// projection: a network reading it sees individual (hashed) n-grams, as a linear model on a
+/// bag of words does. Named `lex{dim}` for words and `char{dim}` for characters.
+#[derive(Debug, Clone)]
+pub struct HashedBag {
+    name: String,
+    dim: usize,
+    kind: BagKind,
+}
+
+impl HashedBag {
+    /// The module over `dim` buckets.
+    ///
+    /// # Errors
+    /// [`TextError::Setting`] for `dim == 0`.
+    pub fn new(kind: BagKind, dim: usize) -> Result<Self> {
+        let name = match kind {
+            BagKind::Words => format!("lex{dim}"),
+            BagKind::Chars => format!("char{dim}"),
+        };
+        if dim == 0 {
+            return Err(TextError::Setting { module: name, message: "dimension 0".into() });
+        }
+        Ok(Self { name, dim, kind })
+    }
+
+    /// The hashed keys of `text`'s n-grams, one per occurrence.
+    fn keys(&self, text: &str) -> Vec<u64> {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let mut keys = Vec::new();
+        match self.kind {
+            BagKind::Words => {
+                for (i, w) in words.iter().enumerate() {
+                    keys.push(fnv(&[b"w", w.as_bytes()]));
+                    if let Some(next) = words.get(i + 1) {
+                        keys.push(fnv(&[b"b", w.as_bytes(), next.as_bytes()]));
+                    }
+                }
+            }
+            BagKind::Chars => {
+                for w in &words {
+                    let chars: Vec<char> = std::iter::once(' ').chain(w.chars()).chain(std::iter::once(' ')).collect();
+                    for n in 2..=4 {
+                        for g in chars.windows(n) {
+                            let s: String = g.iter().collect();
+                            keys.push(fnv(&[b"c", s.as_bytes()]));
+                        }
+                    }
+                }
+            }
+        }
+        keys
+    }
+}
+
+impl TextEmbedder for HashedBag {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let d = self.dim;
+        let mut out = vec![0.0f32; texts.len() * d];
+        let mut counts: std::collections::HashMap<u64, f32> = std::collections::HashMap::new();
+        for (text, o) in texts.iter().zip(out.chunks_exact_mut(d)) {
+            counts.clear();
+            for k in self.keys(text) {
+                *counts.entry(k).or_insert(0.0) += 1.0;
+            }
+            for (&k, &c) in &counts {
+                let sign = if splitmix(k) & 1 == 1 { 1.0 } else { -1.0 };
+                o[(k % d as u64) as usize] += sign * (1.0 + c.ln());
+            }
+            let norm = o.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                o.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Version of the modules of [`default_text_embedders`]. A text task records it; a build whose
 /// modules changed refuses old records instead of computing other features.
 pub const TEXT_MODULES_VERSION: u32 = 1;
@@ -321,6 +420,36 @@ pub fn default_text_embedders() -> Result<Vec<Box<dyn TextEmbedder>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_bags_count_what_they_say() {
+        let lex = HashedBag::new(BagKind::Words, 1024).unwrap();
+        let chars = HashedBag::new(BagKind::Chars, 1024).unwrap();
+        assert_eq!((lex.name(), chars.name()), ("lex1024", "char1024"));
+        // "a a": the unigram `a` twice (weight 1 + ln 2) and the bigram `a a` once (weight 1).
+        let v = lex.embed(&["a a"]).unwrap();
+        let mut mags: Vec<f32> = v.iter().filter(|x| **x != 0.0).map(|x| x.abs()).collect();
+        mags.sort_by(f32::total_cmp);
+        let w = 1.0 + 2f32.ln();
+        let norm = (1.0 + w * w).sqrt();
+        assert_eq!(mags.len(), 2);
+        assert!((mags[0] - 1.0 / norm).abs() < 1e-6 && (mags[1] - w / norm).abs() < 1e-6, "{mags:?}");
+        // Case and punctuation do not matter to words; empty text is the zero vector.
+        assert_eq!(lex.embed(&["Hello, world!"]).unwrap(), lex.embed(&["hello world"]).unwrap());
+        assert!(lex.embed(&[""]).unwrap().iter().all(|&x| x == 0.0));
+        // "ab": character n-grams " a", "ab", "b ", " ab", "ab ", " ab " (six, each once).
+        let v = chars.embed(&["ab"]).unwrap();
+        let sq: f32 = v.iter().map(|x| x * x).sum();
+        assert!((sq - 1.0).abs() < 1e-5);
+        assert!(v.iter().filter(|x| **x != 0.0).count() <= 6);
+        // A typo keeps most character n-grams and no word: chars sees the texts as close.
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        let (c1, c2) = (chars.embed(&["recieve the parcel"]).unwrap(), chars.embed(&["receive the parcel"]).unwrap());
+        let (l1, l2) = (lex.embed(&["recieve"]).unwrap(), lex.embed(&["receive"]).unwrap());
+        assert!(dot(&c1, &c2) > 0.6, "{}", dot(&c1, &c2));
+        assert!(dot(&l1, &l2).abs() < 0.2);
+        assert!(HashedBag::new(BagKind::Words, 0).is_err());
+    }
 
     #[test]
     fn module_names_without_loading_match_the_modules() {

@@ -26,6 +26,6 @@ mod embed;
 mod error;
 mod load;
 
-pub use embed::{HashedNgrams, TEXT_MODULES_VERSION, TextEmbedder, WORDLLAMA_TOKENIZER, WORDLLAMA_WEIGHTS, WordLlama, default_text_embedders, default_text_module_names, wordllama_dir};
+pub use embed::{BagKind, HashedBag, HashedNgrams, TEXT_MODULES_VERSION, TextEmbedder, WORDLLAMA_TOKENIZER, WORDLLAMA_WEIGHTS, WordLlama, default_text_embedders, default_text_module_names, wordllama_dir};
 pub use error::{Result, TextError};
 pub use load::{Column, TextSet, load_text_csv, load_text_dir, load_texts, parse_text_csv, read_csv_header};
