@@ -5,7 +5,7 @@
 //! cargo bench --bench image_modules
 //! ```
 
-use archinfer::data::{Embedder, Hog, Raw, default_embedders};
+use archinfer::data::{Hog, Raw, default_embedders};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn images() -> Vec<f32> {
