@@ -11,7 +11,7 @@ use archinfer::store::{ExperimentStore, SqliteStore, TrialStatus};
 
 fn build_db(db: &Path, children: usize, epochs: usize, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_archinfer"));
-    c.args(["build-db", "--suite", "synthetic3", "--workers", "2", "--lr", "0.01"])
+    c.args(["build-db", "--suite", "synthetic3", "--workers", "2", "--lr", "0.01", "--pool", "0"])
         .args(["--children", &children.to_string(), "--epochs", &epochs.to_string()])
         .arg("--db")
         .arg(db)

@@ -17,7 +17,7 @@ const FAST: &str = "min_steps=300,max_steps=600,eval_every=100,sample_batch=64,e
 fn diagnostics_run_on_a_synthetic_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db.sqlite");
-    let (ok, _, err) = archinfer(&["build-db", "--suite", "synthetic3", "--children", "12", "--epochs", "2", "--lr", "0.01"], &db);
+    let (ok, _, err) = archinfer(&["build-db", "--suite", "synthetic3", "--children", "12", "--epochs", "2", "--lr", "0.01", "--pool", "0"], &db);
     assert!(ok, "{err}");
 
     // z-swap is recorded for runs with meta-features, and absent for runs without.

@@ -17,7 +17,7 @@ const CHILDREN: usize = 200;
 
 fn build_db(url: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_archinfer"))
-        .args(["build-db", "--db", url, "--suite", "synthetic3", "--children", &CHILDREN.to_string()])
+        .args(["build-db", "--db", url, "--suite", "synthetic3", "--pool", "0", "--children", &CHILDREN.to_string()])
         .args(["--epochs", "40", "--lr", "0.01", "--workers", "1", "--stale-secs", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -28,7 +28,7 @@ fn build_db_rides_out_a_server_restart() {
     drop(store);
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_archinfer"))
-            .args(["build-db", "--db", &url, "--suite", "synthetic3", "--children", "200", "--epochs", "60", "--lr", "0.01"])
+            .args(["build-db", "--db", &url, "--suite", "synthetic3", "--children", "200", "--epochs", "60", "--lr", "0.01", "--pool", "0"])
             .args(["--workers", "2", "--stale-secs", "30"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
