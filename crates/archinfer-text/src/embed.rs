@@ -210,6 +210,32 @@ fn fnv(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// The alphanumeric words of lower-cased text.
+fn words_of(lower: &str) -> Vec<&str> {
+    lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+}
+
+/// Hashes of the word unigrams and bigrams of `words`.
+fn push_word_keys(words: &[&str], keys: &mut Vec<u64>) {
+    for (i, w) in words.iter().enumerate() {
+        keys.push(fnv(&[b"w", w.as_bytes()]));
+        if let Some(next) = words.get(i + 1) {
+            keys.push(fnv(&[b"b", w.as_bytes(), next.as_bytes()]));
+        }
+    }
+}
+
+/// Hashes of the character `n`-grams of `word` with its boundaries, for every `n` of `ns`.
+fn push_char_keys(word: &str, ns: std::ops::RangeInclusive<usize>, keys: &mut Vec<u64>) {
+    let chars: Vec<char> = std::iter::once(' ').chain(word.chars()).chain(std::iter::once(' ')).collect();
+    for n in ns {
+        for g in chars.windows(n) {
+            let s: String = g.iter().collect();
+            keys.push(fnv(&[b"c", s.as_bytes()]));
+        }
+    }
+}
+
 /// splitmix64: the projection's ±1 signs of one bucket, 64 at a time.
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -235,19 +261,13 @@ impl HashedNgrams {
     /// bucket.
     pub fn sparse(&self, text: &str) -> Vec<(u64, f32)> {
         let lower = text.to_lowercase();
-        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let words = words_of(&lower);
         let mut keys: Vec<u64> = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            keys.push(fnv(&[b"w", w.as_bytes()]) % BUCKETS);
-            if let Some(next) = words.get(i + 1) {
-                keys.push(fnv(&[b"b", w.as_bytes(), next.as_bytes()]) % BUCKETS);
-            }
-            let chars: Vec<char> = std::iter::once(' ').chain(w.chars()).chain(std::iter::once(' ')).collect();
-            for g in chars.windows(3) {
-                let s: String = g.iter().collect();
-                keys.push(fnv(&[b"c", s.as_bytes()]) % BUCKETS);
-            }
+        push_word_keys(&words, &mut keys);
+        for w in &words {
+            push_char_keys(w, 3..=3, &mut keys);
         }
+        keys.iter_mut().for_each(|k| *k %= BUCKETS);
         keys.sort_unstable();
         let mut out: Vec<(u64, f32)> = Vec::new();
         for k in keys {
@@ -333,28 +353,11 @@ impl HashedBag {
     /// The hashed keys of `text`'s n-grams, one per occurrence.
     fn keys(&self, text: &str) -> Vec<u64> {
         let lower = text.to_lowercase();
-        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let words = words_of(&lower);
         let mut keys = Vec::new();
         match self.kind {
-            BagKind::Words => {
-                for (i, w) in words.iter().enumerate() {
-                    keys.push(fnv(&[b"w", w.as_bytes()]));
-                    if let Some(next) = words.get(i + 1) {
-                        keys.push(fnv(&[b"b", w.as_bytes(), next.as_bytes()]));
-                    }
-                }
-            }
-            BagKind::Chars => {
-                for w in &words {
-                    let chars: Vec<char> = std::iter::once(' ').chain(w.chars()).chain(std::iter::once(' ')).collect();
-                    for n in 2..=4 {
-                        for g in chars.windows(n) {
-                            let s: String = g.iter().collect();
-                            keys.push(fnv(&[b"c", s.as_bytes()]));
-                        }
-                    }
-                }
-            }
+            BagKind::Words => push_word_keys(&words, &mut keys),
+            BagKind::Chars => words.iter().for_each(|w| push_char_keys(w, 2..=4, &mut keys)),
         }
         keys
     }
