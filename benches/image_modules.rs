@@ -5,7 +5,7 @@
 //! cargo bench --bench image_modules
 //! ```
 
-use archinfer::data::{Hog, Raw, default_embedders};
+use archinfer::data::default_embedders;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn images() -> Vec<f32> {
@@ -26,9 +26,7 @@ fn images() -> Vec<f32> {
 
 fn bench(c: &mut Criterion) {
     let px = images();
-    let mut modules = default_embedders().expect("shipped modules");
-    modules.push(Box::new(Raw::new(28).expect("module")));
-    modules.push(Box::new(Hog::new(28, 7, 9).expect("module")));
+    let modules = default_embedders().expect("shipped modules");
     let mut g = c.benchmark_group("image_modules");
     g.throughput(Throughput::Elements(1000));
     for m in &modules {

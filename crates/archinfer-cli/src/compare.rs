@@ -56,6 +56,12 @@ pub struct CompareArgs {
     /// suites) and print the summaries over all their tasks.
     #[arg(long, value_delimiter = ',')]
     pub pooled: Option<Vec<PathBuf>>,
+    /// The split-half check, for choosing settings without a leave-one-task-out result: the
+    /// tasks are split in two halves from this seed; one value network is fitted on each half
+    /// and proposes for every task of the other, and the baselines also learn from the other
+    /// half only (default folder: results/split-half-SUITE-SEED).
+    #[arg(long)]
+    pub split_half: Option<u64>,
     #[command(flatten)]
     pub ascent: AscentArgs,
     #[command(flatten)]
@@ -93,6 +99,8 @@ struct Settings {
     ascent: String,
     train_seed: u64,
     candidates: usize,
+    #[serde(default)]
+    split_half: Option<u64>,
 }
 
 /// `archinfer evaluate compare`.
@@ -120,7 +128,14 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
         .map(|n| records.iter().find(|r| &r.name == n).map(TaskFacts::of).ok_or_else(|| format!("{}: no task `{n}`", a.db)))
         .collect::<Result<_, _>>()?;
     let suite = records.first().map_or("db".to_string(), |r| r.suite.clone());
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/compare-{suite}")));
+    if a.split_half.is_some() && a.tasks.is_some() {
+        return Err("--split-half proposes for every task (each from the other half); leave out --tasks".into());
+    }
+    let halves = a.split_half.map(|seed| archinfer::eval::task_halves(matrix.tasks.len(), seed));
+    let out = a.out.clone().unwrap_or_else(|| match a.split_half {
+        Some(seed) => PathBuf::from(format!("results/split-half-{suite}-{seed}")),
+        None => PathBuf::from(format!("results/compare-{suite}")),
+    });
     std::fs::create_dir_all(&out)?;
     let k_max = opts.budgets.iter().copied().max().unwrap_or(1);
     let settings = Settings {
@@ -129,6 +144,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
         ascent: format!("{:?}", a.ascent),
         train_seed: a.train_seed,
         candidates: k_max,
+        split_half: a.split_half,
     };
     let settings_path = out.join("settings.json");
     match std::fs::read_to_string(&settings_path) {
@@ -151,8 +167,46 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let bar = crate::bar(todo.len() as u64, "held-out tasks");
     let (next, found, failed) = (AtomicUsize::new(0), Mutex::new(done), Mutex::new(None::<String>));
     let dvn_index = |name: &str| dvn_tasks.iter().position(|t| t.name == name);
+    let record = |r: Result<TrainedProposal, BoxError>, name: &str| {
+        let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
+        match r.and_then(|p| append_jsonl(&prop_path, &p).map(|()| p)) {
+            Ok(p) => {
+                bar.set_message(format!("{name}: {} ({:.1} s fit)", p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
+                found.insert(name.to_string(), p);
+            }
+            Err(e) => {
+                *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{name}: {e}"));
+                next.store(todo.len(), Ordering::SeqCst);
+            }
+        }
+        bar.inc(1);
+    };
+    if let Some(halves) = &halves {
+        // One fit per half, in parallel: each proposes for the other half's tasks still to do.
+        let dvn_of = |ts: &[usize]| ts.iter().map(|&t| dvn_index(&matrix.tasks[t]).ok_or_else(|| format!("task `{}` has no recorded children", matrix.tasks[t]))).collect::<Result<Vec<_>, _>>();
+        std::thread::scope(|s| {
+            for h in 0..2 {
+                let (record, dvn_of, halves, todo) = (&record, &dvn_of, halves, &todo);
+                let (store, space, dvn_tasks, how, infer, trainer, device) = (&store, &space, &dvn_tasks, &how, &infer, &trainer, &device);
+                s.spawn(move || {
+                    let held: Vec<usize> = halves[h].iter().copied().filter(|t| todo.contains(t)).collect();
+                    let r = dvn_of(&held).and_then(|held| Ok((held, dvn_of(&halves[1 - h])?))).map_err(BoxError::from).and_then(|(held, train)| {
+                        archinfer::eval::train_proposals_fitted_on(store, space, dvn_tasks, &train, &held, how, infer, trainer, k_max, a.train_seed, device, &mut |p| {
+                            let name = p.task.clone();
+                            record(Ok(p), &name);
+                            Ok(())
+                        })
+                        .map_err(BoxError::from)
+                    });
+                    if let Err(e) = r {
+                        record(Err(e), &format!("half {h}"));
+                    }
+                });
+            }
+        });
+    }
     std::thread::scope(|s| {
-        for _ in 0..a.workers.clamp(1, todo.len().max(1)) {
+        for _ in 0..if halves.is_some() { 0 } else { a.workers.clamp(1, todo.len().max(1)) } {
             s.spawn(|| {
                 while let Some(&t) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let name = &matrix.tasks[t];
@@ -160,18 +214,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
                         archinfer::eval::train_proposal(&store, &space, &dvn_tasks, d, &how, &infer, &trainer, k_max, a.train_seed, &device)
                             .map_err(BoxError::from)
                     });
-                    let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
-                    match r.and_then(|p| append_jsonl(&prop_path, &p).map(|()| p)) {
-                        Ok(p) => {
-                            bar.set_message(format!("{name}: {} ({:.1} s fit)", p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
-                            found.insert(name.clone(), p);
-                        }
-                        Err(e) => {
-                            *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{name}: {e}"));
-                            next.store(todo.len(), Ordering::SeqCst);
-                        }
-                    }
-                    bar.inc(1);
+                    record(r, name);
                 }
             });
         }
@@ -182,7 +225,13 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     }
     let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
     let proposals: Vec<Option<Vec<(f64, f64)>>> = held.iter().map(|&t| found.get(&matrix.tasks[t]).map(TrainedProposal::runs)).collect();
-    let c = archinfer::eval::compare(&matrix, &facts, &held, &proposals, &opts)?;
+    let c = match &halves {
+        Some(h) => {
+            let training: Vec<Vec<usize>> = held.iter().map(|t| if h[0].contains(t) { h[1].clone() } else { h[0].clone() }).collect();
+            archinfer::eval::compare_with_training(&matrix, &facts, &held, &training, &proposals, &opts)?
+        }
+        None => archinfer::eval::compare(&matrix, &facts, &held, &proposals, &opts)?,
+    };
     let asked: BTreeSet<usize> = a.budgets.iter().copied().collect();
     let rows: Vec<_> = c.rows.iter().filter(|r| asked.contains(&r.k)).collect();
     let mut lines = String::new();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use archinfer::data::Task;
 use archinfer::encoding::ArchitectureSpace;
-use archinfer::eval::{Report, WorkerOptions, plan_missing, run_worker};
+use archinfer::eval::{Report, WorkerOptions, run_worker};
 use archinfer::store::{ExperimentStore, Location};
 use archinfer::train::{AdamTrainer, TrainConfig, TrainPath};
 use clap::{Parser, Subcommand};
@@ -203,6 +203,16 @@ struct BuildDb {
     /// size, else 64. 0: plan no pool this run.
     #[arg(long)]
     pool: Option<usize>,
+    /// Embedding modules to add to the database's space, comma-separated (a module migration:
+    /// e.g. `raw,hog144` for images, `lex1024,char1024` for texts). Every task must carry them;
+    /// recorded children keep their rows.
+    #[arg(long, value_delimiter = ',')]
+    add_modules: Vec<String>,
+    /// The modules this run's new random children and new pool members draw from,
+    /// comma-separated (default: all of the space's). After `--add-modules`, naming the new ones
+    /// gives them children without drawing more of the old.
+    #[arg(long, value_delimiter = ',')]
+    draw_modules: Vec<String>,
     /// Seconds without a heartbeat after which a worker's running trials are run again.
     #[arg(long, default_value_t = 30)]
     stale_secs: u64,
@@ -335,23 +345,34 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     if pool_size > 0 {
         archinfer::eval::Pool::check(&store, pool_size, a.seed)?;
     }
-    // Every check above writes nothing that a refused run would leave half done; the
-    // migration comes after them.
-    match (a.space_version, space.version()) {
-        (None, _) => {}
-        (Some(asked), have) if asked == have => {}
-        (Some(2), 1) => {
-            space = space.with_recipes(archinfer::encoding::RecipeSpace::around(config.learning_rate, config.epochs, config.batch_size)?)?;
-            store.set_meta("space", &space.to_json()?)?;
-            eprintln!("migrated the space to version 2 (training-recipe block); recorded children keep their rows");
-        }
+    let mut wider = match (a.space_version, space.version()) {
+        (None, _) => space.clone(),
+        (Some(asked), have) if asked == have => space.clone(),
+        (Some(2), 1) => space.clone().with_recipes(archinfer::encoding::RecipeSpace::around(config.learning_rate, config.epochs, config.batch_size)?)?,
         (Some(asked), have) => {
             return Err(archinfer::encoding::EncodingError::SpaceVersion { what: format!("--space-version {asked}"), found: asked, expected: have }.into());
         }
+    };
+    if !a.add_modules.is_empty() {
+        let refs: Vec<&Task> = tasks.iter().map(|(t, _)| t.as_ref()).collect();
+        wider = archinfer::eval::widen_space(&wider, &refs, &a.add_modules)?;
     }
-    let mut planned = plan_missing(&store, &space, a.children, a.seed)?;
+    let draw = (!a.draw_modules.is_empty()).then(|| archinfer::eval::module_indices(&wider, &a.draw_modules)).transpose()?;
+    // Every check above writes nothing that a refused run would leave half done; the
+    // migrations come after them.
+    if wider != space {
+        store.set_meta("space", &wider.to_json()?)?;
+        if wider.version() != space.version() {
+            eprintln!("migrated the space to version 2 (training-recipe block); recorded children keep their rows");
+        }
+        if !a.add_modules.is_empty() {
+            eprintln!("added module(s) {} to the space; recorded children keep their rows", a.add_modules.join(", "));
+        }
+        space = wider;
+    }
+    let mut planned = archinfer::eval::plan_missing_among(&store, &space, a.children, a.seed, draw.as_deref())?;
     if pool_size > 0 {
-        planned += archinfer::eval::Pool::ensure(&store, &space, pool_size, a.seed)?.plan(&store)?;
+        planned += archinfer::eval::Pool::ensure_among(&store, &space, pool_size, a.seed, draw.as_deref())?.plan(&store)?;
     }
     archinfer::eval::check_planned(&store, &space)?;
     let stale = Duration::from_secs(a.stale_secs.max(1));
@@ -519,6 +540,7 @@ fn db_manifest(db: &Location) -> Result<(), BoxError> {
             "children_per_hour": wall_hours.map(|h| done as f64 / h),
             "busy_wall_hours": busy_hours,
             "children_per_busy_hour": (busy_hours > 0.0).then(|| done as f64 / busy_hours),
+            "child_cost_by_module": archinfer::eval::child_costs(&tasks, &trials),
         },
         "tasks": per_task,
     });

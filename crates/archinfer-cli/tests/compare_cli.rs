@@ -104,14 +104,26 @@ fn a_database_without_a_pool_is_a_clear_error() {
     let e = run(&["evaluate", "compare", "--db", dbs, "--out", tmp.path().join("c").to_str().unwrap()]);
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(!e.status.success() && msg.contains("no pool") && msg.contains("--pool"), "{msg}");
-    // A pool of another size than the stored one is refused, naming both.
+    // A smaller pool than the stored one is refused, naming both; a larger one grows it.
     ok(&run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "3"]), "build-db --pool 3");
-    let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4"]);
+    let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "2"]);
     let msg = String::from_utf8_lossy(&e.stderr);
-    assert!(!e.status.success() && msg.contains("3 members") && msg.contains("asks for 4"), "{msg}");
+    assert!(!e.status.success() && msg.contains("3 members") && msg.contains("asks for 2") && msg.contains("never shrinks"), "{msg}");
+    ok(&run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4"]), "build-db --pool 4");
+    let status = ok(&run(&["db", "status", "--db", dbs]), "db status");
+    assert!(status.lines().filter(|l| l.split_whitespace().nth(3) == Some("6")).count() == 3, "2 children + 4 pool members on each task: {status}");
+    // A module no task carries, or one the space has, is a typed error naming it; nothing is written.
+    let snapshot = || ["tasks", "trials", "task_data", "meta"].map(|t| common::table_rows(&db, t, "rowid"));
+    let before = snapshot();
+    for (add, says) in [("hog144", "does not carry it"), ("p8", "has it already")] {
+        let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--add-modules", add]);
+        let msg = String::from_utf8_lossy(&e.stderr);
+        assert!(!e.status.success() && msg.contains(&format!("module `{add}`")) && msg.contains(says), "{msg}");
+    }
+    assert!(snapshot() == before, "a refused migration writes nothing");
     // Asking a version-2 database for version 1 names both versions.
-    ok(&run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "3", "--space-version", "2"]), "migrate");
-    let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "3", "--space-version", "1"]);
+    ok(&run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4", "--space-version", "2"]), "migrate");
+    let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4", "--space-version", "1"]);
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(!e.status.success() && msg.contains("version 1") && msg.contains("version 2"), "{msg}");
 }

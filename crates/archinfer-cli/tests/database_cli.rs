@@ -116,10 +116,10 @@ fn a_new_task_gets_its_children_and_the_others_stay_byte_identical() {
     let status = ok(&run(&["db", "status", "--db", dbs], &empty), "db status");
     let line = status.lines().find(|l| l.starts_with("mine ")).unwrap_or_else(|| panic!("{status}"));
     let counts: Vec<&str> = line.split_whitespace().collect();
-    // 20 random children and the database's 64-member pool.
-    assert_eq!(&counts[1..5], &["0", "0", "84", "0"], "{line}");
+    // 20 random children and the database's 96-member pool.
+    assert_eq!(&counts[1..5], &["0", "0", "116", "0"], "{line}");
     let after = rows(&db, "trials");
-    assert_eq!(after.len(), before.len() + 84);
+    assert_eq!(after.len(), before.len() + 116);
     assert_eq!(&after[..before.len()], &before[..], "every other task's trial rows are byte-identical");
 }
 
@@ -278,7 +278,7 @@ fn an_interrupted_db_copy_resumes_to_a_row_identical_database() {
     };
     assert_ne!(keyed(&copy), keyed(&shipped_db()));
     let out = ok(&run(&args, none.path()), "the resumed db copy");
-    assert!(out.contains("copied 30 tasks, 13920 trials") && out.contains("verified"), "{out}");
+    assert!(out.contains("copied 30 tasks, 17280 trials") && out.contains("verified"), "{out}");
     assert_eq!(keyed(&copy), keyed(&shipped_db()), "row for row identical after the resume");
     // A destination that holds a different database is refused, naming what differs.
     let c = rusqlite::Connection::open(&copy).unwrap();

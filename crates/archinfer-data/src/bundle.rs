@@ -220,19 +220,21 @@ impl TaskBundle {
         Task::new(name, features, self.labels.clone(), self.class_names.len(), splits)
     }
 
-    /// The task, features computed by `embedders` for image tasks (they must be the recorded
-    /// modules, at the recorded version).
+    /// The task, features computed by every one of `embedders` for image tasks. They must
+    /// include the recorded modules, at the recorded version; modules added to a build since the
+    /// task was recorded are computed too (they read the same pixels), which is how a database's
+    /// old tasks get a new module.
     ///
     /// # Errors
-    /// [`DataError::Modules`] if the embedders differ from the recorded modules, or any
-    /// [`Task`] error.
+    /// [`DataError::Modules`] if a recorded module is missing from `embedders` or the version
+    /// differs, or any [`Task`] error.
     pub fn to_task(&self, name: &str, embedders: &[Box<dyn Embedder>]) -> Result<Task> {
         self.check()?;
         let n = self.len();
         let features = match &self.samples {
             Samples::Images { side, pixels, modules, modules_version } => {
                 let have: Vec<String> = embedders.iter().map(|e| e.name().to_string()).collect();
-                if &have != modules || *modules_version != MODULES_VERSION {
+                if !modules.iter().all(|m| have.contains(m)) || *modules_version != MODULES_VERSION {
                     return Err(DataError::Modules {
                         task: name.to_string(),
                         recorded: format!("{} (version {modules_version})", modules.join(", ")),

@@ -381,7 +381,11 @@ impl Embedder for Hog {
 }
 
 /// The default embedding modules for 28×28 images: 4×4 pooling (49), 2×2 pooling (196), the
-/// shipped PCA (32) and 64 seeded random ReLU features.
+/// shipped PCA (32), 64 seeded random ReLU features, then the raw pixels (784) and HOG
+/// (`hog144`: 7×7-pixel cells on a 4×4 grid, 9 orientations).
+///
+/// The last two came later: a database migrated with `build-db --add-modules raw,hog144` reads
+/// them on its old tasks too (see [`TaskBundle::to_task`](crate::TaskBundle::to_task)).
 ///
 /// # Errors
 /// Only if the shipped PCA asset is corrupt.
@@ -391,6 +395,8 @@ pub fn default_embedders() -> Result<Vec<Box<dyn Embedder>>> {
         Box::new(AvgPool::new(28, 2)?),
         Box::new(Pca::from_bytes(SHIPPED_PCA)?),
         Box::new(RandomFeatures::new(784, 64, 0xa1c4_1f0e)),
+        Box::new(Raw::new(28)?),
+        Box::new(Hog::new(28, 7, 9)?),
     ])
 }
 
@@ -463,7 +469,7 @@ mod tests {
     fn shipped_modules_are_deterministic() {
         let m = default_embedders().unwrap();
         let dims: Vec<usize> = m.iter().map(|e| e.dim()).collect();
-        assert_eq!(dims, vec![49, 196, 32, 64]);
+        assert_eq!(dims, vec![49, 196, 32, 64, 784, 144]);
         let img: Vec<f32> = (0..784).map(|i| (i % 7) as f32 / 7.0).collect();
         for e in &m {
             let a = e.embed_all(&img, 784);

@@ -365,6 +365,26 @@ impl DiscreteArchitecture {
 
     /// Samples uniformly: base layer, on/off and embedding module independently.
     pub fn sample<R: Rng + ?Sized>(space: &ArchitectureSpace, rng: &mut R) -> Self {
+        Self::sample_with(space, rng, |rng| rng.random_range(0..space.num_embeddings()))
+    }
+
+    /// Samples as [`sample`](Self::sample), the embedding module uniformly among the space's
+    /// modules at `modules` (indices into [`ArchitectureSpace::embeddings`]): how a database
+    /// gives modules added by a migration as many children as the old ones have.
+    ///
+    /// # Errors
+    /// [`EncodingError::ShapeMismatch`] for an empty list or an index outside the space.
+    pub fn sample_among<R: Rng + ?Sized>(space: &ArchitectureSpace, modules: &[usize], rng: &mut R) -> Result<Self> {
+        if modules.is_empty() || modules.iter().any(|&m| m >= space.num_embeddings()) {
+            return Err(EncodingError::ShapeMismatch {
+                what: "module indices",
+                detail: format!("{modules:?}, where a non-empty list below {} was wanted", space.num_embeddings()),
+            });
+        }
+        Ok(Self::sample_with(space, rng, |rng| modules[rng.random_range(0..modules.len())]))
+    }
+
+    fn sample_with<R: Rng + ?Sized>(space: &ArchitectureSpace, rng: &mut R, module: impl FnOnce(&mut R) -> usize) -> Self {
         let layers = (0..space.num_layers())
             .map(|_| {
                 let base = rng.random_range(0..space.num_base_layers());
@@ -377,7 +397,7 @@ impl DiscreteArchitecture {
                 }
             })
             .collect();
-        let index = rng.random_range(0..space.num_embeddings());
+        let index = module(rng);
         // Drawn after the network, so a version-1 space samples exactly as before.
         let recipe = space.recipes().and_then(|r| {
             let sizes = r.sizes();
@@ -559,6 +579,24 @@ mod tests {
             EmbeddingSpec::new("raw", 784),
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn sample_among_draws_only_the_modules_given() {
+        let s = space();
+        let mut seen = [0usize; 3];
+        for seed in 0..200 {
+            let (mut a, mut b) = (StdRng::seed_from_u64(seed), StdRng::seed_from_u64(seed));
+            let x = DiscreteArchitecture::sample_among(&s, &[0, 2], &mut a).unwrap();
+            seen[x.embedding.index] += 1;
+            // Only the module differs from a plain draw: the layers come from the same stream.
+            assert_eq!(x.layers, DiscreteArchitecture::sample(&s, &mut b).layers);
+        }
+        assert!(seen[0] > 60 && seen[1] == 0 && seen[2] > 60, "{seen:?}");
+        let mut a = StdRng::seed_from_u64(0);
+        for bad in [&[][..], &[3][..]] {
+            assert!(matches!(DiscreteArchitecture::sample_among(&s, bad, &mut a), Err(EncodingError::ShapeMismatch { .. })));
+        }
     }
 
     #[test]

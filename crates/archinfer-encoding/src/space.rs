@@ -215,6 +215,19 @@ impl ArchitectureSpace {
         self.recipes.as_ref()
     }
 
+    /// This space with embedding modules `extra` appended to `gamma`: what a module migration
+    /// does. Modules keep their indices, so every architecture of this space is one of the wider
+    /// space, with the same JSON.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new): a module already in the space (or named twice), an empty name, or
+    /// a zero dimension.
+    pub fn with_modules(&self, extra: Vec<EmbeddingSpec>) -> Result<Self> {
+        let embeddings = self.embeddings.iter().cloned().chain(extra).collect();
+        let wider = Self::new(self.widths.clone(), self.activations.clone(), self.num_layers, embeddings)?;
+        Ok(Self { recipes: self.recipes.clone(), ..wider })
+    }
+
     /// The space's version: 1 without a recipe block (every child trained with the database's
     /// one recipe), 2 with one.
     pub fn version(&self) -> u32 {
@@ -408,6 +421,21 @@ mod tests {
 
     fn mods() -> Vec<EmbeddingSpec> {
         vec![EmbeddingSpec::new("a", 3), EmbeddingSpec::new("b", 5)]
+    }
+
+    #[test]
+    fn a_module_migration_appends_to_gamma() {
+        let s = ArchitectureSpace::paper(mods()).unwrap().with_recipes(crate::RecipeSpace::around(1e-3, 20, 64).unwrap()).unwrap();
+        let w = s.with_modules(vec![EmbeddingSpec::new("c", 7)]).unwrap();
+        assert_eq!(w.embeddings().iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!((w.dim(), w.version(), w.gamma_range()), (s.dim() + 1, 2, 98..101));
+        // An architecture of the old space reads, with the same JSON, in the wider one.
+        let a = crate::DiscreteArchitecture::parse(&s, "b → 8 relu → softmax").unwrap();
+        let json = a.to_json().unwrap();
+        assert_eq!(crate::DiscreteArchitecture::from_json(&w, &json).unwrap().to_json().unwrap(), json);
+        for bad in [vec![EmbeddingSpec::new("a", 3)], vec![EmbeddingSpec::new("", 3)], vec![EmbeddingSpec::new("d", 0)]] {
+            assert!(s.with_modules(bad).is_err());
+        }
     }
 
     #[test]

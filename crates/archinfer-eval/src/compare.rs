@@ -347,8 +347,35 @@ impl Comparison {
 /// [`EvalError::BadOptions`] for bad options, a held index out of range, or `facts` /
 /// `proposals` of the wrong length.
 pub fn compare(matrix: &PoolMatrix, facts: &[TaskFacts], held: &[usize], proposals: &[Option<Vec<(f64, f64)>>], opts: &CompareOptions) -> Result<Comparison> {
+    let n = matrix.tasks.len();
+    let training: Vec<Vec<usize>> = held.iter().map(|&t| (0..n).filter(|&x| x != t).collect()).collect();
+    compare_with_training(matrix, facts, held, &training, proposals, opts)
+}
+
+/// As [`compare`], the baselines of `held[i]` chosen from the tasks at `training[i]` only (as
+/// the proposal's value network was): the split-half check, where they are the other half.
+///
+/// # Errors
+/// As [`compare`]; [`EvalError::BadOptions`] for a training list of the wrong length, one that
+/// is empty or holds its own held-out task, or an index out of range.
+pub fn compare_with_training(
+    matrix: &PoolMatrix,
+    facts: &[TaskFacts],
+    held: &[usize],
+    training: &[Vec<usize>],
+    proposals: &[Option<Vec<(f64, f64)>>],
+    opts: &CompareOptions,
+) -> Result<Comparison> {
     opts.validate()?;
     let n = matrix.tasks.len();
+    if training.len() != held.len() {
+        return Err(EvalError::BadOptions(format!("{} training lists for {} held-out tasks", training.len(), held.len())));
+    }
+    for (&t, train) in held.iter().zip(training) {
+        if train.is_empty() || train.contains(&t) || train.iter().any(|&x| x >= n) {
+            return Err(EvalError::BadOptions(format!("training tasks {train:?} for held-out task {t} of {n}")));
+        }
+    }
     if facts.len() != n {
         return Err(EvalError::BadOptions(format!("{} task facts for {n} tasks", facts.len())));
     }
@@ -364,11 +391,11 @@ pub fn compare(matrix: &PoolMatrix, facts: &[TaskFacts], held: &[usize], proposa
     let hindsight = matrix.hindsight_default();
     let mut rows = Vec::new();
     for (i, &t) in held.iter().enumerate() {
-        let train: Vec<usize> = (0..n).filter(|&x| x != t).collect();
-        let single = matrix.single_best(&train);
+        let train = &training[i];
+        let single = matrix.single_best(train);
         let max_k = budgets.last().copied().unwrap_or(1);
-        let portfolio = matrix.greedy_portfolio(&train, max_k);
-        let near_order = matrix.nearest_task(facts, t, &train, matrix.configs.len());
+        let portfolio = matrix.greedy_portfolio(train, max_k);
+        let near_order = matrix.nearest_task(facts, t, train, matrix.configs.len());
         for &k in &budgets {
             let mut push = |method: Method, acc: f64| {
                 rows.push(CompareRow {
@@ -399,14 +426,28 @@ pub fn compare(matrix: &PoolMatrix, facts: &[TaskFacts], held: &[usize], proposa
     let summary = summarise(&rows, &budgets, opts.tie);
     let headroom = held
         .iter()
-        .map(|&t| {
+        .zip(training)
+        .map(|(&t, train)| {
             let best = matrix.test[t].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let train: Vec<usize> = (0..n).filter(|&x| x != t).collect();
-            best - matrix.test[t][matrix.single_best(&train)]
+            best - matrix.test[t][matrix.single_best(train)]
         })
         .sum::<f64>()
         / held.len().max(1) as f64;
     Ok(Comparison { rows, summary, headroom })
+}
+
+/// A seeded split of `n` tasks into two halves (sizes ⌈n/2⌉ and ⌊n/2⌋), each sorted: the
+/// split-half check fits on one and proposes for the other, then the other way round.
+pub fn task_halves(n: usize, seed: u64) -> [Vec<usize>; 2] {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed ^ 0x6861_6c76_6573));
+    let (a, b) = order.split_at(n.div_ceil(2));
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    [a, b]
 }
 
 /// Per-method summaries of rows pooled from several comparisons (e.g. both suites, with task
@@ -565,6 +606,29 @@ mod tests {
         let test = vec![vec![0.52, 0.68, 0.88, 0.61], vec![0.41, 0.79, 0.86, 0.49], vec![0.29, 0.52, 0.58, 0.93]];
         let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect();
         PoolMatrix::new(names("t", 3), names("c", 4), val, test).unwrap()
+    }
+
+    #[test]
+    fn halves_partition_the_tasks_and_baselines_see_only_their_training_list() {
+        let [a, b] = task_halves(7, 1);
+        assert_eq!((a.len(), b.len()), (4, 3));
+        let mut all: Vec<usize> = a.iter().chain(&b).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..7).collect::<Vec<_>>());
+        assert_eq!(task_halves(7, 1), [a, b], "seeded");
+        let m = matrix();
+        let facts = vec![TaskFacts { train: 100, classes: 2, dim: 4, modality: "images".into() }; 3];
+        let opts = CompareOptions { budgets: vec![1], random_orders: 10, seed: 0, tie: 1e-9 };
+        // Trained on task 2 alone, task 0's single-best is config 3 (task 2's best): test 0.61.
+        let c = compare_with_training(&m, &facts, &[0], &[vec![2]], &[None], &opts).unwrap();
+        let single = c.rows.iter().find(|r| r.method == Method::SingleBest).unwrap();
+        assert_abs_diff_eq!(single.test_accuracy, 0.61);
+        // Leave-one-out (tasks 1 and 2) it is config 2: 0.88.
+        let c = compare(&m, &facts, &[0], &[None], &opts).unwrap();
+        assert_abs_diff_eq!(c.rows.iter().find(|r| r.method == Method::SingleBest).unwrap().test_accuracy, 0.88);
+        for bad in [vec![vec![0]], vec![vec![]], vec![vec![5]], vec![]] {
+            assert!(compare_with_training(&m, &facts, &[0], &bad, &[None], &opts).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -44,6 +44,15 @@ pub enum EvalError {
         /// The space's modules.
         want: String,
     },
+    /// A module migration that cannot be done: the module is already in the space, or some
+    /// task does not carry it.
+    #[error("cannot add module `{module}` to the space: {reason}")]
+    ModuleMigration {
+        /// The module.
+        module: String,
+        /// Why not.
+        reason: String,
+    },
     /// A suite cut from images that were not loaded.
     #[error("suite {0} is cut from Fashion-MNIST, which is not loaded")]
     NeedsImages(String),
@@ -70,7 +79,7 @@ pub enum EvalError {
     #[error("the database's pool does not parse: {0}")]
     BadPool(String),
     /// A pool of another size or seed than the one stored.
-    #[error("the database's pool has {stored} members drawn with seed {stored_seed}; this run asks for {asked} with seed {asked_seed} (use another --db, or --pool {stored})")]
+    #[error("the database's pool has {stored} members drawn with seed {stored_seed}; this run asks for {asked} with seed {asked_seed} (a pool grows but never shrinks: use another --db, or --pool {stored} or more with --seed {stored_seed})")]
     PoolConflict {
         /// Members of the stored pool.
         stored: usize,

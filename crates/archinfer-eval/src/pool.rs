@@ -48,16 +48,35 @@ impl Pool {
     /// # Errors
     /// An architecture that does not serialise.
     pub fn draw(space: &ArchitectureSpace, size: usize, seed: u64) -> Result<Self> {
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x706f_6f6c_5eed_0001);
-        let members = (0..size)
-            .map(|m| {
-                Ok(PoolMember {
-                    architecture: DiscreteArchitecture::sample(space, &mut rng).to_json()?,
-                    seed: seed.wrapping_mul(0x9e37_79b9).wrapping_add(7_000_000 + m as u64),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(Self { seed, members })
+        let mut p = Self { seed, members: Vec::new() };
+        p.push_drawn(space, size, None, StdRng::seed_from_u64(seed ^ 0x706f_6f6c_5eed_0001))?;
+        Ok(p)
+    }
+
+    /// This pool with `extra` members appended: drawn from `space`, their module among
+    /// `modules` (indices into the space's modules; all of them when `None`), from a stream
+    /// of the pool's seed and its current size. The first members stay as they are, so results
+    /// already recorded keep their meaning; how a pool gets a migration's new modules.
+    ///
+    /// # Errors
+    /// A bad module index ([`EvalError::BadOptions`]) or an architecture that does not serialise.
+    pub fn grown(&self, space: &ArchitectureSpace, extra: usize, modules: Option<&[usize]>) -> Result<Self> {
+        let mut p = self.clone();
+        let salt = (self.size() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        p.push_drawn(space, extra, modules, StdRng::seed_from_u64(self.seed ^ 0x706f_6f6c_5eed_0001 ^ salt))?;
+        Ok(p)
+    }
+
+    fn push_drawn(&mut self, space: &ArchitectureSpace, n: usize, modules: Option<&[usize]>, mut rng: StdRng) -> Result<()> {
+        let seed = self.seed;
+        for _ in 0..n {
+            let m = self.members.len();
+            self.members.push(PoolMember {
+                architecture: crate::worker::draw(space, modules, &mut rng)?.to_json()?,
+                seed: seed.wrapping_mul(0x9e37_79b9).wrapping_add(7_000_000 + m as u64),
+            });
+        }
+        Ok(())
     }
 
     /// Number of members.
@@ -77,30 +96,46 @@ impl Pool {
     }
 
     /// The database's pool: the stored one, or (when it has none) one of `size` members drawn
-    /// from `space` and `seed`, then stored. A stored pool of another size or seed is refused, so
-    /// every task of a database is trained on the same members.
+    /// from `space` and `seed`, then stored. A stored pool of another seed, or larger than
+    /// `size`, is refused, so every task of a database is trained on the same members; a smaller
+    /// one grows to `size` (see [`ensure_among`](Self::ensure_among)).
     ///
     /// # Errors
     /// [`EvalError::PoolConflict`], storage failures.
     pub fn ensure(store: &dyn ExperimentStore, space: &ArchitectureSpace, size: usize, seed: u64) -> Result<Self> {
-        if let Some(p) = Self::check(store, size, seed)? {
-            p.fits(space)?;
-            return Ok(p);
-        }
-        let p = Self::draw(space, size, seed)?;
+        Self::ensure_among(store, space, size, seed, None)
+    }
+
+    /// As [`ensure`](Self::ensure); members added to a stored pool (see [`grown`](Self::grown))
+    /// draw their module among `modules` (all of the space's when `None`).
+    ///
+    /// # Errors
+    /// As [`ensure`](Self::ensure), and [`EvalError::BadOptions`] for a bad module index.
+    pub fn ensure_among(store: &dyn ExperimentStore, space: &ArchitectureSpace, size: usize, seed: u64, modules: Option<&[usize]>) -> Result<Self> {
+        let p = match Self::check(store, size, seed)? {
+            Some(p) if p.size() == size => {
+                p.fits(space)?;
+                return Ok(p);
+            }
+            Some(p) => {
+                p.fits(space)?;
+                p.grown(space, size - p.size(), modules)?
+            }
+            None => Self::draw(space, size, seed)?,
+        };
         let json = serde_json::to_string(&p).map_err(|e| EvalError::BadPool(e.to_string()))?;
         store.set_meta(Self::META_KEY, &json)?;
         Ok(p)
     }
 
-    /// The stored pool, if any, after checking that it has `size` members drawn with `seed`;
-    /// writes nothing.
+    /// The stored pool, if any, after checking that it was drawn with `seed` and has at most
+    /// `size` members (a pool grows; it never shrinks); writes nothing.
     ///
     /// # Errors
     /// [`EvalError::PoolConflict`], [`EvalError::BadPool`], storage failures.
     pub fn check(store: &dyn ExperimentStore, size: usize, seed: u64) -> Result<Option<Self>> {
         match Self::load(store)? {
-            Some(p) if p.size() != size || p.seed != seed => {
+            Some(p) if p.size() > size || p.seed != seed => {
                 Err(EvalError::PoolConflict { stored: p.size(), stored_seed: p.seed, asked: size, asked_seed: seed })
             }
             other => Ok(other),

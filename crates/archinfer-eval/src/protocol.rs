@@ -254,9 +254,15 @@ pub fn train_proposal(
 ) -> Result<TrainedProposal> {
     let p = propose_held_out(store, space, tasks, held, how, opts, device)?;
     let task = tasks.get(held).and_then(|t| t.task.clone()).ok_or(EvalError::TooFewTasks { needed: held + 1, got: tasks.len() })?;
-    let prepared = PreparedTask::new(&task, device);
+    trained(&tasks[held].name, &task, &p.proposal, p.fit_seconds, trainer, k, seed, device)
+}
+
+/// The first `k` distinct candidates of `proposal`, trained on `task`.
+#[allow(clippy::too_many_arguments)]
+fn trained(name: &str, task: &Arc<Task>, proposal: &Proposal, fit_seconds: f64, trainer: &dyn ChildTrainer, k: usize, seed: u64, device: &Device) -> Result<TrainedProposal> {
+    let prepared = PreparedTask::new(task, device);
     let mut candidates = Vec::new();
-    for (j, arch) in distinct_candidates(&p.proposal).into_iter().take(k).enumerate() {
+    for (j, arch) in distinct_candidates(proposal).into_iter().take(k).enumerate() {
         let o = trainer.train(&ChildSpec::Discrete(arch.clone()), &prepared, seed.wrapping_add(j as u64))?;
         candidates.push(TrainedCandidate {
             architecture: arch.to_string(),
@@ -265,12 +271,51 @@ pub fn train_proposal(
             seconds: o.seconds,
         });
     }
-    Ok(TrainedProposal {
-        task: tasks[held].name.clone(),
-        candidates,
-        fit_seconds: p.fit_seconds,
-        infer_ms: p.proposal.meta_ms + p.proposal.ascent_ms,
-    })
+    Ok(TrainedProposal { task: name.to_string(), candidates, fit_seconds, infer_ms: proposal.meta_ms + proposal.ascent_ms })
+}
+
+/// Fits one inferencer on the tasks at `train` ([`fit_inferencer`]) and, for each task at
+/// `held` (none of them in `train`), proposes and trains the first `k` distinct candidates
+/// (candidate `j` from seed `seed + j`), handing each result to `done` as it comes: the
+/// split-half check, where one half of a suite's tasks is fitted on and the other proposed for.
+///
+/// # Errors
+/// [`EvalError::BadOptions`] for a held task that is also a training task or an index out of
+/// range; as [`train_proposal`]; the first error `done` returns.
+#[allow(clippy::too_many_arguments)]
+pub fn train_proposals_fitted_on(
+    store: &dyn ExperimentStore,
+    space: &ArchitectureSpace,
+    tasks: &[DvnTask],
+    train: &[usize],
+    held: &[usize],
+    how: &InferencerRecipe,
+    opts: &InferOptions,
+    trainer: &dyn ChildTrainer,
+    k: usize,
+    seed: u64,
+    device: &Device,
+    done: &mut dyn FnMut(TrainedProposal) -> Result<()>,
+) -> Result<()> {
+    if let Some(bad) = held.iter().chain(train).find(|&&i| i >= tasks.len()) {
+        return Err(EvalError::BadOptions(format!("task index {bad} of {}", tasks.len())));
+    }
+    if let Some(both) = held.iter().find(|h| train.contains(h)) {
+        return Err(EvalError::BadOptions(format!("task `{}` is both fitted on and held out", tasks[*both].name)));
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    let t0 = Instant::now();
+    let fitted: Vec<DvnTask> = train.iter().map(|&i| tasks[i].clone()).collect();
+    let inf = fit_inferencer(store, space, &fitted, how, device)?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
+    for &h in held {
+        let task = tasks[h].task.clone().ok_or_else(|| EvalError::NoSamples(tasks[h].name.clone()))?;
+        let proposal = inf.propose(&task, opts)?;
+        done(trained(&tasks[h].name, &task, &proposal, fit_seconds, trainer, k, seed, device)?)?;
+    }
+    Ok(())
 }
 
 /// The distinct architectures of a proposal's candidates, best first: what `--candidates K`

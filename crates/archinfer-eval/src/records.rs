@@ -24,8 +24,9 @@ pub struct StoredTask {
     pub task: Arc<Task>,
 }
 
-/// Checks that `task` has exactly the embedding modules of `space`, in its order: what every
-/// task of one database must have, since its children are architectures of that space.
+/// Checks that `task` has every embedding module of `space`, at its width: what every task of
+/// one database must have, since its children are architectures of that space. A task may
+/// carry more modules than the space reads (a build with newer modules, an older model).
 ///
 /// # Errors
 /// [`EvalError::DoesNotFit`] naming the modules on both sides.
@@ -33,7 +34,7 @@ pub fn fits_space(task: &Task, space: &ArchitectureSpace) -> Result<()> {
     let fmt = |m: Vec<(String, usize)>| m.iter().map(|(n, d)| format!("{n} ({d})")).collect::<Vec<_>>().join(", ");
     let have: Vec<(String, usize)> = task.features().iter().map(|f| (f.name.clone(), f.dim)).collect();
     let want: Vec<(String, usize)> = space.embeddings().iter().map(|e| (e.name.clone(), e.dim)).collect();
-    if have != want {
+    if !want.iter().all(|w| have.contains(w)) {
         return Err(EvalError::DoesNotFit { task: task.name().to_string(), have: fmt(have), want: fmt(want) });
     }
     Ok(())
@@ -96,7 +97,8 @@ pub fn bundle_task(bundle: &TaskBundle, name: &str, images: &[Box<dyn Embedder>]
         Samples::Texts { texts: t, modules, modules_version } => {
             let m = texts.get()?;
             let have: Vec<String> = m.iter().map(|e| e.name().to_string()).collect();
-            if &have != modules || *modules_version != TEXT_MODULES_VERSION {
+            // Modules added since the task was recorded are computed too (as for images).
+            if !modules.iter().all(|m| have.contains(m)) || *modules_version != TEXT_MODULES_VERSION {
                 return Err(archinfer_data::DataError::Modules {
                     task: name.to_string(),
                     recorded: format!("{} (version {modules_version})", modules.join(", ")),

@@ -24,6 +24,16 @@ use crate::error::{EvalError, Result};
 /// # Errors
 /// Storage failures.
 pub fn plan_missing(store: &dyn ExperimentStore, space: &ArchitectureSpace, children: usize, seed: u64) -> Result<usize> {
+    plan_missing_among(store, space, children, seed, None)
+}
+
+/// As [`plan_missing`], each child's module drawn among `modules` (indices into the space's
+/// modules; all of them when `None`, which is [`plan_missing`]). After a module migration this
+/// gives the new modules children of their own without drawing more of the old ones.
+///
+/// # Errors
+/// [`EvalError::BadOptions`] for a bad module index; storage failures.
+pub fn plan_missing_among(store: &dyn ExperimentStore, space: &ArchitectureSpace, children: usize, seed: u64, modules: Option<&[usize]>) -> Result<usize> {
     let trials = store.trials(None)?;
     let mut added = 0;
     for (k, t) in store.tasks()?.iter().enumerate() {
@@ -34,7 +44,7 @@ pub fn plan_missing(store: &dyn ExperimentStore, space: &ArchitectureSpace, chil
         let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
         let plan: Vec<PlannedTrial> = (0..children)
             .map(|i| {
-                let arch = DiscreteArchitecture::sample(space, &mut rng);
+                let arch = draw(space, modules, &mut rng)?;
                 Ok(PlannedTrial {
                     trial_index: i,
                     architecture: arch.to_json()?,
@@ -45,6 +55,14 @@ pub fn plan_missing(store: &dyn ExperimentStore, space: &ArchitectureSpace, chil
         added += store.plan(&t.name, &plan)?;
     }
     Ok(added)
+}
+
+/// One random architecture of `space`, its module among `modules` when given.
+pub(crate) fn draw(space: &ArchitectureSpace, modules: Option<&[usize]>, rng: &mut StdRng) -> Result<DiscreteArchitecture> {
+    match modules {
+        None => Ok(DiscreteArchitecture::sample(space, rng)),
+        Some(m) => DiscreteArchitecture::sample_among(space, m, rng).map_err(|e| EvalError::BadOptions(e.to_string())),
+    }
 }
 
 /// Checks that every trial still to train (pending or running) has an architecture that fits

@@ -59,9 +59,9 @@ fn facts(store: &dyn ExperimentStore) -> Vec<TaskFacts> {
 #[test]
 fn pool_is_the_same_on_every_task_and_stored_with_the_database() {
     let (store, pool) = synthetic(4);
-    // The stored pool is the one planned; a different size or seed is refused.
+    // The stored pool is the one planned; a smaller size or another seed is refused.
     assert_eq!(Pool::load(&store).unwrap().unwrap(), pool);
-    assert!(matches!(Pool::ensure(&store, &space(), 8, 11), Err(EvalError::PoolConflict { stored: 6, asked: 8, .. })));
+    assert!(matches!(Pool::ensure(&store, &space(), 4, 11), Err(EvalError::PoolConflict { stored: 6, asked: 4, .. })));
     assert!(matches!(Pool::ensure(&store, &space(), 6, 12), Err(EvalError::PoolConflict { .. })));
     let trials = store.trials(None).unwrap();
     for m in 0..6 {

@@ -1,6 +1,7 @@
 //! The shipped database after its migrations (schema version 2; space version 2 with the
-//! training-recipe block, a common pool and more children): its first 2,800 recorded results
-//! are byte-for-byte those of the version-1 file, and every task carries its samples.
+//! training-recipe block, a common pool and more children; then the module migration): its
+//! first 2,800 recorded results are byte-for-byte those of the version-1 file, the first 13,920
+//! those of the file before the module migration, and every task carries its samples.
 
 #![allow(clippy::unwrap_used)]
 
@@ -39,6 +40,8 @@ fn migrated_shipped_database_keeps_every_result() {
     let conn = Connection::open_with_flags(shipped(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     // Computed by this function on the version-1 file (commit 4a62cd4) before the migration.
     assert_eq!(trial_rows_hash(&conn, 2800), (0xf2d5_f96f_45ca_1e0d, 2800));
+    // Computed on the file of commit d3ee05b, before the module migration (raw, hog144).
+    assert_eq!(trial_rows_hash(&conn, 13_920), (0xd917_485b_0163_3106, 13_920));
     // Everything added since came after them.
     let (total, old_max): (i64, i64) = conn.query_row("SELECT COUNT(*), (SELECT MAX(id) FROM (SELECT id FROM trials ORDER BY id LIMIT 2800)) FROM trials", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     let later: i64 = conn.query_row("SELECT COUNT(*) FROM trials WHERE id > ?1", [old_max], |r| r.get(0)).unwrap();
@@ -49,6 +52,8 @@ fn migrated_shipped_database_keeps_every_result() {
     let rec = &space["recipes"];
     let base = |list: &str, g: usize| rec[list][rec["base"][g].as_u64().unwrap() as usize].clone();
     assert_eq!((base("learning_rates", 0), base("epochs", 3), base("batch_sizes", 4)), (serde_json::json!(0.001), serde_json::json!(20), serde_json::json!(64)));
+    let modules: Vec<&str> = space["embeddings"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(modules, ["pool4", "pool2", "pca32", "rf64", "raw", "hog144"], "the module migration appended two");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, archinfer_store::SCHEMA_VERSION);
     drop(conn);
@@ -73,10 +78,14 @@ fn migrated_text_database_keeps_every_result() {
     let conn = Connection::open_with_flags(shipped_text(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     // Computed by this function on the file of commit 5d4a64b, before the space migration.
     assert_eq!(trial_rows_hash(&conn, 4200), (0xe609_e150_4fe5_bc82, 4200));
+    // Computed on the file of commit d3ee05b, before the module migration (lex1024, char1024).
+    assert_eq!(trial_rows_hash(&conn, 13_920), (0x60d1_2403_57b9_31ac, 13_920));
     let space: String = conn.query_row("SELECT value FROM meta WHERE key = 'space'", [], |r| r.get(0)).unwrap();
     assert!(space.contains("\"recipes\""), "{space}");
+    assert!(space.contains(r#"{"name":"hash128","dim":128},{"name":"lex1024","dim":1024},{"name":"char1024","dim":1024}]"#), "{space}");
     let pool: i64 = conn.query_row("SELECT COUNT(*) FROM trials WHERE trial_index >= 1000000", [], |r| r.get(0)).unwrap();
     let tasks: i64 = conn.query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0)).unwrap();
-    assert_eq!(pool, 64 * tasks);
+    assert_eq!(pool, 96 * tasks);
     assert!(std::fs::metadata(shipped_text()).unwrap().len() < 64 << 20);
 }
+

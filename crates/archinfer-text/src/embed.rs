@@ -407,16 +407,29 @@ const HASH_SEED: u64 = 0x7e47;
 /// The names of [`default_text_embedders`], in order, without loading any weights (what a
 /// task record lists, and what tells a text model from an image one).
 pub fn default_text_module_names() -> Vec<String> {
-    WORDLLAMA_DIMS.iter().map(|d| format!("wl{d}")).chain(std::iter::once(format!("hash{HASH_DIM}"))).collect()
+    WORDLLAMA_DIMS
+        .iter()
+        .map(|d| format!("wl{d}"))
+        .chain([format!("hash{HASH_DIM}"), format!("lex{BAG_DIM}"), format!("char{BAG_DIM}")])
+        .collect()
 }
 
-/// The default text modules: WordLlama at 64, 128 and 256 dimensions and `hash128`.
+/// Width of the two hashed bags among the default modules.
+const BAG_DIM: usize = 1024;
+
+/// The default text modules: WordLlama at 64, 128 and 256 dimensions, `hash128`, then the
+/// hashed bags `lex1024` (word uni- and bigrams) and `char1024` (character 2–4-grams).
+///
+/// The bags came later: a database migrated with `build-db --add-modules lex1024,char1024`
+/// reads them on its old tasks too.
 ///
 /// # Errors
 /// When the shipped WordLlama assets cannot be read.
 pub fn default_text_embedders() -> Result<Vec<Box<dyn TextEmbedder>>> {
     let mut m: Vec<Box<dyn TextEmbedder>> = WordLlama::shipped()?.into_iter().map(|w| Box::new(w) as Box<dyn TextEmbedder>).collect();
     m.push(Box::new(HashedNgrams::new(HASH_DIM, HASH_SEED)?));
+    m.push(Box::new(HashedBag::new(BagKind::Words, BAG_DIM)?));
+    m.push(Box::new(HashedBag::new(BagKind::Chars, BAG_DIM)?));
     Ok(m)
 }
 
