@@ -7,13 +7,15 @@
 //! This facade re-exports the workspace crates:
 //!
 //! - [`encoding`]: the architecture space, α/β/γ encodings, child networks;
-//! - [`data`]: tasks and their validation;
+//! - [`data`]: tasks, image loaders and image embedding modules;
+//! - [`text`]: text loaders and text embedding modules;
 //! - [`train`]: child training;
 //! - [`store`]: the experiment store;
 //! - [`metafeatures`]: task meta-features (DeepSets, statistics);
 //! - [`dvn`]: the deep value network;
 //! - [`infer`]: multi-start gradient ascent (Algorithm 2);
-//! - [`eval`]: diagnostics of task-awareness (z-swap, ceiling, diversity).
+//! - [`eval`]: the evaluation protocols (leave-one-task-out, fair baselines on a common pool,
+//!   the split-half check), database building and diagnostics (z-swap, ceiling, diversity).
 //!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
 //! code takes a [`Device`]; [`default_device`] picks the one the
@@ -104,4 +106,40 @@ pub fn device_for(backend: Backend) -> Result<Device, Error> {
 /// enabled backend, GPUs first, or the one `BURN_DEVICE` names).
 pub fn default_device() -> Device {
     device_for(Backend::Flex).unwrap_or_default()
+}
+
+/// The backends this build was compiled with, in [`Backend`] order (what `db manifest` reports
+/// beside the data it describes).
+pub fn built_backends() -> Vec<Backend> {
+    let mut b = Vec::new();
+    if cfg!(feature = "flex") {
+        b.push(Backend::Flex);
+    }
+    if cfg!(feature = "ndarray") {
+        b.push(Backend::NdArray);
+    }
+    if cfg!(feature = "wgpu") {
+        b.push(Backend::Wgpu);
+    }
+    b
+}
+
+/// The cargo features of this build that select backends and stores, by name.
+pub fn built_features() -> Vec<&'static str> {
+    [("flex", cfg!(feature = "flex")), ("ndarray", cfg!(feature = "ndarray")), ("wgpu", cfg!(feature = "wgpu")), ("postgres", cfg!(feature = "postgres"))]
+        .into_iter()
+        .filter_map(|(n, on)| on.then_some(n))
+        .collect()
+}
+
+#[cfg(test)]
+mod build_tests {
+    #[test]
+    fn the_default_build_reports_flex() {
+        // `cargo test` builds the default features.
+        if cfg!(feature = "flex") {
+            assert_eq!(super::built_backends().first(), Some(&super::Backend::Flex));
+            assert!(super::built_features().contains(&"flex"));
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! The `archinfer` command line: build the experiment database and inspect it.
+//! The `archinfer` command line: build and inspect the experiment database, fit and evaluate
+//! value networks, propose architectures (`infer`), train and use them (`fit`, `predict`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -529,7 +530,9 @@ fn db_manifest(db: &Location) -> Result<(), BoxError> {
         "schema_version": store.schema_version()?,
         "archinfer_version": env!("CARGO_PKG_VERSION"),
         "burn_version": BURN_VERSION,
-        "backend": "flex (pure-Rust CPU)",
+        "backend": format!("{:?}", archinfer::built_backends()),
+        "features": archinfer::built_features(),
+        "child_training": AdamTrainer::new(TrainConfig::new(), archinfer::default_device())?.describe(),
         "generated_unix_seconds": secs,
         "machine": machine(),
         "build": {

@@ -126,4 +126,18 @@ fn a_database_without_a_pool_is_a_clear_error() {
     let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4", "--space-version", "1"]);
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(!e.status.success() && msg.contains("version 1") && msg.contains("version 2"), "{msg}");
+
+    // The split-half check: every task gets a proposal from the half it is not in, and every
+    // method a row; a rerun into the folder with other settings is refused.
+    let out = tmp.path().join("halves");
+    let lines = ok(&run(&["evaluate", "compare", "--db", dbs, "--split-half", "0", "--budgets", "1", "--json", "--out", out.to_str().unwrap()]), "split-half");
+    let rows: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3 * 6, "{lines}");
+    assert_eq!(rows.iter().filter(|r| r["method"] == "proposal").count(), 3);
+    let fits: Vec<f64> = std::fs::read_to_string(out.join("proposals.jsonl")).unwrap().lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["fit_seconds"].as_f64().unwrap()).collect();
+    assert_eq!(fits.len(), 3);
+    let e = run(&["evaluate", "compare", "--db", dbs, "--split-half", "1", "--budgets", "1", "--out", out.to_str().unwrap()]);
+    assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("other settings"));
+    let e = run(&["evaluate", "compare", "--db", dbs, "--split-half", "0", "--tasks", "blobs2x16"]);
+    assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("--tasks"));
 }

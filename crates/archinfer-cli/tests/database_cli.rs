@@ -278,7 +278,7 @@ fn an_interrupted_db_copy_resumes_to_a_row_identical_database() {
     };
     assert_ne!(keyed(&copy), keyed(&shipped_db()));
     let out = ok(&run(&args, none.path()), "the resumed db copy");
-    assert!(out.contains("copied 30 tasks, 17280 trials") && out.contains("verified"), "{out}");
+    assert!(out.contains("copied 30 tasks, 20880 trials") && out.contains("verified"), "{out}");
     assert_eq!(keyed(&copy), keyed(&shipped_db()), "row for row identical after the resume");
     // A destination that holds a different database is refused, naming what differs.
     let c = rusqlite::Connection::open(&copy).unwrap();

@@ -66,7 +66,9 @@ pub struct Splits {
 
 impl Splits {
     /// Shuffles `0..samples` with `seed` and cuts it into train / validation / test by the
-    /// given fractions (the rest of the samples, if the fractions sum below 1, is left out).
+    /// given fractions, each rounded. Fractions that sum to 1 keep every sample: the test
+    /// split takes what rounding left (1,797 samples at 0.6 / 0.2 / 0.2 are 1,078 + 359 +
+    /// 360); below 1, the rest of the samples is left out.
     ///
     /// # Errors
     /// [`DataError::BadFractions`] for non-positive fractions or a sum above 1, and
@@ -78,10 +80,10 @@ impl Splits {
         }
         let mut idx: Vec<usize> = (0..samples).collect();
         idx.shuffle(&mut StdRng::seed_from_u64(seed));
-        let n_train = (samples as f64 * fractions[0]).round() as usize;
-        let n_val = (samples as f64 * fractions[1]).round() as usize;
-        let n_test = ((samples as f64 * fractions[2]).round() as usize)
-            .min(samples.saturating_sub(n_train + n_val));
+        let n_train = ((samples as f64 * fractions[0]).round() as usize).min(samples);
+        let n_val = ((samples as f64 * fractions[1]).round() as usize).min(samples - n_train);
+        let rest = samples - n_train - n_val;
+        let n_test = if (sum - 1.0).abs() <= 1e-9 { rest } else { ((samples as f64 * fractions[2]).round() as usize).min(rest) };
         let splits = Self {
             train: idx[..n_train].to_vec(),
             validation: idx[n_train..n_train + n_val].to_vec(),
@@ -329,5 +331,21 @@ mod tests {
         assert_eq!(all.len(), 100);
         assert!(Splits::random(100, [0.9, 0.2, 0.1], 0).is_err());
         assert!(matches!(Splits::random(3, [0.5, 0.1, 0.1], 0), Err(DataError::EmptySplit(_))));
+    }
+
+    #[test]
+    fn a_split_of_fractions_summing_to_one_keeps_every_sample() {
+        // 1,797 × 0.6 = 1,078.2 and × 0.2 = 359.4: rounding each part would lose one.
+        let s = Splits::random(1797, [0.6, 0.2, 0.2], 0).unwrap();
+        assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (1078, 359, 360));
+        for n in [5, 7, 10, 101, 1797, 2001] {
+            let s = Splits::random(n, [0.6, 0.2, 0.2], 1).unwrap();
+            let all: HashSet<_> = s.train.iter().chain(&s.validation).chain(&s.test).collect();
+            assert_eq!(all.len(), n, "{n} samples");
+        }
+        // Nothing left for the test split: an error naming it, not a panic.
+        assert!(matches!(Splits::random(3, [0.5, 0.499, 0.001], 0), Err(DataError::EmptySplit("test"))));
+        // Below 1 the rest stays out, as documented.
+        assert_eq!(Splits::random(100, [0.5, 0.2, 0.1], 0).unwrap().test.len(), 10);
     }
 }
