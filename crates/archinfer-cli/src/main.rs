@@ -201,7 +201,9 @@ struct BuildDb {
     space_version: Option<u32>,
     /// Members of the common pool: the same networks, with the same seeds, trained on every
     /// task (stored in the database; tasks added later get it too). Default: the stored pool's
-    /// size, else 64. 0: plan no pool this run.
+    /// size, else 64. 0: plan no pool this run. More than the stored size grows the pool (its
+    /// members stay; new ones are drawn from the seed and the old size, so 64 → 96 is not
+    /// 64 → 80 → 96); fewer is refused.
     #[arg(long)]
     pool: Option<usize>,
     /// Embedding modules to add to the database's space, comma-separated (a module migration:
@@ -211,7 +213,8 @@ struct BuildDb {
     add_modules: Vec<String>,
     /// The modules this run's new random children and new pool members draw from,
     /// comma-separated (default: all of the space's). After `--add-modules`, naming the new ones
-    /// gives them children without drawing more of the old.
+    /// gives them children without drawing more of the old. It applies to every task below
+    /// `--children`, a task added in the same run included.
     #[arg(long, value_delimiter = ',')]
     draw_modules: Vec<String>,
     /// Seconds without a heartbeat after which a worker's running trials are run again.
@@ -339,13 +342,8 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
     for (t, _) in &tasks {
         records::check_fits(t, &space, &format!("task `{}`", t.name()))?;
     }
-    pin_train_config(&store, &config)?;
-    pin_meta(&store, "plan_seed", &a.seed.to_string())?;
     let stored_pool = archinfer::eval::Pool::load(&store)?;
     let pool_size = a.pool.unwrap_or_else(|| stored_pool.as_ref().map_or(64, |p| p.size()));
-    if pool_size > 0 {
-        archinfer::eval::Pool::check(&store, pool_size, a.seed)?;
-    }
     let mut wider = match (a.space_version, space.version()) {
         (None, _) => space.clone(),
         (Some(asked), have) if asked == have => space.clone(),
@@ -359,8 +357,15 @@ fn build_db(a: BuildDb) -> Result<(), BoxError> {
         wider = archinfer::eval::widen_space(&wider, &refs, &a.add_modules)?;
     }
     let draw = (!a.draw_modules.is_empty()).then(|| archinfer::eval::module_indices(&wider, &a.draw_modules)).transpose()?;
-    // Every check above writes nothing that a refused run would leave half done; the
-    // migrations come after them.
+    if pool_size > 0
+        && let Some(p) = archinfer::eval::Pool::check(&store, pool_size, a.seed)?
+    {
+        p.fits(&wider)?;
+    }
+    // On a database with its tasks, the checks above write nothing; the pins and migrations
+    // come after them (a new --suite's tasks are recorded before, by ensure_suite).
+    pin_train_config(&store, &config)?;
+    pin_meta(&store, "plan_seed", &a.seed.to_string())?;
     if wider != space {
         store.set_meta("space", &wider.to_json()?)?;
         if wider.version() != space.version() {
@@ -530,9 +535,8 @@ fn db_manifest(db: &Location) -> Result<(), BoxError> {
         "schema_version": store.schema_version()?,
         "archinfer_version": env!("CARGO_PKG_VERSION"),
         "burn_version": BURN_VERSION,
-        "backend": format!("{:?}", archinfer::built_backends()),
-        "features": archinfer::built_features(),
-        "child_training": AdamTrainer::new(TrainConfig::new(), archinfer::default_device())?.describe(),
+        "backends_built": archinfer::built_backends().iter().map(|b| format!("{b:?}").to_lowercase()).collect::<Vec<_>>(),
+        "features_built": archinfer::built_features(),
         "generated_unix_seconds": secs,
         "machine": machine(),
         "build": {

@@ -121,6 +121,12 @@ fn a_database_without_a_pool_is_a_clear_error() {
         assert!(!e.status.success() && msg.contains(&format!("module `{add}`")) && msg.contains(says), "{msg}");
     }
     assert!(snapshot() == before, "a refused migration writes nothing");
+    // The last module of the space named again (a rerun of a finished migration) does nothing.
+    ok(&run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--add-modules", "p2"]), "rerun");
+    assert!(snapshot() == before, "a rerun of a migration changes nothing");
+    let e = run(&["build-db", "--db", dbs, "--children", "3", "--workers", "1", "--epochs", "1", "--draw-modules", "p2,p2"]);
+    assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("named twice"));
+    assert!(snapshot() == before, "a refused --draw-modules writes nothing");
     // Asking a version-2 database for version 1 names both versions.
     ok(&run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4", "--space-version", "2"]), "migrate");
     let e = run(&["build-db", "--db", dbs, "--children", "2", "--workers", "1", "--epochs", "1", "--pool", "4", "--space-version", "1"]);

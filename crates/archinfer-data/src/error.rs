@@ -76,6 +76,23 @@ pub enum DataError {
         /// What the OS said.
         message: String,
     },
+    /// A file that is not a readable image: empty, not an image, corrupt or truncated.
+    #[error("{path}: {message}")]
+    BadImage {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A folder of images laid out otherwise than one sub-folder per class (an empty class
+    /// folder, a single class, loose files), or without images.
+    #[error("{path}: {message}")]
+    ImageFolder {
+        /// The folder or file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A malformed IDX file.
     #[error("{path}: byte {offset}: {message}")]
     Idx {

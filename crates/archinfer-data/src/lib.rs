@@ -21,6 +21,7 @@ mod csv;
 mod embed;
 mod error;
 mod idx;
+mod images;
 mod suite;
 mod synthetic;
 mod task;
@@ -34,5 +35,6 @@ pub use idx::{
 pub use suite::{FASHION_CLASSES, Perturbation, SUITES, SYNTHETIC_SUITE, TaskRecipe, build_task, suite, synthetic_suite_tasks, task_images};
 
 pub use error::{DataError, Result};
+pub use images::{ConvertedImage, ImageConversion, LabelledImages, read_image, read_image_folder, read_unlabelled_folder};
 pub use synthetic::Blobs;
 pub use task::{FeatureSet, Splits, Task};

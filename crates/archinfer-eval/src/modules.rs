@@ -12,12 +12,25 @@ use crate::error::{EvalError, Result};
 
 /// The space with modules `add` appended (in that order), their widths read from the tasks,
 /// after checking that every task of the database carries each of them at one width. Old
-/// children keep their module index and their rows; nothing is written.
+/// children keep their module index and their rows; nothing is written. A space that already
+/// ends with exactly these modules is returned as it is, so a migration can be rerun.
 ///
 /// # Errors
 /// [`EvalError::ModuleMigration`] for a module already in the space, named twice, or missing
 /// from some task (named), or carried at two widths.
 pub fn widen_space(space: &ArchitectureSpace, tasks: &[&Task], add: &[String]) -> Result<ArchitectureSpace> {
+    // A rerun of the same migration (say after an interrupted build) finds the modules at the
+    // end of gamma, in this order: nothing to do.
+    let have = space.embeddings();
+    if !add.is_empty() && have.len() > add.len() && have[have.len() - add.len()..].iter().zip(add).all(|(e, n)| &e.name == n) {
+        for name in add {
+            let e = have.iter().find(|e| &e.name == name).map(|e| e.dim);
+            if let Some(t) = tasks.iter().find(|t| t.feature_set(name).map(|f| f.dim) != e) {
+                return Err(EvalError::ModuleMigration { module: name.clone(), reason: format!("task `{}` does not carry it at the space's width", t.name()) });
+            }
+        }
+        return Ok(space.clone());
+    }
     let mut extra: Vec<EmbeddingSpec> = Vec::new();
     for name in add {
         let fail = |reason: String| EvalError::ModuleMigration { module: name.clone(), reason };
@@ -48,6 +61,9 @@ pub fn widen_space(space: &ArchitectureSpace, tasks: &[&Task], add: &[String]) -
 pub fn module_indices(space: &ArchitectureSpace, names: &[String]) -> Result<Vec<usize>> {
     if names.is_empty() {
         return Err(EvalError::BadOptions("an empty list of modules".into()));
+    }
+    if let Some(twice) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+        return Err(EvalError::BadOptions(format!("module `{twice}` is named twice")));
     }
     names
         .iter()
@@ -119,7 +135,10 @@ mod tests {
         assert_eq!(w.embeddings()[1], EmbeddingSpec::new("b", 3));
         assert_eq!(module_indices(&w, &["b".into()]).unwrap(), vec![1]);
         assert!(module_indices(&w, &["c".into()]).is_err() && module_indices(&w, &[]).is_err());
-        for bad in [vec!["a".to_string()], vec!["c".into()], vec!["b".into(), "b".into()]] {
+        assert!(module_indices(&w, &["b".into(), "b".into()]).is_err());
+        // The same migration again is a no-op, not an error.
+        assert_eq!(widen_space(&w, &[&t1, &t2], &["b".into()]).unwrap(), w);
+        for bad in [vec!["a".to_string()], vec!["c".into()], vec!["b".into(), "b".into()], vec!["c".into(), "b".into()]] {
             let e = widen_space(&space, &[&t1, &t2], &bad).unwrap_err();
             assert!(matches!(e, EvalError::ModuleMigration { .. }), "{bad:?}: {e}");
         }

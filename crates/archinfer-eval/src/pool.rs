@@ -106,8 +106,9 @@ impl Pool {
         Self::ensure_among(store, space, size, seed, None)
     }
 
-    /// As [`ensure`](Self::ensure); members added to a stored pool (see [`grown`](Self::grown))
-    /// draw their module among `modules` (all of the space's when `None`).
+    /// As [`ensure`](Self::ensure); new members (a new pool, or those added to a stored one, see
+    /// [`grown`](Self::grown)) draw their module among `modules` (all of the space's when
+    /// `None`, which draws as [`draw`](Self::draw)).
     ///
     /// # Errors
     /// As [`ensure`](Self::ensure), and [`EvalError::BadOptions`] for a bad module index.
@@ -121,7 +122,11 @@ impl Pool {
                 p.fits(space)?;
                 p.grown(space, size - p.size(), modules)?
             }
-            None => Self::draw(space, size, seed)?,
+            None => {
+                let mut p = Self { seed, members: Vec::new() };
+                p.push_drawn(space, size, modules, StdRng::seed_from_u64(seed ^ 0x706f_6f6c_5eed_0001))?;
+                p
+            }
         };
         let json = serde_json::to_string(&p).map_err(|e| EvalError::BadPool(e.to_string()))?;
         store.set_meta(Self::META_KEY, &json)?;
