@@ -8,18 +8,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use archinfer::data::Task;
-use archinfer::eval::{CompareOptions, Comparison, Method, Pool, TaskFacts, TrainedProposal};
+use archinfer::eval::{CompareOptions, Method, Pool, TaskFacts, TrainedProposal};
 use archinfer::infer::{AscentConfig, InferOptions};
 use archinfer::store::{ExperimentStore, Location};
-use archinfer::train::{AdamTrainer, TrainConfig};
+use archinfer::train::AdamTrainer;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::search::{AscentArgs, FitArgs, append_jsonl, read_jsonl};
+use crate::search::{AscentArgs, FitArgs};
 use crate::{BoxError, outln};
+use archinfer::eval::ResumableRuns;
 
 /// Budgets of the any-time curve.
-const CURVE: [usize; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+use archinfer::eval::ANYTIME_BUDGETS as CURVE;
 
 /// Arguments of `archinfer evaluate compare`.
 #[derive(Parser, Debug)]
@@ -72,7 +73,7 @@ pub struct CompareArgs {
 fn pooled(dirs: &[PathBuf]) -> Result<(), BoxError> {
     let mut rows = Vec::new();
     for d in dirs {
-        let mine: Vec<archinfer::eval::CompareRow> = read_jsonl(&d.join("rows.jsonl"))?;
+        let mine: Vec<archinfer::eval::CompareRow> = ResumableRuns::new(d.join("rows.jsonl")).read()?;
         if mine.is_empty() {
             return Err(format!("{}: no rows.jsonl (run evaluate compare with --out there first)", d.display()).into());
         }
@@ -86,7 +87,7 @@ fn pooled(dirs: &[PathBuf]) -> Result<(), BoxError> {
     let mut ks: Vec<usize> = summary.iter().map(|s| s.k).collect();
     ks.dedup();
     for k in ks {
-        outln!("{}", summary_table(&summary, k));
+        outln!("{}", archinfer::eval::summary_markdown(&summary, k));
     }
     Ok(())
 }
@@ -117,10 +118,9 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let pool = Pool::load(&store)?.ok_or(archinfer::eval::EvalError::NoPool)?;
     let matrix = pool.matrix(&store, Some(&dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
     let held: Vec<usize> = match &a.tasks {
-        Some(names) => names
-            .iter()
-            .map(|n| matrix.tasks.iter().position(|t| t == n.trim()).ok_or_else(|| format!("{}: no task `{n}`", a.db)))
-            .collect::<Result<_, _>>()?,
+        Some(names) => {
+            names.iter().map(|n| matrix.tasks.iter().position(|t| t == n.trim()).ok_or_else(|| format!("{}: no task `{n}`", a.db))).collect::<Result<_, _>>()?
+        }
         None => (0..matrix.tasks.len()).collect(),
     };
     let records = store.tasks()?;
@@ -157,21 +157,19 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
         Err(_) => std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?)?,
     }
     let prop_path = out.join("proposals.jsonl");
-    let done: BTreeMap<String, TrainedProposal> = read_jsonl::<TrainedProposal>(&prop_path)?.into_iter().map(|p| (p.task.clone(), p)).collect();
+    let done: BTreeMap<String, TrainedProposal> = ResumableRuns::<TrainedProposal>::new(&prop_path).read()?.into_iter().map(|p| (p.task.clone(), p)).collect();
     let todo: Vec<usize> = held.iter().copied().filter(|&t| !done.contains_key(&matrix.tasks[t])).collect();
-    let config: TrainConfig = serde_json::from_str(&store.meta("train_config")?.ok_or("the database has no train_config")?)?;
+    let config = archinfer::eval::DbSettings::of(store.as_ref()).require_train_config()?;
     let device = archinfer::default_device();
     let trainer = AdamTrainer::new(config, device.clone())?;
     let how = a.fit.inferencer_recipe()?;
-    let infer = InferOptions::new()
-        .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters))
-        .with_seeded(a.ascent.seeded);
+    let infer = InferOptions::new().with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters)).with_seeded(a.ascent.seeded);
     let bar = crate::bar(todo.len() as u64, "held-out tasks");
     let (next, found, failed) = (AtomicUsize::new(0), Mutex::new(done), Mutex::new(None::<String>));
     let dvn_index = |name: &str| dvn_tasks.iter().position(|t| t.name == name);
     let record = |r: Result<TrainedProposal, BoxError>, name: &str| {
         let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
-        match r.and_then(|p| append_jsonl(&prop_path, &p).map(|()| p)) {
+        match r.and_then(|p| ResumableRuns::new(&prop_path).append(&p).map(|()| p).map_err(BoxError::from)) {
             Ok(p) => {
                 bar.set_message(format!("{name}: {} ({:.1} s fit)", p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
                 found.insert(name.to_string(), p);
@@ -185,7 +183,11 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     };
     if let Some(halves) = &halves {
         // One fit per half, in parallel: each proposes for the other half's tasks still to do.
-        let dvn_of = |ts: &[usize]| ts.iter().map(|&t| dvn_index(&matrix.tasks[t]).ok_or_else(|| format!("task `{}` has no recorded children", matrix.tasks[t]))).collect::<Result<Vec<_>, _>>();
+        let dvn_of = |ts: &[usize]| {
+            ts.iter()
+                .map(|&t| dvn_index(&matrix.tasks[t]).ok_or_else(|| format!("task `{}` has no recorded children", matrix.tasks[t])))
+                .collect::<Result<Vec<_>, _>>()
+        };
         std::thread::scope(|s| {
             for h in 0..2 {
                 let (record, dvn_of, halves, todo) = (&record, &dvn_of, halves, &todo);
@@ -193,11 +195,24 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
                 s.spawn(move || {
                     let held: Vec<usize> = halves[h].iter().copied().filter(|t| todo.contains(t)).collect();
                     let r = dvn_of(&held).and_then(|held| Ok((held, dvn_of(&halves[1 - h])?))).map_err(BoxError::from).and_then(|(held, train)| {
-                        archinfer::eval::train_proposals_fitted_on(store, space, dvn_tasks, &train, &held, how, infer, trainer, k_max, a.train_seed, device, &mut |p| {
-                            let name = p.task.clone();
-                            record(Ok(p), &name);
-                            Ok(())
-                        })
+                        archinfer::eval::train_proposals_fitted_on(
+                            store,
+                            space,
+                            dvn_tasks,
+                            &train,
+                            &held,
+                            how,
+                            infer,
+                            trainer,
+                            k_max,
+                            a.train_seed,
+                            device,
+                            &mut |p| {
+                                let name = p.task.clone();
+                                record(Ok(p), &name);
+                                Ok(())
+                            },
+                        )
                         .map_err(BoxError::from)
                     });
                     if let Err(e) = r {
@@ -243,8 +258,11 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     }
     std::fs::write(out.join("rows.jsonl"), &lines)?;
     std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&c.summary)?)?;
-    let md = render(&c, &asked, pool.size(), held.len());
-    std::fs::write(out.join("headroom.json"), serde_json::to_string_pretty(&serde_json::json!({ "headroom_points": 100.0 * c.headroom, "tasks": held.len() }))?)?;
+    let md = c.markdown(&asked.iter().copied().collect::<Vec<_>>(), pool.size(), held.len());
+    std::fs::write(
+        out.join("headroom.json"),
+        serde_json::to_string_pretty(&serde_json::json!({ "headroom_points": 100.0 * c.headroom, "tasks": held.len() }))?,
+    )?;
     std::fs::write(out.join("compare.md"), &md)?;
     if a.split_half.is_none() && crate::plots::init_font() {
         let series: Vec<(String, Vec<(f64, f64)>)> = Method::ALL
@@ -252,7 +270,13 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
             .map(|&m| (m.to_string(), CURVE.iter().zip(c.curve(m, &CURVE)).filter_map(|(&k, v)| v.map(|v| (k as f64, v))).collect()))
             .filter(|(_, p): &(String, Vec<(f64, f64)>)| !p.is_empty())
             .collect();
-        crate::plots::lines(&out.join("anytime.png"), &format!("{suite}: mean normalised regret against budget"), &series, "K (networks trained)", "mean normalised regret")?;
+        crate::plots::lines(
+            &out.join("anytime.png"),
+            &format!("{suite}: mean normalised regret against budget"),
+            &series,
+            "K (networks trained)",
+            "mean normalised regret",
+        )?;
     }
     if a.json {
         print!("{lines}");
@@ -261,49 +285,4 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
         eprintln!("wrote {}", out.display());
     }
     Ok(())
-}
-
-/// The summary of every method at budget `k`, as markdown.
-fn summary_table(summary: &[archinfer::eval::MethodSummary], k: usize) -> String {
-    let mut t = format!(
-        "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
-    );
-    for s in summary.iter().filter(|s| s.k == k) {
-        let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
-        let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
-        t.push_str(&format!("| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank));
-    }
-    t.push('\n');
-    t
-}
-
-/// The markdown tables: summary per budget, per-task accuracies, the any-time curve.
-fn render(c: &Comparison, asked: &BTreeSet<usize>, pool: usize, tasks: usize) -> String {
-    let mut t = format!(
-        "Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median). Headroom (pool best test − single-best default test, mean over tasks): {:.2} points.\n\n",
-        100.0 * c.headroom
-    );
-    for &k in asked {
-        t.push_str(&summary_table(&c.summary, k));
-        let names: Vec<&str> = {
-            let mut v: Vec<&str> = c.rows.iter().filter(|r| r.k == k).map(|r| r.task.as_str()).collect();
-            v.dedup();
-            v
-        };
-        t.push_str(&format!("| task (test %, K = {k}) | {} |\n|---|{}\n", Method::ALL.map(|m| m.name()).join(" | "), "---|".repeat(Method::ALL.len())));
-        for n in names {
-            let cell = |m: Method| c.rows.iter().find(|r| r.task == n && r.k == k && r.method == m).map_or("–".into(), |r| format!("{:.2}", 100.0 * r.test_accuracy));
-            t.push_str(&format!("| {n} | {} |\n", Method::ALL.map(cell).join(" | ")));
-        }
-        t.push('\n');
-    }
-    if c.curve(Method::SingleBest, &CURVE).iter().any(Option::is_none) {
-        return t;
-    }
-    t.push_str(&format!("**Any-time: mean normalised regret against K**\n\n| method | {} |\n|---|{}\n", CURVE.map(|k| k.to_string()).join(" | "), "---|".repeat(CURVE.len())));
-    for m in Method::ALL {
-        let cells: Vec<String> = c.curve(m, &CURVE).into_iter().map(|v| v.map_or("–".into(), |v| format!("{v:.3}"))).collect();
-        t.push_str(&format!("| {m} | {} |\n", cells.join(" | ")));
-    }
-    t
 }

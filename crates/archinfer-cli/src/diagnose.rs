@@ -11,8 +11,8 @@ use archinfer::store::Location;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::{BoxError, outln};
 use crate::evaluate::{load_dvn_tasks, mean_std};
+use crate::{BoxError, outln};
 
 /// Arguments of `archinfer evaluate ceiling`.
 #[derive(Parser, Debug)]
@@ -47,7 +47,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
     let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/ceiling-{}", a.recipe.preset)));
     std::fs::create_dir_all(&out_dir)?;
     let path = out_dir.join("runs.jsonl");
-    let mut runs: Vec<CeilingRun> = crate::search::read_jsonl(&path)?;
+    let mut runs: Vec<CeilingRun> = archinfer::eval::ResumableRuns::new(&path).read()?;
     runs.retain(|r| r.preset == a.recipe.preset.to_string());
     let device = archinfer::default_device();
     let bar = crate::bar(a.repeats as u64, "splits (3 fits each)");
@@ -56,10 +56,16 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
             bar.inc(1);
             continue;
         }
-        let opts = CeilingOptions { preset: a.recipe.preset, seed: r as u64, overrides: a.recipe.dvn_set.clone(), sample_module: a.recipe.sample_module.clone(), with_learned: true };
+        let opts = CeilingOptions {
+            preset: a.recipe.preset,
+            seed: r as u64,
+            overrides: a.recipe.dvn_set.clone(),
+            sample_module: a.recipe.sample_module.clone(),
+            with_learned: true,
+        };
         let rows = ceiling(&space, &tasks, &opts, &device)?;
         let run = CeilingRun { preset: a.recipe.preset.to_string(), repeat: r, rows };
-        crate::search::append_jsonl(&path, &run)?;
+        archinfer::eval::ResumableRuns::new(&path).append(&run)?;
         let gain = run.rows.iter().map(CeilingRow::gain).sum::<f64>() / run.rows.len() as f64;
         bar.set_message(format!("split {r}: mean gain {gain:+.3}"));
         runs.push(run);
@@ -91,18 +97,12 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
     }
     let m = |v: &[f64]| mean_std(v).0;
     let positive = gains.iter().filter(|g| **g > 0.0).count();
-    t += &format!(
-        "| **mean** | **{:.3}** | **{:.3}** | **{:+.3}** (positive on {positive}/{}) | **{:.3}** |\n",
-        m(&ag),
-        m(&id),
-        m(&gains),
-        gains.len(),
-        m(&le)
-    );
+    t +=
+        &format!("| **mean** | **{:.3}** | **{:.3}** | **{:+.3}** (positive on {positive}/{}) | **{:.3}** |\n", m(&ag), m(&id), m(&gains), gains.len(), m(&le));
     std::fs::write(out_dir.join("table.md"), &t)?;
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": crate::machine(),
+        "machine": archinfer::eval::machine_info(),
         "preset": a.recipe.preset.to_string(),
         "splits": runs.len(),
         "mean_agnostic": m(&ag), "mean_identity": m(&id), "mean_gain": m(&gains), "mean_learned_seen": m(&le),
@@ -158,7 +158,7 @@ pub fn run_diversity(a: DiversityArgs, suite_tasks: Vec<(Arc<Task>, String)>) ->
     std::fs::write(a.out.join("table.md"), &t)?;
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": crate::machine(),
+        "machine": archinfer::eval::machine_info(),
         "diversity": d,
         "proposals": rows,
     });

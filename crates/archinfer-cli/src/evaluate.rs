@@ -1,19 +1,18 @@
 //! `archinfer evaluate predict`: leave-one-task-out judgement of the value network (paper
 //! Tables 2 and 3).
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use archinfer::data::Task;
 use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, spearman};
 use archinfer::encoding::ArchitectureSpace;
+use archinfer::eval::{PredictRun, PredictTable, ResumableRuns, TaskAwarenessTable, run_jobs};
 use archinfer::metafeatures::MetaFeatures;
-use archinfer::store::{ExperimentStore, Location};
+use archinfer::store::Location;
 use clap::Parser;
-use serde::{Deserialize, Serialize};
 
 use crate::{BoxError, outln};
 
@@ -77,45 +76,12 @@ pub struct PredictArgs {
     pub out: Option<PathBuf>,
 }
 
-/// One fit and its judgement on the held-out task.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Run {
-    /// Held-out task.
-    pub task: String,
-    /// Meta-features variant.
-    pub variant: String,
-    /// Repeat (seed).
-    pub repeat: usize,
-    /// Spearman rank correlation of predicted and actual validation accuracy.
-    pub spearman: f64,
-    /// R² on per-task normalised values.
-    pub r2: f64,
-    /// Task picks until convergence.
-    pub steps: usize,
-    /// Seconds to fit.
-    pub fit_seconds: f64,
-    /// Value-network preset (`paper` for runs recorded before presets existed).
-    #[serde(default = "paper_preset")]
-    pub preset: String,
-    /// z-swap: the Spearman with each training task's `z` in place of the held-out task's own,
-    /// averaged (runs with meta-features only).
-    #[serde(default)]
-    pub swapped_spearman: Option<f64>,
-    /// Whether the own `z` beat every swapped one's mean, per training task: the count.
-    #[serde(default)]
-    pub swapped_worse: Option<usize>,
-}
-
-fn paper_preset() -> String {
-    "paper".into()
-}
-
 pub(crate) use archinfer::eval::mean_std;
 
 /// The database's space and the recorded children of every task as value-network training data.
 pub(crate) fn load_dvn_tasks(db: &Location, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
     let store = crate::db::open_existing(db)?;
-    let space = ArchitectureSpace::from_json(&store.meta("space")?.ok_or("the database has no space")?)?;
+    let space = archinfer::eval::DbSettings::of(store.as_ref()).require_space()?;
     let tasks: Vec<Arc<Task>> = suite_tasks.iter().map(|(t, _)| t.clone()).collect();
     let dvn_tasks = archinfer::eval::dvn_tasks(&store, &space, &tasks)?;
     Ok((space, dvn_tasks))
@@ -132,90 +98,62 @@ pub(crate) fn held_tasks(list: Option<&str>, tasks: &[DvnTask]) -> Vec<usize> {
     }
 }
 
-/// Runs the evaluation and writes runs.jsonl, table.md and summary.json.
+/// `archinfer evaluate predict`: the missing (task, variant, repeat) fits on `--threads`
+/// threads, logged to runs.jsonl (resumable), then table.md and summary.json.
 pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let variants: Vec<MetaFeatures> =
-        a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
+    let variants: Vec<MetaFeatures> = a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
-    let runs_path = out_dir.join("runs.jsonl");
-    let mut done: HashSet<(String, String, usize)> = HashSet::new();
-    let mut runs: Vec<Run> = Vec::new();
-    if let Ok(text) = std::fs::read_to_string(&runs_path) {
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let r: Run = serde_json::from_str(line)?;
-            done.insert((r.task.clone(), r.variant.clone(), r.repeat));
-            runs.push(r);
-        }
-    }
+    let log = ResumableRuns::<PredictRun>::new(out_dir.join("runs.jsonl"));
+    let done: HashSet<(String, String, usize)> = log.read()?.into_iter().map(|r| (r.task, r.variant, r.repeat)).collect();
     let mut jobs = Vec::new();
     for &k in &held {
         for &m in &variants {
-            for r in 0..a.repeats {
-                if !done.contains(&(dvn_tasks[k].name.clone(), m.to_string(), r)) {
-                    jobs.push((k, m, r));
-                }
-            }
+            jobs.extend((0..a.repeats).filter(|&r| !done.contains(&(dvn_tasks[k].name.clone(), m.to_string(), r))).map(|r| (k, m, r)));
         }
     }
-    eprintln!("{} fits to run ({} already in {})", jobs.len(), runs.len(), runs_path.display());
+    eprintln!("{} fits to run ({} already in {})", jobs.len(), done.len(), log.path().display());
     let bar = crate::bar(jobs.len() as u64, "fits");
-    let jobs = Arc::new(Mutex::new(jobs));
-    let out = Arc::new(Mutex::new((std::fs::OpenOptions::new().create(true).append(true).open(&runs_path)?, Vec::<Run>::new())));
-    let dvn_tasks = Arc::new(dvn_tasks);
     let started = Instant::now();
-    let handles: Vec<_> = (0..a.threads.max(1))
-        .map(|_| {
-            let (jobs, out, dvn_tasks, space, bar) = (jobs.clone(), out.clone(), dvn_tasks.clone(), space.clone(), bar.clone());
-            let (recipe, preset) = (a.recipe.clone(), a.recipe.preset);
-            std::thread::spawn(move || -> Result<(), BoxError> {
-                let device = archinfer::default_device();
-                loop {
-                    let Some((k, meta, repeat)) = jobs.lock().map_err(|_| "lock")?.pop() else { return Ok(()) };
-                    let fold = archinfer::eval::predict_fold(&space, &dvn_tasks, k, &recipe.recipe(meta, repeat as u64)?, &device)?;
-                    let swap = fold.z_swap.as_ref();
-                    let run = Run {
-                        task: dvn_tasks[k].name.clone(),
-                        variant: meta.to_string(),
-                        repeat,
-                        spearman: fold.spearman,
-                        r2: fold.r2,
-                        steps: fold.steps,
-                        fit_seconds: fold.fit_seconds,
-                        preset: preset.to_string(),
-                        swapped_spearman: swap.map(|s| s.others_mean()),
-                        swapped_worse: swap.map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
-                    };
-                    let mut g = out.lock().map_err(|_| "lock")?;
-                    writeln!(g.0, "{}", serde_json::to_string(&run)?)?;
-                    g.0.flush()?;
-                    bar.set_message(format!("{} {} ρ={:.3}", run.task, run.variant, run.spearman));
-                    g.1.push(run);
-                    bar.inc(1);
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().map_err(|_| "an evaluation thread panicked")??;
-    }
+    let device = archinfer::default_device();
+    let work = |_: &mut (), (k, meta, repeat): (usize, MetaFeatures, usize)| -> archinfer::eval::Result<Option<PredictRun>> {
+        let recipe = a.recipe.recipe(meta, repeat as u64).map_err(|e| archinfer::eval::EvalError::BadOptions(e.to_string()))?;
+        let fold = archinfer::eval::predict_fold(&space, &dvn_tasks, k, &recipe, &device)?;
+        let swap = fold.z_swap.as_ref();
+        Ok(Some(PredictRun {
+            task: dvn_tasks[k].name.clone(),
+            variant: meta.to_string(),
+            repeat,
+            spearman: fold.spearman,
+            r2: fold.r2,
+            steps: fold.steps,
+            fit_seconds: fold.fit_seconds,
+            preset: a.recipe.preset.to_string(),
+            swapped_spearman: swap.map(|s| s.others_mean()),
+            swapped_worse: swap.map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
+        }))
+    };
+    let on_done = |r: Option<&PredictRun>| {
+        if let Some(r) = r {
+            bar.set_message(format!("{} {} ρ={:.3}", r.task, r.variant, r.spearman));
+        }
+        bar.inc(1);
+    };
+    run_jobs(jobs, a.threads, &log, &|| Ok(()), &work, &on_done)?;
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    let new = std::mem::take(&mut out.lock().map_err(|_| "lock")?.1);
-    runs.extend(new);
-    let runs: Vec<Run> = runs.into_iter().filter(|r| r.preset == a.recipe.preset.to_string()).collect();
+    let runs: Vec<PredictRun> = log.read()?.into_iter().filter(|r| r.preset == a.recipe.preset.to_string()).collect();
     let order = dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
-    let mut table = table(&runs, &order, &variants);
-    table += &task_awareness_table(&runs, &order, &variants);
+    let names: Vec<String> = variants.iter().map(ToString::to_string).collect();
+    let table = PredictTable::of(&runs, &order, &names).markdown() + &TaskAwarenessTable::of(&runs, &order, &names).markdown();
     std::fs::write(out_dir.join("table.md"), &table)?;
     let fit_total: f64 = runs.iter().map(|r| r.fit_seconds).sum();
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": crate::machine(),
+        "machine": archinfer::eval::machine_info(),
         "runs": runs.len(),
-        "wall_seconds_this_invocation": elapsed,
+        "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "total_fit_seconds": fit_total,
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
         "settings": { "preset": a.recipe.preset.to_string(), "lr": a.recipe.lr, "sample_module": a.recipe.sample_module, "dvn_set": a.recipe.dvn_set, "repeats": a.repeats },
@@ -224,106 +162,6 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     outln!("{table}");
     eprintln!("{summary}");
     Ok(())
-}
-
-/// z-swap per held-out task for each variant with meta-features, and each such variant against
-/// `none`, paired by repeat.
-fn task_awareness_table(runs: &[Run], order: &[String], variants: &[MetaFeatures]) -> String {
-    let mut s = String::new();
-    let get = |t: &str, v: &str| -> Vec<&Run> { runs.iter().filter(|r| r.task == t && r.variant == v).collect() };
-    for v in variants.iter().filter(|v| **v != MetaFeatures::None) {
-        let v = v.to_string();
-        s += &format!(
-            "\n**z-swap, {v}**: Spearman of the held-out task's children ranked with its own z and with each \
-             training task's z in its place (mean over repeats)\n\n\
-             | held-out task | own z | others' z (mean) | gap | own z wins (repeats) |\n|---|---|---|---|---|\n"
-        );
-        let (mut wins, mut gaps, mut n) = (0, Vec::new(), 0);
-        for t in order {
-            let rs = get(t, &v);
-            let pairs: Vec<(f64, f64)> = rs.iter().filter_map(|r| r.swapped_spearman.map(|o| (r.spearman, o))).collect();
-            if pairs.is_empty() {
-                continue;
-            }
-            let own = mean_std(&pairs.iter().map(|p| p.0).collect::<Vec<_>>()).0;
-            let other = mean_std(&pairs.iter().map(|p| p.1).collect::<Vec<_>>()).0;
-            let won = pairs.iter().filter(|p| p.0 > p.1 + 1e-9).count();
-            n += 1;
-            wins += usize::from(own > other + 1e-9);
-            gaps.push(own - other);
-            s += &format!("| {t} | {own:.3} | {other:.3} | {:+.3} | {won}/{} |\n", own - other, pairs.len());
-        }
-        let (g, gs) = mean_std(&gaps);
-        s += &format!("| **own z beats the others' mean on** | **{wins}/{n} tasks** | | **{g:+.3}** ± {gs:.3} | |\n");
-        s += &format!(
-            "\n**{v} against none**, paired by repeat (same seed): Spearman difference\n\n\
-             | held-out task | {v} − none (mean ± std over repeats) | ahead in repeats |\n|---|---|---|\n"
-        );
-        let (mut ahead, mut diffs, mut m) = (0, Vec::new(), 0);
-        for t in order {
-            let none = get(t, "none");
-            let with = get(t, &v);
-            let d: Vec<f64> = with
-                .iter()
-                .filter_map(|w| none.iter().find(|n| n.repeat == w.repeat).map(|n| w.spearman - n.spearman))
-                .collect();
-            if d.is_empty() {
-                continue;
-            }
-            let (dm, ds) = mean_std(&d);
-            m += 1;
-            ahead += usize::from(dm > 0.0);
-            diffs.push(dm);
-            s += &format!("| {t} | {dm:+.3} ± {ds:.3} | {}/{} |\n", d.iter().filter(|x| **x > 0.0).count(), d.len());
-        }
-        let (dm, ds) = mean_std(&diffs);
-        s += &format!("| **ahead on** | **{ahead}/{m} tasks**, mean difference **{dm:+.3}** ± {ds:.3} (std over tasks) | |\n");
-    }
-    s
-}
-
-fn table(runs: &[Run], order: &[String], variants: &[MetaFeatures]) -> String {
-    let mut by: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for r in runs {
-        let e = by.entry((r.task.clone(), r.variant.clone())).or_default();
-        e.0.push(r.spearman);
-        e.1.push(r.r2);
-    }
-    let mut s = String::new();
-    for (title, pick) in [("Spearman rank correlation", 0usize), ("R² (per-task normalised)", 1)] {
-        s += &format!("\n**{title}** (mean ± std over repeats)\n\n| held-out task |");
-        for v in variants {
-            s += &format!(" {v} |");
-        }
-        s += "\n|---|";
-        s += &"---|".repeat(variants.len());
-        s += "\n";
-        let mut col_means: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-        for t in order {
-            if !variants.iter().any(|v| by.contains_key(&(t.clone(), v.to_string()))) {
-                continue;
-            }
-            s += &format!("| {t} |");
-            for (j, v) in variants.iter().enumerate() {
-                match by.get(&(t.clone(), v.to_string())) {
-                    Some(e) => {
-                        let vals = if pick == 0 { &e.0 } else { &e.1 };
-                        let (m, sd) = mean_std(vals);
-                        col_means[j].push(m);
-                        s += &format!(" {m:.3} ± {sd:.3} |");
-                    }
-                    None => s += " – |",
-                }
-            }
-            s += "\n";
-        }
-        s += "| **mean over tasks** |";
-        for c in &col_means {
-            s += &format!(" **{:.3}** |", mean_std(c).0);
-        }
-        s += "\n";
-    }
-    s
 }
 
 /// Arguments of `archinfer evaluate plots`.
@@ -426,7 +264,13 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
         eprintln!("{n} training tasks: Spearman {mu:.3} ± {sd:.3}");
         curve.push((n as f64, mu, sd));
     }
-    crate::plots::line_with_std(&out_dir.join("spearman_vs_tasks.png"), &format!("Held-out {}: Spearman vs number of training tasks", a.held), &curve, "training tasks", "Spearman (mean ± std)")?;
+    crate::plots::line_with_std(
+        &out_dir.join("spearman_vs_tasks.png"),
+        &format!("Held-out {}: Spearman vs number of training tasks", a.held),
+        &curve,
+        "training tasks",
+        "Spearman (mean ± std)",
+    )?;
     std::fs::write(out_dir.join("spearman_vs_tasks.json"), serde_json::to_string_pretty(&curve)?)?;
     Ok(())
 }

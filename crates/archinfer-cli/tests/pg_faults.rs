@@ -38,7 +38,9 @@ impl Rng {
 
 #[test]
 fn four_build_db_processes_survive_twenty_kill_9s() {
-    let Some(base) = postgres_url("four_build_db_processes_survive_twenty_kill_9s") else { return };
+    let Some(base) = postgres_url("four_build_db_processes_survive_twenty_kill_9s") else {
+        return;
+    };
     let url = with_schema(&base, &scratch_schema("kill9"));
     let store = PostgresStore::connect(&url).unwrap();
     testing::install_result_audit(&store);
@@ -61,7 +63,7 @@ fn four_build_db_processes_survive_twenty_kill_9s() {
         workers[i] = build_db(&url);
     }
     eprintln!("20 kill -9s in {:.1} s", started.elapsed().as_secs_f64());
-    let left = |s: &PostgresStore| s.summary().unwrap().iter().map(|x| x.counts[0] + x.counts[1]).sum::<usize>();
+    let left = |s: &PostgresStore| s.summary().unwrap().iter().map(|x| x.counts.open()).sum::<usize>();
     eprintln!("after the kills: {} trials not done", left(&store));
     for w in &mut workers {
         assert!(w.wait().unwrap().success(), "a build-db process that was not killed failed");
@@ -101,7 +103,9 @@ fn sqlite_rows(path: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn db_copy_round_trip_of_the_shipped_database_is_row_identical() {
-    let Some(base) = postgres_url("db_copy_round_trip_of_the_shipped_database_is_row_identical") else { return };
+    let Some(base) = postgres_url("db_copy_round_trip_of_the_shipped_database_is_row_identical") else {
+        return;
+    };
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/fmnist14.sqlite");
     let url = with_schema(&base, &scratch_schema("copy"));
     let dir = tempfile::tempdir().unwrap();
@@ -129,15 +133,14 @@ fn db_copy_round_trip_of_the_shipped_database_is_row_identical() {
 
 #[test]
 fn db_copy_refuses_a_different_database_and_names_the_difference() {
-    let Some(base) = postgres_url("db_copy_refuses_a_different_database_and_names_the_difference") else { return };
+    let Some(base) = postgres_url("db_copy_refuses_a_different_database_and_names_the_difference") else {
+        return;
+    };
     let url = with_schema(&base, &scratch_schema("copyconflict"));
     let store = PostgresStore::connect(&url).unwrap();
     store.set_meta("suite", "something-else").unwrap();
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/fmnist14.sqlite");
-    let out = Command::new(env!("CARGO_BIN_EXE_archinfer"))
-        .args(["db", "copy", "--from", shipped.to_str().unwrap(), "--to", &url])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_archinfer")).args(["db", "copy", "--from", shipped.to_str().unwrap(), "--to", &url]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("metadata `suite` differs"), "{err}");

@@ -35,7 +35,9 @@ pub struct ImageConversion {
 
 impl fmt::Display for ImageConversion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{} {many}", thousands(n)) };
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 { format!("1 {one}") } else { format!("{} {many}", thousands(n)) }
+        };
         let px = if self.min_px == self.max_px { format!("{} px", self.max_px) } else { format!("{}–{} px", self.min_px, self.max_px) };
         write!(
             f,
@@ -148,7 +150,13 @@ fn files_of(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     Ok((files, dirs))
 }
 
-fn convert_all(paths: &[PathBuf], side: usize, progress: &mut dyn FnMut(usize, usize)) -> Result<(Vec<f32>, ImageConversion)> {
+/// Reads and converts image files in the order given (a CSV of image paths, say):
+/// `side × side` grey pixels one image after another, and what the conversion did.
+/// `progress(done, total)` is called after each image.
+///
+/// # Errors
+/// [`DataError::BadImage`] naming the first file that is not a readable image.
+pub fn read_image_files(paths: &[PathBuf], side: usize, progress: &mut dyn FnMut(usize, usize)) -> Result<(Vec<f32>, ImageConversion)> {
     let mut pixels = Vec::with_capacity(paths.len() * side * side);
     let mut sizes = BTreeSet::new();
     let (mut min_px, mut max_px, mut colour) = (u32::MAX, 0, false);
@@ -200,7 +208,7 @@ pub fn read_image_folder(dir: &Path, side: usize, progress: &mut dyn FnMut(usize
         paths.extend(files);
         class_names.push(d.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
     }
-    let (pixels, conversion) = convert_all(&paths, side, progress)?;
+    let (pixels, conversion) = read_image_files(&paths, side, progress)?;
     Ok(LabelledImages { images: ImageSet { pixels, labels, side }, class_names, paths, conversion })
 }
 
@@ -216,7 +224,7 @@ pub fn read_unlabelled_folder(dir: &Path, side: usize, progress: &mut dyn FnMut(
     if files.is_empty() {
         return Err(DataError::ImageFolder { path: dir.display().to_string(), message: "no image files".into() });
     }
-    let (pixels, conversion) = convert_all(&files, side, progress)?;
+    let (pixels, conversion) = read_image_files(&files, side, progress)?;
     Ok((files, pixels, conversion))
 }
 
@@ -259,7 +267,10 @@ mod tests {
             assert!(done <= total && total == 5);
         })
         .unwrap();
-        assert_eq!((r.images.len(), r.class_names.clone(), r.images.labels.clone(), calls), (5, vec!["boots".to_string(), "coats".into()], vec![0, 0, 1, 1, 1], 5));
+        assert_eq!(
+            (r.images.len(), r.class_names.clone(), r.images.labels.clone(), calls),
+            (5, vec!["boots".to_string(), "coats".into()], vec![0, 0, 1, 1, 1], 5)
+        );
         assert_eq!(r.conversion.to_string(), "5 images of 3 sizes, 20–40 px, RGB → 28×28 grey");
         // Pure red is grey 0.2126 × 255 ≈ 54 (the `image` crate's Rec. 709 weights; JPEG moves
         // it a little).

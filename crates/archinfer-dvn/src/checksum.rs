@@ -20,21 +20,12 @@ struct Checksums {
     files: BTreeMap<String, String>,
 }
 
-/// 64-bit FNV-1a: stable across platforms and releases, which `std`'s hasher is not. This is
-/// a check against accidents, not against an adversary.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 fn digest(dir: &Path, name: &str) -> Result<String> {
     let path = dir.join(name);
     let bytes = std::fs::read(&path).map_err(|e| DvnError::Io { path: path.display().to_string(), message: e.to_string() })?;
-    Ok(format!("{:016x}", fnv1a64(&bytes)))
+    // The store's FNV-1a: stable across platforms and releases, which `std`'s hasher is not (a
+    // check against accidents, not against an adversary).
+    Ok(archinfer_store::fnv1a_hex([bytes.as_slice()]))
 }
 
 /// Writes [`CHECKSUM_FILE`] in `dir` for `files` (names inside `dir`), replacing any earlier one.
@@ -71,10 +62,7 @@ pub fn verify_checksums(dir: &Path) -> Result<()> {
             return Err(DvnError::Tampered { path: file.display().to_string(), problem: "missing".into() });
         }
         if &digest(dir, name)? != want {
-            return Err(DvnError::Tampered {
-                path: file.display().to_string(),
-                problem: "changed since the model was saved (its checksum differs)".into(),
-            });
+            return Err(DvnError::Tampered { path: file.display().to_string(), problem: "changed since the model was saved (its checksum differs)".into() });
         }
     }
     Ok(())
@@ -86,10 +74,10 @@ mod tests {
 
     #[test]
     fn fnv1a64_matches_the_reference_values() {
-        // Reference values of 64-bit FNV-1a.
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+        // Reference values of 64-bit FNV-1a, as the checksum list spells them.
+        assert_eq!(archinfer_store::fnv1a_hex([&b""[..]]), "cbf29ce484222325");
+        assert_eq!(archinfer_store::fnv1a_hex([&b"a"[..]]), "af63dc4c8601ec8c");
+        assert_eq!(archinfer_store::fnv1a_hex([&b"foobar"[..]]), "85944171f73967e8");
     }
 
     #[test]

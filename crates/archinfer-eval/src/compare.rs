@@ -176,8 +176,7 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order tables list them.
-    pub const ALL: [Method; 6] =
-        [Method::Proposal, Method::SingleBest, Method::Portfolio, Method::NearestTask, Method::Random, Method::HindsightDefault];
+    pub const ALL: [Method; 6] = [Method::Proposal, Method::SingleBest, Method::Portfolio, Method::NearestTask, Method::Random, Method::HindsightDefault];
 
     /// The method's name (`proposal`, `single-best`, …).
     pub fn name(self) -> &'static str {
@@ -331,6 +330,59 @@ impl Comparison {
     pub fn curve(&self, method: Method, ks: &[usize]) -> Vec<Option<f64>> {
         ks.iter().map(|&k| self.summary_of(method, k).map(|s| s.mean_regret)).collect()
     }
+
+    /// The markdown `evaluate compare` writes: the headroom, per budget of `asked` the
+    /// summary ([`summary_markdown`]) and each task's test accuracy by method, then the
+    /// any-time curve over [`ANYTIME_BUDGETS`] where every budget was computed.
+    pub fn markdown(&self, asked: &[usize], pool: usize, tasks: usize) -> String {
+        let mut t = format!(
+            "Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median). Headroom (pool best test − single-best default test, mean over tasks): {:.2} points.\n\n",
+            100.0 * self.headroom
+        );
+        for &k in asked {
+            t += &summary_markdown(&self.summary, k);
+            let mut names: Vec<&str> = self.rows.iter().filter(|r| r.k == k).map(|r| r.task.as_str()).collect();
+            names.dedup();
+            t += &format!("| task (test %, K = {k}) | {} |\n|---|{}\n", Method::ALL.map(|m| m.name()).join(" | "), "---|".repeat(Method::ALL.len()));
+            for n in names {
+                let cell = |m: Method| {
+                    self.rows.iter().find(|r| r.task == n && r.k == k && r.method == m).map_or("–".into(), |r| format!("{:.2}", 100.0 * r.test_accuracy))
+                };
+                t += &format!("| {n} | {} |\n", Method::ALL.map(cell).join(" | "));
+            }
+            t.push('\n');
+        }
+        if self.curve(Method::SingleBest, &ANYTIME_BUDGETS).iter().any(Option::is_none) {
+            return t;
+        }
+        t += &format!(
+            "**Any-time: mean normalised regret against K**\n\n| method | {} |\n|---|{}\n",
+            ANYTIME_BUDGETS.map(|k| k.to_string()).join(" | "),
+            "---|".repeat(ANYTIME_BUDGETS.len())
+        );
+        for m in Method::ALL {
+            let cells: Vec<String> = self.curve(m, &ANYTIME_BUDGETS).into_iter().map(|v| v.map_or("–".into(), |v| format!("{v:.3}"))).collect();
+            t += &format!("| {m} | {} |\n", cells.join(" | "));
+        }
+        t
+    }
+}
+
+/// The budgets of the any-time curve: K = 1 … 10.
+pub const ANYTIME_BUDGETS: [usize; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+/// Every method's summary at budget `k`, as a markdown table.
+pub fn summary_markdown(summary: &[MethodSummary], k: usize) -> String {
+    let mut t = format!(
+        "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
+    );
+    for s in summary.iter().filter(|s| s.k == k) {
+        let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
+        let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
+        t += &format!("| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank);
+    }
+    t.push('\n');
+    t
 }
 
 /// Runs every baseline leave-one-task-out on the `held` tasks of `matrix` and sets the
@@ -398,13 +450,7 @@ pub fn compare_with_training(
         let near_order = matrix.nearest_task(facts, t, train, matrix.configs.len());
         for &k in &budgets {
             let mut push = |method: Method, acc: f64| {
-                rows.push(CompareRow {
-                    task: matrix.tasks[t].clone(),
-                    method,
-                    k,
-                    test_accuracy: acc,
-                    normalized_regret: matrix.normalized_regret(t, acc),
-                })
+                rows.push(CompareRow { task: matrix.tasks[t].clone(), method, k, test_accuracy: acc, normalized_regret: matrix.normalized_regret(t, acc) })
             };
             if let Some(Some(runs)) = proposals.get(i) {
                 let first: Vec<(f64, f64)> = runs.iter().take(k).copied().collect();
@@ -471,16 +517,14 @@ fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec<MethodSumm
         let present: Vec<Method> = Method::ALL.into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
         // Ranks over the tasks where every present method has a row.
         let complete: Vec<&str> = tasks.iter().copied().filter(|t| present.iter().all(|&m| get(m, t).is_some())).collect();
-        let scores: Vec<Vec<f64>> =
-            present.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
+        let scores: Vec<Vec<f64>> = present.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
         let ranks = mean_ranks(&scores);
         for (j, &m) in present.iter().enumerate() {
             let mine: Vec<&CompareRow> = at_k.iter().filter(|r| r.method == m).copied().collect();
             let count = mine.len().max(1) as f64;
             let (mut wtl, mut p) = (None, None);
             if m != Method::Proposal {
-                let paired: Vec<(&CompareRow, &CompareRow)> =
-                    mine.iter().filter_map(|r| get(Method::Proposal, &r.task).map(|pr| (pr, *r))).collect();
+                let paired: Vec<(&CompareRow, &CompareRow)> = mine.iter().filter_map(|r| get(Method::Proposal, &r.task).map(|pr| (pr, *r))).collect();
                 if !paired.is_empty() {
                     let a: Vec<f64> = paired.iter().map(|(pr, _)| pr.test_accuracy).collect();
                     let b: Vec<f64> = paired.iter().map(|(_, r)| r.test_accuracy).collect();
@@ -626,6 +670,10 @@ mod tests {
         // Leave-one-out (tasks 1 and 2) it is config 2: 0.88.
         let c = compare(&m, &facts, &[0], &[None], &opts).unwrap();
         assert_abs_diff_eq!(c.rows.iter().find(|r| r.method == Method::SingleBest).unwrap().test_accuracy, 0.88);
+        // The markdown shows it: task t0, single-best 88.00 %; no any-time table at one budget.
+        let md = c.markdown(&[1], 4, 1);
+        assert!(md.contains("**K = 1**") && md.contains("| t0 |") && md.contains("88.00"), "{md}");
+        assert!(!md.contains("Any-time"), "{md}");
         for bad in [vec![vec![0]], vec![vec![]], vec![vec![5]], vec![]] {
             assert!(compare_with_training(&m, &facts, &[0], &bad, &[None], &opts).is_err(), "{bad:?}");
         }

@@ -79,7 +79,9 @@ pub enum EvalError {
     #[error("the database's pool does not parse: {0}")]
     BadPool(String),
     /// A pool of another size or seed than the one stored.
-    #[error("the database's pool has {stored} members drawn with seed {stored_seed}; this run asks for {asked} with seed {asked_seed} (a pool grows but never shrinks: use another --db, or --pool {stored} or more with --seed {stored_seed})")]
+    #[error(
+        "the database's pool has {stored} members drawn with seed {stored_seed}; this run asks for {asked} with seed {asked_seed} (a pool grows but never shrinks: use another --db, or --pool {stored} or more with --seed {stored_seed})"
+    )]
     PoolConflict {
         /// Members of the stored pool.
         stored: usize,
@@ -106,6 +108,38 @@ pub enum EvalError {
     /// A task name the store does not know.
     #[error("no task `{0}` in the database")]
     UnknownTask(String),
+    /// A user's data that cannot make a task or be labelled: the path and what is wrong.
+    #[error("{path}: {message}")]
+    UserData {
+        /// The file or folder.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A model directory written by `FittedModel::save` that cannot be loaded.
+    #[error("{path}: {message}")]
+    FittedModel {
+        /// The directory or file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A database setting that is missing, does not parse, or differs from the one asked for.
+    #[error("the database's {key}: {message}")]
+    Setting {
+        /// The metadata key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A run log that cannot be read or written.
+    #[error("{path}: {message}")]
+    RunLog {
+        /// The log file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A comparison setting out of range.
     #[error("invalid comparison setting: {0}")]
     BadOptions(String),

@@ -43,20 +43,51 @@ mod ceiling;
 mod compare;
 mod diversity;
 mod error;
+mod fitted;
+mod manifest;
 mod modules;
 mod pool;
 mod protocol;
 mod records;
+mod runs;
+mod search;
+mod settings;
+mod tables;
+mod user;
 mod worker;
 mod zswap;
 
 pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
-pub use compare::{CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, compare_with_training, mean_ranks, summarise_rows, task_halves, wilcoxon, wins_ties_losses};
-pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
-pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
+pub use compare::{
+    ANYTIME_BUDGETS, CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, compare_with_training,
+    mean_ranks, summarise_rows, summary_markdown, task_halves, wilcoxon, wins_ties_losses,
+};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
-pub use protocol::{Fold, HeldOutProposal, InferencerRecipe, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std, predict_fold, propose_held_out, train_proposal, train_proposals_fitted_on, TrainedCandidate, TrainedProposal};
-pub use records::{StoredTask, SuiteAdded, TextModules, add_suite, add_task, bundle_task, fits_space, load_task, load_tasks, record_of, suite_bundles, suite_task};
-pub use worker::{OnTrial, Report, WorkerOptions, check_planned, plan_missing, plan_missing_among, run_worker};
+pub use fitted::{
+    ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, TrainedFit, WEIGHTS_FILE, accuracy, default_train_config,
+    record_fit,
+};
+pub use manifest::{db_manifest, machine_info};
+pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
+pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
+pub use protocol::{
+    Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std,
+    predict_fold, propose_held_out, train_proposal, train_proposals_fitted_on,
+};
+pub use records::{
+    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, fill_suite, fits_space, load_task, load_tasks, pin_space, record_of,
+    space_of, suite_bundles, suite_complete, suite_task,
+};
+pub use runs::{ResumableRuns, run_jobs};
+pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child};
+pub use settings::DbSettings;
+pub use tables::{CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};
+pub use user::{
+    DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, parse_label, read_user_data,
+};
+pub use worker::{
+    MakeTrainer, OnAnyTrial, OnTrial, OpenStore, Report, WorkerOptions, WorkerPoolOptions, check_planned, plan_missing, plan_missing_among, run_worker,
+    run_workers,
+};
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

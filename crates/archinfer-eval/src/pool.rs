@@ -40,7 +40,7 @@ pub struct Pool {
 
 impl Pool {
     /// The metadata key the pool is stored under.
-    pub const META_KEY: &'static str = "pool";
+    pub const META_KEY: &'static str = archinfer_store::MetaKey::Pool.as_str();
 
     /// Draws `size` architectures uniformly from `space` with `seed` (salted, so the pool is not
     /// the first task's random children).
@@ -89,10 +89,7 @@ impl Pool {
     /// # Errors
     /// Storage failures; [`EvalError::BadPool`] if the stored value does not parse.
     pub fn load(store: &dyn ExperimentStore) -> Result<Option<Self>> {
-        store
-            .meta(Self::META_KEY)?
-            .map(|v| serde_json::from_str(&v).map_err(|e| EvalError::BadPool(e.to_string())))
-            .transpose()
+        store.meta(Self::META_KEY)?.map(|v| serde_json::from_str(&v).map_err(|e| EvalError::BadPool(e.to_string()))).transpose()
     }
 
     /// The database's pool: the stored one, or (when it has none) one of `size` members drawn

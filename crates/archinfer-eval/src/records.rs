@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use archinfer_data::{
-    BUNDLE_FORMAT, Embedder, FeatureSet, ImageSet, SYNTHETIC_SUITE, Samples, Task, TaskBundle, build_task, default_embedders,
-    suite, synthetic_suite_tasks, task_images,
+    BUNDLE_FORMAT, Embedder, FeatureSet, ImageSet, SYNTHETIC_SUITE, Samples, Task, TaskBundle, build_task, default_embedders, suite, synthetic_suite_tasks,
+    task_images,
 };
-use archinfer_text::{TEXT_MODULES_VERSION, TextEmbedder};
 use archinfer_encoding::ArchitectureSpace;
 use archinfer_store::{ExperimentStore, TaskData, TaskRecord};
+use archinfer_text::{TEXT_MODULES_VERSION, TextEmbedder};
 
 use crate::error::{EvalError, Result};
 
@@ -235,4 +235,88 @@ pub fn add_suite(store: &dyn ExperimentStore, bundles: &[(TaskRecord, TaskBundle
 /// Any data error.
 pub fn suite_task(images: &ImageSet, recipe: &archinfer_data::TaskRecipe) -> Result<Task> {
     Ok(build_task(images, recipe, &default_embedders()?)?)
+}
+
+/// The space a task's feature sets make (the paper's widths, activations and layers).
+///
+/// # Errors
+/// A task without feature sets.
+pub fn space_of(task: &Task) -> Result<ArchitectureSpace> {
+    Ok(ArchitectureSpace::paper(task.features().iter().map(|f| archinfer_encoding::EmbeddingSpec::new(f.name.clone(), f.dim)).collect())?)
+}
+
+/// The store's space after checking that `task` fits it, or, for a store without one, `task`'s
+/// (recorded).
+///
+/// # Errors
+/// [`EvalError::DoesNotFit`]; store failures.
+pub fn pin_space(store: &dyn ExperimentStore, task: &Task) -> Result<ArchitectureSpace> {
+    let settings = crate::DbSettings::of(store);
+    match settings.space()? {
+        Some(space) => {
+            fits_space(task, &space)?;
+            Ok(space)
+        }
+        None => {
+            let space = space_of(task)?;
+            settings.set_space(&space)?;
+            Ok(space)
+        }
+    }
+}
+
+/// Adds a user's task: checks the name, that it is new and that it fits the store's space,
+/// then writes the record and samples in one transaction (and, for a store without a space,
+/// the task's).
+///
+/// # Errors
+/// [`EvalError::BadOptions`] for an empty name; a store failure or
+/// [`archinfer_store::StoreError::DuplicateTask`]; [`EvalError::DoesNotFit`]. Nothing is written
+/// on error.
+pub fn add_user_task(store: &dyn ExperimentStore, name: &str, suite: &str, description: &str, bundle: &TaskBundle, task: &Task) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(EvalError::BadOptions("a task needs a name".into()));
+    }
+    if store.tasks()?.iter().any(|t| t.name == name) {
+        return Err(archinfer_store::StoreError::DuplicateTask(name.to_string()).into());
+    }
+    let space = crate::DbSettings::of(store).space()?;
+    if let Some(space) = &space {
+        fits_space(task, space)?;
+    }
+    add_task(store, &record_of(name, suite, description, bundle), bundle)?;
+    if space.is_none() {
+        crate::DbSettings::of(store).set_space(&space_of(task)?)?;
+    }
+    Ok(())
+}
+
+/// Adds suite `suite`'s tasks to `store` (the ones missing, and the samples of ones recorded
+/// without), pinning the space to the suite's and recording the suite's name. `images` is
+/// Fashion-MNIST for its suites (`None` for the synthetic one).
+///
+/// # Errors
+/// [`EvalError::NeedsImages`], [`EvalError::DoesNotFit`], store failures.
+pub fn fill_suite(store: &dyn ExperimentStore, suite: &str, images: Option<&ImageSet>) -> Result<SuiteAdded> {
+    let bundles = suite_bundles(suite, images)?;
+    if let Some((rec, b)) = bundles.first() {
+        pin_space(store, &b.to_task(&rec.name, &archinfer_data::default_embedders()?)?)?;
+    }
+    crate::DbSettings::of(store).set_suite_if_missing(suite)?;
+    add_suite(store, &bundles)
+}
+
+/// Whether `store` holds every task of `suite` with its samples (`build-db --suite` adds the
+/// suite only if not).
+///
+/// # Errors
+/// Store failures.
+pub fn suite_complete(store: &dyn ExperimentStore, suite: &str) -> Result<bool> {
+    let mine: Vec<TaskRecord> = store.tasks()?.into_iter().filter(|t| t.suite == suite).collect();
+    for t in &mine {
+        if store.task_data(&t.name)?.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(!mine.is_empty())
 }

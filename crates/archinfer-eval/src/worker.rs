@@ -45,11 +45,7 @@ pub fn plan_missing_among(store: &dyn ExperimentStore, space: &ArchitectureSpace
         let plan: Vec<PlannedTrial> = (0..children)
             .map(|i| {
                 let arch = draw(space, modules, &mut rng)?;
-                Ok(PlannedTrial {
-                    trial_index: i,
-                    architecture: arch.to_json()?,
-                    seed: seed.wrapping_mul(31).wrapping_add((k * 100_000 + i) as u64),
-                })
+                Ok(PlannedTrial { trial_index: i, architecture: arch.to_json()?, seed: seed.wrapping_mul(31).wrapping_add((k * 100_000 + i) as u64) })
             })
             .collect::<Result<_>>()?;
         added += store.plan(&t.name, &plan)?;
@@ -128,7 +124,9 @@ pub fn run_worker(
             return Ok(recorded);
         }
         store.requeue_stale(options.stale_after)?;
-        let Some(trial) = store.claim(&options.name)? else { return Ok(recorded) };
+        let Some(trial) = store.claim(&options.name)? else {
+            return Ok(recorded);
+        };
         let task = tasks.get(&trial.task).ok_or_else(|| EvalError::NoSamples(trial.task.clone()))?;
         let prep = prepared.entry(trial.task.clone()).or_insert_with(|| PreparedTask::new(task, device));
         let arch: DiscreteArchitecture =
@@ -153,4 +151,86 @@ pub fn run_worker(
             on_trial(&trial, &result, Report::Refused);
         }
     }
+}
+
+/// Settings of [`run_workers`]: `workers` threads in this process, named
+/// `{prefix}:{thread}`, sharing a budget of `max_trials`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerPoolOptions {
+    /// Worker threads.
+    pub workers: usize,
+    /// Name prefix of the workers (unique across processes and machines, e.g. `host:pid`).
+    pub prefix: String,
+    /// A running trial whose worker sent no heartbeat for this long is run again.
+    pub stale_after: Duration,
+    /// Trials this process trains at most, split over its workers (`None`: no limit).
+    pub max_trials: Option<usize>,
+    /// Interval of each worker's heartbeats.
+    pub heartbeat: Duration,
+}
+
+/// Opens one worker's store.
+pub type OpenStore<'a> = dyn Fn() -> Result<Box<dyn ExperimentStore>> + Sync + 'a;
+/// Makes one worker's trainer.
+pub type MakeTrainer<'a> = dyn Fn() -> Result<Box<dyn ChildTrainer>> + Sync + 'a;
+/// What [`run_workers`] calls after each trained trial of any worker.
+pub type OnAnyTrial<'a> = dyn Fn(&Trial, &std::result::Result<TrialResult, String>, Report) + Sync + 'a;
+
+/// Runs [`run_worker`] on `options.workers` threads, each with its own store from `open` and
+/// trainer from `trainer`, and a side thread sending its heartbeats (so a long training does
+/// not look like a dead worker). `on_trial` sees every trained trial of every worker. Returns
+/// how many trials this process recorded.
+///
+/// # Errors
+/// The first worker's error (each worker records what it trained before it stops), or a
+/// worker thread that panicked.
+pub fn run_workers(
+    open: &OpenStore<'_>,
+    trainer: &MakeTrainer<'_>,
+    tasks: &HashMap<String, Arc<Task>>,
+    device: &Device,
+    options: &WorkerPoolOptions,
+    on_trial: &OnAnyTrial<'_>,
+) -> Result<usize> {
+    let workers = options.workers.max(1);
+    let results: Vec<Result<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let max_trials = options.max_trials.map(|m| m / workers + usize::from(w < m % workers));
+                scope.spawn(move || -> Result<usize> {
+                    if max_trials == Some(0) {
+                        return Ok(0);
+                    }
+                    let store: Arc<dyn ExperimentStore> = Arc::from(open()?);
+                    let name = format!("{}:{w}", options.prefix);
+                    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let beat = {
+                        let (store, name, stop, every) = (store.clone(), name.clone(), stop.clone(), options.heartbeat);
+                        std::thread::spawn(move || {
+                            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                let _ = store.heartbeat(&name);
+                                std::thread::sleep(every);
+                            }
+                        })
+                    };
+                    let trainer = trainer()?;
+                    let opts = WorkerOptions { name, stale_after: options.stale_after, max_trials };
+                    let r = run_worker(store.as_ref(), trainer.as_ref(), tasks, device, &opts, &mut |t, r, rep| on_trial(t, r, rep));
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    let _ = beat.join();
+                    r
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(EvalError::BadOptions("a worker thread panicked".into())))).collect()
+    });
+    let mut trained = 0;
+    let mut first_err = None;
+    for r in results {
+        match r {
+            Ok(n) => trained += n,
+            Err(e) => first_err = first_err.or(Some(e)),
+        }
+    }
+    first_err.map_or(Ok(trained), Err)
 }

@@ -91,7 +91,7 @@ fn max_trials_stops_a_worker() {
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
     let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: Some(2) };
     assert_eq!(run_worker(&store, &trainer, &by_name, &device, &options, &mut |_, _, _| {}).unwrap(), 2);
-    assert_eq!(store.summary().unwrap().iter().map(|s| s.counts[0]).sum::<usize>(), 4);
+    assert_eq!(store.summary().unwrap().iter().map(|s| s.counts.pending).sum::<usize>(), 4);
 }
 
 /// The shipped database's tasks, read from their records alone, are the suite's tasks bit for
@@ -156,8 +156,7 @@ fn a_worker_that_lost_its_claim_sees_its_report_refused_and_the_trial_runs_again
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
     let options = WorkerOptions { name: "w".into(), stale_after: Duration::from_secs(60), max_trials: None };
     let mut reports = Vec::new();
-    let n = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |t, _, report| reports.push((t.id, report)))
-        .unwrap();
+    let n = run_worker(store.as_ref(), &trainer, &by_name, &device, &options, &mut |t, _, report| reports.push((t.id, report))).unwrap();
     assert_eq!(n, 3, "every trial recorded once");
     assert_eq!(reports.len(), 4);
     assert_eq!(reports[0].1, Report::Refused, "the first report came after the claim was lost");

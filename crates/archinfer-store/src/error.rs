@@ -14,6 +14,10 @@ pub enum StoreError {
         /// Newest version this build knows.
         supported: i64,
     },
+    /// A copy between stores that cannot go on: another database at the destination, schema
+    /// versions that differ, or a failed verification.
+    #[error("copy: {0}")]
+    Copy(String),
     /// A trial refers to a task that was never added.
     #[error("unknown task `{0}`")]
     UnknownTask(String),

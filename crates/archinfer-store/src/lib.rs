@@ -32,6 +32,7 @@
 mod error;
 mod location;
 mod memory;
+mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
@@ -46,6 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Result, StoreError};
 pub use location::{Location, open};
 pub use memory::MemoryStore;
+pub use ops::{CopyReport, WorkerRate, copy, hms, trials_checksum, worker_rates};
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresOptions, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
@@ -72,15 +74,7 @@ pub struct TaskRecord {
 impl TaskRecord {
     /// A record with sizes and description left empty.
     pub fn new(name: impl Into<String>, suite: impl Into<String>, num_classes: usize) -> Self {
-        Self {
-            name: name.into(),
-            suite: suite.into(),
-            num_classes,
-            train: 0,
-            validation: 0,
-            test: 0,
-            description: String::new(),
-        }
+        Self { name: name.into(), suite: suite.into(), num_classes, train: 0, validation: 0, test: 0, description: String::new() }
     }
 }
 
@@ -104,6 +98,35 @@ impl TaskData {
     /// The 64-bit FNV-1a hash of the format and the bytes, as 16 hex digits.
     pub fn checksum(&self) -> String {
         fnv1a_hex([self.format.as_bytes(), &[0u8], &self.bytes])
+    }
+}
+
+/// The database-wide settings a store keeps in its metadata, by key: typed values are read
+/// and pinned through `archinfer_eval::DbSettings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetaKey {
+    /// The architecture space (JSON).
+    Space,
+    /// The child training recipe (JSON).
+    TrainConfig,
+    /// Seed of the random children's plan and of the pool.
+    PlanSeed,
+    /// The suite the database was built from.
+    Suite,
+    /// The common pool (JSON).
+    Pool,
+}
+
+impl MetaKey {
+    /// The key as stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MetaKey::Space => "space",
+            MetaKey::TrainConfig => "train_config",
+            MetaKey::PlanSeed => "plan_seed",
+            MetaKey::Suite => "suite",
+            MetaKey::Pool => "pool",
+        }
     }
 }
 
@@ -164,7 +187,9 @@ impl TrialStatus {
             "running" => TrialStatus::Running,
             "done" => TrialStatus::Done,
             "failed" => TrialStatus::Failed,
-            other => return Err(StoreError::Corrupt(format!("unknown trial status `{other}`"))),
+            other => {
+                return Err(StoreError::Corrupt(format!("unknown trial status `{other}`")));
+            }
         })
     }
 }
@@ -216,8 +241,8 @@ pub struct Trial {
 pub struct TaskSummary {
     /// Task name.
     pub task: String,
-    /// Trials per state: pending, running, done, failed.
-    pub counts: [usize; 4],
+    /// Trials per state.
+    pub counts: StateCounts,
     /// Min, median and max validation accuracy of done trials.
     pub val_accuracy: Option<[f32; 3]>,
     /// Standard deviation of the validation accuracy of done trials.
@@ -370,15 +395,57 @@ pub trait ExperimentStore: Send + Sync {
     }
 }
 
+/// Trials per state (one task's, or a whole database's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCounts {
+    /// Not yet claimed.
+    pub pending: usize,
+    /// Claimed by a worker.
+    pub running: usize,
+    /// Trained; result recorded.
+    pub done: usize,
+    /// Training failed.
+    pub failed: usize,
+}
+
+impl StateCounts {
+    /// Counts one more trial in `status`.
+    pub fn add(&mut self, status: TrialStatus) {
+        match status {
+            TrialStatus::Pending => self.pending += 1,
+            TrialStatus::Running => self.running += 1,
+            TrialStatus::Done => self.done += 1,
+            TrialStatus::Failed => self.failed += 1,
+        }
+    }
+    /// The sum of `self` and `other`, state by state.
+    pub fn plus(self, other: StateCounts) -> StateCounts {
+        StateCounts {
+            pending: self.pending + other.pending,
+            running: self.running + other.running,
+            done: self.done + other.done,
+            failed: self.failed + other.failed,
+        }
+    }
+    /// Trials still to train (pending or running).
+    pub fn open(&self) -> usize {
+        self.pending + self.running
+    }
+    /// Trials finished (done or failed).
+    pub fn finished(&self) -> usize {
+        self.done + self.failed
+    }
+}
+
 /// Per-task counts and validation-accuracy spread of `trials`, in the order of `tasks` (what
 /// [`ExperimentStore::summary`] returns, for a caller that has the trials already).
 pub fn summarize(tasks: &[TaskRecord], trials: &[Trial]) -> Vec<TaskSummary> {
     let mut out = Vec::new();
     for t in tasks {
         let mine: Vec<&Trial> = trials.iter().filter(|x| x.task == t.name).collect();
-        let mut counts = [0usize; 4];
+        let mut counts = StateCounts::default();
         for x in &mine {
-            counts[x.status as usize] += 1;
+            counts.add(x.status);
         }
         let mut acc: Vec<f32> = mine.iter().filter_map(|x| x.result.as_ref().map(|r| r.val_accuracy)).collect();
         acc.sort_by(f32::total_cmp);

@@ -28,9 +28,8 @@ pub fn plan(store: &dyn ExperimentStore, tasks: usize, per_task: usize) {
     for k in 0..tasks {
         let name = format!("task{k}");
         store.add_task(&TaskRecord::new(&name, "test", 2)).unwrap();
-        let trials: Vec<PlannedTrial> = (0..per_task)
-            .map(|i| PlannedTrial { trial_index: i, architecture: format!("{{\"i\":{i}}}"), seed: i as u64 })
-            .collect();
+        let trials: Vec<PlannedTrial> =
+            (0..per_task).map(|i| PlannedTrial { trial_index: i, architecture: format!("{{\"i\":{i}}}"), seed: i as u64 }).collect();
         assert_eq!(store.plan(&name, &trials).unwrap(), per_task);
         assert_eq!(store.plan(&name, &trials).unwrap(), 0, "planning twice adds nothing");
     }
@@ -80,7 +79,7 @@ pub fn exactly_once(store: Arc<dyn ExperimentStore>, other: Arc<dyn ExperimentSt
     assert!(trials.iter().all(|t| t.status == TrialStatus::Done));
     let s = store.summary().unwrap();
     assert_eq!(s.len(), 3);
-    assert_eq!(s[0].counts, [0, 0, 40, 0]);
+    assert_eq!(s[0].counts, crate::StateCounts { done: 40, ..Default::default() });
     let [lo, med, hi] = s[0].val_accuracy.unwrap();
     assert_eq!((lo, hi), (0.0, 0.39));
     assert!((med - 0.195).abs() < 1e-6);
@@ -118,7 +117,7 @@ pub fn failures_and_meta(store: &dyn ExperimentStore) {
     let t = &store.trials(None).unwrap()[0];
     assert_eq!(t.status, TrialStatus::Failed);
     assert_eq!(t.error.as_deref(), Some("non-finite loss"));
-    assert_eq!(store.summary().unwrap()[0].counts, [0, 0, 0, 1]);
+    assert_eq!(store.summary().unwrap()[0].counts, crate::StateCounts { failed: 1, ..Default::default() });
     assert!(matches!(store.plan("nope", &[]), Err(StoreError::UnknownTask(_))));
     let mut other = TaskRecord::new("task0", "test", 3);
     other.train = 5;
@@ -128,10 +127,7 @@ pub fn failures_and_meta(store: &dyn ExperimentStore) {
     store.set_meta("another", "x").unwrap();
     assert_eq!(store.meta("space").unwrap().as_deref(), Some("{\"v\":2}"));
     assert_eq!(store.meta("missing").unwrap(), None);
-    assert_eq!(
-        store.meta_entries().unwrap(),
-        vec![("another".to_string(), "x".to_string()), ("space".to_string(), "{\"v\":2}".to_string())]
-    );
+    assert_eq!(store.meta_entries().unwrap(), vec![("another".to_string(), "x".to_string()), ("space".to_string(), "{\"v\":2}".to_string())]);
     assert!(store.schema_version().unwrap() >= 2);
 }
 
@@ -221,16 +217,10 @@ pub fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("ARCHINFER_TEST_POSTGRES") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{test}: CI=true but ARCHINFER_TEST_POSTGRES is unset; .ci/run starts a server and sets it"
-            );
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{test}: CI=true but ARCHINFER_TEST_POSTGRES is unset; .ci/run starts a server and sets it");
             // Straight to the process's stderr: the harness would swallow `eprintln!` of a test
             // that passes, and a skip must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: no PostgreSQL server (set ARCHINFER_TEST_POSTGRES=postgres://user:pw@host/db)"
-            );
+            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: no PostgreSQL server (set ARCHINFER_TEST_POSTGRES=postgres://user:pw@host/db)");
             None
         }
     }

@@ -1,0 +1,106 @@
+//! A user's data on the command line (`--data PATH [--label COL] [--text COL] [--modality M]`),
+//! read by the library's [`read_user_data`] with a progress bar and a note on what was done.
+
+use std::path::{Path, PathBuf};
+
+use archinfer::data::{Task, TaskBundle, default_embedders};
+use archinfer::encoding::ArchitectureSpace;
+use archinfer::eval::{DataSpec, Modality, UserData, read_user_data};
+
+use crate::BoxError;
+
+/// A task's data on the command line.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// The data. Images: a folder with one sub-folder of image files per class (PNG, JPEG,
+    /// BMP, GIF, WebP; any size and colour, converted to 28 × 28 grey), a CSV with a `path`
+    /// column of image files and a label column, a directory of MNIST-format files, or a CSV
+    /// of 784 pixel columns and a label column. Texts: a CSV with a text column (`--text`, or
+    /// a column named `text`) and a label column, or a folder with one sub-folder of `.txt`
+    /// files per class. `predict` also takes a folder of images without classes.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// CSV label column: `first`, `last` (a column named `label` if there is one), a 0-based
+    /// index or a header name.
+    #[arg(long, default_value = "last")]
+    pub label: String,
+    /// CSV text column (a header name or a 0-based index): the file holds texts, not pixels.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Read the data as `images` or `texts` (default: told by the files).
+    #[arg(long)]
+    pub modality: Option<Modality>,
+}
+
+impl DataArgs {
+    /// The data's file name without extension: a task's default name.
+    pub fn stem(&self) -> String {
+        self.data.file_stem().map_or_else(|| "task".into(), |s| s.to_string_lossy().into_owned())
+    }
+}
+
+/// Reads the data (`labels_optional` for `predict`), with a bar over image files and a note
+/// on stderr saying what was converted.
+pub fn read(input: &DataArgs, labels_optional: bool) -> Result<UserData, BoxError> {
+    let spec = DataSpec::new().with_label(input.label.clone()).with_text(input.text.clone()).with_modality(input.modality).labels_optional(labels_optional);
+    let bar = crate::bar(0, "images read");
+    let data = read_user_data(&input.data, &spec, &mut |done, total| {
+        if done == 1 {
+            bar.set_length(total as u64);
+        }
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    if let Some(c) = &data.conversion {
+        eprintln!("note: {}: {c}", input.data.display());
+    }
+    for n in &data.notes {
+        eprintln!("note: {n}");
+    }
+    Ok(data)
+}
+
+/// The task of a bundle, read through the default image or text modules.
+pub fn task_of(bundle: &TaskBundle, name: &str) -> Result<Task, BoxError> {
+    Ok(archinfer::eval::bundle_task(bundle, name, &default_embedders()?, &mut archinfer::eval::TextModules::default())?)
+}
+
+/// The data as a task split by the library's user split (as `task add`, `infer` and `fit`
+/// split it, so they see the same task for the same file).
+pub fn read_task(input: &DataArgs, name: &str) -> Result<(TaskBundle, Task), BoxError> {
+    let bundle = read(input, false)?.bundle(archinfer::eval::USER_SPLIT)?;
+    let task = task_of(&bundle, name)?;
+    Ok((bundle, task))
+}
+
+/// Checks that `task` has the embedding modules `space` reads; errors name `source`.
+pub fn check_fits(task: &Task, space: &ArchitectureSpace, source: &dyn std::fmt::Display) -> Result<(), BoxError> {
+    archinfer::eval::fits_space(task, space).map_err(|e| format!("{source}: {e}").into())
+}
+
+/// Checks that `task` has the embedding modules a model's `space` reads; the error says which
+/// modality each side is.
+pub fn check_model_fits(task: &Task, space: &ArchitectureSpace, source: &Path) -> Result<(), BoxError> {
+    if archinfer::eval::fits_space(task, space).is_ok() {
+        return Ok(());
+    }
+    let text = archinfer::text::default_text_module_names();
+    let image: Vec<String> = default_embedders()?.iter().map(|e| e.name().to_string()).collect();
+    let kind = |names: Vec<String>| -> String {
+        let what = if names.iter().all(|n| text.contains(n)) {
+            "texts"
+        } else if names.iter().all(|n| image.contains(n)) {
+            "images"
+        } else {
+            "features"
+        };
+        format!("{what} (modules {})", names.join(", "))
+    };
+    Err(format!(
+        "{}: the model reads {}; these data are {}",
+        source.display(),
+        kind(space.embeddings().iter().map(|e| e.name.clone()).collect()),
+        kind(task.features().iter().map(|f| f.name.clone()).collect())
+    )
+    .into())
+}

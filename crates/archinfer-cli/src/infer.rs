@@ -1,0 +1,152 @@
+//! `archinfer train-dvn` (fit a value network on the database's tasks) and `archinfer infer`
+//! (propose an architecture for a user's data with a saved model).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use archinfer::data::Task;
+use archinfer::dvn::DvnTask;
+use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Ranking};
+use archinfer::store::Location;
+use clap::Parser;
+
+use crate::evaluate::load_dvn_tasks;
+use crate::search::{AscentArgs, FitArgs, fit_inferencer};
+use crate::{BoxError, outln};
+
+/// Arguments of `archinfer train-dvn`.
+#[derive(Parser, Debug)]
+pub struct TrainDvnArgs {
+    /// The experiment database: a SQLite file or a postgres:// URL.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: Location,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output model directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Tasks to leave out (comma-separated), e.g. to infer on them afterwards.
+    #[arg(long)]
+    pub exclude: Option<String>,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+/// `archinfer train-dvn`.
+pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
+    let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let skip: HashSet<&str> = a.exclude.as_deref().map(|s| s.split(',').map(str::trim).collect()).unwrap_or_default();
+    let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
+    let store = crate::db::open_existing(&a.db)?;
+    let t0 = Instant::now();
+    let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
+    inf.save(&a.out)?;
+    eprintln!(
+        "fitted on {} tasks in {:.1} s ({} task picks); saved to {}",
+        train.len(),
+        t0.elapsed().as_secs_f64(),
+        inf.dvn.history.last().map_or(0, |h| h.0),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Arguments of `archinfer infer`.
+#[derive(Parser, Debug)]
+pub struct InferArgs {
+    /// Model directory written by `archinfer train-dvn`.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub input: crate::data::DataArgs,
+    /// Hard budget on the proposed architecture's parameters.
+    #[arg(long)]
+    pub max_params: Option<usize>,
+    /// Size penalty λ, in predicted value per million expected parameters.
+    #[arg(long, default_value_t = 0.0)]
+    pub lambda: f64,
+    #[command(flatten)]
+    pub ascent: AscentArgs,
+    /// Seed of the random starts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run the generic burn path instead of the fused one.
+    #[arg(long)]
+    pub generic: bool,
+    /// Rank candidates by the predicted value of their discretised architecture (`discrete`)
+    /// or by the ascent's objective at the continuous u (`continuous`, the paper's rule).
+    #[arg(long, default_value = "discrete")]
+    pub rank: Ranking,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `archinfer infer`.
+pub fn infer(a: InferArgs) -> Result<(), BoxError> {
+    let device = archinfer::default_device();
+    let t0 = Instant::now();
+    let inf = Inferencer::load(&a.model, &device)?;
+    let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let t1 = Instant::now();
+    let (_, task) = crate::data::read_task(&a.input, &a.input.stem())?;
+    crate::data::check_model_fits(&task, &inf.dvn.config.space, &a.input.data)?;
+    let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
+    let opts = InferOptions::new()
+        .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters).with_seed(a.seed))
+        .with_lambda(a.lambda)
+        .with_max_params(a.max_params)
+        .with_seeded(a.ascent.seeded)
+        .with_generic(a.generic)
+        .with_ranking(a.rank);
+    let p = inf.propose(&task, &opts)?;
+    let best = p.best()?;
+    if a.json {
+        let out = serde_json::json!({
+            "task": p.task,
+            "samples": task.samples(),
+            "classes": p.num_classes,
+            "architecture": best.architecture.to_string(),
+            "architecture_json": best.architecture,
+            "params": best.params,
+            "shrunk_to_budget": best.shrunk,
+            "predicted_value": best.value,
+            "predicted_value_continuous": best.solution.value,
+            "predicted_value_discrete": best.solution.discrete_value,
+            "iterations": best.solution.iterations,
+            "meta_features_ms": p.meta_ms,
+            "ascent_ms": p.ascent_ms,
+            "load_model_ms": load_model_ms,
+            "load_task_ms": load_task_ms,
+            "path": p.path,
+            "candidates": p.candidates.iter().map(|c| serde_json::json!({
+                "architecture": c.architecture.to_string(), "params": c.params, "value": c.value,
+                "continuous_value": c.solution.value, "shrunk": c.shrunk,
+            })).collect::<Vec<_>>(),
+        });
+        outln!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        outln!("task        {} ({} samples, {} classes)", p.task, task.samples(), p.num_classes);
+        outln!("proposed    {}", best.architecture);
+        outln!("parameters  {}{}", best.params, if best.shrunk { " (shrunk to the budget)" } else { "" });
+        outln!(
+            "predicted   {:.3} (normalised: σ above the mean child of a task); continuous u {:.3}, its argmax {:.3}",
+            best.value,
+            best.solution.value,
+            best.solution.discrete_value
+        );
+        outln!(
+            "time        meta-features {:.1} ms, ascent {:.1} ms ({}; {} starts × ≤ {} iterations)",
+            p.meta_ms,
+            p.ascent_ms,
+            p.path,
+            a.ascent.starts,
+            a.ascent.iters
+        );
+        outln!("            (loading: model {load_model_ms:.0} ms, task and embedding modules {load_task_ms:.0} ms)");
+    }
+    Ok(())
+}

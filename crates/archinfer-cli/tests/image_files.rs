@@ -1,0 +1,254 @@
+//! Images as files from the command line: folders of PNG and JPEG files of mixed sizes and
+//! colours, cut from the shipped example task (`data/dress-coat-occluded-noisy`), go through
+//! `task add`, `build-db`, `infer`, `fit` and `predict`; the same images as IDX and as 28 × 28
+//! grey PNG give the same proposal; bad files are typed errors that name the file and leave the
+//! database unchanged.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use archinfer::data::{ImageSet, load_mnist_dir};
+use image::imageops::FilterType;
+use image::{GrayImage, ImageFormat, Luma, RgbImage};
+
+mod common;
+
+/// The example program, compiled into this test so that it runs on what `archinfer fit` saved.
+#[allow(dead_code)]
+#[path = "../../../examples/predict_fitted.rs"]
+mod example;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str], no_images: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_archinfer")).args(args).env("ARCHINFER_FASHION_MNIST", no_images).output().unwrap()
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(out.status.success(), "{what} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(out: &Output) -> String {
+    assert!(!out.status.success(), "expected a failure, got: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn snapshot(db: &Path) -> Vec<Vec<String>> {
+    ["tasks", "trials", "task_data", "meta"].iter().map(|t| common::table_rows(db, t, "rowid")).collect()
+}
+
+/// The first `per_class` images of each class of the shipped example task, classes in label
+/// order (the order a class folder reads them back in).
+fn example_images(per_class: usize) -> ImageSet {
+    let all = load_mnist_dir(&root().join("data/dress-coat-occluded-noisy")).unwrap();
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    for c in 0..2u8 {
+        for i in (0..all.len()).filter(|&i| all.labels[i] == c).take(per_class) {
+            pixels.extend_from_slice(all.image(i));
+            labels.push(c);
+        }
+    }
+    ImageSet { pixels, labels, side: 28 }
+}
+
+fn grey(set: &ImageSet, i: usize) -> GrayImage {
+    GrayImage::from_fn(28, 28, |x, y| Luma([(set.image(i)[(y * 28 + x) as usize] * 255.0).round() as u8]))
+}
+
+/// Writes `set` as one sub-folder per class (named by the label). `mixed`: sizes from 20 to
+/// 300 px, every third image RGB, every other one JPEG; else 28 × 28 grey PNG.
+fn write_folder(set: &ImageSet, dir: &Path, mixed: bool) {
+    for i in 0..set.len() {
+        let class = dir.join(set.labels[i].to_string());
+        std::fs::create_dir_all(&class).unwrap();
+        let img = grey(set, i);
+        let path = class.join(format!("{i:04}"));
+        if !mixed {
+            img.save_with_format(path.with_extension("png"), ImageFormat::Png).unwrap();
+            continue;
+        }
+        let side = [20u32, 45, 28, 300, 64, 128, 33][i % 7];
+        let (w, h) = if i % 5 == 0 { (side, (side * 3 / 4).max(20)) } else { (side, side) };
+        let scaled = image::imageops::resize(&img, w, h, FilterType::Triangle);
+        let ext = if i % 2 == 0 { "png" } else { "jpg" };
+        let fmt = if i % 2 == 0 { ImageFormat::Png } else { ImageFormat::Jpeg };
+        if i % 3 == 0 {
+            let rgb = RgbImage::from_fn(w, h, |x, y| {
+                let v = scaled.get_pixel(x, y).0[0];
+                image::Rgb([v, v, v])
+            });
+            rgb.save_with_format(path.with_extension(ext), fmt).unwrap();
+        } else {
+            scaled.save_with_format(path.with_extension(ext), fmt).unwrap();
+        }
+    }
+}
+
+fn shipped_model() -> String {
+    root().join("models/fmnist14-without-dress-coat").display().to_string()
+}
+
+#[test]
+fn an_image_folder_goes_through_task_add_build_db_fit_and_predict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("no-images");
+    std::fs::create_dir_all(&empty).unwrap();
+    let set = example_images(60);
+    let folder = tmp.path().join("photos");
+    write_folder(&set, &folder, true);
+    let (f, db) = (folder.to_str().unwrap(), tmp.path().join("db.sqlite"));
+    let dbs = db.to_str().unwrap();
+
+    let out = run(&["task", "add", "--db", dbs, "--name", "photos", "--data", f], &empty);
+    let note = String::from_utf8_lossy(&out.stderr).into_owned();
+    ok(&out, "task add");
+    assert!(note.contains("120 images of") && note.contains("20–300 px, RGB → 28×28 grey"), "{note}");
+    ok(&run(&["build-db", "--db", dbs, "--children", "4", "--pool", "0", "--epochs", "2", "--workers", "1"], &empty), "build-db");
+    assert_eq!(common::table_rows(&db, "trials", "rowid").len(), 4);
+
+    let model = shipped_model();
+    let fitted = tmp.path().join("fitted");
+    let fits = fitted.to_str().unwrap();
+    ok(&run(&["fit", "--model", &model, "--data", f, "--out", fits, "--epochs", "2", "--db", dbs], &empty), "fit");
+    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fitted.join("fitted.json")).unwrap()).unwrap();
+    let p: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["predict", "--model", fits, "--data", f, "--split", "test", "--json"], &empty), "predict")).unwrap();
+    assert_eq!(p["samples"].as_u64(), Some(24));
+    approx::assert_abs_diff_eq!(p["accuracy"].as_f64().unwrap(), info["test_accuracy"].as_f64().unwrap(), epsilon = 1e-6);
+    assert_eq!(p["paths"].as_array().unwrap().len(), 24);
+    // The example program loads the saved model and reproduces `predict`'s accuracy.
+    let (labels, acc) = example::label(&fitted, &folder, "test").unwrap();
+    approx::assert_abs_diff_eq!(acc.unwrap(), p["accuracy"].as_f64().unwrap(), epsilon = 1e-12);
+    assert_eq!(serde_json::json!(labels), p["predictions"]);
+
+    // An unlabelled folder: one line per file, its path and its label.
+    let loose = folder.join("1");
+    let lines = ok(&run(&["predict", "--model", fits, "--data", loose.to_str().unwrap()], &empty), "predict unlabelled");
+    let per_file: Vec<&str> = lines.lines().filter(|l| l.contains('\t')).collect();
+    assert_eq!(per_file.len(), 60, "{lines}");
+    let classes = info["class_names"].as_array().unwrap();
+    for l in per_file {
+        let (path, label) = l.split_once('\t').unwrap();
+        assert!(Path::new(path).starts_with(&loose) && classes.iter().any(|c| c == label), "{l}");
+    }
+
+    // A CSV of image paths (relative to the CSV) reads the same images.
+    let mut csv = String::from("path,label\n");
+    for c in ["0", "1"] {
+        let mut files: Vec<_> = std::fs::read_dir(folder.join(c)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for p in files {
+            csv += &format!("photos/{c}/{},{c}\n", p.file_name().unwrap().to_str().unwrap());
+        }
+    }
+    let list = tmp.path().join("list.csv");
+    std::fs::write(&list, csv).unwrap();
+    let p2: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["predict", "--model", fits, "--data", list.to_str().unwrap(), "--split", "test", "--json"], &empty), "predict csv"))
+            .unwrap();
+    assert_eq!(p2["predictions"], p["predictions"]);
+}
+
+#[test]
+fn the_same_images_as_idx_and_as_png_get_the_same_proposal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("no-images");
+    std::fs::create_dir_all(&empty).unwrap();
+    let set = example_images(100);
+    let (idx, png) = (tmp.path().join("idx"), tmp.path().join("png"));
+    set.write_dir(&idx, true).unwrap();
+    write_folder(&set, &png, false);
+    let model = shipped_model();
+    let propose = |d: &Path| -> serde_json::Value {
+        let out = ok(&run(&["infer", "--model", &model, "--data", d.to_str().unwrap(), "--json"], &empty), "infer");
+        serde_json::from_str(&out).unwrap()
+    };
+    let (a, b) = (propose(&idx), propose(&png));
+    assert_eq!(a["architecture"], b["architecture"]);
+    assert_eq!(a["predicted_value"], b["predicted_value"]);
+    assert_eq!(a["samples"], b["samples"]);
+}
+
+#[test]
+fn bad_image_files_are_named_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("no-images");
+    std::fs::create_dir_all(&empty).unwrap();
+    let set = example_images(10);
+    let db = tmp.path().join("db.sqlite");
+    let dbs = db.to_str().unwrap();
+    let good = tmp.path().join("good");
+    write_folder(&set, &good, false);
+    ok(&run(&["task", "add", "--db", dbs, "--name", "good", "--data", good.to_str().unwrap()], &empty), "task add");
+    let snap = snapshot(&db);
+
+    let mut png = Vec::new();
+    grey(&set, 0).write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png).unwrap();
+    let cases: Vec<(&str, Box<dyn Fn(&Path) -> PathBuf>)> = vec![
+        (
+            "corrupt",
+            Box::new(|d: &Path| {
+                let f = d.join("0/bad.png");
+                let mut bytes = png.clone();
+                for b in bytes.iter_mut().skip(40).take(60) {
+                    *b ^= 0x5a;
+                }
+                std::fs::write(&f, bytes).unwrap();
+                f
+            }),
+        ),
+        (
+            "truncated",
+            Box::new(|d: &Path| {
+                let f = d.join("0/cut.png");
+                std::fs::write(&f, &png[..png.len() / 2]).unwrap();
+                f
+            }),
+        ),
+        (
+            "not an image",
+            Box::new(|d: &Path| {
+                let f = d.join("1/readme.jpg");
+                std::fs::write(&f, "this is text").unwrap();
+                f
+            }),
+        ),
+        (
+            "zero bytes",
+            Box::new(|d: &Path| {
+                let f = d.join("1/empty.png");
+                std::fs::write(&f, b"").unwrap();
+                f
+            }),
+        ),
+        (
+            "empty class folder",
+            Box::new(|d: &Path| {
+                let f = d.join("2");
+                std::fs::create_dir_all(&f).unwrap();
+                f
+            }),
+        ),
+        (
+            "single class",
+            Box::new(|d: &Path| {
+                std::fs::remove_dir_all(d.join("1")).unwrap();
+                d.to_path_buf()
+            }),
+        ),
+    ];
+    for (i, (what, make)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("case{i}"));
+        write_folder(&set, &dir, false);
+        let named = make(&dir);
+        let e = err(&run(&["task", "add", "--db", dbs, "--name", &format!("bad{i}"), "--data", dir.to_str().unwrap()], &empty));
+        assert!(e.contains(&named.display().to_string()), "{what}: the error must name {}: {e}", named.display());
+        assert_eq!(snapshot(&db), snap, "{what}: the database changed");
+    }
+}

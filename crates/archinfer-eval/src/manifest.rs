@@ -1,0 +1,98 @@
+//! What a database is and how it was built: the manifest `archinfer db manifest` prints, and
+//! the machine description written beside every result.
+
+use archinfer_store::ExperimentStore;
+
+use crate::error::Result;
+
+/// The burn release this build links (kept in step with the workspace manifest).
+const BURN_VERSION: &str = "0.22.1";
+
+/// This machine: CPU model, cores, memory, OS and architecture (written beside every result).
+pub fn machine_info() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()));
+    serde_json::json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "memory_gib": mem_kb.map(|k| (k as f64 / 1048576.0 * 10.0).round() / 10.0),
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+    })
+}
+
+/// A JSON manifest of the database in `store`: suite, space, training settings, versions, the
+/// `backends` and `features` this build has, date, machine, how long the build took (busy time:
+/// the union of the trainings' claim-to-finish intervals), per-module child cost and a
+/// per-task summary.
+///
+/// # Errors
+/// Store failures.
+pub fn db_manifest(store: &dyn ExperimentStore, backends: &[String], features: &[String]) -> Result<serde_json::Value> {
+    let parse = |k: &str| -> Result<serde_json::Value> {
+        Ok(match store.meta(k)? {
+            Some(v) => serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v)),
+            None => serde_json::Value::Null,
+        })
+    };
+    let tasks = store.tasks()?;
+    let summary = store.summary()?;
+    let per_task: Vec<serde_json::Value> = tasks.iter().zip(&summary).map(|(t, s)| serde_json::json!({ "task": t, "summary": s })).collect();
+    let trials = store.trials(None)?;
+    // A database built in several runs: the union of the trainings' [claim, finish] intervals,
+    // so the idle time between runs does not count.
+    let mut spans: Vec<(i64, i64)> = trials.iter().filter_map(|t| Some((t.claimed_at?, t.finished_at?))).collect();
+    spans.sort_unstable();
+    let mut busy_ms = 0i64;
+    let mut open: Option<(i64, i64)> = None;
+    for (a, b) in spans {
+        open = match open {
+            Some((s0, e0)) if a <= e0 => Some((s0, e0.max(b))),
+            Some((s0, e0)) => {
+                busy_ms += e0 - s0;
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    busy_ms += open.map_or(0, |(s0, e0)| e0 - s0);
+    let busy_hours = busy_ms as f64 / 3.6e6;
+    let first = trials.iter().filter_map(|t| t.claimed_at).min();
+    let last = trials.iter().filter_map(|t| t.finished_at).max();
+    let done = trials.iter().filter(|t| t.result.is_some()).count();
+    let wall_hours = match (first, last) {
+        (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 3.6e6),
+        _ => None,
+    };
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let m = serde_json::json!({
+        "suite": parse("suite")?,
+        "space": parse("space")?,
+        "train_config": parse("train_config")?,
+        "plan_seed": parse("plan_seed")?,
+        "schema_version": store.schema_version()?,
+        "archinfer_version": env!("CARGO_PKG_VERSION"),
+        "burn_version": BURN_VERSION,
+        "backends_built": backends,
+        "features_built": features,
+        "generated_unix_seconds": secs,
+        "machine": machine_info(),
+        "build": {
+            "done_children": done,
+            "first_claim_unix_ms": first,
+            "last_finish_unix_ms": last,
+            "wall_hours_first_claim_to_last_finish": wall_hours,
+            "children_per_hour": wall_hours.map(|h| done as f64 / h),
+            "busy_wall_hours": busy_hours,
+            "children_per_busy_hour": (busy_hours > 0.0).then(|| done as f64 / busy_hours),
+            "child_cost_by_module": crate::child_costs(&tasks, &trials),
+        },
+        "tasks": per_task,
+    });
+    Ok(m)
+}

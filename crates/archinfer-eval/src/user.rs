@@ -1,0 +1,538 @@
+//! A user's data, in whatever form it comes, as one [`UserData`]: [`read_user_data`] reads
+//! every input kind `task add`, `infer`, `fit` and `predict` take, and [`UserData::bundle`]
+//! splits it into a task so that every sample lands in some part.
+//!
+//! | input | kind |
+//! |---|---|
+//! | a directory of MNIST-format files (`train-images-idx3-ubyte[.gz]` …) | [`InputKind::Idx`] |
+//! | a CSV of `side × side` pixel columns (and a label column) | [`InputKind::PixelCsv`] |
+//! | a folder with one sub-folder of images per class | [`InputKind::ImageFolder`] |
+//! | a CSV with a `path` (or `image`, `file`, `filename`) column and a label column | [`InputKind::ImageList`] |
+//! | a folder of images without classes (only where labels are optional) | [`InputKind::UnlabelledImages`] |
+//! | a CSV with a text column (`text`, or named by [`DataSpec::text`]) | [`InputKind::TextCsv`] |
+//! | a folder with one sub-folder of `.txt` files per class | [`InputKind::TextFolder`] |
+//!
+//! Image files (PNG, JPEG, BMP, GIF, WebP) of any size and colour are converted to what the
+//! image modules read: grey, aspect kept, the longer side scaled to [`DataSpec::side`], centred
+//! on a black square ([`archinfer_data::read_image`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use archinfer_data::{
+    CsvOptions, ImageConversion, ImageSet, LabelColumn, PixelScale, Splits, TaskBundle, default_embedders, load_csv_table, load_mnist_dir, read_image_files,
+    read_image_folder, read_unlabelled_folder,
+};
+use archinfer_text::{Column, TEXT_MODULES_VERSION, default_text_module_names, load_text_csv, load_text_dir, load_texts, read_csv_header};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EvalError, Result};
+
+/// Train / validation / test fractions of a user's task (`task add`, `infer`, `fit`): a
+/// validation split large enough that child rankings are not evaluation noise.
+pub const USER_SPLIT: [f64; 3] = [0.6, 0.2, 0.2];
+/// Seed of a user's split.
+pub const USER_SPLIT_SEED: u64 = 0;
+/// The side the image modules read (the databases' images are 28 × 28).
+pub const IMAGE_SIDE: usize = 28;
+/// Header names that mark a CSV of image paths, in the order they are looked for.
+pub const IMAGE_PATH_COLUMNS: [&str; 4] = ["path", "image", "file", "filename"];
+
+/// What a task's samples are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    /// Grey images, read by the image modules.
+    Images,
+    /// Texts, read by the text modules.
+    Texts,
+}
+
+impl fmt::Display for Modality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Modality::Images => "images",
+            Modality::Texts => "texts",
+        })
+    }
+}
+
+impl std::str::FromStr for Modality {
+    type Err = EvalError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "images" | "image" => Ok(Modality::Images),
+            "texts" | "text" => Ok(Modality::Texts),
+            other => Err(EvalError::BadOptions(format!("modality `{other}`: expected images or texts"))),
+        }
+    }
+}
+
+/// The form a user's data came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A directory of MNIST-format IDX files.
+    Idx,
+    /// A CSV of pixel columns.
+    PixelCsv,
+    /// A folder with one sub-folder of image files per class.
+    ImageFolder,
+    /// A CSV of image paths (relative to the CSV's folder) and labels.
+    ImageList,
+    /// A folder of image files without classes.
+    UnlabelledImages,
+    /// A CSV with a text column.
+    TextCsv,
+    /// A folder with one sub-folder of `.txt` files per class.
+    TextFolder,
+}
+
+impl fmt::Display for InputKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InputKind::Idx => "an IDX directory",
+            InputKind::PixelCsv => "a CSV of pixels",
+            InputKind::ImageFolder => "a folder of class folders of images",
+            InputKind::ImageList => "a CSV of image paths",
+            InputKind::UnlabelledImages => "a folder of images",
+            InputKind::TextCsv => "a CSV of texts",
+            InputKind::TextFolder => "a folder of class folders of texts",
+        })
+    }
+}
+
+/// How to read a user's data: which CSV columns hold the label and the text, the image side,
+/// whether labels may be missing (`predict`), and the modality when the files leave it open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSpec {
+    /// CSV label column: `first`, `last`, a 0-based index or a header name (`last` picks a
+    /// column named `label` where there is one).
+    pub label: String,
+    /// CSV text column (a header name or a 0-based index); `None`: a column named `text`.
+    pub text: Option<String>,
+    /// Read as this modality (`None`: told by the files).
+    pub modality: Option<Modality>,
+    /// Side images are converted to.
+    pub side: usize,
+    /// Accept data without labels (what `predict` labels).
+    pub labels_optional: bool,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec { label: "last".into(), text: None, modality: None, side: IMAGE_SIDE, labels_optional: false }
+    }
+}
+
+impl DataSpec {
+    /// The defaults: labels required, label column `last`, images at [`IMAGE_SIDE`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// With this label column.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+    /// With this text column (`None`: a column named `text`).
+    pub fn with_text(mut self, text: Option<String>) -> Self {
+        self.text = text;
+        self
+    }
+    /// Read as `modality` whatever the files suggest.
+    pub fn with_modality(mut self, modality: Option<Modality>) -> Self {
+        self.modality = modality;
+        self
+    }
+    /// Convert images to `side × side`.
+    pub fn with_side(mut self, side: usize) -> Self {
+        self.side = side;
+        self
+    }
+    /// Accept data without labels.
+    pub fn labels_optional(mut self, optional: bool) -> Self {
+        self.labels_optional = optional;
+        self
+    }
+}
+
+/// A user's samples.
+#[derive(Debug, Clone)]
+pub enum UserSamples {
+    /// Images, `side × side` grey in [0, 1] (their `labels` field is not used: see
+    /// [`UserData::labels`]).
+    Images(ImageSet),
+    /// Texts.
+    Texts(Vec<String>),
+}
+
+/// A user's data as read: samples, labels if the data have them, and where they came from.
+#[derive(Debug, Clone)]
+pub struct UserData {
+    /// The samples.
+    pub samples: UserSamples,
+    /// Each sample's class, an index into `class_names`; `None` for unlabelled data.
+    pub labels: Option<Vec<u32>>,
+    /// Class names as the data spelled them, in label order (empty without labels).
+    pub class_names: Vec<String>,
+    /// The file of each sample, for image files (empty for IDX, pixel CSVs and texts).
+    pub paths: Vec<PathBuf>,
+    /// The form the data came in.
+    pub kind: InputKind,
+    /// What converting image files did (`None` when nothing was converted).
+    pub conversion: Option<ImageConversion>,
+    /// Notes for the user, e.g. that pixel values were scaled.
+    pub notes: Vec<String>,
+}
+
+impl UserData {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        match &self.samples {
+            UserSamples::Images(i) => i.len(),
+            UserSamples::Texts(t) => t.len(),
+        }
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Images or texts.
+    pub fn modality(&self) -> Modality {
+        match self.samples {
+            UserSamples::Images(_) => Modality::Images,
+            UserSamples::Texts(_) => Modality::Texts,
+        }
+    }
+
+    /// Each sample's class name, if the data are labelled.
+    pub fn label_names(&self) -> Option<Vec<&str>> {
+        let labels = self.labels.as_ref()?;
+        Some(labels.iter().map(|&l| self.class_names.get(l as usize).map_or("", String::as_str)).collect())
+    }
+
+    /// The task bundle: shuffled with [`USER_SPLIT_SEED`] into `fractions` (train,
+    /// validation, test); every sample lands in some part. Images are embedded by the default
+    /// image modules, texts carry the default text modules' names.
+    ///
+    /// # Errors
+    /// [`EvalError::UserData`] for unlabelled data; the split's and the bundle's errors.
+    pub fn bundle(&self, fractions: [f64; 3]) -> Result<TaskBundle> {
+        let labels = self
+            .labels
+            .as_ref()
+            .ok_or_else(|| EvalError::UserData { path: "the data".into(), message: "no labels: a task needs a class for every sample".into() })?;
+        let s = Splits::random(self.len(), fractions, USER_SPLIT_SEED)?;
+        let order: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
+        let split = [s.train.len(), s.validation.len(), s.test.len()];
+        let ordered: Vec<u32> = order.iter().map(|&i| labels[i]).collect();
+        match &self.samples {
+            UserSamples::Images(set) => {
+                let px = set.side * set.side;
+                let mut pixels = Vec::with_capacity(order.len() * px);
+                for &i in &order {
+                    pixels.extend_from_slice(set.image(i));
+                }
+                let small = ordered.iter().map(|&l| u8::try_from(l).unwrap_or(u8::MAX)).collect();
+                let set = ImageSet { pixels, labels: small, side: set.side };
+                Ok(TaskBundle::from_images(&set, ordered, self.class_names.clone(), split, &default_embedders()?)?)
+            }
+            UserSamples::Texts(texts) => Ok(TaskBundle::from_texts(
+                order.iter().map(|&i| texts[i].clone()).collect(),
+                ordered,
+                self.class_names.clone(),
+                split,
+                default_text_module_names(),
+                TEXT_MODULES_VERSION,
+            )?),
+        }
+    }
+}
+
+fn user_err(path: &Path, message: impl Into<String>) -> EvalError {
+    EvalError::UserData { path: path.display().to_string(), message: message.into() }
+}
+
+/// A `--label` argument: `first`, `last`, a 0-based index or a header name.
+pub fn parse_label(label: &str) -> LabelColumn {
+    match label {
+        "first" => LabelColumn::First,
+        "last" => LabelColumn::Last,
+        s => s.parse::<usize>().map(LabelColumn::Index).unwrap_or_else(|_| LabelColumn::Name(s.to_string())),
+    }
+}
+
+/// The label column of a CSV with `header`: `last` is a column named `label` where there is
+/// one; `None` where labels are optional and no column is named (`predict` on texts or image
+/// paths alone).
+fn label_column(spec: &DataSpec, header: &[String]) -> Option<Column> {
+    match spec.label.as_str() {
+        "last" | "label" if header.iter().any(|h| h == "label") => Some(Column::Name("label".into())),
+        "last" if spec.labels_optional => None,
+        "last" => Some(Column::Index(header.len().saturating_sub(1))),
+        "first" => Some(Column::Index(0)),
+        s => Some(Column::parse(s)),
+    }
+}
+
+/// Reads a user's data as `spec` says; `progress(done, total)` is called as image files are
+/// read. Every file is read and checked before anything is returned, so a caller that writes
+/// only afterwards writes nothing on error.
+///
+/// # Errors
+/// [`EvalError::UserData`] naming the path for a missing path, an empty folder, unlabelled data
+/// where labels are needed or images of the wrong side; the loaders' typed errors, each naming
+/// its file ([`archinfer_data::DataError::BadImage`] for a file that is not a readable image,
+/// [`archinfer_data::DataError::ImageFolder`] for an empty class folder or a single class).
+pub fn read_user_data(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
+    if spec.side == 0 {
+        return Err(EvalError::BadOptions("images converted to 0 × 0 pixels".into()));
+    }
+    if !path.exists() {
+        return Err(user_err(path, "no such file or directory"));
+    }
+    if path.is_dir() { read_dir(path, spec, progress) } else { read_csv(path, spec, progress) }
+}
+
+fn is_idx_dir(path: &Path) -> bool {
+    ["train", "t10k"].iter().any(|p| ["", ".gz"].iter().any(|z| path.join(format!("{p}-images-idx3-ubyte{z}")).exists()))
+}
+
+fn visible(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let io = |e: std::io::Error| user_err(dir, e.to_string());
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let p = entry.path();
+        if p.is_dir() { dirs.push(p) } else { files.push(p) }
+    }
+    files.sort();
+    dirs.sort();
+    Ok((files, dirs))
+}
+
+fn data(samples: UserSamples, labels: Option<Vec<u32>>, class_names: Vec<String>, kind: InputKind) -> UserData {
+    UserData { samples, labels, class_names, paths: Vec::new(), kind, conversion: None, notes: Vec::new() }
+}
+
+fn read_dir(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
+    if is_idx_dir(path) && spec.modality != Some(Modality::Texts) {
+        let images = load_mnist_dir(path)?;
+        if images.side != spec.side {
+            return Err(user_err(
+                path,
+                format!("{} × {} images; the image modules read {} × {} = {}", images.side, images.side, spec.side, spec.side, spec.side * spec.side),
+            ));
+        }
+        let mut classes = images.labels.clone();
+        classes.sort_unstable();
+        classes.dedup();
+        let labels = images.labels.iter().map(|l| classes.binary_search(l).unwrap_or(0) as u32).collect();
+        let names = classes.iter().map(u8::to_string).collect();
+        return Ok(data(UserSamples::Images(images), Some(labels), names, InputKind::Idx));
+    }
+    let (files, dirs) = visible(path)?;
+    if let Some(first_class) = dirs.first() {
+        let texts = match spec.modality {
+            Some(m) => m == Modality::Texts,
+            None => visible(first_class)?.0.iter().any(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("txt"))),
+        };
+        if texts {
+            let set = load_text_dir(path)?;
+            return Ok(data(UserSamples::Texts(set.texts), Some(set.labels), set.class_names, InputKind::TextFolder));
+        }
+        let r = read_image_folder(path, spec.side, progress)?;
+        let labels = r.images.labels.iter().map(|&l| u32::from(l)).collect();
+        let mut d = data(UserSamples::Images(r.images), Some(labels), r.class_names, InputKind::ImageFolder);
+        d.paths = r.paths;
+        d.conversion = Some(r.conversion);
+        return Ok(d);
+    }
+    if files.is_empty() {
+        return Err(user_err(path, "an empty folder (expected IDX files, one sub-folder per class, or image files)"));
+    }
+    if !spec.labels_optional {
+        return Err(user_err(path, "image files without classes: a task needs one sub-folder of images per class"));
+    }
+    let (paths, pixels, conversion) = read_unlabelled_folder(path, spec.side, progress)?;
+    let n = paths.len();
+    let mut d = data(UserSamples::Images(ImageSet { pixels, labels: vec![0; n], side: spec.side }), None, Vec::new(), InputKind::UnlabelledImages);
+    d.paths = paths;
+    d.conversion = Some(conversion);
+    Ok(d)
+}
+
+fn read_csv(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
+    let header = read_csv_header(path).unwrap_or_default();
+    let text = spec.text.clone().or_else(|| header.iter().any(|h| h == "text").then(|| "text".to_string()));
+    if spec.modality != Some(Modality::Images)
+        && let Some(text) = text
+    {
+        let col = Column::parse(&text);
+        return match label_column(spec, &header) {
+            Some(l) => {
+                let set = load_text_csv(path, &col, &l)?;
+                Ok(data(UserSamples::Texts(set.texts), Some(set.labels), set.class_names, InputKind::TextCsv))
+            }
+            None => Ok(data(UserSamples::Texts(load_texts(path, &col)?), None, Vec::new(), InputKind::TextCsv)),
+        };
+    }
+    if let Some(name) = IMAGE_PATH_COLUMNS.iter().find_map(|c| header.iter().find(|h| h.eq_ignore_ascii_case(c)).cloned()) {
+        return read_image_list(path, spec, &header, &name, progress);
+    }
+    read_pixel_csv(path, spec)
+}
+
+fn read_image_list(path: &Path, spec: &DataSpec, header: &[String], name: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let column = Column::Name(name.to_string());
+    let (files, labels, class_names) = match label_column(spec, header) {
+        Some(l) => {
+            let set = load_text_csv(path, &column, &l)?;
+            if set.class_names.len() > 256 {
+                return Err(user_err(path, format!("{} classes; at most 256 are supported", set.class_names.len())));
+            }
+            (set.texts, Some(set.labels), set.class_names)
+        }
+        None => (load_texts(path, &column)?, None, Vec::new()),
+    };
+    let paths: Vec<PathBuf> = files.iter().map(|f| base.join(f.trim())).collect();
+    let (pixels, conversion) = read_image_files(&paths, spec.side, progress)?;
+    let small = labels.as_ref().map_or_else(|| vec![0; paths.len()], |l| l.iter().map(|&v| u8::try_from(v).unwrap_or(u8::MAX)).collect());
+    let mut d = data(UserSamples::Images(ImageSet { pixels, labels: small, side: spec.side }), labels, class_names, InputKind::ImageList);
+    d.paths = paths;
+    d.conversion = Some(conversion);
+    Ok(d)
+}
+
+fn read_pixel_csv(path: &Path, spec: &DataSpec) -> Result<UserData> {
+    let px = spec.side * spec.side;
+    let text = std::fs::read_to_string(path).map_err(|e| user_err(path, e.to_string()))?;
+    let (line, first) = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty()).ok_or_else(|| user_err(path, "line 1: the file has no rows"))?;
+    let cols = first.split(',').count();
+    let labelled = match cols {
+        c if c == px && spec.labels_optional => false,
+        c if c == px + 1 => true,
+        c => {
+            let expected =
+                if spec.labels_optional { format!("{px} pixel columns, or {} with a label", px + 1) } else { format!("{px} pixel columns and a label column") };
+            return Err(user_err(path, format!("line {}: {c} columns; expected {expected} ({} × {} images)", line + 1, spec.side, spec.side)));
+        }
+    };
+    let t = load_csv_table(path, labelled.then(|| parse_label(&spec.label)).as_ref(), &CsvOptions::default())?;
+    if labelled && t.class_names.len() < 2 {
+        return Err(archinfer_data::DataError::TooFewClasses(t.class_names.len()).into());
+    }
+    if t.class_names.len() > 256 {
+        return Err(user_err(path, format!("{} classes; at most 256 are supported", t.class_names.len())));
+    }
+    let n = t.rows();
+    let small = if labelled { t.labels.iter().map(|&l| l as u8).collect() } else { vec![0; n] };
+    let (images, scale) = ImageSet::from_pixel_rows(&path.display().to_string(), t.values, small, spec.side)?;
+    let mut d = data(UserSamples::Images(images), labelled.then_some(t.labels), t.class_names, InputKind::PixelCsv);
+    if scale == PixelScale::Bytes {
+        d.notes.push(format!("{}: pixel values are whole numbers in 0–255; divided by 255, as IDX bytes are", path.display()));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma};
+
+    fn png(path: &Path, w: u32, h: u32, v: u8) {
+        GrayImage::from_pixel(w, h, Luma([v])).save(path).unwrap();
+    }
+
+    #[test]
+    fn a_split_keeps_every_sample() {
+        // 1,797 samples at 0.6 / 0.2 / 0.2: 1,078 + 359 + 360, none lost.
+        let texts: Vec<String> = (0..1797).map(|i| format!("sample {i}")).collect();
+        let labels = (0..1797).map(|i| i % 2).collect();
+        let d = data(UserSamples::Texts(texts), Some(labels), vec!["a".into(), "b".into()], InputKind::TextCsv);
+        let b = d.bundle(USER_SPLIT).unwrap();
+        assert_eq!((b.split, b.len()), ([1078, 359, 360], 1797));
+    }
+
+    #[test]
+    fn each_input_kind_is_told_and_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A class folder of images; the same images as a CSV of paths; unlabelled.
+        for (c, v) in [("dark", 20u8), ("light", 230)] {
+            std::fs::create_dir_all(tmp.path().join("folder").join(c)).unwrap();
+            for i in 0..3 {
+                png(&tmp.path().join("folder").join(c).join(format!("{i}.png")), 10 + i, 14, v);
+            }
+        }
+        let folder = read_user_data(&tmp.path().join("folder"), &DataSpec::new(), &mut |_, _| {}).unwrap();
+        assert_eq!(
+            (folder.kind, folder.len(), folder.labels.clone(), folder.class_names.clone()),
+            (InputKind::ImageFolder, 6, Some(vec![0, 0, 0, 1, 1, 1]), vec!["dark".to_string(), "light".into()])
+        );
+        let csv = tmp.path().join("list.csv");
+        let rows: String =
+            folder.paths.iter().zip(folder.label_names().unwrap()).map(|(p, l)| format!("{},{l}\n", p.strip_prefix(tmp.path()).unwrap().display())).collect();
+        std::fs::write(&csv, format!("path,label\n{rows}")).unwrap();
+        let list = read_user_data(&csv, &DataSpec::new(), &mut |_, _| {}).unwrap();
+        assert_eq!((list.kind, list.label_names(), list.class_names.len()), (InputKind::ImageList, folder.label_names(), 2));
+        match (&list.samples, &folder.samples) {
+            (UserSamples::Images(a), UserSamples::Images(b)) => assert_eq!(a.pixels, b.pixels),
+            _ => panic!("images expected"),
+        }
+        // A folder of loose images is data only where labels are optional.
+        let loose = tmp.path().join("folder").join("dark");
+        assert!(matches!(read_user_data(&loose, &DataSpec::new(), &mut |_, _| {}), Err(EvalError::UserData { .. })));
+        let u = read_user_data(&loose, &DataSpec::new().labels_optional(true), &mut |_, _| {}).unwrap();
+        assert_eq!((u.kind, u.len(), u.labels.is_none(), u.paths.len()), (InputKind::UnlabelledImages, 3, true, 3));
+        assert!(u.bundle(USER_SPLIT).is_err(), "unlabelled data make no task");
+        // Texts: a CSV with a `text` column, and a folder of .txt class folders.
+        let t = tmp.path().join("t.csv");
+        std::fs::write(&t, "text,label\nhello there,a\ngood bye,b\nhi,a\n").unwrap();
+        let texts = read_user_data(&t, &DataSpec::new(), &mut |_, _| {}).unwrap();
+        assert_eq!((texts.kind, texts.modality(), texts.len()), (InputKind::TextCsv, Modality::Texts, 3));
+        for (c, s) in [("x", "one"), ("y", "two")] {
+            std::fs::create_dir_all(tmp.path().join("tf").join(c)).unwrap();
+            std::fs::write(tmp.path().join("tf").join(c).join("1.txt"), s).unwrap();
+        }
+        assert_eq!(read_user_data(&tmp.path().join("tf"), &DataSpec::new(), &mut |_, _| {}).unwrap().kind, InputKind::TextFolder);
+        // Missing paths and empty folders are named.
+        let e = read_user_data(&tmp.path().join("nope"), &DataSpec::new(), &mut |_, _| {}).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        std::fs::create_dir_all(tmp.path().join("empty")).unwrap();
+        assert!(matches!(read_user_data(&tmp.path().join("empty"), &DataSpec::new(), &mut |_, _| {}), Err(EvalError::UserData { .. })));
+    }
+
+    #[test]
+    fn pixel_csvs_with_and_without_labels() {
+        let tmp = tempfile::tempdir().unwrap();
+        let row = |v: u8, label: Option<&str>| {
+            let mut cells: Vec<String> = (0..4).map(|_| v.to_string()).collect();
+            cells.extend(label.map(str::to_string));
+            cells.join(",") + "\n"
+        };
+        let spec = DataSpec::new().with_side(2);
+        let f = tmp.path().join("px.csv");
+        std::fs::write(&f, row(255, Some("a")) + &row(0, Some("b"))).unwrap();
+        let d = read_user_data(&f, &spec, &mut |_, _| {}).unwrap();
+        assert_eq!((d.kind, d.label_names(), d.notes.len()), (InputKind::PixelCsv, Some(vec!["a", "b"]), 1));
+        std::fs::write(&f, row(1, None)).unwrap();
+        assert!(read_user_data(&f, &spec, &mut |_, _| {}).unwrap_err().to_string().contains("line 1"));
+        let u = read_user_data(&f, &spec.clone().labels_optional(true), &mut |_, _| {}).unwrap();
+        assert!(u.labels.is_none());
+        assert_eq!(u.len(), 1);
+    }
+
+    #[test]
+    fn modality_reads_and_prints_its_name() {
+        assert_eq!("texts".parse::<Modality>().unwrap(), Modality::Texts);
+        assert_eq!(Modality::Images.to_string(), "images");
+        assert_eq!(serde_json::to_string(&Modality::Texts).unwrap(), "\"texts\"");
+        assert!("audio".parse::<Modality>().is_err());
+    }
+}
