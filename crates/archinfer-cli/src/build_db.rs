@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use archinfer::data::Task;
-use archinfer::eval::{DbSettings, Pool, Report, WorkerPoolOptions, run_workers};
+use archinfer::eval::{BuildPlan, Report, WorkerPoolOptions, prepare_build, run_workers};
 use archinfer::store::{ExperimentStore, Location};
 use archinfer::train::{AdamTrainer, ChildTrainer, TrainConfig, TrainPath};
 use clap::Parser;
@@ -83,7 +83,6 @@ pub struct BuildDb {
 /// `archinfer build-db`.
 pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
     let config = TrainConfig::new().with_learning_rate(a.lr).with_epochs(a.epochs).with_batch_size(a.batch_size);
-    config.validate()?;
     let store = crate::db::open_or_create(&a.db)?;
     let suite = a.suite.clone().or_else(|| store.tasks().ok().filter(|t| t.is_empty()).map(|_| "fmnist14".to_string()));
     if let Some(suite) = &suite {
@@ -92,50 +91,24 @@ pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
     drop(store);
     let tasks = crate::suite_of_db(&a.db, a.data.as_deref())?;
     let store = crate::db::open_existing(&a.db)?;
-    let settings = DbSettings::of(store.as_ref());
-    let mut space = settings.require_space()?;
-    for (t, _) in &tasks {
-        crate::data::check_fits(t, &space, &format!("task `{}`", t.name()))?;
-    }
-    let stored_pool = Pool::load(store.as_ref())?;
-    let pool_size = a.pool.unwrap_or_else(|| stored_pool.as_ref().map_or(64, |p| p.size()));
-    let mut wider = match (a.space_version, space.version()) {
-        (None, _) => space.clone(),
-        (Some(asked), have) if asked == have => space.clone(),
-        (Some(2), 1) => space.clone().with_recipes(archinfer::encoding::RecipeSpace::around(config.learning_rate, config.epochs, config.batch_size)?)?,
-        (Some(asked), have) => {
-            return Err(archinfer::encoding::EncodingError::SpaceVersion { what: format!("--space-version {asked}"), found: asked, expected: have }.into());
-        }
+    let plan = BuildPlan {
+        children: a.children,
+        seed: a.seed,
+        train: config.clone(),
+        pool: a.pool,
+        space_version: a.space_version,
+        add_modules: a.add_modules.clone(),
+        draw_modules: a.draw_modules.clone(),
     };
-    if !a.add_modules.is_empty() {
-        let refs: Vec<&Task> = tasks.iter().map(|(t, _)| t.as_ref()).collect();
-        wider = archinfer::eval::widen_space(&wider, &refs, &a.add_modules)?;
+    let refs: Vec<&Task> = tasks.iter().map(|(t, _)| t.as_ref()).collect();
+    let prepared = prepare_build(store.as_ref(), &refs, &plan)?;
+    if prepared.migrated_version {
+        eprintln!("migrated the space to version 2 (training-recipe block); recorded children keep their rows");
     }
-    let draw = (!a.draw_modules.is_empty()).then(|| archinfer::eval::module_indices(&wider, &a.draw_modules)).transpose()?;
-    if pool_size > 0
-        && let Some(p) = Pool::check(store.as_ref(), pool_size, a.seed)?
-    {
-        p.fits(&wider)?;
+    if prepared.added_modules {
+        eprintln!("added module(s) {} to the space; recorded children keep their rows", a.add_modules.join(", "));
     }
-    // On a database with its tasks, the checks above write nothing; the pins and migrations
-    // come after them (a new --suite's tasks are recorded before, by ensure_suite).
-    settings.pin_train_config(&config)?;
-    settings.pin_plan_seed(a.seed)?;
-    if wider != space {
-        settings.set_space(&wider)?;
-        if wider.version() != space.version() {
-            eprintln!("migrated the space to version 2 (training-recipe block); recorded children keep their rows");
-        }
-        if !a.add_modules.is_empty() {
-            eprintln!("added module(s) {} to the space; recorded children keep their rows", a.add_modules.join(", "));
-        }
-        space = wider;
-    }
-    let mut planned = archinfer::eval::plan_missing_among(store.as_ref(), &space, a.children, a.seed, draw.as_deref())?;
-    if pool_size > 0 {
-        planned += Pool::ensure_among(store.as_ref(), &space, pool_size, a.seed, draw.as_deref())?.plan(store.as_ref())?;
-    }
-    archinfer::eval::check_planned(store.as_ref(), &space)?;
+    let planned = prepared.planned;
     let stale = Duration::from_secs(a.stale_secs.max(1));
     let requeued = store.requeue_stale(stale)?;
     let summary = store.summary()?;

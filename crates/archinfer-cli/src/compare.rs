@@ -2,15 +2,14 @@
 //! The protocol is `archinfer::eval::compare`; this file trains the proposals (resumably) and
 //! renders the result.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use archinfer::data::Task;
-use archinfer::eval::{CompareOptions, Method, Pool, TaskFacts, TrainedProposal};
+use archinfer::eval::{CompareOptions, Method, Pool, ProposalSetup, TaskFacts, TrainedProposal};
 use archinfer::infer::{AscentConfig, InferOptions};
-use archinfer::store::{ExperimentStore, Location};
+use archinfer::store::Location;
 use archinfer::train::AdamTrainer;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -156,91 +155,33 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
         Ok(_) => {}
         Err(_) => std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?)?,
     }
-    let prop_path = out.join("proposals.jsonl");
-    let done: BTreeMap<String, TrainedProposal> = ResumableRuns::<TrainedProposal>::new(&prop_path).read()?.into_iter().map(|p| (p.task.clone(), p)).collect();
-    let todo: Vec<usize> = held.iter().copied().filter(|&t| !done.contains_key(&matrix.tasks[t])).collect();
+    let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
     let config = archinfer::eval::DbSettings::of(store.as_ref()).require_train_config()?;
     let device = archinfer::default_device();
     let trainer = AdamTrainer::new(config, device.clone())?;
     let how = a.fit.inferencer_recipe()?;
     let infer = InferOptions::new().with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters)).with_seeded(a.ascent.seeded);
-    let bar = crate::bar(todo.len() as u64, "held-out tasks");
-    let (next, found, failed) = (AtomicUsize::new(0), Mutex::new(done), Mutex::new(None::<String>));
-    let dvn_index = |name: &str| dvn_tasks.iter().position(|t| t.name == name);
-    let record = |r: Result<TrainedProposal, BoxError>, name: &str| {
-        let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
-        match r.and_then(|p| ResumableRuns::new(&prop_path).append(&p).map(|()| p).map_err(BoxError::from)) {
-            Ok(p) => {
-                bar.set_message(format!("{name}: {} ({:.1} s fit)", p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
-                found.insert(name.to_string(), p);
-            }
-            Err(e) => {
-                *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{name}: {e}"));
-                next.store(todo.len(), Ordering::SeqCst);
-            }
-        }
+    let setup = ProposalSetup {
+        store: store.as_ref(),
+        space: &space,
+        tasks: &dvn_tasks,
+        how: &how,
+        opts: &infer,
+        trainer: &trainer,
+        k: k_max,
+        seed: a.train_seed,
+        device: &device,
+    };
+    let names: Vec<String> = held.iter().map(|&t| matrix.tasks[t].clone()).collect();
+    let half_names = halves.as_ref().map(|h| h.clone().map(|half| half.iter().map(|&t| matrix.tasks[t].clone()).collect::<Vec<_>>()));
+    let bar = crate::bar(names.len() as u64, "held-out tasks");
+    bar.set_position(log.read()?.iter().filter(|p| names.contains(&p.task)).count() as u64);
+    let on_done = |p: &TrainedProposal| {
+        bar.set_message(format!("{}: {} ({:.1} s fit)", p.task, p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
         bar.inc(1);
     };
-    if let Some(halves) = &halves {
-        // One fit per half, in parallel: each proposes for the other half's tasks still to do.
-        let dvn_of = |ts: &[usize]| {
-            ts.iter()
-                .map(|&t| dvn_index(&matrix.tasks[t]).ok_or_else(|| format!("task `{}` has no recorded children", matrix.tasks[t])))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        std::thread::scope(|s| {
-            for h in 0..2 {
-                let (record, dvn_of, halves, todo) = (&record, &dvn_of, halves, &todo);
-                let (store, space, dvn_tasks, how, infer, trainer, device) = (&store, &space, &dvn_tasks, &how, &infer, &trainer, &device);
-                s.spawn(move || {
-                    let held: Vec<usize> = halves[h].iter().copied().filter(|t| todo.contains(t)).collect();
-                    let r = dvn_of(&held).and_then(|held| Ok((held, dvn_of(&halves[1 - h])?))).map_err(BoxError::from).and_then(|(held, train)| {
-                        archinfer::eval::train_proposals_fitted_on(
-                            store,
-                            space,
-                            dvn_tasks,
-                            &train,
-                            &held,
-                            how,
-                            infer,
-                            trainer,
-                            k_max,
-                            a.train_seed,
-                            device,
-                            &mut |p| {
-                                let name = p.task.clone();
-                                record(Ok(p), &name);
-                                Ok(())
-                            },
-                        )
-                        .map_err(BoxError::from)
-                    });
-                    if let Err(e) = r {
-                        record(Err(e), &format!("half {h}"));
-                    }
-                });
-            }
-        });
-    }
-    std::thread::scope(|s| {
-        for _ in 0..if halves.is_some() { 0 } else { a.workers.clamp(1, todo.len().max(1)) } {
-            s.spawn(|| {
-                while let Some(&t) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let name = &matrix.tasks[t];
-                    let r = dvn_index(name).ok_or_else(|| format!("task `{name}` has no recorded children").into()).and_then(|d| {
-                        archinfer::eval::train_proposal(&store, &space, &dvn_tasks, d, &how, &infer, &trainer, k_max, a.train_seed, &device)
-                            .map_err(BoxError::from)
-                    });
-                    record(r, name);
-                }
-            });
-        }
-    });
+    let found = setup.train_missing(&names, half_names.as_ref(), a.workers, &log, &on_done)?;
     bar.finish_and_clear();
-    if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e.into());
-    }
-    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
     let proposals: Vec<Option<Vec<(f64, f64)>>> = held.iter().map(|&t| found.get(&matrix.tasks[t]).map(TrainedProposal::runs)).collect();
     let c = match &halves {
         Some(h) => {

@@ -78,29 +78,7 @@ pub fn check_fits(task: &Task, space: &ArchitectureSpace, source: &dyn std::fmt:
     archinfer::eval::fits_space(task, space).map_err(|e| format!("{source}: {e}").into())
 }
 
-/// Checks that `task` has the embedding modules a model's `space` reads; the error says which
-/// modality each side is.
+/// Checks that `task` has the embedding modules a model's `space` reads; errors name `source`.
 pub fn check_model_fits(task: &Task, space: &ArchitectureSpace, source: &Path) -> Result<(), BoxError> {
-    if archinfer::eval::fits_space(task, space).is_ok() {
-        return Ok(());
-    }
-    let text = archinfer::text::default_text_module_names();
-    let image: Vec<String> = default_embedders()?.iter().map(|e| e.name().to_string()).collect();
-    let kind = |names: Vec<String>| -> String {
-        let what = if names.iter().all(|n| text.contains(n)) {
-            "texts"
-        } else if names.iter().all(|n| image.contains(n)) {
-            "images"
-        } else {
-            "features"
-        };
-        format!("{what} (modules {})", names.join(", "))
-    };
-    Err(format!(
-        "{}: the model reads {}; these data are {}",
-        source.display(),
-        kind(space.embeddings().iter().map(|e| e.name.clone()).collect()),
-        kind(task.features().iter().map(|f| f.name.clone()).collect())
-    )
-    .into())
+    archinfer::eval::check_model_fits(task, space).map_err(|e| format!("{}: {e}", source.display()).into())
 }

@@ -140,6 +140,14 @@ pub enum EvalError {
         /// What went wrong.
         message: String,
     },
+    /// Data a model cannot read: what it reads, and what the data are.
+    #[error("the model reads {model}; these data are {data}")]
+    ModelMismatch {
+        /// What the model reads.
+        model: String,
+        /// What the data are.
+        data: String,
+    },
     /// A comparison setting out of range.
     #[error("invalid comparison setting: {0}")]
     BadOptions(String),

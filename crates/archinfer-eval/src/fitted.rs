@@ -202,7 +202,7 @@ impl FittedModel {
         }
         let bundle = data.bundle(USER_SPLIT)?;
         let task = crate::bundle_task(&bundle, name, &default_embedders()?, &mut crate::TextModules::default())?;
-        crate::fits_space(&task, &inferencer.dvn.config.space)?;
+        crate::check_model_fits(&task, &inferencer.dvn.config.space)?;
         let opts = InferOptions::new().with_ascent(AscentConfig::new()).with_max_params(options.max_params);
         let p = inferencer.propose(&task, &opts)?;
         let mut seen = HashSet::new();

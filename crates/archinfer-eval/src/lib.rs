@@ -76,10 +76,10 @@ pub use protocol::{
     predict_fold, propose_held_out, train_proposal, train_proposals_fitted_on,
 };
 pub use records::{
-    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, fill_suite, fits_space, load_task, load_tasks, pin_space, record_of,
+    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, fill_suite, fits_space, load_task, load_tasks, pin_space, record_of,
     space_of, suite_bundles, suite_complete, suite_task,
 };
-pub use runs::{ResumableRuns, run_jobs};
+pub use runs::{ProposalSetup, ResumableRuns, run_jobs};
 pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child};
 pub use settings::DbSettings;
 pub use tables::{CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};
@@ -87,7 +87,7 @@ pub use user::{
     DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, parse_label, read_user_data,
 };
 pub use worker::{
-    MakeTrainer, OnAnyTrial, OnTrial, OpenStore, Report, WorkerOptions, WorkerPoolOptions, check_planned, plan_missing, plan_missing_among, run_worker,
+    BuildPlan, BuildPrepared, MakeTrainer, OnAnyTrial, OnTrial, OpenStore, Report, WorkerOptions, WorkerPoolOptions, check_planned, plan_missing, plan_missing_among, prepare_build, run_worker,
     run_workers,
 };
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

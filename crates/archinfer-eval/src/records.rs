@@ -320,3 +320,30 @@ pub fn suite_complete(store: &dyn ExperimentStore, suite: &str) -> Result<bool> 
     }
     Ok(!mine.is_empty())
 }
+
+/// Checks that `task` has the embedding modules a model's `space` reads; the error says which
+/// kind of data each side is (images, texts or features) and their modules.
+///
+/// # Errors
+/// [`EvalError::ModelMismatch`].
+pub fn check_model_fits(task: &Task, space: &ArchitectureSpace) -> Result<()> {
+    if fits_space(task, space).is_ok() {
+        return Ok(());
+    }
+    let text = archinfer_text::default_text_module_names();
+    let image: Vec<String> = archinfer_data::default_embedders()?.iter().map(|e| e.name().to_string()).collect();
+    let kind = |names: Vec<String>| -> String {
+        let what = if names.iter().all(|n| text.contains(n)) {
+            "texts"
+        } else if names.iter().all(|n| image.contains(n)) {
+            "images"
+        } else {
+            "features"
+        };
+        format!("{what} (modules {})", names.join(", "))
+    };
+    Err(EvalError::ModelMismatch {
+        model: kind(space.embeddings().iter().map(|e| e.name.clone()).collect()),
+        data: kind(task.features().iter().map(|f| f.name.clone()).collect()),
+    })
+}

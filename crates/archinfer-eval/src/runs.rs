@@ -113,6 +113,93 @@ where
     results.into_iter().collect()
 }
 
+/// What the trained proposals of `evaluate compare` are made with: the database, its space and
+/// recorded children, the value network's recipe, the ascent, the trainer, K candidates and
+/// the first training seed.
+pub struct ProposalSetup<'a> {
+    /// The database.
+    pub store: &'a dyn archinfer_store::ExperimentStore,
+    /// Its space.
+    pub space: &'a archinfer_encoding::ArchitectureSpace,
+    /// Every task's recorded children.
+    pub tasks: &'a [archinfer_dvn::DvnTask],
+    /// How the value network is fitted.
+    pub how: &'a crate::InferencerRecipe,
+    /// The ascent.
+    pub opts: &'a archinfer_infer::InferOptions,
+    /// Trains the candidates.
+    pub trainer: &'a (dyn archinfer_train::ChildTrainer + Sync),
+    /// Candidates trained per task.
+    pub k: usize,
+    /// Training seed of the first candidate.
+    pub seed: u64,
+    /// Where the value network and the children run.
+    pub device: &'a burn::tensor::Device,
+}
+
+impl ProposalSetup<'_> {
+    fn index(&self, name: &str) -> Result<usize> {
+        self.tasks.iter().position(|t| t.name == name).ok_or_else(|| EvalError::TooFewChildren { task: name.to_string(), got: 0, needed: 1 })
+    }
+
+    /// Trains the proposals of the tasks of `names` that `log` lacks, appending each to `log`
+    /// as it lands: leave-one-task-out on `workers` threads, or, with `halves`, one value
+    /// network per half (in parallel) proposing for the other half's tasks. Returns every
+    /// proposal of `log`, by task.
+    ///
+    /// # Errors
+    /// A task without recorded children, fitting, proposing, training or the log failing.
+    pub fn train_missing(
+        &self,
+        names: &[String],
+        halves: Option<&[Vec<String>; 2]>,
+        workers: usize,
+        log: &ResumableRuns<crate::TrainedProposal>,
+        on_done: &(dyn Fn(&crate::TrainedProposal) + Sync),
+    ) -> Result<std::collections::BTreeMap<String, crate::TrainedProposal>> {
+        let have: std::collections::HashSet<String> = log.read()?.into_iter().map(|p| p.task).collect();
+        let todo: Vec<String> = names.iter().filter(|n| !have.contains(*n)).cloned().collect();
+        match halves {
+            Some(halves) => {
+                let results: Vec<Result<()>> = std::thread::scope(|s| {
+                    let handles: Vec<_> = (0..2)
+                        .map(|h| {
+                            let todo = &todo;
+                            s.spawn(move || -> Result<()> {
+                                let held = halves[h].iter().filter(|n| todo.contains(n)).map(|n| self.index(n)).collect::<Result<Vec<_>>>()?;
+                                let train = halves[1 - h].iter().map(|n| self.index(n)).collect::<Result<Vec<_>>>()?;
+                                let (st, sp, ts, how, opts) = (self.store, self.space, self.tasks, self.how, self.opts);
+                                crate::train_proposals_fitted_on(st, sp, ts, &train, &held, how, opts, self.trainer, self.k, self.seed, self.device, &mut |p| {
+                                    log.append(&p)?;
+                                    on_done(&p);
+                                    Ok(())
+                                })
+                            })
+                        })
+                        .collect();
+                    handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(EvalError::BadOptions("a fitting thread panicked".into())))).collect()
+                });
+                results.into_iter().collect::<Result<()>>()?;
+            }
+            None => {
+                let work = |_: &mut (), name: String| -> Result<Option<crate::TrainedProposal>> {
+                    let i = self.index(&name)?;
+                    Ok(Some(crate::train_proposal(self.store, self.space, self.tasks, i, self.how, self.opts, self.trainer, self.k, self.seed, self.device)?))
+                };
+                let done = |p: Option<&crate::TrainedProposal>| {
+                    if let Some(p) = p {
+                        on_done(p);
+                    }
+                };
+                let mut jobs = todo;
+                jobs.reverse();
+                run_jobs(jobs, workers, log, &|| Ok(()), &work, &done)?;
+            }
+        }
+        Ok(log.read()?.into_iter().map(|p| (p.task.clone(), p)).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,3 +234,85 @@ pub fn run_workers(
     }
     first_err.map_or(Ok(trained), Err)
 }
+
+/// What one `build-db` run asks of a database: the children per task, the plan seed, the
+/// recipe of the children, the pool, and the migrations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildPlan {
+    /// Random children planned per task.
+    pub children: usize,
+    /// Seed of the plan and of the pool.
+    pub seed: u64,
+    /// The children's recipe (pinned: a resumed build with another is refused).
+    pub train: archinfer_train::TrainConfig,
+    /// Pool members (`None`: the stored pool's size, else 64; 0: no pool this run).
+    pub pool: Option<usize>,
+    /// Migrate the space to this version (only 1 → 2 exists).
+    pub space_version: Option<u32>,
+    /// Embedding modules to add to the space.
+    pub add_modules: Vec<String>,
+    /// The modules new children and pool members draw from (empty: all).
+    pub draw_modules: Vec<String>,
+}
+
+/// What [`prepare_build`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildPrepared {
+    /// The space the children are planned in (after any migration).
+    pub space: ArchitectureSpace,
+    /// Whether the space was migrated to a new version.
+    pub migrated_version: bool,
+    /// Whether modules were added.
+    pub added_modules: bool,
+    /// Trials planned by this run.
+    pub planned: usize,
+}
+
+/// Checks `plan` against the database and its `tasks` (every task fits the space, the
+/// migrations can be done, the pool's size and seed agree), and only then pins the recipe and
+/// the seed, migrates the space and plans the children and the pool that are missing.
+///
+/// # Errors
+/// Any failed check ([`EvalError::DoesNotFit`], [`EvalError::ModuleMigration`],
+/// [`EvalError::PoolConflict`], [`EvalError::Setting`], a space version that cannot be
+/// reached); store failures. On a database that has its tasks, a failed check writes nothing.
+pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildPlan) -> Result<BuildPrepared> {
+    plan.train.validate()?;
+    let settings = crate::DbSettings::of(store);
+    let space = settings.require_space()?;
+    for t in tasks {
+        crate::fits_space(t, &space)?;
+    }
+    let stored_pool = crate::Pool::load(store)?;
+    let pool_size = plan.pool.unwrap_or_else(|| stored_pool.as_ref().map_or(64, |p| p.size()));
+    let t = &plan.train;
+    let mut wider = match (plan.space_version, space.version()) {
+        (None, _) => space.clone(),
+        (Some(asked), have) if asked == have => space.clone(),
+        (Some(2), 1) => space.clone().with_recipes(archinfer_encoding::RecipeSpace::around(t.learning_rate, t.epochs, t.batch_size)?)?,
+        (Some(asked), have) => {
+            return Err(archinfer_encoding::EncodingError::SpaceVersion { what: format!("--space-version {asked}"), found: asked, expected: have }.into());
+        }
+    };
+    if !plan.add_modules.is_empty() {
+        wider = crate::widen_space(&wider, tasks, &plan.add_modules)?;
+    }
+    let draw = (!plan.draw_modules.is_empty()).then(|| crate::module_indices(&wider, &plan.draw_modules)).transpose()?;
+    if pool_size > 0
+        && let Some(p) = crate::Pool::check(store, pool_size, plan.seed)?
+    {
+        p.fits(&wider)?;
+    }
+    settings.pin_train_config(&plan.train)?;
+    settings.pin_plan_seed(plan.seed)?;
+    let (migrated_version, added_modules) = (wider.version() != space.version(), wider != space && !plan.add_modules.is_empty());
+    if wider != space {
+        settings.set_space(&wider)?;
+    }
+    let mut planned = plan_missing_among(store, &wider, plan.children, plan.seed, draw.as_deref())?;
+    if pool_size > 0 {
+        planned += crate::Pool::ensure_among(store, &wider, pool_size, plan.seed, draw.as_deref())?.plan(store)?;
+    }
+    check_planned(store, &wider)?;
+    Ok(BuildPrepared { space: wider, migrated_version, added_modules, planned })
+}
