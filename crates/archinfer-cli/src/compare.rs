@@ -9,7 +9,6 @@ use std::sync::Arc;
 use archinfer::data::Task;
 use archinfer::eval::{CompareOptions, Method, Pool, ProposalSetup, TaskFacts, TrainedProposal};
 use archinfer::infer::{AscentConfig, InferOptions};
-use archinfer::store::Location;
 use archinfer::train::AdamTrainer;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -24,12 +23,8 @@ use archinfer::eval::ANYTIME_BUDGETS as CURVE;
 /// Arguments of `archinfer evaluate compare`.
 #[derive(Parser, Debug)]
 pub struct CompareArgs {
-    /// The experiment database, with a trained pool (`archinfer build-db --pool 64`).
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     /// Only these held-out tasks (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     pub tasks: Option<Vec<String>>,
@@ -112,21 +107,22 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let curve: &[usize] = if a.split_half.is_some() { &[] } else { &CURVE };
     let opts = CompareOptions { budgets: a.budgets.iter().chain(curve).copied().collect(), random_orders: a.random_orders, seed: 0, tie: 1e-6 };
     opts.validate()?;
-    let (space, dvn_tasks) = crate::evaluate::load_dvn_tasks(&a.db, &suite_tasks)?;
-    let store = crate::db::open_existing(&a.db)?;
+    let (space, dvn_tasks) = crate::evaluate::load_dvn_tasks(&a.src.db, &suite_tasks)?;
+    let store = crate::db::open_existing(&a.src.db)?;
     let pool = Pool::load(&store)?.ok_or(archinfer::eval::EvalError::NoPool)?;
     let matrix = pool.matrix(&store, Some(&dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
     let held: Vec<usize> = match &a.tasks {
-        Some(names) => {
-            names.iter().map(|n| matrix.tasks.iter().position(|t| t == n.trim()).ok_or_else(|| format!("{}: no task `{n}`", a.db))).collect::<Result<_, _>>()?
-        }
+        Some(names) => names
+            .iter()
+            .map(|n| matrix.tasks.iter().position(|t| t == n.trim()).ok_or_else(|| format!("{}: no task `{n}`", a.src.db)))
+            .collect::<Result<_, _>>()?,
         None => (0..matrix.tasks.len()).collect(),
     };
     let records = store.tasks()?;
     let facts: Vec<TaskFacts> = matrix
         .tasks
         .iter()
-        .map(|n| records.iter().find(|r| &r.name == n).map(TaskFacts::of).ok_or_else(|| format!("{}: no task `{n}`", a.db)))
+        .map(|n| records.iter().find(|r| &r.name == n).map(TaskFacts::of).ok_or_else(|| format!("{}: no task `{n}`", a.src.db)))
         .collect::<Result<_, _>>()?;
     let suite = records.first().map_or("db".to_string(), |r| r.suite.clone());
     if a.split_half.is_some() && a.tasks.is_some() {
@@ -140,21 +136,14 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     std::fs::create_dir_all(&out)?;
     let k_max = opts.budgets.iter().copied().max().unwrap_or(1);
     let settings = Settings {
-        db: a.db.to_string(),
+        db: a.src.db.to_string(),
         fit: format!("{:?}", a.fit),
         ascent: format!("{:?}", a.ascent),
         train_seed: a.train_seed,
         candidates: k_max,
         split_half: a.split_half,
     };
-    let settings_path = out.join("settings.json");
-    match std::fs::read_to_string(&settings_path) {
-        Ok(s) if serde_json::from_str::<Settings>(&s).ok().as_ref() != Some(&settings) => {
-            return Err(format!("{} holds proposals made with other settings ({s}); use another --out", out.display()).into());
-        }
-        Ok(_) => {}
-        Err(_) => std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?)?,
-    }
+    archinfer::eval::pin_run_settings(&out.join("settings.json"), &settings)?;
     let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
     let config = archinfer::eval::DbSettings::of(store.as_ref()).require_train_config()?;
     let device = archinfer::default_device();

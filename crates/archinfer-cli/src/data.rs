@@ -73,11 +73,6 @@ pub fn read_task(input: &DataArgs, name: &str) -> Result<(TaskBundle, Task), Box
     Ok((bundle, task))
 }
 
-/// Checks that `task` has the embedding modules `space` reads; errors name `source`.
-pub fn check_fits(task: &Task, space: &ArchitectureSpace, source: &dyn std::fmt::Display) -> Result<(), BoxError> {
-    archinfer::eval::fits_space(task, space).map_err(|e| format!("{source}: {e}").into())
-}
-
 /// Checks that `task` has the embedding modules a model's `space` reads; errors name `source`.
 pub fn check_model_fits(task: &Task, space: &ArchitectureSpace, source: &Path) -> Result<(), BoxError> {
     archinfer::eval::check_model_fits(task, space).map_err(|e| format!("{}: {e}", source.display()).into())

@@ -44,58 +44,10 @@ pub struct StatusArgs {
 /// `archinfer db status`.
 pub fn status(a: &StatusArgs) -> Result<(), BoxError> {
     let store = open_existing(&a.db)?;
-    outln!(
-        "{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6}  {:>9}",
-        "task",
-        "pending",
-        "running",
-        "done",
-        "failed",
-        "min",
-        "median",
-        "max",
-        "std",
-        "s/child"
-    );
-    let trials = store.trials(None)?;
-    let mut totals = archinfer::store::StateCounts::default();
-    let mut seconds = 0.0;
-    for s in archinfer::store::summarize(&store.tasks()?, &trials) {
-        totals = totals.plus(s.counts);
-        seconds += s.train_seconds;
-        let std = s.val_std.map(|v| format!("{v:>6.3}")).unwrap_or_else(|| format!("{:>6}", "-"));
-        let per = if s.counts.done > 0 { s.train_seconds / s.counts.done as f64 } else { 0.0 };
-        let acc = s.val_accuracy.map(|[a, b, c]| format!("{a:>6.3} {b:>6.3} {c:>6.3}")).unwrap_or_else(|| format!("{:>6} {:>6} {:>6}", "-", "-", "-"));
-        outln!("{:<28} {:>7} {:>7} {:>7} {:>7}  {acc} {std}  {per:>9.3}", s.task, s.counts.pending, s.counts.running, s.counts.done, s.counts.failed);
-    }
-    outln!(
-        "{:<28} {:>7} {:>7} {:>7} {:>7}  training time of done children: {:.1} s",
-        "total",
-        totals.pending,
-        totals.running,
-        totals.done,
-        totals.failed,
-        seconds
-    );
-    let rates = archinfer::store::worker_rates(&store.workers()?, &trials, archinfer::store::now_ms(), a.live_secs as i64 * 1000);
-    let live: Vec<&archinfer::store::WorkerRate> = rates.iter().filter(|r| r.live).collect();
-    let rate: f64 = live.iter().map(|r| r.per_hour).sum();
-    outln!("");
-    outln!("workers: {} live (heard from within {} s), {} known", live.len(), a.live_secs, rates.len());
-    if !live.is_empty() {
-        outln!("{:<36} {:>9} {:>8} {:>12} {:>10}", "worker", "heard", "running", "done/10 min", "per hour");
-        for r in &live {
-            outln!("{:<36} {:>7.1} s {:>8} {:>12} {:>10.0}", r.name, r.silent_s, r.running, r.recent, r.per_hour);
-        }
-    }
-    let left = totals.open();
-    if left == 0 {
-        outln!("plan: done ({} trials)", totals.finished());
-    } else if rate > 0.0 {
-        let eta = left as f64 / rate * 3600.0;
-        outln!("plan: {left} trials left at {rate:.0} children/hour: ETA {}", archinfer::store::hms(eta));
-    } else {
-        outln!("plan: {left} trials left, no live worker (start `archinfer build-db --db {}`)", a.db);
+    let text = archinfer::store::status_text(store.as_ref(), archinfer::store::now_ms(), a.live_secs)?;
+    outln!("{}", text.trim_end());
+    if text.contains("no live worker") {
+        outln!("(start `archinfer build-db --db {}` to finish it)", a.db);
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use archinfer::data::Task;
-use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn, spearman};
+use archinfer::dvn::{DvnPreset, DvnTask, Recipe};
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{PredictRun, PredictTable, ResumableRuns, TaskAwarenessTable, run_jobs};
 use archinfer::metafeatures::MetaFeatures;
@@ -50,12 +50,8 @@ impl RecipeArgs {
 /// Arguments of `archinfer evaluate predict`.
 #[derive(Parser, Debug)]
 pub struct PredictArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     /// Repeats (seeds) per held-out task and variant.
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
@@ -75,8 +71,6 @@ pub struct PredictArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
-
-pub(crate) use archinfer::eval::mean_std;
 
 /// The database's space and the recorded children of every task as value-network training data.
 pub(crate) fn load_dvn_tasks(db: &Location, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
@@ -101,7 +95,7 @@ pub(crate) fn held_tasks(list: Option<&str>, tasks: &[DvnTask]) -> Vec<usize> {
 /// `archinfer evaluate predict`: the missing (task, variant, repeat) fits on `--threads`
 /// threads, logged to runs.jsonl (resumable), then table.md and summary.json.
 pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
-    let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let variants: Vec<MetaFeatures> = a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
@@ -167,12 +161,8 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
 /// Arguments of `archinfer evaluate plots`.
 #[derive(Parser, Debug)]
 pub struct PlotArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory.
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     #[command(flatten)]
     pub recipe: RecipeArgs,
     /// Held-out task of the "more training tasks" curve.
@@ -187,83 +177,29 @@ pub struct PlotArgs {
     pub out: Option<PathBuf>,
 }
 
-fn fit_learned(space: &ArchitectureSpace, train: &[DvnTask], a: &PlotArgs, seed: u64) -> Result<TrainedDvn, BoxError> {
-    let (cfg, tc) = a.recipe.recipe(MetaFeatures::Learned, seed)?.configs(space, train)?;
-    Ok(TrainedDvn::fit(cfg, tc, train, &archinfer::default_device())?)
-}
-
 /// Draws predicted-vs-actual panels, the PCA of learned task embeddings, and Spearman against
 /// the number of training tasks.
 pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
-    use archinfer::data::Embedder;
-    use rand::SeedableRng;
-    use rand::seq::SliceRandom;
     if !crate::plots::init_font() {
         return Err("no TTF font found for the plots (set ARCHINFER_FONT to a .ttf file)".into());
     }
-    let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
-    let others = |k: usize| -> Vec<DvnTask> { tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect() };
-    // 1. Predicted against actual on every held-out task (learned meta-features, seed 0).
-    let mut panels = Vec::new();
-    for (k, held) in tasks.iter().enumerate() {
-        let m = fit_learned(&space, &others(k), &a, 0)?;
-        let pred = m.predict(&held.u, m.embed_task(held.task.as_deref())?)?;
-        let actual: Vec<f64> = held.v.iter().map(|&x| f64::from(x)).collect();
-        let p: Vec<f64> = pred.iter().map(|&x| f64::from(x)).collect();
-        let rho = spearman(&p, &actual)?;
-        panels.push(crate::plots::Panel { title: format!("{} (ρ = {rho:.2})", held.name), points: actual.into_iter().zip(p).collect() });
-        eprintln!("predicted vs actual: {} ρ = {rho:.3}", held.name);
-    }
-    crate::plots::scatter_grid(&out_dir.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
-    // 2. Learned embeddings of 10 random batches per task, PCA to 2-D (model fitted on all tasks).
-    let m = fit_learned(&space, &tasks, &a, 0)?;
     let device = archinfer::default_device();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    let mut flat = Vec::new();
-    let mut owners = Vec::new();
-    for (k, t) in tasks.iter().enumerate() {
-        let task = t.task.as_deref().ok_or("task samples missing")?;
-        for _ in 0..10 {
-            let b = archinfer::metafeatures::SampleBatch::sample(task, &m.train_config.sample_module, m.config.max_classes, 256, &mut rng)?;
-            // The tower's output alone: the size feature is one number per task, not per batch.
-            let z = m.model.phi.as_ref().ok_or("no learned tower")?.forward(b.to_tensor(&device));
-            flat.extend(z.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
-            owners.push(k);
-        }
-    }
-    let zdim = flat.len() / owners.len();
-    let pca = archinfer::data::Pca::fit(&flat, zdim, 2, 0)?;
-    let proj = pca.embed_all(&flat, zdim);
-    let series: Vec<(String, Vec<(f64, f64)>)> = tasks
-        .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            let pts = owners.iter().enumerate().filter(|(_, o)| **o == k).map(|(i, _)| (f64::from(proj[2 * i]), f64::from(proj[2 * i + 1]))).collect();
-            (t.name.clone(), pts)
+    let recipe = |seed: u64| a.recipe.recipe(MetaFeatures::Learned, seed).map_err(|e| archinfer::eval::EvalError::BadOptions(e.to_string()));
+    let panels: Vec<crate::plots::Panel> = archinfer::eval::predicted_vs_actual(&space, &tasks, &recipe, &device)?
+        .into_iter()
+        .map(|(name, rho, points)| {
+            eprintln!("predicted vs actual: {name} ρ = {rho:.3}");
+            crate::plots::Panel { title: format!("{name} (ρ = {rho:.2})"), points }
         })
         .collect();
+    crate::plots::scatter_grid(&out_dir.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
+    let series = archinfer::eval::embedding_pca(&space, &tasks, &recipe, 10, &device)?;
     crate::plots::clusters(&out_dir.join("embeddings_pca.png"), "Learned task embeddings, 10 batches of 256 samples per task (PCA)", &series, "PC 1", "PC 2")?;
-    // 3. Spearman on one held-out task against the number of training tasks.
-    let held = tasks.iter().position(|t| t.name == a.held).ok_or_else(|| format!("no task `{}`", a.held))?;
-    let pool = others(held);
-    let actual: Vec<f64> = tasks[held].v.iter().map(|&x| f64::from(x)).collect();
-    let mut curve = Vec::new();
-    for n in 1..=pool.len() {
-        let mut scores = Vec::new();
-        for o in 0..a.orderings {
-            let mut order: Vec<usize> = (0..pool.len()).collect();
-            order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(o as u64));
-            let subset: Vec<DvnTask> = order[..n].iter().map(|&i| pool[i].clone()).collect();
-            let m = fit_learned(&space, &subset, &a, o as u64)?;
-            let p: Vec<f64> = m.predict(&tasks[held].u, m.embed_task(tasks[held].task.as_deref())?)?.into_iter().map(f64::from).collect();
-            scores.push(spearman(&p, &actual)?);
-        }
-        let (mu, sd) = mean_std(&scores);
-        eprintln!("{n} training tasks: Spearman {mu:.3} ± {sd:.3}");
-        curve.push((n as f64, mu, sd));
-    }
+    let each = &mut |n: usize, mu: f64, sd: f64| eprintln!("{n} training tasks: Spearman {mu:.3} ± {sd:.3}");
+    let curve = archinfer::eval::spearman_vs_tasks(&space, &tasks, &recipe, &a.held, a.orderings, &device, each)?;
     crate::plots::line_with_std(
         &out_dir.join("spearman_vs_tasks.png"),
         &format!("Held-out {}: Spearman vs number of training tasks", a.held),

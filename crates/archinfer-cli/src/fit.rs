@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use archinfer::encoding::{ArchitectureSpace, EncodingError};
-use archinfer::eval::{FitOptions, FittedModel, accuracy, default_train_config, record_fit};
+use archinfer::encoding::ArchitectureSpace;
+use archinfer::eval::{FitOptions, FittedModel, accuracy, record_fit};
 use archinfer::infer::Inferencer;
-use archinfer::store::{ExperimentStore, Location};
+use archinfer::store::Location;
 use archinfer::train::TrainConfig;
 use clap::Parser;
 
@@ -50,43 +50,14 @@ pub struct FitCmdArgs {
     pub seed: u64,
 }
 
-fn stored_config(store: &dyn ExperimentStore) -> Result<Option<TrainConfig>, BoxError> {
-    Ok(store.meta("train_config")?.map(|s| serde_json::from_str(&s)).transpose()?)
-}
-
 /// The recipe and, with `--record`, the database's space, checked against the model and the
 /// task before anything is trained or written.
 fn settings(a: &FitCmdArgs, inf: &Inferencer, task: &archinfer::data::Task) -> Result<(TrainConfig, Option<ArchitectureSpace>), BoxError> {
-    let settings_db = a.record.clone().filter(|d| d.exists()).or_else(|| a.db.exists().then(|| a.db.clone()));
-    let pinned = match &settings_db {
-        Some(db) => stored_config(crate::db::open_existing(db)?.as_ref())?,
-        None => None,
-    };
-    let mut config = pinned.clone().unwrap_or_else(default_train_config);
-    if let Some(e) = a.epochs {
-        // A recorded child without a recipe stands for the database's recipe: another length
-        // would be recorded under the wrong one.
-        if let (Some(db), Some(p)) = (a.record.as_ref().filter(|d| d.exists()), &pinned)
-            && p.epochs != e
-        {
-            return Err(format!("--epochs {e} with --record {db}: its children train {} epochs, and recorded trainings must too", p.epochs).into());
-        }
-        config = config.with_epochs(e);
-    }
-    let mut space = None;
-    if let Some(db) = a.record.as_ref().filter(|d| d.exists())
-        && let Some(s) = crate::db::open_existing(db)?.meta("space")?
-    {
-        let s = ArchitectureSpace::from_json(&s)?;
-        crate::data::check_fits(task, &s, &a.input.data.display())?;
-        // A recipe-carrying child cannot be read back by a version-1 database.
-        if inf.dvn.config.space.version() > s.version() {
-            let what = format!("the model {}", a.model.display());
-            return Err(EncodingError::SpaceVersion { what, found: inf.dvn.config.space.version(), expected: s.version() }.into());
-        }
-        space = Some(s);
-    }
-    Ok((config, space))
+    let record = a.record.as_ref().filter(|d| d.exists()).map(crate::db::open_existing).transpose()?;
+    let other = if record.is_some() { None } else { a.db.exists().then(|| crate::db::open_existing(&a.db)).transpose()? };
+    let settings = record.as_deref().or(other.as_deref());
+    archinfer::eval::fit_settings(settings, record.as_deref(), a.epochs, task, &inf.dvn.config.space)
+        .map_err(|e| format!("{}: {e}", a.record.as_ref().map_or(a.input.data.display().to_string(), |d| d.to_string())).into())
 }
 
 /// `archinfer fit`.

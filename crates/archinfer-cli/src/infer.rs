@@ -9,7 +9,6 @@ use std::time::Instant;
 use archinfer::data::Task;
 use archinfer::dvn::DvnTask;
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Ranking};
-use archinfer::store::Location;
 use clap::Parser;
 
 use crate::evaluate::load_dvn_tasks;
@@ -19,12 +18,8 @@ use crate::{BoxError, outln};
 /// Arguments of `archinfer train-dvn`.
 #[derive(Parser, Debug)]
 pub struct TrainDvnArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     /// Output model directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -37,10 +32,10 @@ pub struct TrainDvnArgs {
 
 /// `archinfer train-dvn`.
 pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
-    let (space, tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
+    let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let skip: HashSet<&str> = a.exclude.as_deref().map(|s| s.split(',').map(str::trim).collect()).unwrap_or_default();
     let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
-    let store = crate::db::open_existing(&a.db)?;
+    let store = crate::db::open_existing(&a.src.db)?;
     let t0 = Instant::now();
     let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
     inf.save(&a.out)?;

@@ -162,18 +162,18 @@ fn main() {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::BuildDb(a) => build_db::build_db(a),
-        Command::Evaluate { command: EvaluateCommand::Predict(p) } => suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::predict(p, tasks)),
-        Command::TrainDvn(t) => suite_of_db(&t.db, t.data.as_deref()).and_then(|tasks| infer::train_dvn(t, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Predict(p) } => p.src.tasks().and_then(|tasks| evaluate::predict(p, tasks)),
+        Command::TrainDvn(t) => t.src.tasks().and_then(|tasks| infer::train_dvn(t, tasks)),
         Command::Infer(i) => infer::infer(i),
-        Command::Evaluate { command: EvaluateCommand::Search(s) } => suite_of_db(&s.db, s.data.as_deref()).and_then(|tasks| search::search(s, tasks)),
-        Command::Evaluate { command: EvaluateCommand::Tradeoff(t) } => suite_of_db(&t.db, t.data.as_deref()).and_then(|tasks| search::tradeoff(t, tasks)),
-        Command::Evaluate { command: EvaluateCommand::Plots(p) } => suite_of_db(&p.db, p.data.as_deref()).and_then(|tasks| evaluate::plots(p, tasks)),
-        Command::Evaluate { command: EvaluateCommand::Ceiling(c) } => suite_of_db(&c.db, c.data.as_deref()).and_then(|tasks| diagnose::run_ceiling(c, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Search(s) } => s.src.tasks().and_then(|tasks| search::search(s, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Tradeoff(t) } => t.src.tasks().and_then(|tasks| search::tradeoff(t, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Plots(p) } => p.src.tasks().and_then(|tasks| evaluate::plots(p, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Ceiling(c) } => c.src.tasks().and_then(|tasks| diagnose::run_ceiling(c, tasks)),
         Command::Evaluate { command: EvaluateCommand::Diversity(d) } => {
-            suite_of_db(&d.db, d.data.as_deref()).and_then(|tasks| diagnose::run_diversity(d, tasks))
+            d.src.tasks().and_then(|tasks| diagnose::run_diversity(d, tasks))
         }
         Command::Evaluate { command: EvaluateCommand::Compare(c) } if c.pooled.is_some() => compare::run(c, Vec::new()),
-        Command::Evaluate { command: EvaluateCommand::Compare(c) } => suite_of_db(&c.db, c.data.as_deref()).and_then(|tasks| compare::run(c, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Compare(c) } => c.src.tasks().and_then(|tasks| compare::run(c, tasks)),
         Command::Task { command: TaskCommand::Add(t) } => records::task_add(t),
         Command::Suite { command: SuiteCommand::Add(s) } => records::suite_add(s),
         Command::Fit(f) => fit::fit(f),

@@ -11,6 +11,25 @@ use clap::Parser;
 
 use crate::{BoxError, outln};
 
+/// The database a command reads its tasks from, and where Fashion-MNIST is if a suite's
+/// samples must be filled in.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SuiteArgs {
+    /// The experiment database: a SQLite file or a postgres:// URL.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: Location,
+    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+impl SuiteArgs {
+    /// Every task of the database with its description ([`tasks_of_db`]).
+    pub fn tasks(&self) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
+        tasks_of_db(&self.db, self.data.as_deref())
+    }
+}
+
 /// Every task of the database at `db`, with its description. Tasks of a database from before
 /// tasks carried their samples get them here, from their suite (this needs Fashion-MNIST once).
 pub fn tasks_of_db(db: &Location, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {

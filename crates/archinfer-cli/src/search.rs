@@ -9,13 +9,13 @@ use archinfer::data::Task;
 use archinfer::dvn::DvnTask;
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture};
 use archinfer::eval::{
-    CandidatesTable, DbSettings, FixedTable, ProposalRecord, ResumableRuns, RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, SearchTable, pm, run_jobs,
-    search_child,
+    CandidatesTable, DbSettings, FixedTable, ProposalRecord, ResumableRuns, RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, SearchTable, TradeoffRow,
+    TradeoffTable, pm, run_jobs, search_child,
 };
 use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Ranking};
 use archinfer::metafeatures::MetaFeatures;
-use archinfer::store::{ExperimentStore, Location};
-use archinfer::train::{AdamTrainer, ChildSpec, ChildTrainer, PreparedTask};
+use archinfer::store::ExperimentStore;
+use archinfer::train::{AdamTrainer, ChildTrainer, PreparedTask};
 use clap::Parser;
 
 use crate::evaluate::{held_tasks, load_dvn_tasks};
@@ -75,12 +75,8 @@ pub struct AscentArgs {
 /// Arguments of `archinfer evaluate search`.
 #[derive(Parser, Debug)]
 pub struct SearchArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     /// Only these held-out tasks (comma-separated; default: all).
     #[arg(long)]
     pub tasks: Option<String>,
@@ -121,8 +117,8 @@ pub struct SearchArgs {
 /// resume from their logs.
 pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let started = Instant::now();
-    let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let store = crate::db::open_existing(&a.db)?;
+    let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
+    let store = crate::db::open_existing(&a.src.db)?;
     let train_config = DbSettings::of(store.as_ref()).require_train_config()?;
     let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
     // A bad --fixed string is refused before anything is written or fitted.
@@ -212,12 +208,8 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
 /// Arguments of `archinfer evaluate tradeoff`.
 #[derive(Parser, Debug)]
 pub struct TradeoffArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     /// The held-out task.
     #[arg(long, default_value = "all10-pixel-noise")]
     pub task: String,
@@ -244,8 +236,8 @@ pub struct TradeoffArgs {
 /// `archinfer evaluate tradeoff`: accuracy against size on one held-out task, as the size
 /// penalty λ and the hard budget vary.
 pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
-    let (space, dvn_tasks) = load_dvn_tasks(&a.db, &suite_tasks)?;
-    let store = crate::db::open_existing(&a.db)?;
+    let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
+    let store = crate::db::open_existing(&a.src.db)?;
     let train_config = DbSettings::of(store.as_ref()).require_train_config()?;
     let k = dvn_tasks.iter().position(|t| t.name == a.task).ok_or_else(|| format!("no task `{}` in the database", a.task))?;
     let train: Vec<DvnTask> = dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
@@ -253,7 +245,6 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
     let device = archinfer::default_device();
     let trainer = AdamTrainer::new(train_config, device.clone())?;
-    let prep = PreparedTask::new(task, &device);
     let parse = |s: &str| -> Result<Vec<f64>, BoxError> {
         Ok(s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()?)
     };
@@ -261,40 +252,15 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     settings.extend(parse(&a.budgets)?.into_iter().map(|b| (0.0, Some(b as usize))));
     let out_dir = crate::default_out(a.out.clone(), "results/tradeoff", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
-    let mut t = format!(
-        "Held-out task `{}`; value network fitted on the other {} tasks. Discretised proposals trained {} times each.\n\n\
-         | λ (per M params) | budget | proposed architecture | parameters | predicted | test accuracy |\n|---|---|---|---|---|---|\n",
-        a.task,
-        train.len(),
-        a.repeats
-    );
-    let mut rows = Vec::new();
-    for (lambda, budget) in settings {
-        let opts = InferOptions::new().with_lambda(lambda).with_max_params(budget).with_ranking(a.rank);
-        let p = inf.propose(task, &opts)?;
-        let best = p.best()?.clone();
-        let mut tests = Vec::new();
-        for r in 0..a.repeats {
-            let o = trainer.train(&ChildSpec::Discrete(best.architecture.clone()), &prep, SEARCH_SEED_BASE + r as u64)?;
-            tests.push(f64::from(o.test_accuracy));
-        }
-        eprintln!("λ {lambda} budget {budget:?}: {} ({} params) test {}", best.architecture, best.params, pm(&tests));
-        t.push_str(&format!(
-            "| {lambda} | {} | {} | {} | {:.2} | {} |\n",
-            budget.map_or("–".to_string(), |b| b.to_string()),
-            best.architecture,
-            best.params,
-            best.value,
-            pm(&tests)
-        ));
-        rows.push(serde_json::json!({"lambda": lambda, "budget": budget, "architecture": best.architecture.to_string(),
-            "params": best.params, "predicted": best.value, "test": tests}));
-    }
+    let each = &mut |r: &TradeoffRow| eprintln!("λ {} budget {:?}: {} ({} params) test {}", r.lambda, r.budget, r.architecture, r.params, pm(&r.test));
+    let rows = TradeoffTable::run(&inf, task, &trainer, &device, &settings, a.repeats, a.rank, each)?;
+    let table = TradeoffTable { task: a.task.clone(), training_tasks: train.len(), repeats: a.repeats, rows };
+    let t = table.markdown();
     std::fs::write(out_dir.join("table.md"), &t)?;
     let summary = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "machine": archinfer::eval::machine_info(),
-        "rows": rows,
+        "rows": table.rows,
     });
     std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     outln!("{t}");

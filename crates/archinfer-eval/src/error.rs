@@ -169,6 +169,9 @@ pub enum EvalError {
     /// Inference failed.
     #[error(transparent)]
     Infer(#[from] archinfer_infer::InferError),
+    /// Meta-features could not be computed.
+    #[error(transparent)]
+    Meta(#[from] archinfer_metafeatures::MetaError),
     /// Fitting or running a value network failed.
     #[error(transparent)]
     Dvn(#[from] DvnError),

@@ -379,6 +379,44 @@ impl FittedModel {
     }
 }
 
+/// The recipe and record space of a fit: the recipe of `settings` (a database; build-db's
+/// defaults without one), with `epochs` in place of its epochs; and, where the trainings are
+/// recorded in `record`, that database's space, after checking that `task` fits it, that the
+/// model's space is not newer and that `epochs` agrees with the recorded children's recipe.
+///
+/// # Errors
+/// [`EvalError::Setting`] for `epochs` that differ from `record`'s recipe;
+/// [`EvalError::DoesNotFit`]; a model space newer than `record`'s; store failures.
+pub fn fit_settings(
+    settings: Option<&dyn ExperimentStore>,
+    record: Option<&dyn ExperimentStore>,
+    epochs: Option<usize>,
+    task: &archinfer_data::Task,
+    model_space: &ArchitectureSpace,
+) -> Result<(TrainConfig, Option<ArchitectureSpace>)> {
+    let pinned = settings.map(|s| crate::DbSettings::of(s).train_config()).transpose()?.flatten();
+    let mut config = pinned.clone().unwrap_or_else(default_train_config);
+    if let Some(e) = epochs {
+        // A recorded child without a recipe stands for the database's recipe: another length
+        // would be recorded under the wrong one.
+        if let (Some(_), Some(p)) = (record, &pinned)
+            && p.epochs != e
+        {
+            let message = format!("--epochs {e}: the database's children train {} epochs, and recorded trainings must too", p.epochs);
+            return Err(EvalError::Setting { key: archinfer_store::MetaKey::TrainConfig.as_str(), message });
+        }
+        config = config.with_epochs(e);
+    }
+    let Some(space) = record.map(|r| crate::DbSettings::of(r).space()).transpose()?.flatten() else { return Ok((config, None)) };
+    crate::fits_space(task, &space)?;
+    // A recipe-carrying child cannot be read back by a version-1 database.
+    if model_space.version() > space.version() {
+        let what = "the model".to_string();
+        return Err(archinfer_encoding::EncodingError::SpaceVersion { what, found: model_space.version(), expected: space.version() }.into());
+    }
+    Ok((config, Some(space)))
+}
+
 /// The share of `predicted` that equals the labels of `indices` of `data`; `None` for
 /// unlabelled data or no samples.
 pub fn accuracy(data: &UserData, indices: &[usize], predicted: &[String]) -> Option<f64> {

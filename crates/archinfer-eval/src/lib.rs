@@ -46,6 +46,7 @@ mod error;
 mod fitted;
 mod manifest;
 mod modules;
+mod plots;
 mod pool;
 mod protocol;
 mod records;
@@ -65,11 +66,12 @@ pub use compare::{
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
 pub use fitted::{
-    ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, TrainedFit, WEIGHTS_FILE, accuracy, default_train_config,
+    ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, TrainedFit, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
     record_fit,
 };
 pub use manifest::{db_manifest, machine_info};
 pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
+pub use plots::{embedding_pca, predicted_vs_actual, spearman_vs_tasks};
 pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
 pub use protocol::{
     Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std,
@@ -79,10 +81,10 @@ pub use records::{
     StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, fill_suite, fits_space, load_task, load_tasks, pin_space, record_of,
     space_of, suite_bundles, suite_complete, suite_task,
 };
-pub use runs::{ProposalSetup, ResumableRuns, run_jobs};
+pub use runs::{ProposalSetup, ResumableRuns, pin_run_settings, run_jobs};
 pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child};
 pub use settings::DbSettings;
-pub use tables::{CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};
+pub use tables::{CeilingTable, DiversityTable, TradeoffRow, TradeoffTable, CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};
 pub use user::{
     DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, parse_label, read_user_data,
 };

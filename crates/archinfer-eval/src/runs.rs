@@ -113,6 +113,21 @@ where
     results.into_iter().collect()
 }
 
+/// Records `settings` at `path` (JSON) on an output folder's first run, and refuses a later run
+/// with other settings, so one folder never mixes results made differently.
+///
+/// # Errors
+/// [`EvalError::RunLog`] naming the file, for other settings or a file that cannot be written.
+pub fn pin_run_settings<T: Serialize + DeserializeOwned + PartialEq>(path: &Path, settings: &T) -> Result<()> {
+    match std::fs::read_to_string(path) {
+        Ok(s) if serde_json::from_str::<T>(&s).ok().as_ref() != Some(settings) => {
+            Err(io(path, format!("results made with other settings ({s}); use another output folder")))
+        }
+        Ok(_) => Ok(()),
+        Err(_) => std::fs::write(path, serde_json::to_string_pretty(settings).map_err(|e| io(path, e))?).map_err(|e| io(path, e)),
+    }
+}
+
 /// What the trained proposals of `evaluate compare` are made with: the database, its space and
 /// recorded children, the value network's recipe, the ascent, the trainer, K candidates and
 /// the first training seed.
@@ -222,6 +237,11 @@ mod tests {
         runs.sort_unstable();
         assert_eq!(runs, vec![(0, 0), (1, 1), (2, 4), (3, 9), (5, 25)]);
         assert_eq!(count.into_inner(), 5, "done sees every job, skipped ones too");
+        // Settings pin a folder.
+        let settings = tmp.path().join("settings.json");
+        pin_run_settings(&settings, &(1, 2)).unwrap();
+        pin_run_settings(&settings, &(1, 2)).unwrap();
+        assert!(pin_run_settings(&settings, &(1, 3)).unwrap_err().to_string().contains("other settings"));
         // A bad line is named.
         std::fs::write(log.path(), "[1,1]\nnot json\n").unwrap();
         assert!(log.read().unwrap_err().to_string().contains("line 2"));

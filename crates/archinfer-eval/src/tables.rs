@@ -514,6 +514,169 @@ impl FixedTable {
     }
 }
 
+/// The split-half ceiling over repeats: per task, mean ± std of the task-agnostic, the
+/// task-identity and the learned-z model's held-out Spearman, and the gain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CeilingTable {
+    /// Value-network preset.
+    pub preset: String,
+    /// Repeats (splits).
+    pub splits: usize,
+    /// Per task: `(task, agnostic, identity, gain, learned)`, each `(mean, std)`.
+    pub rows: Vec<(String, (f64, f64), (f64, f64), (f64, f64), (f64, f64))>,
+}
+
+impl CeilingTable {
+    /// The table of `splits` (the rows of each repeat), tasks in `order`.
+    pub fn of(preset: &str, splits: &[Vec<crate::CeilingRow>], order: &[String]) -> Self {
+        let rows = order
+            .iter()
+            .map(|task| {
+                let rows: Vec<&crate::CeilingRow> = splits.iter().flat_map(|r| r.iter().filter(|x| &x.task == task)).collect();
+                let col = |f: &dyn Fn(&crate::CeilingRow) -> Option<f64>| mean_std(&rows.iter().filter_map(|r| f(r)).collect::<Vec<_>>());
+                (task.clone(), col(&|r| Some(r.agnostic)), col(&|r| Some(r.identity)), col(&|r| Some(r.gain())), col(&|r| r.learned))
+            })
+            .collect();
+        Self { preset: preset.to_string(), splits: splits.len(), rows }
+    }
+
+    /// Means over tasks: agnostic, identity, gain, learned; and tasks with a positive gain.
+    pub fn means(&self) -> (f64, f64, f64, f64, usize) {
+        let m = |f: &dyn Fn(&(String, (f64, f64), (f64, f64), (f64, f64), (f64, f64))) -> f64| mean_std(&self.rows.iter().map(f).collect::<Vec<_>>()).0;
+        (m(&|r| r.1.0), m(&|r| r.2.0), m(&|r| r.3.0), m(&|r| r.4.0), self.rows.iter().filter(|r| r.3.0 > 0.0).count())
+    }
+
+    /// The markdown table.
+    pub fn markdown(&self) -> String {
+        let mut t = format!(
+            "Split-half ceiling, preset `{}`, {} splits: every task's children halved at random; three value networks \
+             fitted on the first halves of all {} tasks (no meta-features; a one-hot task identity in z; learned \
+             meta-features), Spearman on the second halves (mean ± std over splits).\n\n\
+             | task | task-agnostic | task identity | gain (ceiling) | learned z (tasks seen) |\n|---|---|---|---|---|\n",
+            self.preset,
+            self.splits,
+            self.rows.len()
+        );
+        for (task, (a0, a1), (i0, i1), (g0, g1), (l0, l1)) in &self.rows {
+            t += &format!("| {task} | {a0:.3} ± {a1:.3} | {i0:.3} ± {i1:.3} | {g0:+.3} ± {g1:.3} | {l0:.3} ± {l1:.3} |\n");
+        }
+        let (ag, id, gain, le, positive) = self.means();
+        t += &format!("| **mean** | **{ag:.3}** | **{id:.3}** | **{gain:+.3}** (positive on {positive}/{}) | **{le:.3}** |\n", self.rows.len());
+        t
+    }
+}
+
+/// One model's proposals for every task of a suite, and how diverse they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiversityTable {
+    /// The model (as named in the title).
+    pub model: String,
+    /// Per task: `(task, proposed, parameters, predicted)`.
+    pub rows: Vec<(String, String, usize, f32)>,
+    /// How diverse the proposals are.
+    pub diversity: crate::Diversity,
+}
+
+impl DiversityTable {
+    /// The markdown table and its summary line.
+    pub fn markdown(&self) -> String {
+        let mut t = format!(
+            "Proposals of `{}` (default options: 10 random starts × 1,000 iterations) for every task of the suite.\n\n\
+             | task | proposed | parameters | predicted |\n|---|---|---|---|\n",
+            self.model
+        );
+        for (task, arch, params, value) in &self.rows {
+            t += &format!("| {task} | {arch} | {params} | {value:.2} |\n");
+        }
+        let d = &self.diversity;
+        t += &format!(
+            "\n{} distinct networks over {} tasks; modules {:?}; {}–{} parameters; {}–{} hidden layers; mean pairwise distance {:.2}.\n",
+            d.distinct, d.proposals, d.modules, d.params.0, d.params.1, d.depth.0, d.depth.1, d.mean_distance
+        );
+        t
+    }
+}
+
+/// One setting of the size trade-off: the penalty λ or the budget, what was proposed, and the
+/// test accuracies of its trainings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TradeoffRow {
+    /// Size penalty, in predicted value per million expected parameters.
+    pub lambda: f64,
+    /// Hard budget on the parameters.
+    pub budget: Option<usize>,
+    /// The proposal (one line).
+    pub architecture: String,
+    /// Its parameters.
+    pub params: usize,
+    /// Its predicted value.
+    pub predicted: f32,
+    /// Test accuracy of each training.
+    pub test: Vec<f64>,
+}
+
+/// Accuracy against size on one held-out task, as the size penalty and the budget vary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeoffTable {
+    /// The held-out task.
+    pub task: String,
+    /// Tasks the value network was fitted on.
+    pub training_tasks: usize,
+    /// Trainings per proposal.
+    pub repeats: usize,
+    /// One row per setting.
+    pub rows: Vec<TradeoffRow>,
+}
+
+impl TradeoffTable {
+    /// Proposes for `task` with `inferencer` under each `(λ, budget)` of `settings` and trains
+    /// each proposal `repeats` times (seeds `SEARCH_SEED_BASE + r`); `each` sees every row.
+    ///
+    /// # Errors
+    /// Proposing or training failures.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        inferencer: &archinfer_infer::Inferencer,
+        task: &archinfer_data::Task,
+        trainer: &dyn archinfer_train::ChildTrainer,
+        device: &burn::tensor::Device,
+        settings: &[(f64, Option<usize>)],
+        repeats: usize,
+        ranking: archinfer_infer::Ranking,
+        each: &mut dyn FnMut(&TradeoffRow),
+    ) -> Result<Vec<TradeoffRow>> {
+        let prep = archinfer_train::PreparedTask::new(task, device);
+        let mut rows = Vec::new();
+        for &(lambda, budget) in settings {
+            let opts = archinfer_infer::InferOptions::new().with_lambda(lambda).with_max_params(budget).with_ranking(ranking);
+            let p = inferencer.propose(task, &opts)?;
+            let best = p.best()?;
+            let child = archinfer_train::ChildSpec::Discrete(best.architecture.clone());
+            let test = (0..repeats)
+                .map(|r| Ok(f64::from(trainer.train(&child, &prep, crate::SEARCH_SEED_BASE + r as u64)?.test_accuracy)))
+                .collect::<Result<Vec<_>>>()?;
+            let row = TradeoffRow { lambda, budget, architecture: best.architecture.to_string(), params: best.params, predicted: best.value, test };
+            each(&row);
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    /// The markdown table.
+    pub fn markdown(&self) -> String {
+        let mut t = format!(
+            "Held-out task `{}`; value network fitted on the other {} tasks. Discretised proposals trained {} times each.\n\n\
+             | λ (per M params) | budget | proposed architecture | parameters | predicted | test accuracy |\n|---|---|---|---|---|---|\n",
+            self.task, self.training_tasks, self.repeats
+        );
+        for r in &self.rows {
+            let budget = r.budget.map_or("–".to_string(), |b| b.to_string());
+            t += &format!("| {} | {budget} | {} | {} | {:.2} | {} |\n", r.lambda, r.architecture, r.params, r.predicted, pm(&r.test));
+        }
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +751,41 @@ mod tests {
         proposals.insert("t".to_string(), ProposalRecord { task: "t".into(), fit_seconds: 0.0, proposal });
         // A proposal without candidates cannot be tabled.
         assert!(SearchTable::of(&["t".to_string()], &proposals, &runs, &store()).is_err());
+    }
+
+    #[test]
+    fn tradeoff_rows_render_with_their_budget() {
+        let row = |lambda, budget| TradeoffRow { lambda, budget, architecture: "pool4 → softmax".into(), params: 500, predicted: 0.5, test: vec![0.8, 0.9] };
+        let t = TradeoffTable { task: "t".into(), training_tasks: 13, repeats: 2, rows: vec![row(5.0, None), row(0.0, Some(2000))] };
+        let md = t.markdown();
+        assert!(md.contains("fitted on the other 13 tasks") && md.contains("| 5 | – | pool4 → softmax | 500 | 0.50 | 85.00 ± 7.07 |"), "{md}");
+        assert!(md.contains("| 0 | 2000 |"), "{md}");
+    }
+
+    #[test]
+    fn ceiling_and_diversity_tables() {
+        let row = |task: &str, agnostic, identity| crate::CeilingRow { task: task.into(), agnostic, identity, learned: Some(0.5) };
+        let splits = vec![vec![row("a", 0.2, 0.4), row("b", 0.5, 0.4)], vec![row("a", 0.4, 0.4), row("b", 0.5, 0.5)]];
+        let c = CeilingTable::of("paper", &splits, &["a".to_string(), "b".to_string()]);
+        // Gains: a +0.2 and 0 (mean +0.1), b −0.1 and 0 (mean −0.05); positive on 1 of 2.
+        let (_, _, gain, learned, positive) = c.means();
+        assert_relative_eq!(gain, 0.025, epsilon = 1e-12);
+        assert_relative_eq!(learned, 0.5, epsilon = 1e-12);
+        assert_eq!(positive, 1);
+        assert!(c.markdown().contains("| a | 0.300 ± 0.141 | 0.400 ± 0.000 | +0.100 ± 0.141 |"), "{}", c.markdown());
+        let d = DiversityTable {
+            model: "m".into(),
+            rows: vec![("a".into(), "pca32 → softmax".into(), 330, 1.234)],
+            diversity: crate::Diversity {
+                proposals: 1,
+                distinct: 1,
+                modules: [("pca32".to_string(), 1)].into(),
+                params: (330, 330),
+                depth: (0, 0),
+                mean_distance: 0.0,
+            },
+        };
+        assert!(d.markdown().contains("| a | pca32 → softmax | 330 | 1.23 |") && d.markdown().contains("1 distinct networks over 1 tasks"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Result, StoreError};
 pub use location::{Location, open};
 pub use memory::MemoryStore;
-pub use ops::{CopyReport, WorkerRate, copy, hms, trials_checksum, worker_rates};
+pub use ops::{CopyReport, WorkerRate, copy, hms, status_text, trials_checksum, worker_rates};
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresOptions, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};

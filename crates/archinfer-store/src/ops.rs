@@ -163,6 +163,76 @@ pub fn copy(src: &dyn ExperimentStore, dst: &dyn ExperimentStore, batch: usize, 
     Ok(CopyReport { tasks: tasks.len(), trials, meta: meta.len(), checksum: trials_checksum(&all)? })
 }
 
+/// What `archinfer db status` prints for `store` at `now` (ms): per-task trial counts and the
+/// spread of validation accuracy, totals, the workers heard from within `live_secs` with their
+/// rates, and the plan's ETA at those rates.
+///
+/// # Errors
+/// Store failures.
+pub fn status_text(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<String> {
+    let mut out = String::new();
+    macro_rules! put {
+        ($($t:tt)*) => {{
+            out += &format!($($t)*);
+            out.push('\n');
+        }};
+    }
+    put!(
+        "{:<28} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6}  {:>9}",
+        "task",
+        "pending",
+        "running",
+        "done",
+        "failed",
+        "min",
+        "median",
+        "max",
+        "std",
+        "s/child"
+    );
+    let trials = store.trials(None)?;
+    let mut totals = crate::StateCounts::default();
+    let mut seconds = 0.0;
+    for s in crate::summarize(&store.tasks()?, &trials) {
+        totals = totals.plus(s.counts);
+        seconds += s.train_seconds;
+        let std = s.val_std.map(|v| format!("{v:>6.3}")).unwrap_or_else(|| format!("{:>6}", "-"));
+        let per = if s.counts.done > 0 { s.train_seconds / s.counts.done as f64 } else { 0.0 };
+        let acc = s.val_accuracy.map(|[a, b, c]| format!("{a:>6.3} {b:>6.3} {c:>6.3}")).unwrap_or_else(|| format!("{:>6} {:>6} {:>6}", "-", "-", "-"));
+        put!("{:<28} {:>7} {:>7} {:>7} {:>7}  {acc} {std}  {per:>9.3}", s.task, s.counts.pending, s.counts.running, s.counts.done, s.counts.failed);
+    }
+    put!(
+        "{:<28} {:>7} {:>7} {:>7} {:>7}  training time of done children: {:.1} s",
+        "total",
+        totals.pending,
+        totals.running,
+        totals.done,
+        totals.failed,
+        seconds
+    );
+    let rates = crate::worker_rates(&store.workers()?, &trials, now, live_secs as i64 * 1000);
+    let live: Vec<&crate::WorkerRate> = rates.iter().filter(|r| r.live).collect();
+    let rate: f64 = live.iter().map(|r| r.per_hour).sum();
+    put!("");
+    put!("workers: {} live (heard from within {} s), {} known", live.len(), live_secs, rates.len());
+    if !live.is_empty() {
+        put!("{:<36} {:>9} {:>8} {:>12} {:>10}", "worker", "heard", "running", "done/10 min", "per hour");
+        for r in &live {
+            put!("{:<36} {:>7.1} s {:>8} {:>12} {:>10.0}", r.name, r.silent_s, r.running, r.recent, r.per_hour);
+        }
+    }
+    let left = totals.open();
+    if left == 0 {
+        put!("plan: done ({} trials)", totals.finished());
+    } else if rate > 0.0 {
+        let eta = left as f64 / rate * 3600.0;
+        put!("plan: {left} trials left at {rate:.0} children/hour: ETA {}", crate::hms(eta));
+    } else {
+        put!("plan: {left} trials left, no live worker");
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
