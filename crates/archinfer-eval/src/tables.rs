@@ -531,6 +531,7 @@ impl CeilingTable {
     pub fn of(preset: &str, splits: &[Vec<crate::CeilingRow>], order: &[String]) -> Self {
         let rows = order
             .iter()
+            .filter(|task| splits.iter().any(|r| r.iter().any(|x| &x.task == *task)))
             .map(|task| {
                 let rows: Vec<&crate::CeilingRow> = splits.iter().flat_map(|r| r.iter().filter(|x| &x.task == task)).collect();
                 let col = |f: &dyn Fn(&crate::CeilingRow) -> Option<f64>| mean_std(&rows.iter().filter_map(|r| f(r)).collect::<Vec<_>>());
@@ -766,7 +767,9 @@ mod tests {
     fn ceiling_and_diversity_tables() {
         let row = |task: &str, agnostic, identity| crate::CeilingRow { task: task.into(), agnostic, identity, learned: Some(0.5) };
         let splits = vec![vec![row("a", 0.2, 0.4), row("b", 0.5, 0.4)], vec![row("a", 0.4, 0.4), row("b", 0.5, 0.5)]];
-        let c = CeilingTable::of("paper", &splits, &["a".to_string(), "b".to_string()]);
+        // A task of the database without rows (added after the run) gets no row.
+        let c = CeilingTable::of("paper", &splits, &["a".to_string(), "b".to_string(), "new".to_string()]);
+        assert_eq!(c.rows.len(), 2);
         // Gains: a +0.2 and 0 (mean +0.1), b −0.1 and 0 (mean −0.05); positive on 1 of 2.
         let (_, _, gain, learned, positive) = c.means();
         assert_relative_eq!(gain, 0.025, epsilon = 1e-12);
