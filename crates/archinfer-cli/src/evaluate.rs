@@ -56,11 +56,11 @@ pub struct PredictArgs {
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
     /// Comma-separated variants: none, statistical, learned, both.
-    #[arg(long, default_value = "none,statistical,learned,both")]
-    pub variants: String,
+    #[arg(long, value_delimiter = ',', default_value = "none,statistical,learned,both")]
+    pub variants: Vec<MetaFeatures>,
     /// Only these held-out tasks (comma-separated; default: all).
-    #[arg(long)]
-    pub tasks: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
     #[command(flatten)]
     pub recipe: RecipeArgs,
     /// Parallel folds.
@@ -82,22 +82,16 @@ pub(crate) fn load_dvn_tasks(db: &Location, suite_tasks: &[(Arc<Task>, String)])
 }
 
 /// Indices of the tasks named in a comma-separated `--tasks` list (all without one).
-pub(crate) fn held_tasks(list: Option<&str>, tasks: &[DvnTask]) -> Vec<usize> {
-    match list {
-        Some(list) => {
-            let want: HashSet<&str> = list.split(',').map(str::trim).collect();
-            (0..tasks.len()).filter(|&i| want.contains(tasks[i].name.as_str())).collect()
-        }
-        None => (0..tasks.len()).collect(),
-    }
+pub(crate) fn held_tasks(list: &[String], tasks: &[DvnTask]) -> Vec<usize> {
+    (0..tasks.len()).filter(|&i| list.is_empty() || list.iter().any(|w| w.trim() == tasks[i].name)).collect()
 }
 
 /// `archinfer evaluate predict`: the missing (task, variant, repeat) fits on `--threads`
 /// threads, logged to runs.jsonl (resumable), then table.md and summary.json.
 pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let variants: Vec<MetaFeatures> = a.variants.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
-    let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
+    let variants = a.variants.clone();
+    let held = held_tasks(&a.tasks, &dvn_tasks);
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let log = ResumableRuns::<PredictRun>::new(out_dir.join("runs.jsonl"));

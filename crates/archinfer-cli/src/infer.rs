@@ -24,8 +24,8 @@ pub struct TrainDvnArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Tasks to leave out (comma-separated), e.g. to infer on them afterwards.
-    #[arg(long)]
-    pub exclude: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub fit: FitArgs,
 }
@@ -33,7 +33,7 @@ pub struct TrainDvnArgs {
 /// `archinfer train-dvn`.
 pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let skip: HashSet<&str> = a.exclude.as_deref().map(|s| s.split(',').map(str::trim).collect()).unwrap_or_default();
+    let skip: HashSet<&str> = a.exclude.iter().map(|s| s.trim()).collect();
     let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
     let store = crate::db::open_existing(&a.src.db)?;
     let t0 = Instant::now();

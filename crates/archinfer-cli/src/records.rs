@@ -80,23 +80,19 @@ pub struct TaskAddArgs {
     #[arg(long, default_value = "user")]
     pub suite: String,
     /// Train, validation and test fractions, comma-separated (a seeded shuffle).
-    #[arg(long, default_value = "0.6,0.2,0.2")]
-    pub split: String,
+    #[arg(long, value_delimiter = ',', default_value = "0.6,0.2,0.2")]
+    pub split: Vec<f64>,
 }
 
-/// Parses `a,b,c` split fractions.
-pub fn parse_split(s: &str) -> Result<[f64; 3], BoxError> {
-    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| format!("--split {s}: {e}"))?;
-    match v.as_slice() {
-        [a, b, c] => Ok([*a, *b, *c]),
-        _ => Err(format!("--split {s}: expected three fractions, e.g. 0.6,0.2,0.2").into()),
-    }
+/// `--split` as three fractions.
+fn split_of(v: &[f64]) -> Result<[f64; 3], BoxError> {
+    <[f64; 3]>::try_from(v).map_err(|_| format!("--split: {} fractions; expected three, e.g. 0.6,0.2,0.2", v.len()).into())
 }
 
 /// `archinfer task add`: reads and checks everything first, then writes the task and its
 /// samples in one transaction.
 pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
-    let bundle = crate::data::read(&a.input, false)?.bundle(parse_split(&a.split)?)?;
+    let bundle = crate::data::read(&a.input, false)?.bundle(split_of(&a.split)?)?;
     let task = crate::data::task_of(&bundle, &a.name)?;
     let store = crate::db::open_or_create(&a.db)?;
     let description = if a.description.is_empty() { format!("added from {}", a.input.data.display()) } else { a.description.clone() };

@@ -78,8 +78,8 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub src: crate::records::SuiteArgs,
     /// Only these held-out tasks (comma-separated; default: all).
-    #[arg(long)]
-    pub tasks: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
     /// Trainings of each proposed architecture (continuous and discretised).
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
@@ -120,7 +120,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let store = crate::db::open_existing(&a.src.db)?;
     let train_config = DbSettings::of(store.as_ref()).require_train_config()?;
-    let held = held_tasks(a.tasks.as_deref(), &dvn_tasks);
+    let held = held_tasks(&a.tasks, &dvn_tasks);
     // A bad --fixed string is refused before anything is written or fitted.
     let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&space, f)).transpose()?;
     let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
@@ -214,11 +214,11 @@ pub struct TradeoffArgs {
     #[arg(long, default_value = "all10-pixel-noise")]
     pub task: String,
     /// Size penalties λ to try (value per million expected parameters).
-    #[arg(long, default_value = "0,1,2,5,10,20,50")]
-    pub lambdas: String,
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2,5,10,20,50")]
+    pub lambdas: Vec<f64>,
     /// Hard budgets to try (parameters), with λ = 0.
-    #[arg(long, default_value = "50000,20000,5000")]
-    pub budgets: String,
+    #[arg(long, value_delimiter = ',', default_value = "50000,20000,5000")]
+    pub budgets: Vec<usize>,
     /// Trainings of each proposed (discretised) architecture.
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
@@ -245,11 +245,7 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
     let device = archinfer::default_device();
     let trainer = AdamTrainer::new(train_config, device.clone())?;
-    let parse = |s: &str| -> Result<Vec<f64>, BoxError> {
-        Ok(s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()?)
-    };
-    let mut settings: Vec<(f64, Option<usize>)> = parse(&a.lambdas)?.into_iter().map(|l| (l, None)).collect();
-    settings.extend(parse(&a.budgets)?.into_iter().map(|b| (0.0, Some(b as usize))));
+    let settings: Vec<(f64, Option<usize>)> = a.lambdas.iter().map(|&l| (l, None)).chain(a.budgets.iter().map(|&b| (0.0, Some(b)))).collect();
     let out_dir = crate::default_out(a.out.clone(), "results/tradeoff", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let each = &mut |r: &TradeoffRow| eprintln!("λ {} budget {:?}: {} ({} params) test {}", r.lambda, r.budget, r.architecture, r.params, pm(&r.test));

@@ -1,7 +1,7 @@
 //! What a database is and how it was built: the manifest `archinfer db manifest` prints, and
 //! the machine description written beside every result.
 
-use archinfer_store::ExperimentStore;
+use archinfer_store::{ExperimentStore, MetaKey};
 
 use crate::error::Result;
 
@@ -71,10 +71,10 @@ pub fn db_manifest(store: &dyn ExperimentStore, backends: &[String], features: &
     };
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let m = serde_json::json!({
-        "suite": parse("suite")?,
-        "space": parse("space")?,
-        "train_config": parse("train_config")?,
-        "plan_seed": parse("plan_seed")?,
+        "suite": parse(MetaKey::Suite.as_str())?,
+        "space": parse(MetaKey::Space.as_str())?,
+        "train_config": parse(MetaKey::TrainConfig.as_str())?,
+        "plan_seed": parse(MetaKey::PlanSeed.as_str())?,
         "schema_version": store.schema_version()?,
         "archinfer_version": env!("CARGO_PKG_VERSION"),
         "burn_version": BURN_VERSION,
@@ -95,4 +95,28 @@ pub fn db_manifest(store: &dyn ExperimentStore, backends: &[String], features: &
         "tasks": per_task,
     });
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use archinfer_store::{MemoryStore, PlannedTrial, TaskData, TaskRecord, TrialResult};
+
+    #[test]
+    fn the_manifest_names_settings_builds_and_tasks() {
+        let store = MemoryStore::new();
+        store.set_meta("suite", "demo").unwrap();
+        store.set_meta("plan_seed", "3").unwrap();
+        store.create_task(&TaskRecord::new("t", "demo", 2), &TaskData::new("x", vec![])).unwrap();
+        let r = TrialResult { val_accuracy: 0.5, test_accuracy: 0.5, seconds: 1.0, num_params: 1, epochs_run: 1 };
+        store.record_trials("t", "w", &[(PlannedTrial { trial_index: 0, architecture: "{}".into(), seed: 0 }, r)]).unwrap();
+        let m = db_manifest(&store, &["flex".into()], &["flex".into(), "postgres".into()]).unwrap();
+        assert_eq!(m["suite"], "demo");
+        assert_eq!(m["plan_seed"], 3, "stored JSON is parsed");
+        assert_eq!(m["backends_built"], serde_json::json!(["flex"]));
+        assert_eq!(m["features_built"], serde_json::json!(["flex", "postgres"]));
+        assert_eq!(m["build"]["done_children"], 1);
+        assert_eq!(m["tasks"][0]["task"]["name"], "t");
+        assert!(m["machine"]["cores"].as_u64().is_some_and(|c| c >= 1));
+    }
 }

@@ -236,6 +236,7 @@ pub fn status_text(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::now_ms;
     use approx::assert_relative_eq;
 
     fn trial(worker: &str, status: TrialStatus, claimed: i64, finished: Option<i64>) -> Trial {
@@ -275,5 +276,44 @@ mod tests {
         assert_eq!(hms(42.0), "42 s");
         assert_eq!(hms(190.0), "3 min 10 s");
         assert_eq!(hms(3720.0), "1 h 02 min");
+    }
+
+    fn small_store(extra: u32) -> crate::MemoryStore {
+        let s = crate::MemoryStore::new();
+        s.set_meta("suite", "demo").unwrap();
+        s.create_task(&crate::TaskRecord::new("t", "demo", 2), &TaskData::new("x", vec![1, 2, 3])).unwrap();
+        let rows: Vec<_> = (0..5u32)
+            .map(|i| {
+                let r = crate::TrialResult { val_accuracy: 0.5, test_accuracy: 0.4 + 0.01 * (i + extra) as f32, seconds: 1.0, num_params: 10, epochs_run: 2 };
+                (crate::PlannedTrial { trial_index: i as usize, architecture: "{}".into(), seed: 0 }, r)
+            })
+            .collect();
+        s.record_trials("t", "w", &rows).unwrap();
+        s
+    }
+
+    #[test]
+    fn a_copy_is_verified_resumes_and_refuses_another_database() {
+        let src = small_store(0);
+        let dst = crate::MemoryStore::new();
+        let mut calls = 0;
+        let r = copy(&src, &dst, 2, &mut |done, total| {
+            calls += 1;
+            assert!(done <= total && total == 5);
+        })
+        .unwrap();
+        assert_eq!((r.tasks, r.trials, r.meta, calls), (1, 5, 1, 3));
+        assert_eq!(r.checksum, trials_checksum(&src.trials(None).unwrap()).unwrap());
+        // Again: nothing new, still verified.
+        assert_eq!(copy(&src, &dst, 2, &mut |_, _| {}).unwrap().trials, 5);
+        // A destination holding other trials is another database.
+        let e = copy(&small_store(1), &dst, 2, &mut |_, _| {}).unwrap_err();
+        assert!(matches!(&e, StoreError::Copy(m) if m.contains("differs")), "{e}");
+    }
+
+    #[test]
+    fn status_names_counts_and_the_plan() {
+        let text = status_text(&small_store(0), now_ms(), 30).unwrap();
+        assert!(text.contains("t ") && text.contains("plan: done (5 trials)") && text.contains("workers: 0 live"), "{text}");
     }
 }
