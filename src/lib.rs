@@ -14,8 +14,10 @@
 //! - [`metafeatures`]: task meta-features (DeepSets, statistics);
 //! - [`dvn`]: the deep value network;
 //! - [`infer`]: multi-start gradient ascent (Algorithm 2);
-//! - [`eval`]: the evaluation protocols (leave-one-task-out, fair baselines on a common pool,
-//!   the split-half check), database building and diagnostics (z-swap, ceiling, diversity).
+//! - [`eval`]: a user's data in any form (`read_user_data`), a fitted model a program loads
+//!   (`FittedModel`), the database's typed settings, the evaluation protocols
+//!   (leave-one-task-out, fair baselines on a common pool, the split-half check) and their
+//!   result tables, database building and diagnostics (z-swap, ceiling, diversity).
 //!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
 //! code takes a [`Device`]; [`default_device`] picks the one the

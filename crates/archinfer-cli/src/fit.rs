@@ -67,29 +67,22 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     }
     let device = archinfer::default_device();
     let inf = Inferencer::load(&a.model, &device)?;
-    let data = crate::data::read(&a.input, false)?;
     let name = a.name.clone().unwrap_or_else(|| a.input.stem());
-    let (bundle, task) = {
-        let b = data.bundle(archinfer::eval::USER_SPLIT)?;
-        let t = crate::data::task_of(&b, &name)?;
-        (b, t)
-    };
+    let (bundle, task) = crate::data::read_task(&a.input, &name)?;
     crate::data::check_model_fits(&task, &inf.dvn.config.space, &a.input.data)?;
     let (config, record_space) = settings(&a, &inf, &task)?;
     let options = FitOptions::new(config.clone()).with_candidates(a.candidates).with_max_params(a.max_params).with_seed(a.seed).with_record_space(record_space);
+    let (n, split, classes) = (bundle.len(), bundle.split, bundle.class_names.len());
     eprintln!(
-        "{name}: {} samples ({} train, {} validation, {} test), {} classes; training up to {} candidate(s), {}",
-        bundle.len(),
-        bundle.split[0],
-        bundle.split[1],
-        bundle.split[2],
-        bundle.class_names.len(),
+        "{name}: {n} samples ({} train, {} validation, {} test), {classes} classes; training up to {} candidate(s), {}",
+        split[0],
+        split[1],
+        split[2],
         a.candidates,
         if inf.dvn.config.space.version() >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) }
     );
-    let store = a.record.as_ref().map(crate::db::open_or_create).transpose()?;
     let bar = crate::bar(a.candidates as u64, "candidates");
-    let report = FittedModel::fit(&inf, &data, &name, &options, &device, &mut |k, total, arch| {
+    let report = FittedModel::fit_task(&inf, bundle, &task, &options, &device, &mut |k, total, arch| {
         bar.set_length(total as u64);
         bar.set_position(k as u64);
         bar.set_message(arch.to_string());
@@ -99,7 +92,9 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         eprintln!("note: the ascent found {} distinct candidates; trained those", report.trained.len());
     }
     report.model.save(&a.out)?;
-    if let (Some(store), Some(db)) = (&store, &a.record) {
+    // The database is opened (or created) only now, so a refused or failed fit writes nothing.
+    if let Some(db) = &a.record {
+        let store = crate::db::open_or_create(db)?;
         let worker = format!("fit:{}", std::process::id());
         let n = record_fit(store.as_ref(), &name, &a.input.data.display().to_string(), &report, &inf.dvn.config.space, &config, &worker)?;
         eprintln!("recorded {n} trainings of `{name}` in {db}");

@@ -58,7 +58,7 @@ enum Command {
     /// Plan random children for every task of the database that has fewer than --children, and
     /// the common pool on every task, and train them. Resumable: run it again after any stop and it finishes the plan.
     BuildDb(build_db::BuildDb),
-    /// Add your own task (IDX directory or CSV) to the database.
+    /// Add your own task (a folder of class folders of images, a CSV of image paths, IDX, a pixel CSV, or texts) to the database.
     Task {
         #[command(subcommand)]
         command: TaskCommand,
@@ -74,7 +74,7 @@ enum Command {
     Predict(fit::PredictArgs),
     /// Fit a value network on the database's tasks and save it with its task library.
     TrainDvn(infer::TrainDvnArgs),
-    /// Propose an architecture for a task (IDX directory or CSV) with a saved model.
+    /// Propose an architecture for a task (any data `task add` takes) with a saved model.
     Infer(infer::InferArgs),
     /// Judge the value network by leave-one-task-out over the suite.
     Evaluate {

@@ -90,7 +90,7 @@ fn split_of(v: &[f64]) -> Result<[f64; 3], BoxError> {
 }
 
 /// `archinfer task add`: reads and checks everything first, then writes the task and its
-/// samples in one transaction.
+/// samples in one transaction (a new database also records the task's space).
 pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     let bundle = crate::data::read(&a.input, false)?.bundle(split_of(&a.split)?)?;
     let task = crate::data::task_of(&bundle, &a.name)?;

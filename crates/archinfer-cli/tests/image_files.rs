@@ -249,6 +249,24 @@ fn bad_image_files_are_named_and_nothing_is_written() {
         let named = make(&dir);
         let e = err(&run(&["task", "add", "--db", dbs, "--name", &format!("bad{i}"), "--data", dir.to_str().unwrap()], &empty));
         assert!(e.contains(&named.display().to_string()), "{what}: the error must name {}: {e}", named.display());
+        // What is wrong, not only where.
+        let why = match *what {
+            "empty class folder" => "empty class folder",
+            "single class" => "a task needs at least two",
+            "zero bytes" => "0 bytes",
+            _ => "not a readable image",
+        };
+        assert!(e.contains(why), "{what}: the error must say `{why}`: {e}");
         assert_eq!(snapshot(&db), snap, "{what}: the database changed");
+    }
+    // A CSV of image paths: a missing file and a file that is not an image are named too.
+    write_folder(&set, &tmp.path().join("listed"), false);
+    std::fs::write(tmp.path().join("listed/0/readme.png"), "text").unwrap();
+    for (row, named) in [("listed/0/gone.png,0", "gone.png"), ("listed/0/readme.png,0", "readme.png")] {
+        let csv = tmp.path().join("list.csv");
+        std::fs::write(&csv, format!("path,label\nlisted/0/0000.png,0\nlisted/1/0010.png,1\n{row}\n")).unwrap();
+        let e = err(&run(&["task", "add", "--db", dbs, "--name", "listed", "--data", csv.to_str().unwrap()], &empty));
+        assert!(e.contains(named), "{row}: {e}");
+        assert_eq!(snapshot(&db), snap, "{row}: the database changed");
     }
 }

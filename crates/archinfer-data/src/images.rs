@@ -41,7 +41,7 @@ impl fmt::Display for ImageConversion {
         let px = if self.min_px == self.max_px { format!("{} px", self.max_px) } else { format!("{}–{} px", self.min_px, self.max_px) };
         write!(
             f,
-            "{} of {}, {px}, {} → {}×{} grey",
+            "{} of {}, {px}, {} → {}×{} grey (aspect kept, centred on black)",
             plural(self.images, "image", "images"),
             plural(self.sizes, "size", "sizes"),
             if self.colour { "RGB" } else { "grey" },
@@ -104,11 +104,22 @@ pub fn read_image(path: &Path, side: usize) -> Result<ConvertedImage> {
     if bytes.is_empty() {
         return Err(bad("the file is empty (0 bytes)".into()));
     }
-    let img = image::load_from_memory(&bytes).map_err(|e| bad(format!("not a readable image: {e}")))?;
+    let img = decode(&bytes).map_err(|e| bad(format!("not a readable image: {e}")))?;
     let colour = img.color().has_color();
     let grey = img.to_luma8();
     let (w, h) = grey.dimensions();
     Ok(ConvertedImage { pixels: fit_square(&grey, side), original: (w, h), colour })
+}
+
+/// Decodes an image, turned upright as its EXIF orientation says (phone photos are stored
+/// sideways with a tag).
+fn decode(bytes: &[u8]) -> image::ImageResult<image::DynamicImage> {
+    use image::ImageDecoder;
+    let mut decoder = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?.into_decoder()?;
+    let orientation = decoder.orientation()?;
+    let mut img = image::DynamicImage::from_decoder(decoder)?;
+    img.apply_orientation(orientation);
+    Ok(img)
 }
 
 /// Scales `grey` so that its longer side is `side` (aspect kept) and centres it on a black
@@ -271,7 +282,7 @@ mod tests {
             (r.images.len(), r.class_names.clone(), r.images.labels.clone(), calls),
             (5, vec!["boots".to_string(), "coats".into()], vec![0, 0, 1, 1, 1], 5)
         );
-        assert_eq!(r.conversion.to_string(), "5 images of 3 sizes, 20–40 px, RGB → 28×28 grey");
+        assert_eq!(r.conversion.to_string(), "5 images of 3 sizes, 20–40 px, RGB → 28×28 grey (aspect kept, centred on black)");
         // Pure red is grey 0.2126 × 255 ≈ 54 (the `image` crate's Rec. 709 weights; JPEG moves
         // it a little).
         let v = r.images.image(2)[14 * 28 + 14];

@@ -197,14 +197,36 @@ impl FittedModel {
         device: &Device,
         progress: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<FitReport> {
+        let bundle = data.bundle(USER_SPLIT)?;
+        let task = crate::bundle_task(&bundle, name, &default_embedders()?, &mut crate::TextModules::default())?;
+        Self::fit_task(inferencer, bundle, &task, options, device, progress)
+    }
+
+    /// As [`fit`](Self::fit), for a task already made from a bundle split by [`USER_SPLIT`]
+    /// (its images or texts; a task of precomputed features has no module to save).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); [`EvalError::BadOptions`] for a bundle of precomputed features.
+    pub fn fit_task(
+        inferencer: &Inferencer,
+        bundle: archinfer_data::TaskBundle,
+        task: &archinfer_data::Task,
+        options: &FitOptions,
+        device: &Device,
+        progress: &mut dyn FnMut(usize, usize, &str),
+    ) -> Result<FitReport> {
         if options.candidates == 0 {
             return Err(EvalError::BadOptions("fit needs at least one candidate".into()));
         }
-        let bundle = data.bundle(USER_SPLIT)?;
-        let task = crate::bundle_task(&bundle, name, &default_embedders()?, &mut crate::TextModules::default())?;
-        crate::check_model_fits(&task, &inferencer.dvn.config.space)?;
+        let (modality, side) = match &bundle.samples {
+            archinfer_data::Samples::Images { side, .. } => (Modality::Images, *side),
+            archinfer_data::Samples::Texts { .. } => (Modality::Texts, crate::user::IMAGE_SIDE),
+            archinfer_data::Samples::Features(_) => return Err(EvalError::BadOptions("a task of precomputed features has no embedding module to save".into())),
+        };
+        let name = task.name();
+        crate::check_model_fits(task, &inferencer.dvn.config.space)?;
         let opts = InferOptions::new().with_ascent(AscentConfig::new()).with_max_params(options.max_params);
-        let p = inferencer.propose(&task, &opts)?;
+        let p = inferencer.propose(task, &opts)?;
         let mut seen = HashSet::new();
         let picks: Vec<_> = p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).take(options.candidates).collect();
         if let Some(space) = &options.record_space {
@@ -215,7 +237,7 @@ impl FittedModel {
             }
         }
         let trainer = AdamTrainer::new(options.train.clone(), device.clone())?;
-        let prep = PreparedTask::new(&task, device);
+        let prep = PreparedTask::new(task, device);
         let mut best: Option<(usize, f32, DiscreteNetwork)> = None;
         let (mut trained, mut rows) = (Vec::new(), Vec::new());
         for (k, c) in picks.iter().enumerate() {
@@ -243,16 +265,13 @@ impl FittedModel {
         let o = &trained[kept].outcome;
         let info = FittedInfo {
             task: name.to_string(),
-            modality: data.modality(),
+            modality,
             module: arch.embedding.name.clone(),
-            modules_version: match data.modality() {
+            modules_version: match modality {
                 Modality::Texts => TEXT_MODULES_VERSION,
                 Modality::Images => archinfer_data::MODULES_VERSION,
             },
-            side: match &data.samples {
-                UserSamples::Images(i) => i.side,
-                UserSamples::Texts(_) => crate::user::IMAGE_SIDE,
-            },
+            side,
             class_names: bundle.class_names.clone(),
             val_accuracy: o.val_accuracy,
             test_accuracy: o.test_accuracy,
@@ -322,7 +341,7 @@ impl FittedModel {
     /// [`EvalError::UserData`] for data of the other modality or images of another side;
     /// an index past the data; embedding or forward failures.
     pub fn predict(&self, data: &UserData, indices: Option<&[usize]>, device: &Device) -> Result<Vec<String>> {
-        let wrong = |m: String| EvalError::UserData { path: "the data".into(), message: m };
+        let wrong = |m: String| EvalError::UserData { path: data.source.clone(), message: m };
         let feats = match (&self.module, &data.samples) {
             (ModuleKind::Image(e), UserSamples::Images(images)) => {
                 if images.side != self.info.side {

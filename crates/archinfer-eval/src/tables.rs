@@ -752,6 +752,19 @@ mod tests {
         proposals.insert("t".to_string(), ProposalRecord { task: "t".into(), fit_seconds: 0.0, proposal });
         // A proposal without candidates cannot be tabled.
         assert!(SearchTable::of(&["t".to_string()], &proposals, &runs, &store()).is_err());
+        // A row as SearchTable::of builds it: the discretised proposal (0.58) beats Random
+        // (0.545), 3 points short of the best of all; the continuous u (0.40) does not.
+        let children = RecordedChildren::of(&store(), "t").unwrap().unwrap();
+        let row =
+            SearchRow { task: "t".into(), architecture: "a → softmax".into(), inference_ms: 12.0, continuous: vec![0.40], discrete: vec![0.58], children };
+        let t = SearchTable { rows: vec![row] };
+        let (bd, nd, gd) = t.score(false);
+        assert_eq!((bd, nd, t.score(true).0), (1, 1, 0));
+        assert_relative_eq!(gd.unwrap(), 100.0 * (f64::from(0.61f32) - 0.58), epsilon = 1e-4);
+        let md = t.markdown();
+        assert!(md.contains("| t | a → softmax | 12 | 40.00 ± 0.00 | 58.00 ± 0.00 | 54.50 ± 3.03 | 59.00 | 61.00 |"), "{md}");
+        assert!(md.contains("continuous 0/1, discretised 1/1") && md.contains("best of 12 recorded children"), "{md}");
+        assert_eq!(t.summary()["beats_random_discrete"], serde_json::json!([1, 1]));
     }
 
     #[test]

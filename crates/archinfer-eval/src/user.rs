@@ -183,6 +183,8 @@ pub struct UserData {
     pub conversion: Option<ImageConversion>,
     /// Notes for the user, e.g. that pixel values were scaled.
     pub notes: Vec<String>,
+    /// The file or folder the data were read from (named in errors).
+    pub source: String,
 }
 
 impl UserData {
@@ -223,7 +225,12 @@ impl UserData {
         let labels = self
             .labels
             .as_ref()
-            .ok_or_else(|| EvalError::UserData { path: "the data".into(), message: "no labels: a task needs a class for every sample".into() })?;
+            .ok_or_else(|| EvalError::UserData { path: self.source.clone(), message: "no labels: a task needs a class for every sample".into() })?;
+        let sum: f64 = fractions.iter().sum();
+        if fractions.iter().any(|f| !f.is_finite() || *f < 0.0) || (sum - 1.0).abs() > 1e-9 {
+            let message = format!("split fractions {fractions:?} must be non-negative and sum to 1, so that every sample lands in one part");
+            return Err(EvalError::BadOptions(message));
+        }
         let s = Splits::random(self.len(), fractions, USER_SPLIT_SEED)?;
         let order: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
         let split = [s.train.len(), s.validation.len(), s.test.len()];
@@ -267,7 +274,26 @@ pub fn parse_label(label: &str) -> LabelColumn {
 /// The label column of a CSV with `header`: `last` is a column named `label` where there is
 /// one; `None` where labels are optional and no column is named (`predict` on texts or image
 /// paths alone).
-fn label_column(spec: &DataSpec, header: &[String]) -> Option<Column> {
+fn label_column(spec: &DataSpec, header: &[String], data: &str, path: &Path) -> Result<Option<Column>> {
+    let col = raw_label_column(spec, header);
+    let index = |c: &Column| match c {
+        Column::Name(n) => header.iter().position(|h| h == n),
+        Column::Index(i) => Some(*i),
+    };
+    let data_index = header.iter().position(|h| h == data).or_else(|| data.parse().ok());
+    match col {
+        Some(c) if index(&c).is_some() && index(&c) == data_index => {
+            if spec.labels_optional {
+                Ok(None)
+            } else {
+                Err(user_err(path, format!("no label column: the label column `{c}` is the data column (name one with --label)")))
+            }
+        }
+        other => Ok(other),
+    }
+}
+
+fn raw_label_column(spec: &DataSpec, header: &[String]) -> Option<Column> {
     match spec.label.as_str() {
         "last" | "label" if header.iter().any(|h| h == "label") => Some(Column::Name("label".into())),
         "last" if spec.labels_optional => None,
@@ -293,7 +319,9 @@ pub fn read_user_data(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usi
     if !path.exists() {
         return Err(user_err(path, "no such file or directory"));
     }
-    if path.is_dir() { read_dir(path, spec, progress) } else { read_csv(path, spec, progress) }
+    let mut data = if path.is_dir() { read_dir(path, spec, progress)? } else { read_csv(path, spec, progress)? };
+    data.source = path.display().to_string();
+    Ok(data)
 }
 
 fn is_idx_dir(path: &Path) -> bool {
@@ -317,7 +345,7 @@ fn visible(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
 }
 
 fn data(samples: UserSamples, labels: Option<Vec<u32>>, class_names: Vec<String>, kind: InputKind) -> UserData {
-    UserData { samples, labels, class_names, paths: Vec::new(), kind, conversion: None, notes: Vec::new() }
+    UserData { samples, labels, class_names, paths: Vec::new(), kind, conversion: None, notes: Vec::new(), source: String::new() }
 }
 
 fn read_dir(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
@@ -340,11 +368,27 @@ fn read_dir(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)
     if let Some(first_class) = dirs.first() {
         let texts = match spec.modality {
             Some(m) => m == Modality::Texts,
-            None => visible(first_class)?.0.iter().any(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("txt"))),
+            // Texts only when every file of the first class is `.txt`: a stray note in a folder
+            // of images is then named as a file that is not an image.
+            None => {
+                let files = visible(first_class)?.0;
+                !files.is_empty() && files.iter().all(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("txt")))
+            }
         };
         if texts {
             let set = load_text_dir(path)?;
             return Ok(data(UserSamples::Texts(set.texts), Some(set.labels), set.class_names, InputKind::TextFolder));
+        }
+        if dirs.len() == 1 && spec.labels_optional {
+            // One class: what `predict` labels when every image is of one kind.
+            let (paths, pixels, conversion) = read_unlabelled_folder(first_class, spec.side, progress)?;
+            let name = first_class.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let labels = vec![0; paths.len()];
+            let set = ImageSet { pixels, labels: vec![0; paths.len()], side: spec.side };
+            let mut d = data(UserSamples::Images(set), Some(labels), vec![name], InputKind::ImageFolder);
+            d.paths = paths;
+            d.conversion = Some(conversion);
+            return Ok(d);
         }
         let r = read_image_folder(path, spec.side, progress)?;
         let labels = r.images.labels.iter().map(|&l| u32::from(l)).collect();
@@ -374,7 +418,7 @@ fn read_csv(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)
         && let Some(text) = text
     {
         let col = Column::parse(&text);
-        return match label_column(spec, &header) {
+        return match label_column(spec, &header, &text, path)? {
             Some(l) => {
                 let set = load_text_csv(path, &col, &l)?;
                 Ok(data(UserSamples::Texts(set.texts), Some(set.labels), set.class_names, InputKind::TextCsv))
@@ -391,9 +435,17 @@ fn read_csv(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)
 fn read_image_list(path: &Path, spec: &DataSpec, header: &[String], name: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
     let base = path.parent().unwrap_or(Path::new("."));
     let column = Column::Name(name.to_string());
-    let (files, labels, class_names) = match label_column(spec, header) {
+    let (files, labels, class_names) = match label_column(spec, header, name, path)? {
         Some(l) => {
-            let set = load_text_csv(path, &column, &l)?;
+            let set = match load_text_csv(path, &column, &l) {
+                // `predict` labels a batch of one class as well.
+                Err(archinfer_text::TextError::SingleClass { .. }) if spec.labels_optional => {
+                    let files = load_texts(path, &column)?;
+                    let label = load_texts(path, &l)?.into_iter().next().unwrap_or_default();
+                    archinfer_text::TextSet { labels: vec![0; files.len()], texts: files, class_names: vec![label] }
+                }
+                r => r?,
+            };
             if set.class_names.len() > 256 {
                 return Err(user_err(path, format!("{} classes; at most 256 are supported", set.class_names.len())));
             }
@@ -458,6 +510,11 @@ mod tests {
         let d = data(UserSamples::Texts(texts), Some(labels), vec!["a".into(), "b".into()], InputKind::TextCsv);
         let b = d.bundle(USER_SPLIT).unwrap();
         assert_eq!((b.split, b.len()), ([1078, 359, 360], 1797));
+        // Fractions that would leave samples out are refused.
+        for bad in [[0.5, 0.2, 0.2], [0.7, 0.2, 0.2], [-0.1, 0.6, 0.5]] {
+            assert!(matches!(d.bundle(bad), Err(EvalError::BadOptions(_))), "{bad:?}");
+        }
+        assert_eq!(d.bundle([0.8, 0.1, 0.1]).unwrap().len(), 1797);
     }
 
     #[test]
@@ -501,6 +558,26 @@ mod tests {
             std::fs::write(tmp.path().join("tf").join(c).join("1.txt"), s).unwrap();
         }
         assert_eq!(read_user_data(&tmp.path().join("tf"), &DataSpec::new(), &mut |_, _| {}).unwrap().kind, InputKind::TextFolder);
+        // A CSV of paths without a label column is refused (each file would be its own class);
+        // for `predict` it is unlabelled.
+        let nolabel = tmp.path().join("paths.csv");
+        std::fs::write(&nolabel, "path\nfolder/dark/0.png\nfolder/light/0.png\n").unwrap();
+        let e = read_user_data(&nolabel, &DataSpec::new(), &mut |_, _| {}).unwrap_err();
+        assert!(e.to_string().contains("no label column"), "{e}");
+        assert!(read_user_data(&nolabel, &DataSpec::new().labels_optional(true), &mut |_, _| {}).unwrap().labels.is_none());
+        // One class is data for `predict`, not for a task.
+        let one = tmp.path().join("one");
+        std::fs::create_dir_all(one.join("only")).unwrap();
+        png(&one.join("only").join("a.png"), 5, 5, 9);
+        assert!(read_user_data(&one, &DataSpec::new(), &mut |_, _| {}).is_err());
+        let u1 = read_user_data(&one, &DataSpec::new().labels_optional(true), &mut |_, _| {}).unwrap();
+        assert_eq!((u1.label_names(), u1.source.clone()), (Some(vec!["only"]), one.display().to_string()));
+        std::fs::write(&nolabel, "path,label\nfolder/dark/0.png,x\nfolder/dark/1.png,x\n").unwrap();
+        assert_eq!(read_user_data(&nolabel, &DataSpec::new().labels_optional(true), &mut |_, _| {}).unwrap().label_names(), Some(vec!["x", "x"]));
+        // A stray note among images is a file that is not an image, named.
+        std::fs::write(tmp.path().join("folder").join("dark").join("notes.txt"), "about these").unwrap();
+        let e = read_user_data(&tmp.path().join("folder"), &DataSpec::new(), &mut |_, _| {}).unwrap_err();
+        assert!(e.to_string().contains("notes.txt"), "{e}");
         // Missing paths and empty folders are named.
         let e = read_user_data(&tmp.path().join("nope"), &DataSpec::new(), &mut |_, _| {}).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");

@@ -21,18 +21,29 @@ fn shipped_text() -> PathBuf {
 /// FNV-1a over every trial row, each column `quote()`d and joined by `|`, one row per line,
 /// in id order.
 fn trial_rows_hash(conn: &Connection, first: usize) -> (u64, usize) {
-    let cols = ["id", "task_id", "trial_index", "architecture", "seed", "status", "worker", "claimed_at", "finished_at", "val_accuracy", "test_accuracy", "seconds", "num_params", "epochs_run", "error"];
+    let cols = [
+        "id",
+        "task_id",
+        "trial_index",
+        "architecture",
+        "seed",
+        "status",
+        "worker",
+        "claimed_at",
+        "finished_at",
+        "val_accuracy",
+        "test_accuracy",
+        "seconds",
+        "num_params",
+        "epochs_run",
+        "error",
+    ];
     let sql = format!("SELECT {} FROM trials ORDER BY id LIMIT {first}", cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join("||'|'||"));
     let mut st = conn.prepare(&sql).unwrap();
     let rows: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for line in &rows {
-        for b in line.bytes().chain(std::iter::once(b'\n')) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    (h, rows.len())
+    // The store's FNV-1a over the rows, each followed by a newline.
+    let hex = archinfer_store::fnv1a_hex(rows.iter().flat_map(|line| [line.as_bytes(), b"\n".as_slice()]));
+    (u64::from_str_radix(&hex, 16).unwrap(), rows.len())
 }
 
 #[test]
@@ -43,7 +54,9 @@ fn migrated_shipped_database_keeps_every_result() {
     // Computed on the file of commit d3ee05b, before the module migration (raw, hog144).
     assert_eq!(trial_rows_hash(&conn, 13_920), (0xd917_485b_0163_3106, 13_920));
     // Everything added since came after them.
-    let (total, old_max): (i64, i64) = conn.query_row("SELECT COUNT(*), (SELECT MAX(id) FROM (SELECT id FROM trials ORDER BY id LIMIT 2800)) FROM trials", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (total, old_max): (i64, i64) = conn
+        .query_row("SELECT COUNT(*), (SELECT MAX(id) FROM (SELECT id FROM trials ORDER BY id LIMIT 2800)) FROM trials", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
     let later: i64 = conn.query_row("SELECT COUNT(*) FROM trials WHERE id > ?1", [old_max], |r| r.get(0)).unwrap();
     assert_eq!(later, total - 2800);
     // The space is version 2, and its base recipe is the one the old children were trained with.
@@ -51,7 +64,10 @@ fn migrated_shipped_database_keeps_every_result() {
     let space: serde_json::Value = serde_json::from_str(&space).unwrap();
     let rec = &space["recipes"];
     let base = |list: &str, g: usize| rec[list][rec["base"][g].as_u64().unwrap() as usize].clone();
-    assert_eq!((base("learning_rates", 0), base("epochs", 3), base("batch_sizes", 4)), (serde_json::json!(0.001), serde_json::json!(20), serde_json::json!(64)));
+    assert_eq!(
+        (base("learning_rates", 0), base("epochs", 3), base("batch_sizes", 4)),
+        (serde_json::json!(0.001), serde_json::json!(20), serde_json::json!(64))
+    );
     let modules: Vec<&str> = space["embeddings"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(modules, ["pool4", "pool2", "pca32", "rf64", "raw", "hog144"], "the module migration appended two");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -72,7 +88,6 @@ fn migrated_shipped_database_keeps_every_result() {
     assert!(std::fs::metadata(shipped()).unwrap().len() < 64 << 20, "the shipped database stays under 64 MiB");
 }
 
-
 #[test]
 fn migrated_text_database_keeps_every_result() {
     let conn = Connection::open_with_flags(shipped_text(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
@@ -88,4 +103,3 @@ fn migrated_text_database_keeps_every_result() {
     assert_eq!(pool, 96 * tasks);
     assert!(std::fs::metadata(shipped_text()).unwrap().len() < 64 << 20);
 }
-
