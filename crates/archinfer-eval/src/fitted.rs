@@ -7,7 +7,6 @@
 //! `architecture.json`, the weights (`model.bpk`) and the checksum list the value network's
 //! directories use too ([`archinfer_dvn::write_checksums`]).
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use archinfer_data::{Embedder, FeatureSet, Splits, default_embedders};
@@ -227,8 +226,7 @@ impl FittedModel {
         crate::check_model_fits(task, &inferencer.dvn.config.space)?;
         let opts = InferOptions::new().with_ascent(AscentConfig::new()).with_max_params(options.max_params);
         let p = inferencer.propose(task, &opts)?;
-        let mut seen = HashSet::new();
-        let picks: Vec<_> = p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).take(options.candidates).collect();
+        let picks: Vec<_> = crate::distinct(&p).into_iter().take(options.candidates).collect();
         if let Some(space) = &options.record_space {
             for c in &picks {
                 c.architecture

@@ -74,14 +74,14 @@ pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
 pub use plots::{embedding_pca, predicted_vs_actual, spearman_vs_tasks};
 pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
 pub use protocol::{
-    Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct_candidates, dvn_tasks, fit_inferencer, keep_best, mean_std,
+    Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct, distinct_candidates, ProposalSetup, dvn_tasks, fit_inferencer, keep_best, mean_std,
     predict_fold, propose_held_out, train_proposal, train_proposals_fitted_on,
 };
 pub use records::{
     StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, fill_suite, fits_space, load_task, load_tasks, pin_space, record_of,
     space_of, suite_bundles, suite_complete, suite_task,
 };
-pub use runs::{ProposalSetup, ResumableRuns, pin_run_settings, run_jobs};
+pub use runs::{ResumableRuns, pin_run_settings, run_jobs};
 pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child};
 pub use settings::DbSettings;
 pub use tables::{CeilingTable, DiversityTable, TradeoffRow, TradeoffTable, CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};

@@ -41,8 +41,8 @@ pub fn dvn_tasks(store: &dyn ExperimentStore, space: &ArchitectureSpace, tasks: 
             let (mut u, mut v) = (Vec::new(), Vec::new());
             for t in store.trials(Some(task.name()))? {
                 if let Some(r) = t.result {
-                    let arch: DiscreteArchitecture = serde_json::from_str(&t.architecture)
-                        .map_err(|e| EvalError::BadArchitecture { trial: t.id, message: e.to_string() })?;
+                    let arch: DiscreteArchitecture =
+                        serde_json::from_str(&t.architecture).map_err(|e| EvalError::BadArchitecture { trial: t.id, message: e.to_string() })?;
                     // A recipe or module the space lacks names the stored trial.
                     u.push(arch.one_hot_u(space).map_err(|e| EvalError::BadArchitecture { trial: t.id, message: e.to_string() })?);
                     v.push(r.val_accuracy);
@@ -107,13 +107,7 @@ pub fn predict_fold(space: &ArchitectureSpace, tasks: &[DvnTask], held: usize, r
     let actual: Vec<f64> = h.v.iter().map(|&x| f64::from(x)).collect();
     let (mu, sd) = mean_std(&actual);
     let norm: Vec<f64> = actual.iter().map(|x| (x - mu) / sd.max(1e-9)).collect();
-    Ok(Fold {
-        spearman: spearman(&pred, &actual)?,
-        r2: r_squared(&norm, &pred)?,
-        steps: m.history.last().map_or(0, |h| h.0),
-        fit_seconds,
-        z_swap: swap,
-    })
+    Ok(Fold { spearman: spearman(&pred, &actual)?, r2: r_squared(&norm, &pred)?, steps: m.history.last().map_or(0, |h| h.0), fit_seconds, z_swap: swap })
 }
 
 /// How the value network that inference uses is fitted.
@@ -233,34 +227,48 @@ impl TrainedProposal {
     }
 }
 
+/// What the trained proposals of `evaluate compare` are made with: the database, its space and
+/// recorded children, the value network's recipe, the ascent, the trainer, K candidates and
+/// the first training seed.
+#[derive(Clone, Copy)]
+pub struct ProposalSetup<'a> {
+    /// The database.
+    pub store: &'a dyn ExperimentStore,
+    /// Its space.
+    pub space: &'a ArchitectureSpace,
+    /// Every task's recorded children.
+    pub tasks: &'a [DvnTask],
+    /// How the value network is fitted.
+    pub how: &'a InferencerRecipe,
+    /// The ascent.
+    pub opts: &'a InferOptions,
+    /// Trains the candidates.
+    pub trainer: &'a (dyn ChildTrainer + Sync),
+    /// Candidates trained per task.
+    pub k: usize,
+    /// Training seed of the first candidate.
+    pub seed: u64,
+    /// Where the value network and the children run.
+    pub device: &'a Device,
+}
+
 /// Leaves task `held` out ([`propose_held_out`]) and trains the proposal's first `k` distinct
 /// candidates on it with `trainer`, candidate `j` from seed `seed + j`.
 ///
 /// # Errors
 /// As [`propose_held_out`]; a candidate the trainer cannot train at all. A diverged training
 /// counts as accuracy 0, as a user would see it.
-#[allow(clippy::too_many_arguments)]
-pub fn train_proposal(
-    store: &dyn ExperimentStore,
-    space: &ArchitectureSpace,
-    tasks: &[DvnTask],
-    held: usize,
-    how: &InferencerRecipe,
-    opts: &InferOptions,
-    trainer: &dyn ChildTrainer,
-    k: usize,
-    seed: u64,
-    device: &Device,
-) -> Result<TrainedProposal> {
-    let p = propose_held_out(store, space, tasks, held, how, opts, device)?;
+pub fn train_proposal(setup: &ProposalSetup, held: usize) -> Result<TrainedProposal> {
+    let ProposalSetup { store, space, tasks, how, opts, .. } = *setup;
+    let p = propose_held_out(store, space, tasks, held, how, opts, setup.device)?;
     let task = tasks.get(held).and_then(|t| t.task.clone()).ok_or(EvalError::TooFewTasks { needed: held + 1, got: tasks.len() })?;
-    trained(&tasks[held].name, &task, &p.proposal, p.fit_seconds, trainer, k, seed, device)
+    trained(setup, &tasks[held].name, &task, &p.proposal, p.fit_seconds)
 }
 
 /// The first `k` distinct candidates of `proposal`, trained on `task`.
-#[allow(clippy::too_many_arguments)]
-fn trained(name: &str, task: &Arc<Task>, proposal: &Proposal, fit_seconds: f64, trainer: &dyn ChildTrainer, k: usize, seed: u64, device: &Device) -> Result<TrainedProposal> {
-    let prepared = PreparedTask::new(task, device);
+fn trained(setup: &ProposalSetup, name: &str, task: &Arc<Task>, proposal: &Proposal, fit_seconds: f64) -> Result<TrainedProposal> {
+    let (trainer, k, seed) = (setup.trainer, setup.k, setup.seed);
+    let prepared = PreparedTask::new(task, setup.device);
     let mut candidates = Vec::new();
     for (j, arch) in distinct_candidates(proposal).into_iter().take(k).enumerate() {
         let o = trainer.train(&ChildSpec::Discrete(arch.clone()), &prepared, seed.wrapping_add(j as u64))?;
@@ -282,21 +290,8 @@ fn trained(name: &str, task: &Arc<Task>, proposal: &Proposal, fit_seconds: f64, 
 /// # Errors
 /// [`EvalError::BadOptions`] for a held task that is also a training task or an index out of
 /// range; as [`train_proposal`]; the first error `done` returns.
-#[allow(clippy::too_many_arguments)]
-pub fn train_proposals_fitted_on(
-    store: &dyn ExperimentStore,
-    space: &ArchitectureSpace,
-    tasks: &[DvnTask],
-    train: &[usize],
-    held: &[usize],
-    how: &InferencerRecipe,
-    opts: &InferOptions,
-    trainer: &dyn ChildTrainer,
-    k: usize,
-    seed: u64,
-    device: &Device,
-    done: &mut dyn FnMut(TrainedProposal) -> Result<()>,
-) -> Result<()> {
+pub fn train_proposals_fitted_on(setup: &ProposalSetup, train: &[usize], held: &[usize], done: &mut dyn FnMut(TrainedProposal) -> Result<()>) -> Result<()> {
+    let ProposalSetup { store, space, tasks, how, opts, device, .. } = *setup;
     if let Some(bad) = held.iter().chain(train).find(|&&i| i >= tasks.len()) {
         return Err(EvalError::BadOptions(format!("task index {bad} of {}", tasks.len())));
     }
@@ -313,7 +308,7 @@ pub fn train_proposals_fitted_on(
     for &h in held {
         let task = tasks[h].task.clone().ok_or_else(|| EvalError::NoSamples(tasks[h].name.clone()))?;
         let proposal = inf.propose(&task, opts)?;
-        done(trained(&tasks[h].name, &task, &proposal, fit_seconds, trainer, k, seed, device)?)?;
+        done(trained(setup, &tasks[h].name, &task, &proposal, fit_seconds)?)?;
     }
     Ok(())
 }
@@ -321,8 +316,14 @@ pub fn train_proposals_fitted_on(
 /// The distinct architectures of a proposal's candidates, best first: what `--candidates K`
 /// trains the first K of.
 pub fn distinct_candidates(p: &Proposal) -> Vec<DiscreteArchitecture> {
+    distinct(p).into_iter().map(|c| c.architecture.clone()).collect()
+}
+
+/// The candidates of a proposal with distinct architectures, best first (with their parameters
+/// and predicted values).
+pub fn distinct(p: &Proposal) -> Vec<&archinfer_infer::Candidate> {
     let mut seen = std::collections::HashSet::new();
-    p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).map(|c| c.architecture.clone()).collect()
+    p.candidates.iter().filter(|c| seen.insert(c.architecture.to_string())).collect()
 }
 
 /// Of trainings `(validation, test)` of the first K candidates, the test accuracy of the one

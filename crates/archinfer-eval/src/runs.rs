@@ -128,31 +128,7 @@ pub fn pin_run_settings<T: Serialize + DeserializeOwned + PartialEq>(path: &Path
     }
 }
 
-/// What the trained proposals of `evaluate compare` are made with: the database, its space and
-/// recorded children, the value network's recipe, the ascent, the trainer, K candidates and
-/// the first training seed.
-pub struct ProposalSetup<'a> {
-    /// The database.
-    pub store: &'a dyn archinfer_store::ExperimentStore,
-    /// Its space.
-    pub space: &'a archinfer_encoding::ArchitectureSpace,
-    /// Every task's recorded children.
-    pub tasks: &'a [archinfer_dvn::DvnTask],
-    /// How the value network is fitted.
-    pub how: &'a crate::InferencerRecipe,
-    /// The ascent.
-    pub opts: &'a archinfer_infer::InferOptions,
-    /// Trains the candidates.
-    pub trainer: &'a (dyn archinfer_train::ChildTrainer + Sync),
-    /// Candidates trained per task.
-    pub k: usize,
-    /// Training seed of the first candidate.
-    pub seed: u64,
-    /// Where the value network and the children run.
-    pub device: &'a burn::tensor::Device,
-}
-
-impl ProposalSetup<'_> {
+impl crate::ProposalSetup<'_> {
     fn index(&self, name: &str) -> Result<usize> {
         self.tasks.iter().position(|t| t.name == name).ok_or_else(|| EvalError::TooFewChildren { task: name.to_string(), got: 0, needed: 1 })
     }
@@ -183,8 +159,7 @@ impl ProposalSetup<'_> {
                             s.spawn(move || -> Result<()> {
                                 let held = halves[h].iter().filter(|n| todo.contains(n)).map(|n| self.index(n)).collect::<Result<Vec<_>>>()?;
                                 let train = halves[1 - h].iter().map(|n| self.index(n)).collect::<Result<Vec<_>>>()?;
-                                let (st, sp, ts, how, opts) = (self.store, self.space, self.tasks, self.how, self.opts);
-                                crate::train_proposals_fitted_on(st, sp, ts, &train, &held, how, opts, self.trainer, self.k, self.seed, self.device, &mut |p| {
+                                crate::train_proposals_fitted_on(self, &train, &held, &mut |p| {
                                     log.append(&p)?;
                                     on_done(&p);
                                     Ok(())
@@ -199,7 +174,7 @@ impl ProposalSetup<'_> {
             None => {
                 let work = |_: &mut (), name: String| -> Result<Option<crate::TrainedProposal>> {
                     let i = self.index(&name)?;
-                    Ok(Some(crate::train_proposal(self.store, self.space, self.tasks, i, self.how, self.opts, self.trainer, self.k, self.seed, self.device)?))
+                    Ok(Some(crate::train_proposal(self, i)?))
                 };
                 let done = |p: Option<&crate::TrainedProposal>| {
                     if let Some(p) = p {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use approx::assert_abs_diff_eq;
 use archinfer_data::Task;
 use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
-use archinfer_eval::{
+use archinfer_eval::{ProposalSetup, 
     CompareOptions, CompareRow, EvalError, InferencerRecipe, Method, POOL_FIRST_INDEX, Pool, TaskFacts, WorkerOptions, add_suite,
     compare, dvn_tasks, load_tasks, plan_missing, run_worker, suite_bundles, train_proposal,
 };
@@ -165,7 +165,8 @@ fn a_held_out_proposal_is_trained_on_its_task() {
         library_best: 2,
     };
     let opts = InferOptions::new().with_ascent(AscentConfig::new().with_starts(4).with_max_iters(30));
-    let p = train_proposal(&store, &space, &dvn, 0, &how, &opts, &trainer, 2, 5, &device).unwrap();
+    let setup = ProposalSetup { store: &store, space: &space, tasks: &dvn, how: &how, opts: &opts, trainer: &trainer, k: 2, seed: 5, device: &device };
+    let p = train_proposal(&setup, 0).unwrap();
     assert_eq!(p.task, tasks[0].name());
     assert!(!p.candidates.is_empty() && p.candidates.len() <= 2);
     assert!(p.candidates.iter().all(|c| (0.0..=1.0).contains(&c.val_accuracy) && c.seconds > 0.0));
