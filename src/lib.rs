@@ -19,6 +19,9 @@
 //!   (leave-one-task-out, fair baselines on a common pool, the split-half check) and their
 //!   result tables, database building and diagnostics (z-swap, ceiling, diversity).
 //!
+//! The charts of the evaluations are the separate crate `archinfer-plots`, so this facade does
+//! not pull in plotters.
+//!
 //! Backends are cargo features: `flex` (pure-Rust CPU, default), `ndarray`, `wgpu`. Library
 //! code takes a [`Device`]; [`default_device`] picks the one the
 //! enabled features offer.

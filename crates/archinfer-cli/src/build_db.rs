@@ -2,13 +2,12 @@
 //! them on worker threads ([`run_workers`]); resumable from any stop.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use archinfer::data::Task;
 use archinfer::eval::{BuildPlan, Report, WorkerPoolOptions, prepare_build, run_workers};
-use archinfer::store::{ExperimentStore, Location};
+use archinfer::store::ExperimentStore;
 use archinfer::train::{AdamTrainer, ChildTrainer, TrainConfig, TrainPath};
 use clap::Parser;
 
@@ -16,9 +15,9 @@ use crate::BoxError;
 
 #[derive(Parser)]
 pub struct BuildDb {
-    /// The database, created if missing: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
+    // The database is created if missing; Fashion-MNIST is read for adding a suite.
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
     /// Add this suite's tasks first (default: `fmnist14` for a database without tasks).
     #[arg(long)]
     pub suite: Option<String>,
@@ -28,10 +27,6 @@ pub struct BuildDb {
     /// Worker threads in this process (other processes may work on the same file).
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
-    /// Fashion-MNIST directory, for adding a suite (default: $ARCHINFER_FASHION_MNIST, else
-    /// Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
     /// Adam learning rate of every child.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
@@ -83,14 +78,12 @@ pub struct BuildDb {
 /// `archinfer build-db`.
 pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
     let config = TrainConfig::new().with_learning_rate(a.lr).with_epochs(a.epochs).with_batch_size(a.batch_size);
-    let store = crate::db::open_or_create(&a.db)?;
+    let store = a.src.db.open_or_create()?;
     let suite = a.suite.clone().or_else(|| store.tasks().ok().filter(|t| t.is_empty()).map(|_| "fmnist14".to_string()));
     if let Some(suite) = &suite {
-        crate::records::ensure_suite(store.as_ref(), suite, a.data.as_deref())?;
+        crate::records::ensure_suite(store.as_ref(), suite, a.src.data.as_deref())?;
     }
-    drop(store);
-    let tasks = crate::suite_of_db(&a.db, a.data.as_deref())?;
-    let store = crate::db::open_existing(&a.db)?;
+    let tasks = a.src.tasks()?;
     let plan = BuildPlan {
         children: a.children,
         seed: a.seed,
@@ -117,7 +110,7 @@ pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
     eprintln!("{done} trials recorded, {pending} to go ({planned} newly planned, {requeued} requeued from dead workers)");
     drop(store);
     train(&a, &config, &tasks, pending, stale)?;
-    crate::db::status(&crate::db::StatusArgs { db: a.db.clone(), live_secs: a.stale_secs.max(1) })
+    crate::db::status(&crate::db::StatusArgs { db: crate::db::DbArg { db: a.src.db.clone() }, live_secs: a.stale_secs.max(1) })
 }
 
 /// Trains the pending trials on `--workers` threads with a progress bar.
@@ -126,31 +119,20 @@ fn train(a: &BuildDb, config: &TrainConfig, tasks: &[(Arc<Task>, String)], pendi
     eprintln!("children train on the {}", AdamTrainer::new(config.clone(), device.clone())?.with_path(a.train_path).describe());
     let bar = crate::bar(pending as u64, "children");
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|(t, _)| (t.name().to_string(), t.clone())).collect();
-    let options = WorkerPoolOptions {
-        workers: a.workers.max(1),
-        prefix: format!("{}:{}", crate::db::host_name(), std::process::id()),
-        stale_after: stale,
-        max_trials: (a.max_trials > 0).then_some(a.max_trials),
-        heartbeat: Duration::from_secs(2),
-    };
-    let open = || -> archinfer::eval::Result<Box<dyn ExperimentStore>> { Ok(a.db.open()?) };
+    let options = WorkerPoolOptions { max_trials: (a.max_trials > 0).then_some(a.max_trials), ..WorkerPoolOptions::new(a.workers, stale) };
+    let open = || -> archinfer::eval::Result<Box<dyn ExperimentStore>> { Ok(a.src.db.open()?) };
     let trainer =
         || -> archinfer::eval::Result<Box<dyn ChildTrainer>> { Ok(Box::new(AdamTrainer::new(config.clone(), device.clone())?.with_path(a.train_path))) };
     let on_trial = |trial: &archinfer::store::Trial, result: &Result<archinfer::store::TrialResult, String>, report: Report| {
         if report == Report::Refused {
-            // Not counted: whoever holds the claim now records this trial.
+            // Not counted: whoever holds the claim now records this trial. Printed even when
+            // the bar is hidden (stderr not a terminal): logs must show it.
+            let stale = stale.as_secs();
             let line = format!(
-                "trial {} of `{}`: report refused, this worker lost its claim (no heartbeat for {} s); the trial is run again",
-                trial.trial_index,
-                trial.task,
-                stale.as_secs()
+                "trial {} of `{}`: report refused, this worker lost its claim (no heartbeat for {stale} s); the trial is run again",
+                trial.trial_index, trial.task
             );
-            // A hidden bar (stderr not a terminal) prints nothing, but logs must show it.
-            if bar.is_hidden() {
-                eprintln!("{line}")
-            } else {
-                bar.println(line)
-            }
+            bar.suspend(|| eprintln!("{line}"));
             return;
         }
         if let Ok(r) = result {

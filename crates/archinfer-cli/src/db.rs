@@ -1,41 +1,24 @@
-//! Opening databases by location, and the `db` commands that work on any store.
+//! The `db` commands, which work on any store.
 
-use archinfer::store::{ExperimentStore, Location};
+use std::path::PathBuf;
+
+use archinfer::store::Location;
 
 use crate::{BoxError, outln};
 
-/// Opens an existing database; a SQLite file that is not there is an error (opening would
-/// create an empty one).
-pub fn open_existing(db: &Location) -> Result<Box<dyn ExperimentStore>, BoxError> {
-    if !db.exists() {
-        return Err(format!("{db}: no such database").into());
-    }
-    Ok(db.open()?)
-}
-
-/// Opens a database, creating it (and a SQLite file's directory) if missing.
-pub fn open_or_create(db: &Location) -> Result<Box<dyn ExperimentStore>, BoxError> {
-    if let Some(parent) = db.sqlite_path().and_then(std::path::Path::parent).filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    Ok(db.open()?)
-}
-
-/// This machine's name, for worker names (`host:pid:thread`).
-pub fn host_name() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
-        .unwrap_or_else(|| "host".into())
+/// A command's database.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArg {
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: Location,
 }
 
 /// Arguments of `archinfer db status`.
 #[derive(clap::Parser, Debug)]
 pub struct StatusArgs {
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
+    #[command(flatten)]
+    pub db: DbArg,
     /// A worker heard from within this many seconds counts as live (build-db's --stale-secs).
     #[arg(long, default_value_t = 30)]
     pub live_secs: u64,
@@ -43,11 +26,11 @@ pub struct StatusArgs {
 
 /// `archinfer db status`.
 pub fn status(a: &StatusArgs) -> Result<(), BoxError> {
-    let store = open_existing(&a.db)?;
+    let store = a.db.db.open_existing()?;
     let text = archinfer::store::status_text(store.as_ref(), archinfer::store::now_ms(), a.live_secs)?;
     outln!("{}", text.trim_end());
     if text.contains("no live worker") {
-        outln!("(start `archinfer build-db --db {}` to finish it)", a.db);
+        outln!("(start `archinfer build-db --db {}` to finish it)", a.db.db);
     }
     Ok(())
 }
@@ -71,8 +54,7 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
     if a.from == a.to {
         return Err("--from and --to are the same database".into());
     }
-    let src = open_existing(&a.from)?;
-    let dst = open_or_create(&a.to)?;
+    let (src, dst) = (a.from.open_existing()?, a.to.open_or_create()?);
     let bar = crate::bar(0, "trials");
     let r = archinfer::store::copy(src.as_ref(), dst.as_ref(), a.batch, &mut |done, total| {
         bar.set_length(total as u64);
@@ -89,5 +71,35 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
         a.to,
         r.checksum
     );
+    Ok(())
+}
+
+/// Arguments of `archinfer db export-task`.
+#[derive(clap::Parser, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub src: crate::records::SuiteArgs,
+    /// The task.
+    #[arg(long)]
+    pub task: String,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `archinfer db export-task`.
+pub fn export_task(a: &ExportArgs) -> Result<(), BoxError> {
+    let store = a.src.db.open_existing()?;
+    let (n, train) = archinfer::eval::export_image_task(store.as_ref(), &a.task, a.src.data.as_deref(), &a.out).map_err(|e| format!("{}: {e}", a.src.db))?;
+    eprintln!("wrote {n} images ({train} training) of `{}` to {}", a.task, a.out.display());
+    Ok(())
+}
+
+/// `archinfer db manifest`.
+pub fn manifest(db: &Location) -> Result<(), BoxError> {
+    let store = db.open_existing()?;
+    let backends: Vec<String> = archinfer::built_backends().iter().map(|b| format!("{b:?}").to_lowercase()).collect();
+    let features: Vec<String> = archinfer::built_features().iter().map(ToString::to_string).collect();
+    outln!("{}", serde_json::to_string_pretty(&archinfer::eval::db_manifest(store.as_ref(), &backends, &features)?)?);
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `archinfer evaluate predict`: leave-one-task-out judgement of the value network (paper
 //! Tables 2 and 3).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,12 +8,12 @@ use std::time::Instant;
 use archinfer::data::Task;
 use archinfer::dvn::{DvnPreset, DvnTask, Recipe};
 use archinfer::encoding::ArchitectureSpace;
-use archinfer::eval::{PredictRun, PredictTable, ResumableRuns, TaskAwarenessTable, run_jobs};
+use archinfer::eval::{PredictRun, PredictTable, ResumableRuns, TaskAwarenessTable, predict_jobs, run_jobs};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::Location;
 use clap::Parser;
 
-use crate::{BoxError, outln};
+use crate::BoxError;
 
 /// How every command configures the value networks it fits: one set of flags, one recipe.
 #[derive(clap::Args, Debug, Clone)]
@@ -38,12 +37,8 @@ pub struct RecipeArgs {
 
 impl RecipeArgs {
     /// The recipe for meta-features `meta` and seed `seed`.
-    pub fn recipe(&self, meta: MetaFeatures, seed: u64) -> Result<Recipe, BoxError> {
-        Ok(Recipe::new(self.preset, meta)
-            .with_seed(seed)
-            .with_learning_rate(self.lr)
-            .with_sample_module(self.sample_module.clone())
-            .with_overrides(&self.dvn_set)?)
+    pub fn recipe(&self, meta: MetaFeatures, seed: u64) -> archinfer::dvn::Result<Recipe> {
+        Recipe::new(self.preset, meta).with_seed(seed).with_learning_rate(self.lr).with_sample_module(self.sample_module.clone()).with_overrides(&self.dvn_set)
     }
 }
 
@@ -74,7 +69,7 @@ pub struct PredictArgs {
 
 /// The database's space and the recorded children of every task as value-network training data.
 pub(crate) fn load_dvn_tasks(db: &Location, suite_tasks: &[(Arc<Task>, String)]) -> Result<(ArchitectureSpace, Vec<DvnTask>), BoxError> {
-    let store = crate::db::open_existing(db)?;
+    let store = db.open_existing()?;
     let space = archinfer::eval::DbSettings::of(store.as_ref()).require_space()?;
     let tasks: Vec<Arc<Task>> = suite_tasks.iter().map(|(t, _)| t.clone()).collect();
     let dvn_tasks = archinfer::eval::dvn_tasks(&store, &space, &tasks)?;
@@ -90,38 +85,18 @@ pub(crate) fn held_tasks(list: &[String], tasks: &[DvnTask]) -> Vec<usize> {
 /// threads, logged to runs.jsonl (resumable), then table.md and summary.json.
 pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let variants = a.variants.clone();
-    let held = held_tasks(&a.tasks, &dvn_tasks);
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let log = ResumableRuns::<PredictRun>::new(out_dir.join("runs.jsonl"));
-    let done: HashSet<(String, String, usize)> = log.read()?.into_iter().map(|r| (r.task, r.variant, r.repeat)).collect();
-    let mut jobs = Vec::new();
-    for &k in &held {
-        for &m in &variants {
-            jobs.extend((0..a.repeats).filter(|&r| !done.contains(&(dvn_tasks[k].name.clone(), m.to_string(), r))).map(|r| (k, m, r)));
-        }
-    }
+    let done = log.read()?;
+    let jobs = predict_jobs(&dvn_tasks, &held_tasks(&a.tasks, &dvn_tasks), &a.variants, a.repeats, &done);
     eprintln!("{} fits to run ({} already in {})", jobs.len(), done.len(), log.path().display());
     let bar = crate::bar(jobs.len() as u64, "fits");
     let started = Instant::now();
     let device = archinfer::default_device();
     let work = |_: &mut (), (k, meta, repeat): (usize, MetaFeatures, usize)| -> archinfer::eval::Result<Option<PredictRun>> {
-        let recipe = a.recipe.recipe(meta, repeat as u64).map_err(|e| archinfer::eval::EvalError::BadOptions(e.to_string()))?;
-        let fold = archinfer::eval::predict_fold(&space, &dvn_tasks, k, &recipe, &device)?;
-        let swap = fold.z_swap.as_ref();
-        Ok(Some(PredictRun {
-            task: dvn_tasks[k].name.clone(),
-            variant: meta.to_string(),
-            repeat,
-            spearman: fold.spearman,
-            r2: fold.r2,
-            steps: fold.steps,
-            fit_seconds: fold.fit_seconds,
-            preset: a.recipe.preset.to_string(),
-            swapped_spearman: swap.map(|s| s.others_mean()),
-            swapped_worse: swap.map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
-        }))
+        let recipe = a.recipe.recipe(meta, repeat as u64)?;
+        Ok(Some(archinfer::eval::predict_fold(&space, &dvn_tasks, k, &recipe, &device)?.run(&dvn_tasks[k].name, &recipe, repeat)))
     };
     let on_done = |r: Option<&PredictRun>| {
         if let Some(r) = r {
@@ -133,23 +108,17 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     bar.finish_and_clear();
     let runs: Vec<PredictRun> = log.read()?.into_iter().filter(|r| r.preset == a.recipe.preset.to_string()).collect();
     let order = dvn_tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
-    let names: Vec<String> = variants.iter().map(ToString::to_string).collect();
+    let names: Vec<String> = a.variants.iter().map(ToString::to_string).collect();
     let table = PredictTable::of(&runs, &order, &names).markdown() + &TaskAwarenessTable::of(&runs, &order, &names).markdown();
-    std::fs::write(out_dir.join("table.md"), &table)?;
     let fit_total: f64 = runs.iter().map(|r| r.fit_seconds).sum();
-    let summary = serde_json::json!({
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": archinfer::eval::machine_info(),
+    let fields = serde_json::json!({
         "runs": runs.len(),
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "total_fit_seconds": fit_total,
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
         "settings": { "preset": a.recipe.preset.to_string(), "lr": a.recipe.lr, "sample_module": a.recipe.sample_module, "dvn_set": a.recipe.dvn_set, "repeats": a.repeats },
     });
-    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    outln!("{table}");
-    eprintln!("{summary}");
-    Ok(())
+    crate::write_results(&out_dir, &table, fields)
 }
 
 /// Arguments of `archinfer evaluate plots`.
@@ -174,27 +143,28 @@ pub struct PlotArgs {
 /// Draws predicted-vs-actual panels, the PCA of learned task embeddings, and Spearman against
 /// the number of training tasks.
 pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
-    if !crate::plots::init_font() {
+    if !archinfer_plots::init_font() {
         return Err("no TTF font found for the plots (set ARCHINFER_FONT to a .ttf file)".into());
     }
     let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let device = archinfer::default_device();
-    let recipe = |seed: u64| a.recipe.recipe(MetaFeatures::Learned, seed).map_err(|e| archinfer::eval::EvalError::BadOptions(e.to_string()));
-    let panels: Vec<crate::plots::Panel> = archinfer::eval::predicted_vs_actual(&space, &tasks, &recipe, &device)?
+    let recipe = |seed: u64| -> archinfer::eval::Result<Recipe> { Ok(a.recipe.recipe(MetaFeatures::Learned, seed)?) };
+    let panels: Vec<archinfer_plots::Panel> = archinfer::eval::predicted_vs_actual(&space, &tasks, &recipe, &device)?
         .into_iter()
         .map(|(name, rho, points)| {
             eprintln!("predicted vs actual: {name} ρ = {rho:.3}");
-            crate::plots::Panel { title: format!("{name} (ρ = {rho:.2})"), points }
+            archinfer_plots::Panel { title: format!("{name} (ρ = {rho:.2})"), points }
         })
         .collect();
-    crate::plots::scatter_grid(&out_dir.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
+    archinfer_plots::scatter_grid(&out_dir.join("pred_vs_actual.png"), &panels, "actual validation accuracy", "predicted (normalised)", 4)?;
     let series = archinfer::eval::embedding_pca(&space, &tasks, &recipe, 10, &device)?;
-    crate::plots::clusters(&out_dir.join("embeddings_pca.png"), "Learned task embeddings, 10 batches of 256 samples per task (PCA)", &series, "PC 1", "PC 2")?;
+    let title = "Learned task embeddings, 10 batches of 256 samples per task (PCA)";
+    archinfer_plots::lines(&out_dir.join("embeddings_pca.png"), title, &series, "PC 1", "PC 2", false)?;
     let each = &mut |n: usize, mu: f64, sd: f64| eprintln!("{n} training tasks: Spearman {mu:.3} ± {sd:.3}");
     let curve = archinfer::eval::spearman_vs_tasks(&space, &tasks, &recipe, &a.held, a.orderings, &device, each)?;
-    crate::plots::line_with_std(
+    archinfer_plots::line_with_std(
         &out_dir.join("spearman_vs_tasks.png"),
         &format!("Held-out {}: Spearman vs number of training tasks", a.held),
         &curve,

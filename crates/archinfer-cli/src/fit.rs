@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use archinfer::encoding::ArchitectureSpace;
-use archinfer::eval::{FitOptions, FittedModel, accuracy, record_fit};
+use archinfer::eval::{FitOptions, FittedModel, record_fit};
 use archinfer::infer::Inferencer;
 use archinfer::store::Location;
 use archinfer::train::TrainConfig;
@@ -53,8 +53,8 @@ pub struct FitCmdArgs {
 /// The recipe and, with `--record`, the database's space, checked against the model and the
 /// task before anything is trained or written.
 fn settings(a: &FitCmdArgs, inf: &Inferencer, task: &archinfer::data::Task) -> Result<(TrainConfig, Option<ArchitectureSpace>), BoxError> {
-    let record = a.record.as_ref().filter(|d| d.exists()).map(crate::db::open_existing).transpose()?;
-    let other = if record.is_some() { None } else { a.db.exists().then(|| crate::db::open_existing(&a.db)).transpose()? };
+    let record = a.record.as_ref().filter(|d| d.exists()).map(Location::open_existing).transpose()?;
+    let other = if record.is_some() { None } else { a.db.exists().then(|| a.db.open_existing()).transpose()? };
     let settings = record.as_deref().or(other.as_deref());
     archinfer::eval::fit_settings(settings, record.as_deref(), a.epochs, task, &inf.dvn.config.space)
         .map_err(|e| format!("{}: {e}", a.record.as_ref().map_or(a.input.data.display().to_string(), |d| d.to_string())).into())
@@ -94,7 +94,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     report.model.save(&a.out)?;
     // The database is opened (or created) only now, so a refused or failed fit writes nothing.
     if let Some(db) = &a.record {
-        let store = crate::db::open_or_create(db)?;
+        let store = db.open_or_create()?;
         let worker = format!("fit:{}", std::process::id());
         let n = record_fit(store.as_ref(), &name, &a.input.data.display().to_string(), &report, &inf.dvn.config.space, &config, &worker)?;
         eprintln!("recorded {n} trainings of `{name}` in {db}");
@@ -131,34 +131,24 @@ pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
     let device = archinfer::default_device();
     let t0 = Instant::now();
     let model = FittedModel::load(&a.model, &device)?;
-    let data = crate::data::read(&a.input, true)?;
-    let idx = model.split_indices(data.len(), &a.split)?;
-    let predicted = model.predict(&data, Some(&idx), &device)?;
-    let acc = accuracy(&data, &idx, &predicted);
-    let paths: Vec<String> = idx.iter().filter_map(|&i| data.paths.get(i)).map(|p| p.display().to_string()).collect();
+    let p = model.predict_split(&crate::data::read(&a.input, true)?, &a.split, &device)?;
     if a.json {
-        let out = serde_json::json!({
-            "model": a.model, "samples": idx.len(), "split": a.split, "accuracy": acc,
-            "predictions": predicted, "paths": (!paths.is_empty()).then_some(&paths), "seconds": t0.elapsed().as_secs_f64(),
-        });
+        let mut out = serde_json::to_value(&p)?;
+        out["model"] = serde_json::json!(a.model);
+        out["seconds"] = t0.elapsed().as_secs_f64().into();
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    if paths.len() == predicted.len() {
-        for (p, l) in paths.iter().zip(&predicted) {
-            outln!("{p}\t{l}");
-        }
-    } else {
-        for p in predicted.iter().take(10) {
-            outln!("{p}");
-        }
-        if predicted.len() > 10 {
-            outln!("… ({} more; --json for all)", predicted.len() - 10);
-        }
+    match &p.paths {
+        Some(paths) => paths.iter().zip(&p.predictions).for_each(|(path, l)| outln!("{path}\t{l}")),
+        None => p.predictions.iter().take(10).for_each(|l| outln!("{l}")),
     }
-    match acc {
-        Some(acc) => outln!("accuracy {acc:.4} on {} labelled samples ({} split)", idx.len(), a.split),
-        None => outln!("{} samples labelled", idx.len()),
+    if p.paths.is_none() && p.predictions.len() > 10 {
+        outln!("… ({} more; --json for all)", p.predictions.len() - 10);
+    }
+    match p.accuracy {
+        Some(acc) => outln!("accuracy {acc:.4} on {} labelled samples ({} split)", p.samples, a.split),
+        None => outln!("{} samples labelled", p.samples),
     }
     Ok(())
 }

@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use archinfer::data::Task;
 use archinfer::dvn::DvnTask;
-use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Ranking};
+use archinfer::infer::{Inferencer, Ranking};
 use clap::Parser;
 
 use crate::evaluate::load_dvn_tasks;
-use crate::search::{AscentArgs, FitArgs, fit_inferencer};
+use crate::search::{AscentArgs, FitArgs};
 use crate::{BoxError, outln};
 
 /// Arguments of `archinfer train-dvn`.
@@ -35,9 +35,9 @@ pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resu
     let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let skip: HashSet<&str> = a.exclude.iter().map(|s| s.trim()).collect();
     let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
-    let store = crate::db::open_existing(&a.src.db)?;
+    let store = a.src.db.open_existing()?;
     let t0 = Instant::now();
-    let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
+    let inf = archinfer::eval::fit_inferencer(store.as_ref(), &space, &train, &a.fit.inferencer_recipe()?, &archinfer::default_device())?;
     inf.save(&a.out)?;
     eprintln!(
         "fitted on {} tasks in {:.1} s ({} task picks); saved to {}",
@@ -90,57 +90,22 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
     let (_, task) = crate::data::read_task(&a.input, &a.input.stem())?;
     crate::data::check_model_fits(&task, &inf.dvn.config.space, &a.input.data)?;
     let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
-    let opts = InferOptions::new()
-        .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters).with_seed(a.seed))
-        .with_lambda(a.lambda)
-        .with_max_params(a.max_params)
-        .with_seeded(a.ascent.seeded)
-        .with_generic(a.generic)
-        .with_ranking(a.rank);
+    let mut opts = a.ascent.options().with_lambda(a.lambda).with_max_params(a.max_params).with_generic(a.generic).with_ranking(a.rank);
+    opts.ascent.seed = a.seed;
     let p = inf.propose(&task, &opts)?;
     let best = p.best()?;
     if a.json {
-        let out = serde_json::json!({
-            "task": p.task,
-            "samples": task.samples(),
-            "classes": p.num_classes,
-            "architecture": best.architecture.to_string(),
-            "architecture_json": best.architecture,
-            "params": best.params,
-            "shrunk_to_budget": best.shrunk,
-            "predicted_value": best.value,
-            "predicted_value_continuous": best.solution.value,
-            "predicted_value_discrete": best.solution.discrete_value,
-            "iterations": best.solution.iterations,
-            "meta_features_ms": p.meta_ms,
-            "ascent_ms": p.ascent_ms,
-            "load_model_ms": load_model_ms,
-            "load_task_ms": load_task_ms,
-            "path": p.path,
-            "candidates": p.candidates.iter().map(|c| serde_json::json!({
-                "architecture": c.architecture.to_string(), "params": c.params, "value": c.value,
-                "continuous_value": c.solution.value, "shrunk": c.shrunk,
-            })).collect::<Vec<_>>(),
-        });
+        let mut out = p.to_json(task.samples())?;
+        out["load_model_ms"] = load_model_ms.into();
+        out["load_task_ms"] = load_task_ms.into();
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
+        let (s, shrunk) = (&best.solution, if best.shrunk { " (shrunk to the budget)" } else { "" });
         outln!("task        {} ({} samples, {} classes)", p.task, task.samples(), p.num_classes);
-        outln!("proposed    {}", best.architecture);
-        outln!("parameters  {}{}", best.params, if best.shrunk { " (shrunk to the budget)" } else { "" });
-        outln!(
-            "predicted   {:.3} (normalised: σ above the mean child of a task); continuous u {:.3}, its argmax {:.3}",
-            best.value,
-            best.solution.value,
-            best.solution.discrete_value
-        );
-        outln!(
-            "time        meta-features {:.1} ms, ascent {:.1} ms ({}; {} starts × ≤ {} iterations)",
-            p.meta_ms,
-            p.ascent_ms,
-            p.path,
-            a.ascent.starts,
-            a.ascent.iters
-        );
+        outln!("proposed    {}\nparameters  {}{shrunk}", best.architecture, best.params);
+        outln!("predicted   {:.3} (normalised: σ above the mean child of a task); continuous u {:.3}, its argmax {:.3}", best.value, s.value, s.discrete_value);
+        let (starts, iters) = (a.ascent.starts, a.ascent.iters);
+        outln!("time        meta-features {:.1} ms, ascent {:.1} ms ({}; {starts} starts × ≤ {iters} iterations)", p.meta_ms, p.ascent_ms, p.path);
         outln!("            (loading: model {load_model_ms:.0} ms, task and embedding modules {load_task_ms:.0} ms)");
     }
     Ok(())

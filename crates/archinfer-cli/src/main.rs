@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use archinfer::store::{ExperimentStore, Location};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -15,11 +14,8 @@ mod diagnose;
 mod evaluate;
 mod fit;
 mod infer;
-mod plots;
 mod records;
 mod search;
-
-use records::tasks_of_db as suite_of_db;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -135,27 +131,10 @@ enum DbCommand {
     Copy(db::CopyArgs),
     /// Writes one image task of the database as MNIST-format files (gzip), for `archinfer
     /// infer --data`: all its images, training images first.
-    ExportTask {
-        /// The database: a SQLite file or a postgres:// URL.
-        #[arg(long, default_value = "data/fmnist14.sqlite")]
-        db: Location,
-        /// Fashion-MNIST directory, used only if the task's samples must be filled in.
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// The task.
-        #[arg(long)]
-        task: String,
-        /// Output directory.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    ExportTask(db::ExportArgs),
     /// A JSON manifest of the database: suite, space, training settings, versions, date,
     /// machine and per-task summary.
-    Manifest {
-        /// The database: a SQLite file or a postgres:// URL.
-        #[arg(long, default_value = "data/fmnist14.sqlite")]
-        db: Location,
-    },
+    Manifest(db::DbArg),
 }
 
 fn main() {
@@ -169,9 +148,7 @@ fn main() {
         Command::Evaluate { command: EvaluateCommand::Tradeoff(t) } => t.src.tasks().and_then(|tasks| search::tradeoff(t, tasks)),
         Command::Evaluate { command: EvaluateCommand::Plots(p) } => p.src.tasks().and_then(|tasks| evaluate::plots(p, tasks)),
         Command::Evaluate { command: EvaluateCommand::Ceiling(c) } => c.src.tasks().and_then(|tasks| diagnose::run_ceiling(c, tasks)),
-        Command::Evaluate { command: EvaluateCommand::Diversity(d) } => {
-            d.src.tasks().and_then(|tasks| diagnose::run_diversity(d, tasks))
-        }
+        Command::Evaluate { command: EvaluateCommand::Diversity(d) } => d.src.tasks().and_then(|tasks| diagnose::run_diversity(d, tasks)),
         Command::Evaluate { command: EvaluateCommand::Compare(c) } if c.pooled.is_some() => compare::run(c, Vec::new()),
         Command::Evaluate { command: EvaluateCommand::Compare(c) } => c.src.tasks().and_then(|tasks| compare::run(c, tasks)),
         Command::Task { command: TaskCommand::Add(t) } => records::task_add(t),
@@ -180,29 +157,13 @@ fn main() {
         Command::Predict(p) => fit::predict(p),
         Command::Db { command: DbCommand::Status(s) } => db::status(&s),
         Command::Db { command: DbCommand::Copy(c) } => db::copy(&c),
-        Command::Db { command: DbCommand::ExportTask { db, data, task, out } } => export_task(&db, data.as_deref(), &task, &out),
-        Command::Db { command: DbCommand::Manifest { db } } => db_manifest(&db),
+        Command::Db { command: DbCommand::ExportTask(e) } => db::export_task(&e),
+        Command::Db { command: DbCommand::Manifest(m) } => db::manifest(&m.db),
     };
     if let Err(e) = r {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
-}
-
-/// `archinfer db export-task`.
-fn export_task(db: &Location, data: Option<&std::path::Path>, task: &str, out: &std::path::Path) -> Result<(), BoxError> {
-    let store = crate::db::open_existing(db)?;
-    let record = store.tasks()?.into_iter().find(|t| t.name == task).ok_or_else(|| format!("{db}: no task `{task}`"))?;
-    if store.task_data(task)?.is_none() {
-        drop(store);
-        suite_of_db(db, data)?;
-    }
-    let store = crate::db::open_existing(db)?;
-    let stored = archinfer::eval::load_task(&store, &record, &archinfer::data::default_embedders()?)?;
-    let set = stored.bundle.images().ok_or_else(|| format!("task `{task}` is not an image task"))?;
-    set.write_dir(out, true)?;
-    eprintln!("wrote {} images ({} training) of `{task}` to {}", set.len(), stored.bundle.split[0], out.display());
-    Ok(())
 }
 
 /// Progress bar of trainings.
@@ -215,12 +176,11 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// `archinfer db manifest`.
-fn db_manifest(db: &Location) -> Result<(), BoxError> {
-    let store = crate::db::open_existing(db)?;
-    let backends: Vec<String> = archinfer::built_backends().iter().map(|b| format!("{b:?}").to_lowercase()).collect();
-    let features: Vec<String> = archinfer::built_features().iter().map(ToString::to_string).collect();
-    let m = archinfer::eval::db_manifest(store.as_ref(), &backends, &features)?;
-    outln!("{}", serde_json::to_string_pretty(&m)?);
+/// Writes `table.md` and `summary.json` (`fields` after the command and the machine) to `dir`,
+/// and prints the table.
+pub(crate) fn write_results(dir: &std::path::Path, table: &str, fields: serde_json::Value) -> Result<(), BoxError> {
+    std::fs::write(dir.join("table.md"), table)?;
+    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&archinfer::eval::run_summary(fields))?)?;
+    outln!("{table}");
     Ok(())
 }

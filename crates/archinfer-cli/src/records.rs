@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use archinfer::data::{SYNTHETIC_SUITE, Task, fashion_mnist_dir, load_mnist_dir};
-use archinfer::eval::{EvalError, load_tasks};
+use archinfer::data::Task;
 use archinfer::store::{ExperimentStore, Location};
 use clap::Parser;
 
@@ -33,41 +32,23 @@ impl SuiteArgs {
 /// Every task of the database at `db`, with its description. Tasks of a database from before
 /// tasks carried their samples get them here, from their suite (this needs Fashion-MNIST once).
 pub fn tasks_of_db(db: &Location, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
-    let store = crate::db::open_existing(db)?;
-    let tasks = match load_tasks(&store) {
-        Ok(t) => t,
-        Err(EvalError::NoSamples(name)) => {
-            let suite = store.tasks()?.into_iter().find(|t| t.name == name).map(|t| t.suite).unwrap_or_default();
-            eprintln!("task `{name}` has no samples in {} yet: filling them from suite {suite}", db);
-            fill_suite(&store, &suite, data).map_err(|e| format!("task `{name}` has no samples, and suite {suite} could not supply them: {e}"))?;
-            load_tasks(&store)?
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let store = db.open_existing()?;
+    let tasks = archinfer::eval::load_tasks_filled(store.as_ref(), data, &mut |name, suite| {
+        eprintln!("task `{name}` has no samples in {db} yet: filling them from suite {suite}");
+    })?;
     Ok(tasks.into_iter().map(|t| (t.task, t.record.description)).collect())
 }
 
-/// Fashion-MNIST for `suite` (none for the synthetic suite), read from `data` or the default
-/// place.
-fn images_for(suite: &str, data: Option<&Path>) -> Result<Option<archinfer::data::ImageSet>, BoxError> {
-    if suite == SYNTHETIC_SUITE {
-        return Ok(None);
-    }
-    let dir = fashion_mnist_dir(data);
-    eprintln!("loading images from {}", dir.display());
-    Ok(Some(load_mnist_dir(&dir)?))
-}
-
 fn fill_suite(store: &dyn ExperimentStore, suite: &str, data: Option<&Path>) -> Result<archinfer::eval::SuiteAdded, BoxError> {
-    Ok(archinfer::eval::fill_suite(store, suite, images_for(suite, data)?.as_ref())?)
+    Ok(archinfer::eval::fill_suite(store, suite, archinfer::eval::suite_images(suite, data)?.as_ref())?)
 }
 
 /// Arguments of `archinfer task add`.
 #[derive(Parser, Debug)]
 pub struct TaskAddArgs {
-    /// The database, created if missing: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
+    // Created if missing.
+    #[command(flatten)]
+    pub db: crate::db::DbArg,
     /// Name of the new task (must not exist yet).
     #[arg(long)]
     pub name: String,
@@ -94,7 +75,7 @@ fn split_of(v: &[f64]) -> Result<[f64; 3], BoxError> {
 pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
     let bundle = crate::data::read(&a.input, false)?.bundle(split_of(&a.split)?)?;
     let task = crate::data::task_of(&bundle, &a.name)?;
-    let store = crate::db::open_or_create(&a.db)?;
+    let store = a.db.db.open_or_create()?;
     let description = if a.description.is_empty() { format!("added from {}", a.input.data.display()) } else { a.description.clone() };
     archinfer::eval::add_user_task(store.as_ref(), &a.name, &a.suite, &description, &bundle, &task).map_err(|e| format!("{}: {e}", a.input.data.display()))?;
     outln!(
@@ -105,7 +86,7 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
         bundle.split[1],
         bundle.split[2],
         bundle.class_names.len(),
-        a.db
+        a.db.db
     );
     Ok(())
 }
@@ -115,18 +96,15 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
 pub struct SuiteAddArgs {
     /// The suite: `fmnist14` (needs Fashion-MNIST) or `synthetic3`.
     pub suite: String,
-    /// The database, created if missing: a SQLite file or a postgres:// URL.
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    // The database is created if missing.
+    #[command(flatten)]
+    pub src: SuiteArgs,
 }
 
 /// `archinfer suite add`.
 pub fn suite_add(a: SuiteAddArgs) -> Result<(), BoxError> {
-    let store = crate::db::open_or_create(&a.db)?;
-    let r = fill_suite(&store, &a.suite, a.data.as_deref())?;
+    let store = a.src.db.open_or_create()?;
+    let r = fill_suite(store.as_ref(), &a.suite, a.src.data.as_deref())?;
     outln!("suite {}: {} tasks created, {} given their samples, {} already present", a.suite, r.created, r.filled, r.unchanged);
     Ok(())
 }

@@ -1,25 +1,24 @@
 //! `archinfer train-dvn`, `archinfer infer` and `archinfer evaluate search` (paper Table 4).
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use archinfer::data::Task;
 use archinfer::dvn::DvnTask;
-use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture};
+use archinfer::encoding::DiscreteArchitecture;
 use archinfer::eval::{
-    CandidatesTable, DbSettings, FixedTable, ProposalRecord, ResumableRuns, RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, SearchTable, TradeoffRow,
-    TradeoffTable, pm, run_jobs, search_child,
+    DbSettings, ProposalRecord, Proposer, ResumableRuns, SEARCH_SEED_BASE, SearchPlan, SearchRun, TradeoffRow, TradeoffTable, pm, search_tables,
 };
-use archinfer::infer::{AscentConfig, InferOptions, Inferencer, Ranking};
+use archinfer::infer::{AscentConfig, InferOptions, Ranking};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::ExperimentStore;
-use archinfer::train::{AdamTrainer, ChildTrainer, PreparedTask};
+use archinfer::train::AdamTrainer;
 use clap::Parser;
 
+use crate::BoxError;
 use crate::evaluate::{held_tasks, load_dvn_tasks};
-use crate::{BoxError, outln};
+use crate::records::SuiteArgs;
 
 /// How a value network is fitted (shared by `train-dvn` and `evaluate search`).
 #[derive(Parser, Debug, Clone)]
@@ -52,11 +51,6 @@ impl FitArgs {
     }
 }
 
-/// Fits a value network on `train` and builds its task library from the recorded children.
-pub fn fit_inferencer(space: &ArchitectureSpace, train: &[DvnTask], fit: &FitArgs, store: &dyn ExperimentStore) -> Result<Inferencer, BoxError> {
-    Ok(archinfer::eval::fit_inferencer(store, space, train, &fit.inferencer_recipe()?, &archinfer::default_device())?)
-}
-
 /// Settings of the ascent shared by `infer` and `evaluate search`.
 #[derive(Parser, Debug, Clone)]
 pub struct AscentArgs {
@@ -70,6 +64,21 @@ pub struct AscentArgs {
     /// in the paper).
     #[arg(long, default_value_t = 0)]
     pub seeded: usize,
+}
+
+impl AscentArgs {
+    /// The inference options of these settings.
+    pub fn options(&self) -> InferOptions {
+        InferOptions::new().with_ascent(AscentConfig::new().with_starts(self.starts).with_max_iters(self.iters)).with_seeded(self.seeded)
+    }
+}
+
+/// The library's [`Proposer`] for the database of `src` (whose tasks are `suite_tasks`), and the
+/// database.
+pub fn proposer(src: &SuiteArgs, tasks: &[(Arc<Task>, String)], fit: &FitArgs, opts: InferOptions) -> Result<(Proposer, Box<dyn ExperimentStore>), BoxError> {
+    let store = src.db.open_existing()?;
+    let tasks: Vec<Arc<Task>> = tasks.iter().map(|(t, _)| t.clone()).collect();
+    Ok((Proposer::load(store.as_ref(), &tasks, fit.inferencer_recipe()?, opts, &archinfer::default_device())?, store))
 }
 
 /// Arguments of `archinfer evaluate search`.
@@ -117,92 +126,40 @@ pub struct SearchArgs {
 /// resume from their logs.
 pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let started = Instant::now();
-    let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let store = crate::db::open_existing(&a.src.db)?;
-    let train_config = DbSettings::of(store.as_ref()).require_train_config()?;
-    let held = held_tasks(&a.tasks, &dvn_tasks);
+    let (p, store) = proposer(&a.src, &suite_tasks, &a.fit, a.ascent.options().with_ranking(a.rank))?;
+    let held = held_tasks(&a.tasks, &p.tasks);
     // A bad --fixed string is refused before anything is written or fitted.
-    let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&space, f)).transpose()?;
+    let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&p.space, f)).transpose()?;
     let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let prop_log = ResumableRuns::<ProposalRecord>::new(out_dir.join("proposals.jsonl"));
     let run_log = ResumableRuns::<SearchRun>::new(out_dir.join("runs.jsonl"));
-    let mut proposals: BTreeMap<String, ProposalRecord> = prop_log.read()?.into_iter().map(|p| (p.task.clone(), p)).collect();
-    let device = archinfer::default_device();
-    for &k in &held {
-        let name = &dvn_tasks[k].name;
-        if proposals.contains_key(name) {
-            continue;
-        }
-        let opts = InferOptions::new()
-            .with_ascent(AscentConfig::new().with_starts(a.ascent.starts).with_max_iters(a.ascent.iters))
-            .with_seeded(a.ascent.seeded)
-            .with_ranking(a.rank);
-        let h = archinfer::eval::propose_held_out(store.as_ref(), &space, &dvn_tasks, k, &a.fit.inferencer_recipe()?, &opts, &device)?;
-        let best = h.proposal.best()?;
-        eprintln!(
-            "{name}: {} (predicted {:.2}); fit {:.1} s, meta {:.1} ms, ascent {:.1} ms",
-            best.architecture, best.value, h.fit_seconds, h.proposal.meta_ms, h.proposal.ascent_ms
-        );
-        let rec = ProposalRecord { task: name.clone(), fit_seconds: h.fit_seconds, proposal: h.proposal };
-        prop_log.append(&rec)?;
-        proposals.insert(name.clone(), rec);
-    }
-    let order: Vec<String> = held.iter().map(|&k| dvn_tasks[k].name.clone()).collect();
-    let plan = SearchPlan::new(a.repeats, a.no_continuous, a.candidates, fixed.is_some());
-    let jobs = plan.missing(&order, &run_log.read()?);
+    let setup = p.setup(store.as_ref(), a.candidates, SEARCH_SEED_BASE);
+    let proposals = setup.propose_missing(&held, &prop_log, &mut |r| {
+        let q = &r.proposal;
+        let best = q.candidates.first().map_or(String::new(), |b| format!("{} (predicted {:.2})", b.architecture, b.value));
+        eprintln!("{}: {best}; fit {:.1} s, meta {:.1} ms, ascent {:.1} ms", r.task, r.fit_seconds, q.meta_ms, q.ascent_ms);
+    })?;
+    let order: Vec<String> = held.iter().map(|&k| p.tasks[k].name.clone()).collect();
+    let jobs = SearchPlan::new(a.repeats, a.no_continuous, a.candidates, fixed.is_some()).missing(&order, &run_log.read()?);
     eprintln!("{} trainings to run (log: {})", jobs.len(), run_log.path().display());
     let bar = crate::bar(jobs.len() as u64, "trainings");
-    let by_name: HashMap<&str, &Task> = dvn_tasks.iter().filter_map(|t| Some((t.name.as_str(), t.task.as_deref()?))).collect();
-    let init = || -> archinfer::eval::Result<(AdamTrainer, HashMap<String, PreparedTask>)> {
-        Ok((AdamTrainer::new(train_config.clone(), device.clone())?, HashMap::new()))
-    };
-    let work = |(trainer, prepared): &mut (AdamTrainer, HashMap<String, PreparedTask>),
-                (task, kind, repeat): (String, RunKind, usize)|
-     -> archinfer::eval::Result<Option<SearchRun>> {
-        let t = by_name.get(task.as_str()).ok_or_else(|| archinfer::eval::EvalError::NoSamples(task.clone()))?;
-        let proposal = &proposals.get(&task).ok_or_else(|| archinfer::eval::EvalError::UnknownTask(task.clone()))?.proposal;
-        let Some(spec) = search_child(kind, proposal, &space, fixed.as_ref())? else {
-            return Ok(None);
-        };
-        let prep = prepared.entry(task.clone()).or_insert_with(|| PreparedTask::new(t, &device));
-        let o = trainer.train(&spec, prep, SEARCH_SEED_BASE + repeat as u64)?;
-        Ok(Some(SearchRun { task, kind, repeat, val: o.val_accuracy, test: o.test_accuracy, seconds: o.seconds, done: o.is_done() }))
-    };
-    let done = |r: Option<&SearchRun>| {
+    setup.train_search(jobs, &proposals, fixed.as_ref(), a.workers, &run_log, &|r| {
         if let Some(r) = r {
             bar.set_message(format!("{} {} test {:.3}", r.task, r.kind, r.test));
         }
         bar.inc(1);
-    };
-    run_jobs(jobs, a.workers, &run_log, &init, &work, &done)?;
+    })?;
     bar.finish_and_clear();
-    let runs = run_log.read()?;
-    let search = SearchTable::of(&order, &proposals, &runs, store.as_ref())?;
-    let (mut table, mut summary) = (search.markdown(), search.summary());
-    if a.candidates > 1 {
-        let c = CandidatesTable::of(&order, &runs, store.as_ref(), a.candidates)?;
-        table += &format!("\n{}", c.markdown());
-        summary["candidates"] = c.summary();
-    }
-    if let Some(f) = &a.fixed {
-        let t = FixedTable::of(f, &order, &runs, store.as_ref())?;
-        table += &format!("\n{}", t.markdown());
-        summary["fixed"] = t.summary();
-    }
-    std::fs::write(out_dir.join("table.md"), &table)?;
-    let summary = serde_json::json!({
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": archinfer::eval::machine_info(),
+    let (table, summary) = search_tables(&order, &proposals, &run_log.read()?, store.as_ref(), a.candidates, a.fixed.as_deref())?;
+    let fields = serde_json::json!({
         "wall_seconds_this_invocation": started.elapsed().as_secs_f64(),
         "settings": { "repeats": a.repeats, "starts": a.ascent.starts, "iters": a.ascent.iters, "seeded": a.ascent.seeded,
                       "variant": a.fit.variant.to_string(), "preset": a.fit.recipe.preset.to_string(), "dvn_lr": a.fit.recipe.lr, "dvn_set": a.fit.recipe.dvn_set, "rank": format!("{:?}", a.rank), "ensemble": a.fit.ensemble,
-                      "train_config": train_config },
+                      "train_config": p.train },
         "summary": summary,
     });
-    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    outln!("{table}");
-    Ok(())
+    crate::write_results(&out_dir, &table, fields)
 }
 
 /// Arguments of `archinfer evaluate tradeoff`.
@@ -237,11 +194,11 @@ pub struct TradeoffArgs {
 /// penalty λ and the hard budget vary.
 pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let store = crate::db::open_existing(&a.src.db)?;
+    let store = a.src.db.open_existing()?;
     let train_config = DbSettings::of(store.as_ref()).require_train_config()?;
     let k = dvn_tasks.iter().position(|t| t.name == a.task).ok_or_else(|| format!("no task `{}` in the database", a.task))?;
     let train: Vec<DvnTask> = dvn_tasks.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, t)| t.clone()).collect();
-    let inf = fit_inferencer(&space, &train, &a.fit, &store)?;
+    let inf = archinfer::eval::fit_inferencer(store.as_ref(), &space, &train, &a.fit.inferencer_recipe()?, &archinfer::default_device())?;
     let task = dvn_tasks[k].task.as_deref().ok_or("a task without samples")?;
     let device = archinfer::default_device();
     let trainer = AdamTrainer::new(train_config, device.clone())?;
@@ -251,14 +208,5 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     let each = &mut |r: &TradeoffRow| eprintln!("λ {} budget {:?}: {} ({} params) test {}", r.lambda, r.budget, r.architecture, r.params, pm(&r.test));
     let rows = TradeoffTable::run(&inf, task, &trainer, &device, &settings, a.repeats, a.rank, each)?;
     let table = TradeoffTable { task: a.task.clone(), training_tasks: train.len(), repeats: a.repeats, rows };
-    let t = table.markdown();
-    std::fs::write(out_dir.join("table.md"), &t)?;
-    let summary = serde_json::json!({
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": archinfer::eval::machine_info(),
-        "rows": table.rows,
-    });
-    std::fs::write(out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    outln!("{t}");
-    Ok(())
+    crate::write_results(&out_dir, &table.markdown(), serde_json::json!({ "rows": table.rows }))
 }

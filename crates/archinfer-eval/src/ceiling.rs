@@ -120,6 +120,50 @@ pub fn ceiling(space: &ArchitectureSpace, tasks: &[DvnTask], opts: &CeilingOptio
     Ok(rows)
 }
 
+/// One repeat of `evaluate ceiling` (one line of its run log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CeilingRun {
+    /// Value-network preset.
+    pub preset: String,
+    /// Repeat: the split's and the fits' seed.
+    pub repeat: usize,
+    /// Every task's row.
+    pub rows: Vec<CeilingRow>,
+}
+
+/// Repeats `0 .. repeats` of [`ceiling`] with `base`'s settings (repeat `r` from seed `r`),
+/// running only those `log` lacks for `base.preset` and appending each as it lands;
+/// `on_each(run, ran)` sees every repeat, `ran` false for one read from the log. Returns the
+/// runs of this preset, in repeat order.
+///
+/// # Errors
+/// As [`ceiling`]; the log failing.
+pub fn ceiling_runs(
+    space: &ArchitectureSpace,
+    tasks: &[DvnTask],
+    base: &CeilingOptions,
+    repeats: usize,
+    log: &crate::ResumableRuns<CeilingRun>,
+    device: &Device,
+    on_each: &mut dyn FnMut(&CeilingRun, bool),
+) -> Result<Vec<CeilingRun>> {
+    let preset = base.preset.to_string();
+    let mut runs: Vec<CeilingRun> = log.read()?.into_iter().filter(|r| r.preset == preset).collect();
+    for repeat in 0..repeats {
+        if let Some(r) = runs.iter().find(|x| x.repeat == repeat) {
+            on_each(r, false);
+            continue;
+        }
+        let rows = ceiling(space, tasks, &CeilingOptions { seed: repeat as u64, ..base.clone() }, device)?;
+        let run = CeilingRun { preset: preset.clone(), repeat, rows };
+        log.append(&run)?;
+        on_each(&run, true);
+        runs.push(run);
+    }
+    runs.sort_by_key(|r| r.repeat);
+    Ok(runs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +179,25 @@ mod tests {
         assert_eq!(all, (0..9).collect::<Vec<_>>());
         // The same seed gives the same split.
         assert_eq!(halves(std::slice::from_ref(&t), 3).1, seconds);
+    }
+
+    #[test]
+    fn logged_repeats_of_the_preset_are_not_run_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = crate::ResumableRuns::new(tmp.path().join("runs.jsonl"));
+        let row = CeilingRow { task: "t".into(), agnostic: 0.1, identity: 0.2, learned: None };
+        for (preset, repeat) in [("task-aware", 1), ("task-aware", 0), ("paper", 2)] {
+            log.append(&CeilingRun { preset: preset.into(), repeat, rows: vec![row.clone()] }).unwrap();
+        }
+        let space =
+            ArchitectureSpace::new(vec![8], vec![archinfer_encoding::Activation::Relu], 1, vec![archinfer_encoding::EmbeddingSpec::new("m", 4)]).unwrap();
+        let mut seen = Vec::new();
+        let opts = CeilingOptions { preset: DvnPreset::TaskAware, ..CeilingOptions::default() };
+        // No tasks: a repeat that had to run would fail, so both come from the log.
+        let runs = ceiling_runs(&space, &[], &opts, 2, &log, &Device::default(), &mut |r, ran| seen.push((r.repeat, ran))).unwrap();
+        assert_eq!(runs.iter().map(|r| r.repeat).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(seen, vec![(0, false), (1, false)]);
+        assert!(ceiling_runs(&space, &[], &opts, 3, &log, &Device::default(), &mut |_, _| {}).is_err(), "repeat 2 of task-aware is not logged");
     }
 
     #[test]

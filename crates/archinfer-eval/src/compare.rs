@@ -331,6 +331,16 @@ impl Comparison {
         ks.iter().map(|&k| self.summary_of(method, k).map(|s| s.mean_regret)).collect()
     }
 
+    /// Every method's any-time curve over `ks`: `(method, [(K, mean normalised regret)])` at
+    /// the budgets computed, methods without any left out.
+    pub fn curves(&self, ks: &[usize]) -> Vec<(String, Vec<(f64, f64)>)> {
+        Method::ALL
+            .iter()
+            .map(|&m| (m.to_string(), ks.iter().zip(self.curve(m, ks)).filter_map(|(&k, v)| v.map(|v| (k as f64, v))).collect::<Vec<_>>()))
+            .filter(|(_, p)| !p.is_empty())
+            .collect()
+    }
+
     /// The markdown `evaluate compare` writes: the headroom, per budget of `asked` the
     /// summary ([`summary_markdown`]) and each task's test accuracy by method, then the
     /// any-time curve over [`ANYTIME_BUDGETS`] where every budget was computed.

@@ -105,6 +105,16 @@ pub enum EvalError {
     /// The database has no pool.
     #[error("the database has no pool; train one with `archinfer build-db --pool 64`")]
     NoPool,
+    /// A task stored without samples whose suite could not supply them.
+    #[error("task `{task}` has no samples, and suite {suite} could not supply them: {reason}")]
+    SuiteFill {
+        /// The task.
+        task: String,
+        /// Its suite.
+        suite: String,
+        /// Why not.
+        reason: String,
+    },
     /// A task name the store does not know.
     #[error("no task `{0}` in the database")]
     UnknownTask(String),

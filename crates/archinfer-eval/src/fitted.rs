@@ -376,6 +376,19 @@ impl FittedModel {
         Ok(predicted)
     }
 
+    /// Labels the `part` of `data` ([`FittedModel::split_indices`]): the labels, each
+    /// sample's file where the data are image files, and the accuracy where they are labelled.
+    ///
+    /// # Errors
+    /// As [`FittedModel::split_indices`] and [`FittedModel::predict`].
+    pub fn predict_split(&self, data: &UserData, part: &str, device: &Device) -> Result<Predictions> {
+        let idx = self.split_indices(data.len(), part)?;
+        let predictions = self.predict(data, Some(&idx), device)?;
+        let paths: Vec<String> = idx.iter().filter_map(|&i| data.paths.get(i)).map(|p| p.display().to_string()).collect();
+        let paths = (paths.len() == idx.len() && !paths.is_empty()).then_some(paths);
+        Ok(Predictions { split: part.to_string(), samples: idx.len(), accuracy: accuracy(data, &idx, &predictions), predictions, paths })
+    }
+
     /// The samples of one part of the split the model was trained on, cut from `n` samples
     /// as [`UserData::bundle`] cut them: `train`, `validation` or `test`; `all` for every one.
     ///
@@ -394,6 +407,21 @@ impl FittedModel {
             other => Err(EvalError::BadOptions(format!("split `{other}`: expected all, train, validation or test"))),
         }
     }
+}
+
+/// What [`FittedModel::predict_split`] found (the JSON `archinfer predict --json` prints).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Predictions {
+    /// The part of the split: `all`, `train`, `validation` or `test`.
+    pub split: String,
+    /// Samples labelled.
+    pub samples: usize,
+    /// Accuracy, for labelled data.
+    pub accuracy: Option<f64>,
+    /// One class name per sample.
+    pub predictions: Vec<String>,
+    /// Each sample's file, for image files.
+    pub paths: Option<Vec<String>>,
 }
 
 /// The recipe and record space of a fit: the recipe of `settings` (a database; build-db's

@@ -41,6 +41,7 @@
 
 mod ceiling;
 mod compare;
+mod compare_run;
 mod diversity;
 mod error;
 mod fitted;
@@ -58,38 +59,39 @@ mod user;
 mod worker;
 mod zswap;
 
-pub use ceiling::{CeilingOptions, CeilingRow, ceiling};
+pub use ceiling::{CeilingOptions, CeilingRow, CeilingRun, ceiling, ceiling_runs};
 pub use compare::{
     ANYTIME_BUDGETS, CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, compare_with_training,
     mean_ranks, summarise_rows, summary_markdown, task_halves, wilcoxon, wins_ties_losses,
 };
+pub use compare_run::{CompareRun, CompareSettings, held_indices, matrix_facts, pooled_markdown};
 pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
 pub use fitted::{
-    ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, TrainedFit, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
+    ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, Predictions, TrainedFit, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
     record_fit,
 };
-pub use manifest::{db_manifest, machine_info};
+pub use manifest::{db_manifest, machine_info, run_summary};
 pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
 pub use plots::{embedding_pca, predicted_vs_actual, spearman_vs_tasks};
 pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
 pub use protocol::{
-    Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct, distinct_candidates, ProposalSetup, dvn_tasks, fit_inferencer, keep_best, mean_std,
-    predict_fold, propose_held_out, train_proposal, train_proposals_fitted_on,
+    Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct, distinct_candidates, ProposalSetup, Proposer, dvn_tasks, fit_inferencer, keep_best, mean_std,
+    predict_fold, predict_jobs, propose_held_out, train_proposal, train_proposals_fitted_on,
 };
 pub use records::{
-    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, fill_suite, fits_space, load_task, load_tasks, pin_space, record_of,
-    space_of, suite_bundles, suite_complete, suite_task,
+    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, export_image_task, fill_suite, fits_space, load_task, load_tasks, load_tasks_filled, pin_space, record_of,
+    space_of, suite_bundles, suite_complete, suite_images, suite_task,
 };
 pub use runs::{ResumableRuns, pin_run_settings, run_jobs};
-pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child};
+pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child, search_tables};
 pub use settings::DbSettings;
 pub use tables::{CeilingTable, DiversityTable, TradeoffRow, TradeoffTable, CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};
 pub use user::{
     DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, parse_label, read_user_data,
 };
 pub use worker::{
-    BuildPlan, BuildPrepared, MakeTrainer, OnAnyTrial, OnTrial, OpenStore, Report, WorkerOptions, WorkerPoolOptions, check_planned, plan_missing, plan_missing_among, prepare_build, run_worker,
+    BuildPlan, BuildPrepared, MakeTrainer, OnAnyTrial, OnTrial, OpenStore, Report, WorkerOptions, WorkerPoolOptions, check_planned, plan_missing, plan_missing_among, prepare_build, process_name, run_worker,
     run_workers,
 };
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};

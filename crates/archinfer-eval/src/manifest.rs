@@ -26,6 +26,19 @@ pub fn machine_info() -> serde_json::Value {
     })
 }
 
+/// The `summary.json` of a result folder: `fields` (an object) after the command line that made
+/// it and this machine ([`machine_info`]).
+pub fn run_summary(fields: serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "machine": machine_info(),
+    });
+    if let (Some(o), serde_json::Value::Object(f)) = (out.as_object_mut(), fields) {
+        o.extend(f);
+    }
+    out
+}
+
 /// A JSON manifest of the database in `store`: suite, space, training settings, versions, the
 /// `backends` and `features` this build has, date, machine, how long the build took (busy time:
 /// the union of the trainings' claim-to-finish intervals), per-module child cost and a
@@ -99,6 +112,15 @@ pub fn db_manifest(store: &dyn ExperimentStore, backends: &[String], features: &
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_run_summary_adds_the_command_and_the_machine() {
+        let s = super::run_summary(serde_json::json!({ "runs": 3 }));
+        assert_eq!(s.as_object().unwrap().len(), 3);
+        assert_eq!(s["runs"], 3);
+        assert!(s["command"].is_string());
+        assert!(s["machine"]["cores"].as_u64().unwrap() >= 1);
+    }
+
     use super::*;
     use archinfer_store::{MemoryStore, PlannedTrial, TaskData, TaskRecord, TrialResult};
 

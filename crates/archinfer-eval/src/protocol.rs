@@ -11,7 +11,7 @@ use archinfer_data::Task;
 use archinfer_dvn::{DvnTask, Recipe, TrainedDvn, r_squared, spearman};
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use archinfer_infer::{InferOptions, Inferencer, KnownTask, Proposal, TaskLibrary};
-use archinfer_metafeatures::TaskEncoder;
+use archinfer_metafeatures::{MetaFeatures, TaskEncoder};
 use archinfer_store::ExperimentStore;
 use archinfer_train::{ChildSpec, ChildTrainer, PreparedTask};
 use burn::tensor::Device;
@@ -164,6 +164,45 @@ pub fn fit_inferencer(
     Ok(inf)
 }
 
+impl Fold {
+    /// This fold as a line of `evaluate predict`'s run log: held-out `task`, fitted by
+    /// `recipe` (its meta-features and preset), repeat `repeat`.
+    pub fn run(&self, task: &str, recipe: &Recipe, repeat: usize) -> crate::PredictRun {
+        let swap = self.z_swap.as_ref();
+        crate::PredictRun {
+            task: task.to_string(),
+            variant: recipe.meta.to_string(),
+            repeat,
+            spearman: self.spearman,
+            r2: self.r2,
+            steps: self.steps,
+            fit_seconds: self.fit_seconds,
+            preset: recipe.preset.to_string(),
+            swapped_spearman: swap.map(ZSwap::others_mean),
+            swapped_worse: swap.map(|s| s.swapped.iter().filter(|o| o.1 < s.own).count()),
+        }
+    }
+}
+
+/// The `(task index, variant, repeat)` fits of `evaluate predict` for the tasks at `held` that
+/// the run log `done` lacks: every variant, `repeats` times.
+pub fn predict_jobs(
+    tasks: &[DvnTask],
+    held: &[usize],
+    variants: &[MetaFeatures],
+    repeats: usize,
+    done: &[crate::PredictRun],
+) -> Vec<(usize, MetaFeatures, usize)> {
+    let have: std::collections::HashSet<(&str, String, usize)> = done.iter().map(|r| (r.task.as_str(), r.variant.clone(), r.repeat)).collect();
+    let mut jobs = Vec::new();
+    for &k in held.iter().filter(|&&k| k < tasks.len()) {
+        for &m in variants {
+            jobs.extend((0..repeats).filter(|&r| !have.contains(&(tasks[k].name.as_str(), m.to_string(), r))).map(|r| (k, m, r)));
+        }
+    }
+    jobs
+}
+
 /// A proposal for one held-out task of the Table 4 analogue.
 #[derive(Debug, Clone)]
 pub struct HeldOutProposal {
@@ -252,6 +291,47 @@ pub struct ProposalSetup<'a> {
     pub device: &'a Device,
 }
 
+/// What a [`ProposalSetup`] borrows, owned: a database's space and the recorded children of its
+/// tasks, the value network's recipe, the ascent, and a trainer with the database's recipe
+/// (`evaluate search` and `evaluate compare` start from one).
+pub struct Proposer {
+    /// The database's space.
+    pub space: ArchitectureSpace,
+    /// Every task's recorded children.
+    pub tasks: Vec<DvnTask>,
+    /// How the value network is fitted.
+    pub how: InferencerRecipe,
+    /// The ascent.
+    pub opts: InferOptions,
+    /// The database's children's recipe.
+    pub train: archinfer_train::TrainConfig,
+    /// Trains with it.
+    pub trainer: archinfer_train::AdamTrainer,
+    /// Where everything runs.
+    pub device: Device,
+}
+
+impl Proposer {
+    /// Reads `store`'s space and training recipe and the recorded children of `tasks`.
+    ///
+    /// # Errors
+    /// [`EvalError::Setting`] for a database without a space or recipe; as [`dvn_tasks`].
+    pub fn load(store: &dyn ExperimentStore, tasks: &[Arc<Task>], how: InferencerRecipe, opts: InferOptions, device: &Device) -> Result<Self> {
+        let settings = crate::DbSettings::of(store);
+        let (space, train) = (settings.require_space()?, settings.require_train_config()?);
+        let tasks = dvn_tasks(store, &space, tasks)?;
+        let trainer = archinfer_train::AdamTrainer::new(train.clone(), device.clone())?;
+        Ok(Self { space, tasks, how, opts, train, trainer, device: device.clone() })
+    }
+
+    /// The setup on `store` (the one loaded from): `k` candidates per task, the first trained
+    /// from `seed`.
+    pub fn setup<'a>(&'a self, store: &'a dyn ExperimentStore, k: usize, seed: u64) -> ProposalSetup<'a> {
+        let (space, tasks, how, opts, device) = (&self.space, &self.tasks[..], &self.how, &self.opts, &self.device);
+        ProposalSetup { store, space, tasks, how, opts, trainer: &self.trainer, k, seed, device }
+    }
+}
+
 /// Leaves task `held` out ([`propose_held_out`]) and trains the proposal's first `k` distinct
 /// candidates on it with `trainer`, candidate `j` from seed `seed + j`.
 ///
@@ -330,4 +410,35 @@ pub fn distinct(p: &Proposal) -> Vec<&archinfer_infer::Candidate> {
 /// with the best validation accuracy (the first on ties); `None` for none.
 pub fn keep_best(runs: &[(f32, f32)]) -> Option<f32> {
     runs.iter().copied().reduce(|a, b| if b.0 > a.0 { b } else { a }).map(|r| r.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(name: &str) -> DvnTask {
+        DvnTask { name: name.into(), u: Vec::new(), v: Vec::new(), task: None }
+    }
+
+    #[test]
+    fn predict_jobs_are_what_the_log_lacks() {
+        let tasks = [task("a"), task("b")];
+        let fold = Fold { spearman: 0.5, r2: 0.25, steps: 7, fit_seconds: 1.0, z_swap: None };
+        let done = [fold.run("a", &Recipe::new(archinfer_dvn::DvnPreset::Paper, MetaFeatures::None), 1)];
+        let jobs = predict_jobs(&tasks, &[0, 1, 5], &[MetaFeatures::None, MetaFeatures::Learned], 2, &done);
+        // 2 tasks × 2 variants × 2 repeats, minus the logged one; index 5 does not exist.
+        assert_eq!(jobs.len(), 7);
+        assert!(!jobs.contains(&(0, MetaFeatures::None, 1)));
+        assert!(jobs.contains(&(0, MetaFeatures::None, 0)) && jobs.contains(&(1, MetaFeatures::Learned, 1)));
+    }
+
+    #[test]
+    fn a_fold_logs_its_recipe_and_its_z_swap() {
+        let swap = ZSwap { task: "a".into(), own: 0.6, swapped: vec![("b".into(), 0.2), ("c".into(), 0.8)] };
+        let fold = Fold { spearman: 0.6, r2: 0.3, steps: 4, fit_seconds: 2.0, z_swap: Some(swap) };
+        let run = fold.run("a", &Recipe::new(archinfer_dvn::DvnPreset::TaskAware, MetaFeatures::Learned), 3);
+        assert_eq!((run.variant.as_str(), run.preset.as_str(), run.repeat), ("learned", "task-aware", 3));
+        approx::assert_abs_diff_eq!(run.swapped_spearman.unwrap(), 0.5, epsilon = 1e-12);
+        assert_eq!(run.swapped_worse, Some(1), "only b's z ranks worse than the own");
+    }
 }

@@ -144,6 +144,59 @@ pub fn load_tasks(store: &dyn ExperimentStore) -> Result<Vec<StoredTask>> {
     store.tasks()?.iter().map(|r| load_task_with(store, r, &embedders, &mut texts)).collect()
 }
 
+/// Fashion-MNIST for `suite`'s tasks, read from `data` or the default place
+/// ([`archinfer_data::fashion_mnist_dir`]); `None` for the synthetic suite, which needs none.
+///
+/// # Errors
+/// Fashion-MNIST missing or unreadable.
+pub fn suite_images(suite: &str, data: Option<&std::path::Path>) -> Result<Option<ImageSet>> {
+    if suite == SYNTHETIC_SUITE {
+        return Ok(None);
+    }
+    Ok(Some(archinfer_data::load_mnist_dir(&archinfer_data::fashion_mnist_dir(data))?))
+}
+
+/// Every task of the store, as [`load_tasks`]; a task recorded before tasks carried their
+/// samples first gets them from its suite ([`fill_suite`] with Fashion-MNIST from `data`).
+/// `on_fill(task, suite)` is told before a suite is filled in.
+///
+/// # Errors
+/// As [`load_tasks`]; [`EvalError::NoSamples`] naming the task when its suite cannot supply
+/// them.
+pub fn load_tasks_filled(store: &dyn ExperimentStore, data: Option<&std::path::Path>, on_fill: &mut dyn FnMut(&str, &str)) -> Result<Vec<StoredTask>> {
+    match load_tasks(store) {
+        Err(EvalError::NoSamples(name)) => {
+            let suite = store.tasks()?.into_iter().find(|t| t.name == name).map(|t| t.suite).unwrap_or_default();
+            on_fill(&name, &suite);
+            suite_images(&suite, data).and_then(|images| fill_suite(store, &suite, images.as_ref())).map_err(|e| EvalError::SuiteFill {
+                task: name,
+                suite,
+                reason: e.to_string(),
+            })?;
+            load_tasks(store)
+        }
+        other => other,
+    }
+}
+
+/// Writes image task `task` of the store as MNIST-format files (gzip) in `out`, training images
+/// first; a task recorded without samples first gets them from its suite (Fashion-MNIST from
+/// `data`). Returns the images written and how many of them are training images.
+///
+/// # Errors
+/// [`EvalError::UnknownTask`]; [`EvalError::BadOptions`] for a task that is not an image
+/// task; as [`fill_suite`] and [`load_task`]; files that cannot be written.
+pub fn export_image_task(store: &dyn ExperimentStore, task: &str, data: Option<&std::path::Path>, out: &std::path::Path) -> Result<(usize, usize)> {
+    let record = store.tasks()?.into_iter().find(|t| t.name == task).ok_or_else(|| EvalError::UnknownTask(task.to_string()))?;
+    if store.task_data(task)?.is_none() {
+        fill_suite(store, &record.suite, suite_images(&record.suite, data)?.as_ref())?;
+    }
+    let stored = load_task(store, &record, &default_embedders()?)?;
+    let set = stored.bundle.images().ok_or_else(|| EvalError::BadOptions(format!("task `{task}` is not an image task")))?;
+    set.write_dir(out, true)?;
+    Ok((set.len(), stored.bundle.split[0]))
+}
+
 /// The records and samples a named suite produces. `synthetic3` is made in code; the
 /// Fashion-MNIST suites cut tasks from `images` (which they need).
 ///

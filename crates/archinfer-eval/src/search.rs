@@ -2,15 +2,18 @@
 //! ([`RunKind`]) of which held-out task and repeat are still missing from the run log, and
 //! what each one trains.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+use archinfer_data::Task;
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture, Encoding};
 use archinfer_infer::Proposal;
-use archinfer_train::ChildSpec;
+use archinfer_store::ExperimentStore;
+use archinfer_train::{ChildSpec, PreparedTask};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
+use crate::{CandidatesTable, FixedTable, ProposalRecord, ProposalSetup, ResumableRuns, SearchTable, run_jobs};
 
 /// Training seeds of the search's repeats are `SEARCH_SEED_BASE + repeat`: far from the seeds
 /// of the recorded children, so a proposal's trainings are not theirs.
@@ -152,6 +155,95 @@ pub fn search_child(kind: RunKind, proposal: &Proposal, space: &ArchitectureSpac
         RunKind::Discrete => Some(ChildSpec::Discrete(best.architecture.clone())),
         RunKind::Candidate(j) => crate::distinct_candidates(proposal).get(j).cloned().map(ChildSpec::Discrete),
     })
+}
+
+impl ProposalSetup<'_> {
+    /// Phase 1 of `evaluate search`: for each task at `held` that `log` lacks, leaves it out,
+    /// fits on the rest and proposes ([`crate::propose_held_out`]), appending each proposal to
+    /// `log` and handing it to `on_each` as it lands. Returns every proposal of `log`, by task.
+    ///
+    /// # Errors
+    /// As [`crate::propose_held_out`]; the log failing.
+    pub fn propose_missing(
+        &self,
+        held: &[usize],
+        log: &ResumableRuns<ProposalRecord>,
+        on_each: &mut dyn FnMut(&ProposalRecord),
+    ) -> Result<BTreeMap<String, ProposalRecord>> {
+        let mut proposals: BTreeMap<String, ProposalRecord> = log.read()?.into_iter().map(|p| (p.task.clone(), p)).collect();
+        for &k in held {
+            let name = &self.tasks.get(k).ok_or(EvalError::TooFewTasks { needed: k + 1, got: self.tasks.len() })?.name;
+            if proposals.contains_key(name) {
+                continue;
+            }
+            let h = crate::propose_held_out(self.store, self.space, self.tasks, k, self.how, self.opts, self.device)?;
+            let rec = ProposalRecord { task: name.clone(), fit_seconds: h.fit_seconds, proposal: h.proposal };
+            log.append(&rec)?;
+            on_each(&rec);
+            proposals.insert(name.clone(), rec);
+        }
+        Ok(proposals)
+    }
+
+    /// Phase 2 of `evaluate search`: trains `jobs` (from [`SearchPlan::missing`]) of the
+    /// `proposals` on `workers` threads with this setup's trainer, repeat `r` from seed
+    /// [`SEARCH_SEED_BASE`]` + r`, appending each run to `log`. `on_done` sees every job, `None`
+    /// for a candidate the proposal does not have.
+    ///
+    /// # Errors
+    /// A job of a task without samples or proposal; as [`search_child`]; training or the log
+    /// failing.
+    pub fn train_search(
+        &self,
+        jobs: Vec<(String, RunKind, usize)>,
+        proposals: &BTreeMap<String, ProposalRecord>,
+        fixed: Option<&DiscreteArchitecture>,
+        workers: usize,
+        log: &ResumableRuns<SearchRun>,
+        on_done: &(dyn Fn(Option<&SearchRun>) + Sync),
+    ) -> Result<()> {
+        let by_name: HashMap<&str, &Task> = self.tasks.iter().filter_map(|t| Some((t.name.as_str(), t.task.as_deref()?))).collect();
+        let work = |prepared: &mut HashMap<String, PreparedTask>, (task, kind, repeat): (String, RunKind, usize)| -> Result<Option<SearchRun>> {
+            let t = by_name.get(task.as_str()).ok_or_else(|| EvalError::NoSamples(task.clone()))?;
+            let proposal = &proposals.get(&task).ok_or_else(|| EvalError::UnknownTask(task.clone()))?.proposal;
+            let Some(spec) = search_child(kind, proposal, self.space, fixed)? else {
+                return Ok(None);
+            };
+            let prep = prepared.entry(task.clone()).or_insert_with(|| PreparedTask::new(t, self.device));
+            let o = self.trainer.train(&spec, prep, SEARCH_SEED_BASE + repeat as u64)?;
+            Ok(Some(SearchRun { task, kind, repeat, val: o.val_accuracy, test: o.test_accuracy, seconds: o.seconds, done: o.is_done() }))
+        };
+        run_jobs(jobs, workers, log, &|| Ok(HashMap::new()), &work, on_done)
+    }
+}
+
+/// The markdown of a search and its summary: the Table 4 analogue ([`SearchTable`]), then with
+/// `candidates > 1` the best-of-K table ([`CandidatesTable`]) and with `fixed` (its one-line
+/// name) the fixed network's ([`FixedTable`]).
+///
+/// # Errors
+/// Store failures; a proposal without candidates.
+pub fn search_tables(
+    order: &[String],
+    proposals: &BTreeMap<String, ProposalRecord>,
+    runs: &[SearchRun],
+    store: &dyn ExperimentStore,
+    candidates: usize,
+    fixed: Option<&str>,
+) -> Result<(String, serde_json::Value)> {
+    let search = SearchTable::of(order, proposals, runs, store)?;
+    let (mut table, mut summary) = (search.markdown(), search.summary());
+    if candidates > 1 {
+        let c = CandidatesTable::of(order, runs, store, candidates)?;
+        table += &format!("\n{}", c.markdown());
+        summary["candidates"] = c.summary();
+    }
+    if let Some(f) = fixed {
+        let t = FixedTable::of(f, order, runs, store)?;
+        table += &format!("\n{}", t.markdown());
+        summary["fixed"] = t.summary();
+    }
+    Ok((table, summary))
 }
 
 #[cfg(test)]

@@ -579,6 +579,30 @@ pub struct DiversityTable {
 }
 
 impl DiversityTable {
+    /// The proposals of `inferencer` (default options) for every task of `tasks`, `model`
+    /// naming it in the title.
+    ///
+    /// # Errors
+    /// A failed proposal.
+    pub fn propose(inferencer: &archinfer_infer::Inferencer, tasks: &[&archinfer_data::Task], model: &str) -> Result<Self> {
+        let (mut rows, mut archs) = (Vec::new(), Vec::new());
+        for task in tasks {
+            let p = inferencer.propose(task, &archinfer_infer::InferOptions::new())?;
+            let best = p.best()?;
+            rows.push((task.name().to_string(), best.architecture.to_string(), best.params, best.value));
+            archs.push((best.architecture.clone(), task.num_classes()));
+        }
+        Ok(Self { model: model.to_string(), rows, diversity: crate::diversity(&archs) })
+    }
+
+    /// The `summary.json` fields: the diversity and each proposal.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "diversity": self.diversity,
+            "proposals": self.rows.iter().map(|r| serde_json::json!({"task": r.0, "architecture": r.1, "params": r.2, "predicted": r.3})).collect::<Vec<_>>(),
+        })
+    }
+
     /// The markdown table and its summary line.
     pub fn markdown(&self) -> String {
         let mut t = format!(

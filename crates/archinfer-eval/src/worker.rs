@@ -169,6 +169,25 @@ pub struct WorkerPoolOptions {
     pub heartbeat: Duration,
 }
 
+impl WorkerPoolOptions {
+    /// `workers` threads named after this process ([`process_name`]), a requeue after
+    /// `stale_after` without heartbeat, heartbeats every 2 s, no trial limit.
+    pub fn new(workers: usize, stale_after: Duration) -> Self {
+        Self { workers: workers.max(1), prefix: process_name(), stale_after, max_trials: None, heartbeat: Duration::from_secs(2) }
+    }
+}
+
+/// This process's name among workers, `host:pid`: the host from `$HOSTNAME`, else
+/// `/etc/hostname`, else `host`.
+pub fn process_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "host".into());
+    format!("{host}:{}", std::process::id())
+}
+
 /// Opens one worker's store.
 pub type OpenStore<'a> = dyn Fn() -> Result<Box<dyn ExperimentStore>> + Sync + 'a;
 /// Makes one worker's trainer.

@@ -12,8 +12,9 @@ use archinfer_data::{Blobs, Task, TaskBundle};
 use archinfer_dvn::{DvnPreset, Recipe};
 use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
 use archinfer_eval::{
-    EvalError, InferencerRecipe, WorkerOptions, add_suite, add_task, distinct_candidates, dvn_tasks, keep_best, load_tasks, mean_std,
-    plan_missing, predict_fold, propose_held_out, record_of, run_worker, suite_bundles,
+    EvalError, InferencerRecipe, ProposalRecord, Proposer, ResumableRuns, SEARCH_SEED_BASE, SearchPlan, SearchRun, WorkerOptions, add_suite, add_task,
+    distinct_candidates, dvn_tasks, keep_best, load_tasks, mean_std, plan_missing, predict_fold, propose_held_out, record_of, run_worker, search_tables,
+    suite_bundles,
 };
 use archinfer_infer::{AscentConfig, InferOptions};
 use archinfer_metafeatures::MetaFeatures;
@@ -79,4 +80,41 @@ fn keeping_the_best_by_validation_and_the_one_standard_deviation() {
     approx::assert_abs_diff_eq!(m, 2.5);
     approx::assert_abs_diff_eq!(s, (5.0f64 / 3.0).sqrt(), epsilon = 1e-12); // divides by n − 1
     assert_eq!(mean_std(&[3.0]), (3.0, 0.0));
+}
+
+#[test]
+fn the_search_phases_resume_from_their_logs_on_any_store() {
+    let (store, space, tasks) = database();
+    let settings = archinfer_eval::DbSettings::of(&store);
+    settings.set_space(&space).unwrap();
+    let how = InferencerRecipe { recipe: recipe(MetaFeatures::Learned), ensemble: 1, library_best: 2 };
+    let opts = InferOptions::new().with_ascent(AscentConfig::new().with_starts(4).with_max_iters(100));
+    let dev = Device::default();
+    // No recipe pinned yet: a typed error, not a guess.
+    assert!(matches!(Proposer::load(&store, &tasks, how.clone(), opts.clone(), &dev), Err(EvalError::Setting { .. })));
+    settings.pin_train_config(&TrainConfig::new().with_learning_rate(1e-2).with_epochs(2)).unwrap();
+    let p = Proposer::load(&store, &tasks, how, opts, &dev).unwrap();
+    assert_eq!((p.tasks.len(), p.train.epochs), (4, 2));
+    let setup = p.setup(&store, 2, SEARCH_SEED_BASE);
+    let tmp = tempfile::tempdir().unwrap();
+    let prop_log = ResumableRuns::<ProposalRecord>::new(tmp.path().join("proposals.jsonl"));
+    let mut proposed = Vec::new();
+    let proposals = setup.propose_missing(&[3], &prop_log, &mut |r| proposed.push(r.task.clone())).unwrap();
+    assert_eq!(proposed, ["extra"]);
+    // Resumed: read from the log, not proposed again.
+    let again = setup.propose_missing(&[3], &prop_log, &mut |_| panic!("proposed twice")).unwrap();
+    assert_eq!(again.keys().collect::<Vec<_>>(), ["extra"]);
+    let run_log = ResumableRuns::<SearchRun>::new(tmp.path().join("runs.jsonl"));
+    let plan = SearchPlan::new(1, true, 2, false);
+    let order = vec!["extra".to_string()];
+    let jobs = plan.missing(&order, &[]);
+    assert_eq!(jobs.len(), 2, "the discretised proposal and candidate 1");
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    setup.train_search(jobs, &proposals, None, 2, &run_log, &|_| _ = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).unwrap();
+    assert_eq!(seen.into_inner(), 2, "every job is seen, a missing candidate too");
+    let runs = run_log.read().unwrap();
+    assert!(!runs.is_empty() && runs.iter().all(|r| r.task == "extra" && r.done && (0.0..=1.0).contains(&r.test)));
+    assert!(plan.missing(&order, &runs).len() + runs.len() == 2, "nothing runs twice");
+    let (table, summary) = search_tables(&order, &proposals, &runs, &store, 2, None).unwrap();
+    assert!(table.contains("extra") && summary.is_object(), "{table}");
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use archinfer_data::{Blobs, Task, TaskBundle};
 use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
-use archinfer_eval::{Report, WorkerOptions, add_suite, add_task, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
+use archinfer_eval::{
+    Report, WorkerOptions, WorkerPoolOptions, add_suite, add_task, load_tasks, plan_missing, record_of, run_worker, run_workers, suite_bundles,
+};
 use archinfer_store::{ExperimentStore, MemoryStore, StoreError, TrialStatus};
 use archinfer_train::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, TrainConfig};
 use burn::tensor::Device;
@@ -163,4 +165,37 @@ fn a_worker_that_lost_its_claim_sees_its_report_refused_and_the_trial_runs_again
     assert!(reports[1..].iter().all(|r| r.1 == Report::Recorded));
     assert!(reports[1..].iter().any(|r| r.0 == reports[0].0), "the requeued trial ran again");
     assert!(store.trials(None).unwrap().iter().all(|t| t.status == TrialStatus::Done));
+}
+
+#[test]
+fn a_worker_pool_shares_the_trial_budget_and_records_every_trial_once() {
+    let store = Arc::new(MemoryStore::new());
+    add_suite(store.as_ref(), &suite_bundles("synthetic3", None).unwrap()).unwrap();
+    let tasks = load_tasks(store.as_ref()).unwrap();
+    assert_eq!(plan_missing(store.as_ref(), &space(&tasks[0].task), 2, 0).unwrap(), 6);
+    let device = Device::default();
+    let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|t| (t.record.name.clone(), t.task.clone())).collect();
+    let open = || -> archinfer_eval::Result<Box<dyn ExperimentStore>> { Ok(Box::new(store.clone())) };
+    let trainer = || -> archinfer_eval::Result<Box<dyn ChildTrainer>> { Ok(Box::new(AdamTrainer::new(TrainConfig::new().with_epochs(1), device.clone())?)) };
+    let on_trial = |_: &archinfer_store::Trial, r: &Result<archinfer_store::TrialResult, String>, report: Report| {
+        assert!(r.is_ok() && report == Report::Recorded);
+    };
+    // Three trials between two workers (2 + 1), then the rest.
+    let options = WorkerPoolOptions { prefix: "p".into(), max_trials: Some(3), ..WorkerPoolOptions::new(2, Duration::from_secs(60)) };
+    assert_eq!(run_workers(&open, &trainer, &by_name, &device, &options, &on_trial).unwrap(), 3);
+    let trials = store.trials(None).unwrap();
+    assert_eq!(trials.iter().filter(|t| t.status == TrialStatus::Done).count(), 3);
+    let mut names: std::collections::BTreeSet<String> = trials.iter().filter_map(|t| t.worker.clone()).collect();
+    let options = WorkerPoolOptions { max_trials: None, ..options };
+    assert_eq!(run_workers(&open, &trainer, &by_name, &device, &options, &on_trial).unwrap(), 3);
+    let trials = store.trials(None).unwrap();
+    assert!(trials.iter().all(|t| t.status == TrialStatus::Done), "every trial recorded");
+    names.extend(trials.iter().filter_map(|t| t.worker.clone()));
+    assert!(!names.is_empty() && names.iter().all(|w| w == "p:0" || w == "p:1"), "{names:?}");
+    // Every worker heard from is named after the pool.
+    assert!(store.workers().unwrap().iter().all(|w| w.name.starts_with("p:")));
+    // A store that cannot be opened is the pool's error.
+    let broken = || -> archinfer_eval::Result<Box<dyn ExperimentStore>> { Err(archinfer_eval::EvalError::NoPool) };
+    assert!(matches!(run_workers(&broken, &trainer, &by_name, &device, &options, &on_trial), Err(archinfer_eval::EvalError::NoPool)));
+    assert!(archinfer_eval::process_name().ends_with(&format!(":{}", std::process::id())));
 }

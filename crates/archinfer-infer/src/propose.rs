@@ -111,6 +111,36 @@ impl Proposal {
     pub fn best(&self) -> Result<&Candidate> {
         self.candidates.first().ok_or(InferError::NoCandidates)
     }
+
+    /// The JSON `archinfer infer --json` prints for a task of `samples` samples: the best
+    /// candidate (one-line and structured architecture, parameters, predicted values of the
+    /// discretised and the continuous solution, iterations), the timings, and every candidate.
+    ///
+    /// # Errors
+    /// [`InferError::NoCandidates`] for a proposal without candidates.
+    pub fn to_json(&self, samples: usize) -> Result<serde_json::Value> {
+        let best = self.best()?;
+        Ok(serde_json::json!({
+            "task": self.task,
+            "samples": samples,
+            "classes": self.num_classes,
+            "architecture": best.architecture.to_string(),
+            "architecture_json": best.architecture,
+            "params": best.params,
+            "shrunk_to_budget": best.shrunk,
+            "predicted_value": best.value,
+            "predicted_value_continuous": best.solution.value,
+            "predicted_value_discrete": best.solution.discrete_value,
+            "iterations": best.solution.iterations,
+            "meta_features_ms": self.meta_ms,
+            "ascent_ms": self.ascent_ms,
+            "path": self.path,
+            "candidates": self.candidates.iter().map(|c| serde_json::json!({
+                "architecture": c.architecture.to_string(), "params": c.params, "value": c.value,
+                "continuous_value": c.solution.value, "shrunk": c.shrunk,
+            })).collect::<Vec<_>>(),
+        }))
+    }
 }
 
 /// A trained value network and its task library: everything inference needs.
@@ -267,12 +297,40 @@ pub fn propose_with(
         let k = penalty.as_ref().map_or(0.0, Penalty::scale);
         candidates.sort_by(|a, b| (b.value - k * b.params as f32).total_cmp(&(a.value - k * a.params as f32)));
     }
-    Ok(Proposal {
-        task: task.to_string(),
-        num_classes: c,
-        candidates,
-        meta_ms: 0.0,
-        ascent_ms: t1.elapsed().as_secs_f64() * 1e3,
-        path: value.path(),
-    })
+    Ok(Proposal { task: task.to_string(), num_classes: c, candidates, meta_ms: 0.0, ascent_ms: t1.elapsed().as_secs_f64() * 1e3, path: value.path() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use archinfer_encoding::{Activation, EmbeddingSpec};
+    use rand::SeedableRng;
+
+    #[test]
+    fn the_json_report_leads_with_the_best_candidate() {
+        let space = ArchitectureSpace::new(vec![4, 8], vec![Activation::Relu], 2, vec![EmbeddingSpec::new("a", 3)]).unwrap();
+        let arch = DiscreteArchitecture::sample(&space, &mut rand::rngs::StdRng::seed_from_u64(0));
+        let solution = |value: f32| Solution {
+            logits: Vec::new(),
+            u: Vec::new(),
+            value,
+            objective: value,
+            expected_params: None,
+            architecture: arch.clone(),
+            discrete_value: value - 0.5,
+            iterations: 12,
+            trace: Vec::new(),
+        };
+        let candidate = |value: f32| Candidate { solution: solution(value), architecture: arch.clone(), shrunk: false, params: arch.num_params(2), value };
+        let p =
+            Proposal { task: "t".into(), num_classes: 2, candidates: vec![candidate(1.5), candidate(0.5)], meta_ms: 1.0, ascent_ms: 2.0, path: "fused".into() };
+        let j = p.to_json(40).unwrap();
+        assert_eq!((j["task"].as_str(), j["samples"].as_u64(), j["classes"].as_u64()), (Some("t"), Some(40), Some(2)));
+        assert_eq!(j["architecture"], arch.to_string());
+        assert_eq!(j["params"].as_u64(), Some(arch.num_params(2) as u64));
+        assert_eq!((j["predicted_value"].as_f64(), j["predicted_value_discrete"].as_f64()), (Some(1.5), Some(1.0)));
+        assert_eq!(j["candidates"].as_array().unwrap().len(), 2);
+        assert_eq!(j["candidates"][1]["value"].as_f64(), Some(0.5));
+        assert!(Proposal { candidates: Vec::new(), ..p }.to_json(40).is_err());
+    }
 }

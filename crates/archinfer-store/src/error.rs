@@ -86,6 +86,17 @@ pub enum StoreError {
     /// A location that cannot be parsed.
     #[error("bad database location: {0}")]
     BadLocation(String),
+    /// A SQLite file that should exist (opening would create an empty one).
+    #[error("{0}: no such database")]
+    NoDatabase(String),
+    /// A SQLite file's folder that cannot be created.
+    #[error("{path}: cannot create the database's folder: {reason}")]
+    CreateFolder {
+        /// The folder.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// A stored value that cannot be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),

@@ -113,10 +113,31 @@ impl Location {
             Location::Postgres(u) => Ok(Box::new(crate::PostgresStore::connect(u)?)),
             #[cfg(not(feature = "postgres"))]
             Location::Postgres(_) => Err(StoreError::PostgresNotBuilt),
-            Location::Unsupported { scheme, location } => {
-                Err(StoreError::UnknownScheme { scheme: scheme.clone(), location: location.clone() })
-            }
+            Location::Unsupported { scheme, location } => Err(StoreError::UnknownScheme { scheme: scheme.clone(), location: location.clone() }),
         }
+    }
+
+    /// Opens an existing database: a SQLite file that is not there is an error, not an empty
+    /// new database.
+    ///
+    /// # Errors
+    /// [`StoreError::NoDatabase`] for a missing SQLite file; else as [`Location::open`].
+    pub fn open_existing(&self) -> Result<Box<dyn ExperimentStore>> {
+        if !self.exists() {
+            return Err(StoreError::NoDatabase(self.to_string()));
+        }
+        self.open()
+    }
+
+    /// Opens the database, creating it, and a SQLite file's folder, if missing.
+    ///
+    /// # Errors
+    /// [`StoreError::CreateFolder`] for a folder that cannot be made; else as [`Location::open`].
+    pub fn open_or_create(&self) -> Result<Box<dyn ExperimentStore>> {
+        if let Some(parent) = self.sqlite_path().and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::CreateFolder { path: parent.display().to_string(), reason: e.to_string() })?;
+        }
+        self.open()
     }
 
     /// Whether there is a database here to read. A SQLite file must exist; a server is asked
@@ -168,5 +189,16 @@ mod tests {
             other => panic!("{:?}", other.map(|_| ())),
         }
         assert!(matches!("  ".parse::<Location>(), Err(StoreError::BadLocation(_))));
+    }
+
+    #[test]
+    fn open_existing_refuses_a_missing_file_and_open_or_create_makes_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = Location::Sqlite(tmp.path().join("a/b/db.sqlite"));
+        assert!(matches!(at.open_existing().map(|_| ()), Err(StoreError::NoDatabase(m)) if m.ends_with("db.sqlite")));
+        assert!(!tmp.path().join("a").exists(), "nothing created");
+        at.open_or_create().unwrap();
+        assert!(at.exists());
+        at.open_existing().unwrap();
     }
 }
