@@ -15,7 +15,6 @@ use crate::BoxError;
 
 #[derive(Parser)]
 pub struct BuildDb {
-    // The database is created if missing; Fashion-MNIST is read for adding a suite.
     #[command(flatten)]
     pub src: crate::records::SuiteArgs,
     /// Add this suite's tasks first (default: `fmnist14` for a database without tasks).
@@ -83,7 +82,9 @@ pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
     if let Some(suite) = &suite {
         crate::records::ensure_suite(store.as_ref(), suite, a.src.data.as_deref())?;
     }
+    drop(store);
     let tasks = a.src.tasks()?;
+    let store = a.src.db.open_existing()?;
     let plan = BuildPlan {
         children: a.children,
         seed: a.seed,

@@ -9,7 +9,8 @@ use crate::{BoxError, outln};
 /// A command's database.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DbArg {
-    /// The database: a SQLite file or a postgres:// URL.
+    /// The database: a SQLite file or a postgres:// URL (`task add`, `suite add` and `build-db`
+    /// create it if missing).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
     pub db: Location,
 }
@@ -90,7 +91,9 @@ pub struct ExportArgs {
 /// `archinfer db export-task`.
 pub fn export_task(a: &ExportArgs) -> Result<(), BoxError> {
     let store = a.src.db.open_existing()?;
-    let (n, train) = archinfer::eval::export_image_task(store.as_ref(), &a.task, a.src.data.as_deref(), &a.out).map_err(|e| format!("{}: {e}", a.src.db))?;
+    let fill = &mut |task: &str, suite: &str| eprintln!("task `{task}` has no samples in {} yet: filling them from suite {suite}", a.src.db);
+    let (n, train) =
+        archinfer::eval::export_image_task(store.as_ref(), &a.task, a.src.data.as_deref(), &a.out, fill).map_err(|e| format!("{}: {e}", a.src.db))?;
     eprintln!("wrote {n} images ({train} training) of `{}` to {}", a.task, a.out.display());
     Ok(())
 }

@@ -88,7 +88,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
     let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let log = ResumableRuns::<PredictRun>::new(out_dir.join("runs.jsonl"));
-    let done = log.read()?;
+    let done: Vec<PredictRun> = log.read()?.into_iter().filter(|r| r.preset == a.recipe.preset.to_string()).collect();
     let jobs = predict_jobs(&dvn_tasks, &held_tasks(&a.tasks, &dvn_tasks), &a.variants, a.repeats, &done);
     eprintln!("{} fits to run ({} already in {})", jobs.len(), done.len(), log.path().display());
     let bar = crate::bar(jobs.len() as u64, "fits");

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use archinfer::data::Task;
+use archinfer::data::{Task, fashion_mnist_dir};
 use archinfer::store::{ExperimentStore, Location};
 use clap::Parser;
 
@@ -14,10 +14,12 @@ use crate::{BoxError, outln};
 /// samples must be filled in.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SuiteArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL.
+    /// The experiment database: a SQLite file or a postgres:// URL (`suite add` and `build-db`
+    /// create it if missing).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
     pub db: Location,
-    /// Fashion-MNIST directory (default: $ARCHINFER_FASHION_MNIST, else Debian's location).
+    /// Fashion-MNIST directory, read only when a suite's samples are needed (default:
+    /// $ARCHINFER_FASHION_MNIST, else Debian's location).
     #[arg(long)]
     pub data: Option<PathBuf>,
 }
@@ -34,19 +36,21 @@ impl SuiteArgs {
 pub fn tasks_of_db(db: &Location, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
     let store = db.open_existing()?;
     let tasks = archinfer::eval::load_tasks_filled(store.as_ref(), data, &mut |name, suite| {
-        eprintln!("task `{name}` has no samples in {db} yet: filling them from suite {suite}");
+        eprintln!("task `{name}` has no samples in {db} yet: filling them from suite {suite} (Fashion-MNIST from {})", fashion_mnist_dir(data).display());
     })?;
     Ok(tasks.into_iter().map(|t| (t.task, t.record.description)).collect())
 }
 
 fn fill_suite(store: &dyn ExperimentStore, suite: &str, data: Option<&Path>) -> Result<archinfer::eval::SuiteAdded, BoxError> {
+    if suite != archinfer::data::SYNTHETIC_SUITE {
+        eprintln!("loading images from {}", archinfer::data::fashion_mnist_dir(data).display());
+    }
     Ok(archinfer::eval::fill_suite(store, suite, archinfer::eval::suite_images(suite, data)?.as_ref())?)
 }
 
 /// Arguments of `archinfer task add`.
 #[derive(Parser, Debug)]
 pub struct TaskAddArgs {
-    // Created if missing.
     #[command(flatten)]
     pub db: crate::db::DbArg,
     /// Name of the new task (must not exist yet).
@@ -96,7 +100,6 @@ pub fn task_add(a: TaskAddArgs) -> Result<(), BoxError> {
 pub struct SuiteAddArgs {
     /// The suite: `fmnist14` (needs Fashion-MNIST) or `synthetic3`.
     pub suite: String,
-    // The database is created if missing.
     #[command(flatten)]
     pub src: SuiteArgs,
 }

@@ -224,7 +224,7 @@ impl TaskFacts {
         [(1.0 + self.train as f64).ln(), (self.classes.max(1) as f64).ln(), (1.0 + self.dim as f64).ln()]
     }
 
-    /// Distance to `other`: Euclidean over [`Self::vector`], plus 1,000 across modalities.
+    /// Distance to `other`: Euclidean over the log-scaled features, plus 1,000 across modalities.
     pub fn distance(&self, other: &TaskFacts) -> f64 {
         let (a, b) = (self.vector(), other.vector());
         let d: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();

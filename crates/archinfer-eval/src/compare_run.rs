@@ -73,11 +73,15 @@ impl CompareRun<'_> {
     /// compares every method.
     ///
     /// # Errors
-    /// [`EvalError::BadOptions`] for bad options or a split-half run on part of the tasks; as
+    /// [`EvalError::BadOptions`] for bad options, a held-out index past the matrix, or a
+    /// split-half run on part of the tasks; as
     /// [`ProposalSetup::train_missing`] and [`compare`].
     pub fn run(&self, workers: usize, log: &ResumableRuns<TrainedProposal>, on_done: &(dyn Fn(&TrainedProposal) + Sync)) -> Result<Comparison> {
         self.options.validate()?;
         let m = self.matrix;
+        if let Some(bad) = self.held.iter().find(|&&t| t >= m.tasks.len()) {
+            return Err(EvalError::BadOptions(format!("held-out task index {bad} of {}", m.tasks.len())));
+        }
         let halves = self.split_half.map(|seed| crate::task_halves(m.tasks.len(), seed));
         if halves.is_some() && self.held.len() != m.tasks.len() {
             return Err(EvalError::BadOptions("the split-half check proposes for every task (each from the other half)".into()));

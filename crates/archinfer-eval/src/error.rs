@@ -105,6 +105,9 @@ pub enum EvalError {
     /// The database has no pool.
     #[error("the database has no pool; train one with `archinfer build-db --pool 64`")]
     NoPool,
+    /// A task asked for as images that holds other samples.
+    #[error("task `{0}` is not an image task")]
+    NotImages(String),
     /// A task stored without samples whose suite could not supply them.
     #[error("task `{task}` has no samples, and suite {suite} could not supply them: {reason}")]
     SuiteFill {

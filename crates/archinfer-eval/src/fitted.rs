@@ -409,7 +409,8 @@ impl FittedModel {
     }
 }
 
-/// What [`FittedModel::predict_split`] found (the JSON `archinfer predict --json` prints).
+/// What [`FittedModel::predict_split`] found (`archinfer predict --json` prints it, with the
+/// model's folder and the seconds taken).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Predictions {
     /// The part of the split: `all`, `train`, `validation` or `test`.

@@ -15,6 +15,12 @@
 //!   (single-best default, greedy portfolio, nearest task, random search, normalised regret,
 //!   [`wins_ties_losses`], [`mean_ranks`], an exact [`wilcoxon`] signed-rank test), read from
 //!   the store's common [`Pool`] and run leave-one-task-out by [`compare`];
+//! - **every evaluation's phases**, resumable from their run logs ([`ResumableRuns`]): the
+//!   missing fits of `evaluate predict` ([`predict_jobs`], [`Fold::run`]), the proposals and
+//!   trainings of `evaluate search` ([`Proposer`], [`ProposalSetup::propose_missing`],
+//!   [`ProposalSetup::train_search`], [`search_tables`]), a whole `evaluate compare`
+//!   ([`CompareRun`], [`Comparison::write`], [`pooled_markdown`]) and the ceiling's repeats
+//!   ([`ceiling_runs`]); the command line only parses, calls these and renders;
 //!
 //! and the diagnostics that tell a task-aware value network from a task-agnostic one:
 //!

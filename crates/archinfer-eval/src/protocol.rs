@@ -185,7 +185,8 @@ impl Fold {
 }
 
 /// The `(task index, variant, repeat)` fits of `evaluate predict` for the tasks at `held` that
-/// the run log `done` lacks: every variant, `repeats` times.
+/// the run log `done` lacks: every variant, `repeats` times. `done` should hold the runs of the
+/// preset to be run only; indices past `tasks` are skipped.
 pub fn predict_jobs(
     tasks: &[DvnTask],
     held: &[usize],
@@ -315,7 +316,8 @@ impl Proposer {
     /// Reads `store`'s space and training recipe and the recorded children of `tasks`.
     ///
     /// # Errors
-    /// [`EvalError::Setting`] for a database without a space or recipe; as [`dvn_tasks`].
+    /// [`EvalError::Setting`] for a database without a space or recipe; as [`dvn_tasks`];
+    /// [`EvalError::Train`] for a recipe the trainer refuses.
     pub fn load(store: &dyn ExperimentStore, tasks: &[Arc<Task>], how: InferencerRecipe, opts: InferOptions, device: &Device) -> Result<Self> {
         let settings = crate::DbSettings::of(store);
         let (space, train) = (settings.require_space()?, settings.require_train_config()?);
@@ -325,7 +327,7 @@ impl Proposer {
     }
 
     /// The setup on `store` (the one loaded from): `k` candidates per task, the first trained
-    /// from `seed`.
+    /// from `seed` (as [`train_proposal`] uses them).
     pub fn setup<'a>(&'a self, store: &'a dyn ExperimentStore, k: usize, seed: u64) -> ProposalSetup<'a> {
         let (space, tasks, how, opts, device) = (&self.space, &self.tasks[..], &self.how, &self.opts, &self.device);
         ProposalSetup { store, space, tasks, how, opts, trainer: &self.trainer, k, seed, device }

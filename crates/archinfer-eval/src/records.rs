@@ -161,8 +161,8 @@ pub fn suite_images(suite: &str, data: Option<&std::path::Path>) -> Result<Optio
 /// `on_fill(task, suite)` is told before a suite is filled in.
 ///
 /// # Errors
-/// As [`load_tasks`]; [`EvalError::NoSamples`] naming the task when its suite cannot supply
-/// them.
+/// As [`load_tasks`]; [`EvalError::SuiteFill`] naming the task when its suite cannot supply
+/// its samples.
 pub fn load_tasks_filled(store: &dyn ExperimentStore, data: Option<&std::path::Path>, on_fill: &mut dyn FnMut(&str, &str)) -> Result<Vec<StoredTask>> {
     match load_tasks(store) {
         Err(EvalError::NoSamples(name)) => {
@@ -181,18 +181,31 @@ pub fn load_tasks_filled(store: &dyn ExperimentStore, data: Option<&std::path::P
 
 /// Writes image task `task` of the store as MNIST-format files (gzip) in `out`, training images
 /// first; a task recorded without samples first gets them from its suite (Fashion-MNIST from
-/// `data`). Returns the images written and how many of them are training images.
+/// `data`; `on_fill(task, suite)` is told before). Returns the images written and how many of
+/// them are training images.
 ///
 /// # Errors
-/// [`EvalError::UnknownTask`]; [`EvalError::BadOptions`] for a task that is not an image
-/// task; as [`fill_suite`] and [`load_task`]; files that cannot be written.
-pub fn export_image_task(store: &dyn ExperimentStore, task: &str, data: Option<&std::path::Path>, out: &std::path::Path) -> Result<(usize, usize)> {
+/// [`EvalError::UnknownTask`]; [`EvalError::NotImages`] for a task that is not an image
+/// task; [`EvalError::SuiteFill`] when its suite cannot supply its samples; as [`load_task`];
+/// files that cannot be written.
+pub fn export_image_task(
+    store: &dyn ExperimentStore,
+    task: &str,
+    data: Option<&std::path::Path>,
+    out: &std::path::Path,
+    on_fill: &mut dyn FnMut(&str, &str),
+) -> Result<(usize, usize)> {
     let record = store.tasks()?.into_iter().find(|t| t.name == task).ok_or_else(|| EvalError::UnknownTask(task.to_string()))?;
     if store.task_data(task)?.is_none() {
-        fill_suite(store, &record.suite, suite_images(&record.suite, data)?.as_ref())?;
+        on_fill(task, &record.suite);
+        suite_images(&record.suite, data).and_then(|images| fill_suite(store, &record.suite, images.as_ref())).map_err(|e| EvalError::SuiteFill {
+            task: task.to_string(),
+            suite: record.suite.clone(),
+            reason: e.to_string(),
+        })?;
     }
     let stored = load_task(store, &record, &default_embedders()?)?;
-    let set = stored.bundle.images().ok_or_else(|| EvalError::BadOptions(format!("task `{task}` is not an image task")))?;
+    let set = stored.bundle.images().ok_or_else(|| EvalError::NotImages(task.to_string()))?;
     set.write_dir(out, true)?;
     Ok((set.len(), stored.bundle.split[0]))
 }

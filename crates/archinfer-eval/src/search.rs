@@ -163,7 +163,8 @@ impl ProposalSetup<'_> {
     /// `log` and handing it to `on_each` as it lands. Returns every proposal of `log`, by task.
     ///
     /// # Errors
-    /// As [`crate::propose_held_out`]; the log failing.
+    /// [`EvalError::TooFewTasks`] for an index past `tasks`; as [`crate::propose_held_out`]; a
+    /// proposal without candidates; the log failing.
     pub fn propose_missing(
         &self,
         held: &[usize],
@@ -177,6 +178,8 @@ impl ProposalSetup<'_> {
                 continue;
             }
             let h = crate::propose_held_out(self.store, self.space, self.tasks, k, self.how, self.opts, self.device)?;
+            // A proposal without candidates is refused, not logged: the next run retries it.
+            h.proposal.best()?;
             let rec = ProposalRecord { task: name.clone(), fit_seconds: h.fit_seconds, proposal: h.proposal };
             log.append(&rec)?;
             on_each(&rec);
@@ -187,7 +190,8 @@ impl ProposalSetup<'_> {
 
     /// Phase 2 of `evaluate search`: trains `jobs` (from [`SearchPlan::missing`]) of the
     /// `proposals` on `workers` threads with this setup's trainer, repeat `r` from seed
-    /// [`SEARCH_SEED_BASE`]` + r`, appending each run to `log`. `on_done` sees every job, `None`
+    /// [`SEARCH_SEED_BASE`]` + r` (the setup's `k` and `seed` are not used: the plan says
+    /// what to train), appending each run to `log`. `on_done` sees every job, `None`
     /// for a candidate the proposal does not have.
     ///
     /// # Errors

@@ -28,6 +28,9 @@ pub enum PlotError {
         /// What plotters said.
         message: String,
     },
+    /// A chart asked for with nothing to draw.
+    #[error("{0}: nothing to draw")]
+    Empty(String),
 }
 
 /// Result alias of this crate.
@@ -40,8 +43,14 @@ fn draw<E: std::fmt::Display>(path: &std::path::Path) -> impl Fn(E) -> PlotError
 
 const FONT_PATHS: [&str; 3] = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf", "/Library/Fonts/Arial.ttf"];
 
-/// Registers a sans-serif font from `$ARCHINFER_FONT` or a usual system path; false if none.
+/// Registers a sans-serif font from `$ARCHINFER_FONT` or a usual system path, once per process;
+/// false if none is found.
 pub fn init_font() -> bool {
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(register_font)
+}
+
+fn register_font() -> bool {
     let candidates = std::env::var("ARCHINFER_FONT").into_iter().chain(FONT_PATHS.iter().map(|s| s.to_string()));
     for path in candidates {
         if let Ok(bytes) = std::fs::read(&path) {
@@ -55,9 +64,13 @@ pub fn init_font() -> bool {
     false
 }
 
+/// The padded range of `v`; `0 .. 1` without finite values (an empty chart).
 fn range(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-    let lo = v.clone().fold(f64::INFINITY, f64::min);
-    let hi = v.fold(f64::NEG_INFINITY, f64::max);
+    let lo = v.clone().filter(|x| x.is_finite()).fold(f64::INFINITY, f64::min);
+    let hi = v.filter(|x| x.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    if lo > hi {
+        return (0.0, 1.0);
+    }
     let pad = ((hi - lo) * 0.05).max(1e-3);
     (lo - pad, hi + pad)
 }
@@ -70,9 +83,16 @@ pub struct Panel {
     pub points: Vec<(f64, f64)>,
 }
 
-/// A grid of scatter panels sharing axis names.
+/// A grid of scatter panels sharing axis names, `cols` panels a row.
+///
+/// # Errors
+/// [`PlotError::Empty`] without panels; [`PlotError::Draw`] when plotters fails.
 pub fn scatter_grid(path: &std::path::Path, panels: &[Panel], x_desc: &str, y_desc: &str, cols: usize) -> Result<()> {
-    let rows = panels.len().div_ceil(cols.max(1));
+    if panels.is_empty() {
+        return Err(PlotError::Empty(path.display().to_string()));
+    }
+    let cols = cols.clamp(1, panels.len());
+    let rows = panels.len().div_ceil(cols);
     let root = BitMapBackend::new(path, (340 * cols as u32, 300 * rows as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(draw(path))?;
     for (area, p) in root.split_evenly((rows, cols)).iter().zip(panels) {
@@ -93,6 +113,9 @@ pub fn scatter_grid(path: &std::path::Path, panels: &[Panel], x_desc: &str, y_de
 }
 
 /// A line with points and ±std whiskers: `(x, mean, std)`.
+///
+/// # Errors
+/// [`PlotError::Draw`] when plotters fails (a file that cannot be written, no font).
 pub fn line_with_std(path: &std::path::Path, title: &str, pts: &[(f64, f64, f64)], x_desc: &str, y_desc: &str) -> Result<()> {
     let root = BitMapBackend::new(path, (800, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(draw(path))?;
@@ -115,6 +138,9 @@ pub fn line_with_std(path: &std::path::Path, title: &str, pts: &[(f64, f64, f64)
 
 /// Several labelled series on one chart: lines with markers (any-time curves) when `connect`,
 /// else point clouds with room on the right for the legend.
+///
+/// # Errors
+/// [`PlotError::Draw`] when plotters fails (a file that cannot be written, no font).
 pub fn lines(path: &std::path::Path, title: &str, series: &[(String, Vec<(f64, f64)>)], x_desc: &str, y_desc: &str, connect: bool) -> Result<()> {
     let root = BitMapBackend::new(path, if connect { (900, 600) } else { (1000, 720) }).into_drawing_area();
     root.fill(&WHITE).map_err(draw(path))?;
@@ -158,6 +184,8 @@ mod tests {
         let (lo, hi) = range([2.0].into_iter());
         approx::assert_abs_diff_eq!(lo, 1.999, epsilon = 1e-12);
         approx::assert_abs_diff_eq!(hi, 2.001, epsilon = 1e-12);
+        assert_eq!(range(std::iter::empty()), (0.0, 1.0), "no points: an empty chart, not infinite axes");
+        assert_eq!(range([f64::NAN, 1.0].into_iter()).0, 1.0 - 1e-3);
     }
 
     #[test]
@@ -177,6 +205,8 @@ mod tests {
         for f in &files {
             assert_eq!(&std::fs::read(f).unwrap()[..4], b"\x89PNG", "{}", f.display());
         }
+        assert!(matches!(scatter_grid(&files[0], &[], "x", "y", 0), Err(PlotError::Empty(_))));
+        lines(&files[1], "no points", &[("a".to_string(), Vec::new())], "x", "y", true).unwrap();
         let e = lines(&tmp.path().join("no/such/dir/x.png"), "t", &series, "x", "y", true).unwrap_err();
         assert!(e.to_string().contains("no/such/dir"), "{e}");
     }
