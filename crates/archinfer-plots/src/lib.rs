@@ -112,6 +112,29 @@ pub fn scatter_grid(path: &std::path::Path, panels: &[Panel], x_desc: &str, y_de
     Ok(())
 }
 
+/// A chart of one figure.
+type Chart<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// A chart over `x` × `y` filling `root`, with its caption (text, size) and axis names drawn.
+fn chart<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    path: &std::path::Path,
+    caption: (&str, u32),
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    (x_desc, y_desc): (&str, &str),
+) -> Result<Chart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption.0, ("sans-serif", caption.1))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(50)
+        .build_cartesian_2d(x, y)
+        .map_err(draw(path))?;
+    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(draw(path))?;
+    Ok(chart)
+}
+
 /// A line with points and ±std whiskers: `(x, mean, std)`.
 ///
 /// # Errors
@@ -121,14 +144,7 @@ pub fn line_with_std(path: &std::path::Path, title: &str, pts: &[(f64, f64, f64)
     root.fill(&WHITE).map_err(draw(path))?;
     let (x0, x1) = range(pts.iter().map(|p| p.0));
     let (y0, y1) = range(pts.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2]).collect::<Vec<_>>().into_iter());
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(50)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(draw(path))?;
-    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(draw(path))?;
+    let mut chart = chart(&root, path, (title, 18), x0..x1, y0..y1, (x_desc, y_desc))?;
     chart.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), &BLUE)).map_err(draw(path))?;
     chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, BLUE.filled()))).map_err(draw(path))?;
     chart.draw_series(pts.iter().map(|p| PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], BLUE))).map_err(draw(path))?;
@@ -147,14 +163,7 @@ pub fn lines(path: &std::path::Path, title: &str, series: &[(String, Vec<(f64, f
     let (x0, x1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).collect::<Vec<_>>().into_iter());
     let (y0, y1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).collect::<Vec<_>>().into_iter());
     let x1 = if connect { x1 } else { x1 + (x1 - x0) * 0.45 };
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(50)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(draw(path))?;
-    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(draw(path))?;
+    let mut chart = chart(&root, path, (title, 20), x0..x1, y0..y1, (x_desc, y_desc))?;
     let radius = if connect { 3 } else { 4 };
     for (i, (name, pts)) in series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
