@@ -9,6 +9,7 @@ use archinfer_store::ExperimentStore;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
+use crate::runs::io;
 use crate::{CompareOptions, CompareRow, Comparison, PoolMatrix, ProposalSetup, ResumableRuns, TaskFacts, TrainedProposal, compare, compare_with_training};
 
 /// What the proposals of an output folder were made with ([`crate::pin_run_settings`]): a rerun
@@ -111,7 +112,7 @@ impl Comparison {
         let asked: BTreeSet<usize> = asked.iter().copied().collect();
         let mut lines = String::new();
         for r in self.rows.iter().filter(|r| asked.contains(&r.k)) {
-            lines += &serde_json::to_string(r).map_err(|e| EvalError::RunLog { path: dir.display().to_string(), message: e.to_string() })?;
+            lines += &serde_json::to_string(r).map_err(|e| io(dir, e))?;
             lines.push('\n');
         }
         let md = self.markdown(&asked.iter().copied().collect::<Vec<_>>(), pool, tasks);
@@ -120,14 +121,14 @@ impl Comparison {
             [("rows.jsonl", lines.clone()), ("summary.json", json(dir, &self.summary)?), ("headroom.json", json(dir, &headroom)?), ("compare.md", md.clone())]
         {
             let path = dir.join(file);
-            std::fs::write(&path, text).map_err(|e| EvalError::RunLog { path: path.display().to_string(), message: e.to_string() })?;
+            std::fs::write(&path, text).map_err(|e| io(&path, e))?;
         }
         Ok((md, lines))
     }
 }
 
 fn json<T: Serialize>(dir: &Path, v: &T) -> Result<String> {
-    serde_json::to_string_pretty(v).map_err(|e| EvalError::RunLog { path: dir.display().to_string(), message: e.to_string() })
+    serde_json::to_string_pretty(v).map_err(|e| io(dir, e))
 }
 
 /// The summaries over every task of several `evaluate compare` output folders (their
@@ -140,7 +141,7 @@ pub fn pooled_markdown(dirs: &[PathBuf]) -> Result<String> {
     for d in dirs {
         let mine: Vec<CompareRow> = ResumableRuns::new(d.join("rows.jsonl")).read()?;
         if mine.is_empty() {
-            return Err(EvalError::RunLog { path: d.display().to_string(), message: "no rows.jsonl (run evaluate compare with --out there first)".into() });
+            return Err(io(d, "no rows.jsonl (run evaluate compare with --out there first)"));
         }
         rows.extend(mine.into_iter().map(|mut r| {
             r.task = format!("{}/{}", d.display(), r.task);

@@ -21,7 +21,8 @@ pub struct ResumableRuns<T> {
     _of: PhantomData<fn() -> T>,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> EvalError {
+/// A run log's (or output file's) failure, naming the file.
+pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> EvalError {
     EvalError::RunLog { path: path.display().to_string(), message: e.to_string() }
 }
 
