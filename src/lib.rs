@@ -7,17 +7,19 @@
 //! This facade re-exports the workspace crates:
 //!
 //! - [`encoding`]: the architecture space, α/β/γ encodings, child networks;
-//! - [`data`]: tasks, image loaders and image embedding modules;
+//! - [`data`]: tasks, the one reader of a user's data (`read_user_data`: images, texts),
+//!   image loaders and embedding modules;
 //! - [`text`]: text loaders and text embedding modules;
 //! - [`train`]: child training;
 //! - [`store`]: the experiment store;
 //! - [`metafeatures`]: task meta-features (DeepSets, statistics);
 //! - [`dvn`]: the deep value network;
 //! - [`infer`]: multi-start gradient ascent (Algorithm 2);
-//! - [`eval`]: a user's data in any form (`read_user_data`), a fitted model a program loads
-//!   (`FittedModel`), the database's typed settings, the evaluation protocols
-//!   (leave-one-task-out, fair baselines on a common pool, the split-half check) and their
-//!   result tables, database building and diagnostics (z-swap, ceiling, diversity).
+//! - [`app`]: what a program embeds: a fitted model (`FittedModel`: fit, save, load, predict),
+//!   tasks and trainings recorded in the life-long database, its settings, pool and workers;
+//! - [`eval`]: the evaluations, one module each (predict, search, compare with its
+//!   `Baseline` trait, ceiling, diversity, trade-off), their statistics and runner; the
+//!   application's names are re-exported there too, as before they moved.
 //!
 //! The charts of the evaluations are the separate crate `archinfer-plots`, so this facade does
 //! not pull in plotters.
@@ -35,6 +37,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub use archinfer_app as app;
 pub use archinfer_data as data;
 pub use archinfer_dvn as dvn;
 pub use archinfer_eval as eval;

@@ -16,7 +16,7 @@ use crate::BoxError;
 #[derive(Parser)]
 pub struct BuildDb {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// Add this suite's tasks first (default: `fmnist14` for a database without tasks).
     #[arg(long)]
     pub suite: Option<String>,
@@ -121,9 +121,9 @@ fn train(a: &BuildDb, config: &TrainConfig, tasks: &[(Arc<Task>, String)], pendi
     let bar = crate::bar(pending as u64, "children");
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|(t, _)| (t.name().to_string(), t.clone())).collect();
     let options = WorkerPoolOptions { max_trials: (a.max_trials > 0).then_some(a.max_trials), ..WorkerPoolOptions::new(a.workers, stale) };
-    let open = || -> archinfer::eval::Result<Box<dyn ExperimentStore>> { Ok(a.src.db.open()?) };
+    let open = || -> archinfer::app::Result<Box<dyn ExperimentStore>> { Ok(a.src.db.open()?) };
     let trainer =
-        || -> archinfer::eval::Result<Box<dyn ChildTrainer>> { Ok(Box::new(AdamTrainer::new(config.clone(), device.clone())?.with_path(a.train_path))) };
+        || -> archinfer::app::Result<Box<dyn ChildTrainer>> { Ok(Box::new(AdamTrainer::new(config.clone(), device.clone())?.with_path(a.train_path))) };
     let on_trial = |trial: &archinfer::store::Trial, result: &Result<archinfer::store::TrialResult, String>, report: Report| {
         if report == Report::Refused {
             // Not counted: whoever holds the claim now records this trial. Printed even when

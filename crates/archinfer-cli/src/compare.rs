@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use archinfer::data::Task;
-use archinfer::eval::{CompareOptions, CompareRun, CompareSettings, Pool, ResumableRuns, TrainedProposal, held_indices, matrix_facts};
+use archinfer::eval::{PoolMatrix, CompareOptions, CompareRun, CompareSettings, Pool, ResumableRuns, TrainedProposal, held_indices, matrix_facts};
 use clap::Parser;
 
 use crate::search::{AscentArgs, FitArgs};
@@ -19,7 +19,7 @@ use archinfer::eval::ANYTIME_BUDGETS as CURVE;
 #[derive(Parser, Debug)]
 pub struct CompareArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// Only these held-out tasks (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     pub tasks: Option<Vec<String>>,
@@ -73,8 +73,8 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     options.validate()?;
     let (p, store) = crate::search::proposer(&a.src, &suite_tasks, &a.fit, a.ascent.options())?;
     let store = store.as_ref();
-    let pool = Pool::load(store)?.ok_or(archinfer::eval::EvalError::NoPool)?;
-    let matrix = pool.matrix(store, Some(&p.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
+    let pool = Pool::load(store)?.ok_or(archinfer::app::AppError::NoPool)?;
+    let matrix = PoolMatrix::from_pool(&pool, store, Some(&p.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
     let in_db = |e: archinfer::eval::EvalError| format!("{}: {e}", a.src.db);
     let held = held_indices(&matrix, a.tasks.as_deref()).map_err(in_db)?;
     let facts = matrix_facts(store, &matrix).map_err(in_db)?;

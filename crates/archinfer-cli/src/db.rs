@@ -1,7 +1,10 @@
-//! The `db` commands, which work on any store.
+//! The `db` commands, which work on any store, and the database arguments every command
+//! reads its tasks through.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use archinfer::data::{Task, fashion_mnist_dir};
 use archinfer::store::Location;
 
 use crate::{BoxError, outln};
@@ -13,6 +16,37 @@ pub struct DbArg {
     /// create it if missing).
     #[arg(long, default_value = "data/fmnist14.sqlite")]
     pub db: Location,
+}
+
+/// The database a command reads its tasks from, and where Fashion-MNIST is if a suite's
+/// samples must be filled in.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SuiteArgs {
+    /// The experiment database: a SQLite file or a postgres:// URL (`suite add` and `build-db`
+    /// create it if missing).
+    #[arg(long, default_value = "data/fmnist14.sqlite")]
+    pub db: Location,
+    /// Fashion-MNIST directory, read only when a suite's samples are needed (default:
+    /// $ARCHINFER_FASHION_MNIST, else Debian's location).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+impl SuiteArgs {
+    /// Every task of the database with its description ([`tasks_of_db`]).
+    pub fn tasks(&self) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
+        tasks_of_db(&self.db, self.data.as_deref())
+    }
+}
+
+/// Every task of the database at `db`, with its description. Tasks of a database from before
+/// tasks carried their samples get them here, from their suite (this needs Fashion-MNIST once).
+pub fn tasks_of_db(db: &Location, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
+    let store = db.open_existing()?;
+    let tasks = archinfer::eval::load_tasks_filled(store.as_ref(), data, &mut |name, suite| {
+        eprintln!("task `{name}` has no samples in {db} yet: filling them from suite {suite} (Fashion-MNIST from {})", fashion_mnist_dir(data).display());
+    })?;
+    Ok(tasks.into_iter().map(|t| (t.task, t.record.description)).collect())
 }
 
 /// Arguments of `archinfer db status`.
@@ -28,9 +62,9 @@ pub struct StatusArgs {
 /// `archinfer db status`.
 pub fn status(a: &StatusArgs) -> Result<(), BoxError> {
     let store = a.db.db.open_existing()?;
-    let text = archinfer::store::status_text(store.as_ref(), archinfer::store::now_ms(), a.live_secs)?;
-    outln!("{}", text.trim_end());
-    if text.contains("no live worker") {
+    let status = archinfer::store::status(store.as_ref(), archinfer::store::now_ms(), a.live_secs)?;
+    outln!("{}", status.text.trim_end());
+    if status.needs_worker() {
         outln!("(start `archinfer build-db --db {}` to finish it)", a.db.db);
     }
     Ok(())
@@ -79,7 +113,7 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
 #[derive(clap::Parser, Debug)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// The task.
     #[arg(long)]
     pub task: String,

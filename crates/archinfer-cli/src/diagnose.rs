@@ -16,7 +16,7 @@ use crate::evaluate::load_dvn_tasks;
 #[derive(Parser, Debug)]
 pub struct CeilingArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     #[command(flatten)]
     pub recipe: crate::evaluate::RecipeArgs,
     /// Repeats: each a new split of every task's children and new seeds.
@@ -61,7 +61,7 @@ pub struct DiversityArgs {
     #[arg(long)]
     pub model: PathBuf,
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// Output folder.
     #[arg(long, default_value = "results/diversity")]
     pub out: PathBuf,

@@ -46,7 +46,7 @@ impl RecipeArgs {
 #[derive(Parser, Debug)]
 pub struct PredictArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// Repeats (seeds) per held-out task and variant.
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
@@ -125,7 +125,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
 #[derive(Parser, Debug)]
 pub struct PlotArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     #[command(flatten)]
     pub recipe: RecipeArgs,
     /// Held-out task of the "more training tasks" curve.

@@ -19,7 +19,7 @@ use crate::{BoxError, outln};
 #[derive(Parser, Debug)]
 pub struct TrainDvnArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// Output model directory.
     #[arg(long)]
     pub out: PathBuf,

@@ -1,45 +1,12 @@
-//! `archinfer task add`, `archinfer suite add`, and reading a database's tasks for every other
-//! command.
+//! `archinfer task add` and `archinfer suite add`.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use archinfer::data::{Task, fashion_mnist_dir};
-use archinfer::store::{ExperimentStore, Location};
+use archinfer::store::ExperimentStore;
 use clap::Parser;
 
+use crate::db::SuiteArgs;
 use crate::{BoxError, outln};
-
-/// The database a command reads its tasks from, and where Fashion-MNIST is if a suite's
-/// samples must be filled in.
-#[derive(clap::Args, Debug, Clone)]
-pub struct SuiteArgs {
-    /// The experiment database: a SQLite file or a postgres:// URL (`suite add` and `build-db`
-    /// create it if missing).
-    #[arg(long, default_value = "data/fmnist14.sqlite")]
-    pub db: Location,
-    /// Fashion-MNIST directory, read only when a suite's samples are needed (default:
-    /// $ARCHINFER_FASHION_MNIST, else Debian's location).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-}
-
-impl SuiteArgs {
-    /// Every task of the database with its description ([`tasks_of_db`]).
-    pub fn tasks(&self) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
-        tasks_of_db(&self.db, self.data.as_deref())
-    }
-}
-
-/// Every task of the database at `db`, with its description. Tasks of a database from before
-/// tasks carried their samples get them here, from their suite (this needs Fashion-MNIST once).
-pub fn tasks_of_db(db: &Location, data: Option<&Path>) -> Result<Vec<(Arc<Task>, String)>, BoxError> {
-    let store = db.open_existing()?;
-    let tasks = archinfer::eval::load_tasks_filled(store.as_ref(), data, &mut |name, suite| {
-        eprintln!("task `{name}` has no samples in {db} yet: filling them from suite {suite} (Fashion-MNIST from {})", fashion_mnist_dir(data).display());
-    })?;
-    Ok(tasks.into_iter().map(|t| (t.task, t.record.description)).collect())
-}
 
 fn fill_suite(store: &dyn ExperimentStore, suite: &str, data: Option<&Path>) -> Result<archinfer::eval::SuiteAdded, BoxError> {
     if suite != archinfer::data::SYNTHETIC_SUITE {

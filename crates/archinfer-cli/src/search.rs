@@ -18,7 +18,7 @@ use clap::Parser;
 
 use crate::BoxError;
 use crate::evaluate::{held_tasks, load_dvn_tasks};
-use crate::records::SuiteArgs;
+use crate::db::SuiteArgs;
 
 /// How a value network is fitted (shared by `train-dvn` and `evaluate search`).
 #[derive(Parser, Debug, Clone)]
@@ -85,7 +85,7 @@ pub fn proposer(src: &SuiteArgs, tasks: &[(Arc<Task>, String)], fit: &FitArgs, o
 #[derive(Parser, Debug)]
 pub struct SearchArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// Only these held-out tasks (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     pub tasks: Vec<String>,
@@ -166,7 +166,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
 #[derive(Parser, Debug)]
 pub struct TradeoffArgs {
     #[command(flatten)]
-    pub src: crate::records::SuiteArgs,
+    pub src: crate::db::SuiteArgs,
     /// The held-out task.
     #[arg(long, default_value = "all10-pixel-noise")]
     pub task: String,

@@ -234,15 +234,9 @@ impl TaskBundle {
         let features = match &self.samples {
             Samples::Images { side, pixels, modules, modules_version } => {
                 let have: Vec<String> = embedders.iter().map(|e| e.name().to_string()).collect();
-                if !modules.iter().all(|m| have.contains(m)) || *modules_version != MODULES_VERSION {
-                    return Err(DataError::Modules {
-                        task: name.to_string(),
-                        recorded: format!("{} (version {modules_version})", modules.join(", ")),
-                        available: format!("{} (version {MODULES_VERSION})", have.join(", ")),
-                    });
-                }
-                let px = side * side;
-                embedders.iter().map(|e| FeatureSet::new(e.name(), e.dim(), e.embed_all(pixels, px))).collect()
+                check_modules(name, (modules, *modules_version), (&have, MODULES_VERSION))?;
+                let refs: Vec<&[f32]> = pixels.chunks_exact((side * side).max(1)).collect();
+                crate::feature_sets(embedders, &refs)?
             }
             Samples::Features(fs) => fs.clone(),
             Samples::Texts { modules, .. } => {
@@ -383,6 +377,24 @@ impl TaskBundle {
         b.check()?;
         Ok(b)
     }
+}
+
+/// Checks that a task recorded with `recorded` (module names, modules version) can be read by
+/// a build that has `available`: every recorded module present, the same version. The one
+/// check for every modality (modules added since the task was recorded are computed too).
+///
+/// # Errors
+/// [`DataError::Modules`] naming the task and both sides.
+pub fn check_modules(task: &str, recorded: (&[String], u32), available: (&[String], u32)) -> Result<()> {
+    let ((modules, version), (have, build)) = (recorded, available);
+    if !modules.iter().all(|m| have.contains(m)) || version != build {
+        return Err(DataError::Modules {
+            task: task.to_string(),
+            recorded: format!("{} (version {version})", modules.join(", ")),
+            available: format!("{} (version {build})", have.join(", ")),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -147,6 +147,21 @@ pub enum DataError {
     /// A synthetic-task setting that cannot produce a task.
     #[error("invalid synthetic task setting: {0}")]
     BadSetting(String),
+    /// A user's data that cannot make a task or be labelled: the path and what is wrong.
+    #[error("{path}: {message}")]
+    UserData {
+        /// The file or folder.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A reading setting out of range (a split that does not sum to 1, a 0-pixel side, an
+    /// unknown modality).
+    #[error("invalid setting: {0}")]
+    BadSpec(String),
+    /// Texts that could not be read.
+    #[error(transparent)]
+    Text(#[from] archinfer_text::TextError),
 }
 
 /// Result alias of this crate.

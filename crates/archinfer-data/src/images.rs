@@ -239,6 +239,42 @@ pub fn read_unlabelled_folder(dir: &Path, side: usize, progress: &mut dyn FnMut(
     Ok((files, pixels, conversion))
 }
 
+/// TEMPORARY shim until the hardened reader lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImageLimits {
+    /// Bytes per file.
+    pub max_file_bytes: u64,
+}
+
+/// TEMPORARY shim.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageFiles {
+    side: usize,
+}
+
+impl ImageFiles {
+    /// Shim.
+    pub fn new(side: usize) -> Self {
+        Self { side }
+    }
+    /// Shim.
+    pub fn with_limits(self, _l: ImageLimits) -> Self {
+        self
+    }
+    /// Shim.
+    pub fn read_files(&self, paths: &[PathBuf], progress: &mut dyn FnMut(usize, usize)) -> Result<(Vec<f32>, ImageConversion)> {
+        read_image_files(paths, self.side, progress)
+    }
+    /// Shim.
+    pub fn read_folder(&self, dir: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<LabelledImages> {
+        read_image_folder(dir, self.side, progress)
+    }
+    /// Shim.
+    pub fn read_unlabelled(&self, dir: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<(Vec<PathBuf>, Vec<f32>, ImageConversion)> {
+        read_unlabelled_folder(dir, self.side, progress)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

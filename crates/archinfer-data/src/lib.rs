@@ -19,20 +19,24 @@
 mod bundle;
 mod csv;
 mod embed;
+mod embedder;
 mod error;
 mod idx;
 mod images;
+pub mod input;
 mod suite;
 mod synthetic;
 mod task;
 
-pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle, modality};
+pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle, check_modules, modality};
 pub use csv::{CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_table, parse_csv, parse_csv_table};
 pub use embed::{AvgPool, Embedder, Hog, Pca, RandomFeatures, Raw, SHIPPED_PCA, default_embedders};
+pub use embedder::{SampleEmbedder, feature_sets};
 pub use idx::{FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, PixelScale, fashion_mnist_dir, load_mnist_dir, parse_idx, read_idx};
 pub use suite::{FASHION_CLASSES, Perturbation, SUITES, SYNTHETIC_SUITE, TaskRecipe, build_task, suite, synthetic_suite_tasks, task_images};
 
 pub use error::{DataError, Result};
-pub use images::{ConvertedImage, ImageConversion, LabelledImages, read_image, read_image_files, read_image_folder, read_unlabelled_folder};
+pub use input::{DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, detect, parse_label, read_user_data};
+pub use images::{ImageFiles, ImageLimits, ConvertedImage, ImageConversion, LabelledImages, read_image, read_image_files, read_image_folder, read_unlabelled_folder};
 pub use synthetic::Blobs;
 pub use task::{FeatureSet, Splits, Task};

@@ -23,9 +23,7 @@ struct Checksums {
 fn digest(dir: &Path, name: &str) -> Result<String> {
     let path = dir.join(name);
     let bytes = std::fs::read(&path).map_err(|e| DvnError::Io { path: path.display().to_string(), message: e.to_string() })?;
-    // The store's FNV-1a: stable across platforms and releases, which `std`'s hasher is not (a
-    // check against accidents, not against an adversary).
-    Ok(archinfer_store::fnv1a_hex([bytes.as_slice()]))
+    Ok(archinfer_checksum::fnv1a_hex([bytes.as_slice()]))
 }
 
 /// Writes [`CHECKSUM_FILE`] in `dir` for `files` (names inside `dir`), replacing any earlier one.
@@ -75,9 +73,9 @@ mod tests {
     #[test]
     fn fnv1a64_matches_the_reference_values() {
         // Reference values of 64-bit FNV-1a, as the checksum list spells them.
-        assert_eq!(archinfer_store::fnv1a_hex([&b""[..]]), "cbf29ce484222325");
-        assert_eq!(archinfer_store::fnv1a_hex([&b"a"[..]]), "af63dc4c8601ec8c");
-        assert_eq!(archinfer_store::fnv1a_hex([&b"foobar"[..]]), "85944171f73967e8");
+        assert_eq!(archinfer_checksum::fnv1a_hex([&b""[..]]), "cbf29ce484222325");
+        assert_eq!(archinfer_checksum::fnv1a_hex([&b"a"[..]]), "af63dc4c8601ec8c");
+        assert_eq!(archinfer_checksum::fnv1a_hex([&b"foobar"[..]]), "85944171f73967e8");
     }
 
     #[test]

@@ -1,8 +1,8 @@
-//! Errors of the diagnostics crate.
+//! Errors of the evaluations crate.
 
 use archinfer_dvn::DvnError;
 
-/// What can go wrong running a diagnostic.
+/// What can go wrong running an evaluation or a diagnostic.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     /// Too few tasks for the diagnostic.
@@ -34,39 +34,9 @@ pub enum EvalError {
         /// What the parser said.
         message: String,
     },
-    /// A task whose embedding modules are not the database's space's.
-    #[error("task `{task}` does not fit the database's space: it has modules {have}, the space expects {want}")]
-    DoesNotFit {
-        /// The task.
-        task: String,
-        /// Its modules (name and width).
-        have: String,
-        /// The space's modules.
-        want: String,
-    },
-    /// A module migration that cannot be done: the module is already in the space, or some
-    /// task does not carry it.
-    #[error("cannot add module `{module}` to the space: {reason}")]
-    ModuleMigration {
-        /// The module.
-        module: String,
-        /// Why not.
-        reason: String,
-    },
-    /// A suite cut from images that were not loaded.
-    #[error("suite {0} is cut from Fashion-MNIST, which is not loaded")]
-    NeedsImages(String),
     /// A task recorded without its samples.
     #[error("task `{0}` has no samples in the database; add them with `archinfer suite add` (for a suite task) or re-add the task")]
     NoSamples(String),
-    /// Task samples in an encoding this build cannot read.
-    #[error("task `{task}` is stored as `{format}`, which this build cannot read")]
-    Format {
-        /// Task name.
-        task: String,
-        /// The stored format.
-        format: String,
-    },
     /// A row of a pool matrix that is missing, of the wrong length or not finite.
     #[error("pool results of task `{task}`: expected {expected} finite validation and test accuracies")]
     PoolRow {
@@ -75,68 +45,9 @@ pub enum EvalError {
         /// Configs in the pool.
         expected: usize,
     },
-    /// The stored pool does not parse.
-    #[error("the database's pool does not parse: {0}")]
-    BadPool(String),
-    /// A pool of another size or seed than the one stored.
-    #[error(
-        "the database's pool has {stored} members drawn with seed {stored_seed}; this run asks for {asked} with seed {asked_seed} (a pool grows but never shrinks: use another --db, or --pool {stored} or more with --seed {stored_seed})"
-    )]
-    PoolConflict {
-        /// Members of the stored pool.
-        stored: usize,
-        /// Its seed.
-        stored_seed: u64,
-        /// Members asked for.
-        asked: usize,
-        /// Seed asked for.
-        asked_seed: u64,
-    },
-    /// A task where the pool is not fully trained.
-    #[error("task `{task}`: {missing} of the {size} pool members are not trained (run `archinfer build-db` on the database)")]
-    PoolIncomplete {
-        /// Task name.
-        task: String,
-        /// Members without a result.
-        missing: usize,
-        /// Pool size.
-        size: usize,
-    },
-    /// The database has no pool.
-    #[error("the database has no pool; train one with `archinfer build-db --pool 64`")]
-    NoPool,
-    /// A task asked for as images that holds other samples.
-    #[error("task `{0}` is not an image task")]
-    NotImages(String),
-    /// A task stored without samples whose suite could not supply them.
-    #[error("task `{task}` has no samples, and suite {suite} could not supply them: {reason}")]
-    SuiteFill {
-        /// The task.
-        task: String,
-        /// Its suite.
-        suite: String,
-        /// Why not.
-        reason: String,
-    },
     /// A task name the store does not know.
     #[error("no task `{0}` in the database")]
     UnknownTask(String),
-    /// A user's data that cannot make a task or be labelled: the path and what is wrong.
-    #[error("{path}: {message}")]
-    UserData {
-        /// The file or folder.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// A model directory written by `FittedModel::save` that cannot be loaded.
-    #[error("{path}: {message}")]
-    FittedModel {
-        /// The directory or file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
     /// A database setting that is missing, does not parse, or differs from the one asked for.
     #[error("the database's {key}: {message}")]
     Setting {
@@ -152,14 +63,6 @@ pub enum EvalError {
         path: String,
         /// What went wrong.
         message: String,
-    },
-    /// Data a model cannot read: what it reads, and what the data are.
-    #[error("the model reads {model}; these data are {data}")]
-    ModelMismatch {
-        /// What the model reads.
-        model: String,
-        /// What the data are.
-        data: String,
     },
     /// A comparison setting out of range.
     #[error("invalid comparison setting: {0}")]
@@ -188,6 +91,9 @@ pub enum EvalError {
     /// Fitting or running a value network failed.
     #[error(transparent)]
     Dvn(#[from] DvnError),
+    /// The application failed: reading data, records, settings, the pool, a fitted model.
+    #[error(transparent)]
+    App(#[from] archinfer_app::AppError),
 }
 
 /// Result alias of this crate.

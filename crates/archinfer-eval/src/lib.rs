@@ -1,26 +1,22 @@
 //! # archinfer-eval
 //!
-//! The library behind archinfer's commands, written against the store, trainer and encoder
-//! traits so any `ExperimentStore`, `ChildTrainer` or `TaskEncoder` plugs in:
+//! The evaluations of archinfer, one module folder each, over the application crate
+//! ([`archinfer_app`]: tasks as records, the pool, fitted inferencers):
 //!
-//! - **tasks as records** of the store: [`add_task`], [`add_suite`] / [`suite_bundles`],
-//!   [`load_tasks`], [`fits_space`];
-//! - **building the database**: [`plan_missing`] plans what each task lacks, [`run_worker`]
-//!   trains claimed trials and records each outcome exactly once;
-//! - **the paper's leave-one-task-out protocols**: [`dvn_tasks`] (recorded children as training
-//!   data), [`predict_fold`] (Tables 2 and 3), [`fit_inferencer`] / [`propose_held_out`] (Table 4)
-//!   and [`keep_best`] (`--candidates K`), with the one value-network fitting recipe
-//!   ([`archinfer_dvn::Recipe`]);
-//! - **the fair baselines**, as pure functions over a configs × tasks [`PoolMatrix`]
-//!   (single-best default, greedy portfolio, nearest task, random search, normalised regret,
-//!   [`wins_ties_losses`], [`mean_ranks`], an exact [`wilcoxon`] signed-rank test), read from
-//!   the store's common [`Pool`] and run leave-one-task-out by [`compare`];
-//! - **every evaluation's phases**, resumable from their run logs ([`ResumableRuns`]): the
-//!   missing fits of `evaluate predict` ([`predict_jobs`], [`Fold::run`]), the proposals and
-//!   trainings of `evaluate search` ([`Proposer`], [`ProposalSetup::propose_missing`],
-//!   [`ProposalSetup::train_search`], [`search_tables`]), a whole `evaluate compare`
-//!   ([`CompareRun`], [`Comparison::write`], [`pooled_markdown`]) and the ceiling's repeats
-//!   ([`ceiling_runs`]); the command line only parses, calls these and renders;
+//! - [`predict`]: the paper's Tables 2 and 3 ([`predict_fold`], [`predict_jobs`],
+//!   [`PredictTable`]);
+//! - [`search`]: Table 4 and `--candidates K` ([`ProposalSetup::propose_missing`],
+//!   [`ProposalSetup::train_search`], [`search_tables`]), on the shared [`proposal`] phase;
+//! - [`compare`]: the fair baselines as pure functions over a configs × tasks [`PoolMatrix`],
+//!   each a [`Baseline`] registered in [`baselines`], run leave-one-task-out by [`compare()`]
+//!   and end to end by [`CompareRun`];
+//! - [`ceiling`], [`diversity`], [`tradeoff`], [`zswap`] and [`plots`];
+//! - [`stats`]: mean ± std, ranks, wins/ties/losses and the exact Wilcoxon test, one place;
+//! - [`runner`]: the resumable run log ([`ResumableRuns`]), the job pool ([`run_jobs`]) and the
+//!   settings pin ([`pin_run_settings`]) every evaluation writes its folder with.
+//!
+//! The application's names (`FittedModel`, `read_user_data`, `Pool`, …) are re-exported here
+//! too, so programs written before they moved keep compiling.
 //!
 //! and the diagnostics that tell a task-aware value network from a task-agnostic one:
 //!
@@ -45,59 +41,47 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod ceiling;
-mod compare;
-mod compare_run;
-mod diversity;
+pub mod ceiling;
+pub mod compare;
+pub mod diversity;
 mod error;
-mod fitted;
-mod manifest;
-mod modules;
-mod plots;
-mod pool;
-mod protocol;
-mod records;
-mod runs;
-mod search;
-mod settings;
-mod tables;
-mod user;
-mod worker;
-mod zswap;
+pub mod plots;
+pub mod predict;
+pub mod proposal;
+pub mod runner;
+pub mod search;
+pub mod stats;
+pub mod tradeoff;
+pub mod zswap;
 
-pub use ceiling::{CeilingOptions, CeilingRow, CeilingRun, ceiling, ceiling_runs};
-pub use compare::{
-    ANYTIME_BUDGETS, CompareOptions, CompareRow, Comparison, Method, MethodSummary, PoolMatrix, TaskFacts, Wilcoxon, compare, compare_with_training,
-    mean_ranks, summarise_rows, summary_markdown, task_halves, wilcoxon, wins_ties_losses,
-};
-pub use compare_run::{CompareRun, CompareSettings, held_indices, matrix_facts, pooled_markdown};
-pub use diversity::{Diversity, distance, diversity};
 pub use error::{EvalError, Result};
-pub use fitted::{
-    ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, Predictions, TrainedFit, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
-    record_fit,
+
+// Every evaluation's names, flat, as before the modules were folders: programs written against
+// `archinfer_eval::compare`, `archinfer_eval::PredictTable`, … keep compiling.
+pub use ceiling::{CeilingOptions, CeilingRow, CeilingRun, CeilingTable, ceiling, ceiling_runs};
+pub use compare::{
+    ANYTIME_BUDGETS, Baseline, CompareOptions, CompareRow, CompareRun, CompareSettings, Comparison, HeldOut, Method, MethodSummary, PoolMatrix, TaskFacts, baselines, compare,
+    compare_baselines, compare_with_training, held_indices, matrix_facts, methods, pooled_markdown, summarise_rows, summary_markdown, task_halves,
 };
-pub use manifest::{db_manifest, machine_info, run_summary};
-pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
+pub use diversity::{Diversity, DiversityTable, distance, diversity};
 pub use plots::{embedding_pca, predicted_vs_actual, spearman_vs_tasks};
-pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
-pub use protocol::{
-    Fold, HeldOutProposal, InferencerRecipe, TrainedCandidate, TrainedProposal, all_but, distinct, distinct_candidates, ProposalSetup, Proposer, dvn_tasks, fit_inferencer, keep_best, mean_std,
-    predict_fold, predict_jobs, propose_held_out, train_proposal, train_proposals_fitted_on,
+pub use predict::{Fold, PredictRun, PredictTable, TaskAwarenessTable, all_but, predict_fold, predict_jobs};
+pub use proposal::{HeldOutProposal, ProposalSetup, Proposer, TrainedCandidate, TrainedProposal, keep_best, propose_held_out, train_proposal, train_proposals_fitted_on};
+pub use runner::{ResumableRuns, pin_run_settings, run_jobs};
+pub use search::{
+    CandidatesTable, FixedTable, ProposalRecord, RecordedChildren, RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRow, SearchRun, SearchTable, search_child, search_tables,
 };
-pub use records::{
-    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, export_image_task, fill_suite, fits_space, load_task, load_tasks, load_tasks_filled, pin_space, record_of,
-    space_of, suite_bundles, suite_complete, suite_images, suite_task,
-};
-pub use runs::{ResumableRuns, pin_run_settings, run_jobs};
-pub use search::{RunKind, SEARCH_SEED_BASE, SearchPlan, SearchRun, search_child, search_tables};
-pub use settings::DbSettings;
-pub use tables::{CeilingTable, DiversityTable, TradeoffRow, TradeoffTable, CandidatesTable, FixedTable, PredictRun, PredictTable, ProposalRecord, RecordedChildren, SearchRow, SearchTable, TaskAwarenessTable, pm};
-pub use user::{
-    DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, parse_label, read_user_data,
-};
-pub use worker::{
-    BuildPlan, BuildPrepared, MakeTrainer, OnAnyTrial, OnTrial, OpenStore, Report, WorkerOptions, WorkerPoolOptions, check_planned, plan_missing, plan_missing_among, prepare_build, process_name, run_worker,
-    run_workers,
-};
+pub use stats::{Wilcoxon, mean_ranks, mean_std, pm, wilcoxon, wins_ties_losses};
+pub use tradeoff::{TradeoffRow, TradeoffTable};
 pub use zswap::{TaskScorer, ZSwap, ZSwapSummary, embeddings, z_swap};
+
+// The application moved to `archinfer-app`; its names stay reachable here so that programs
+// written against `archinfer_eval::FittedModel`, `read_user_data`, … keep compiling.
+pub use archinfer_app::{
+    ARCHITECTURE_FILE, AppError, BuildPlan, BuildPrepared, CandidateRow, DataSpec, DbSettings, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, IMAGE_PATH_COLUMNS, IMAGE_SIDE,
+    InferencerRecipe, InputKind, MakeTrainer, Modality, ModuleCost, OnAnyTrial, OnTrial, OpenStore, POOL_FIRST_INDEX, Pool, PoolMember, Predictions, Report, StoredTask, SuiteAdded,
+    TextModules, TrainedFit, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, WEIGHTS_FILE, WorkerOptions, WorkerPoolOptions, accuracy, add_suite, add_task, add_user_task, bundle_task,
+    check_model_fits, check_planned, child_costs, db_manifest, default_train_config, distinct, distinct_candidates, dvn_tasks, export_image_task, fill_suite, fit_inferencer, fit_settings,
+    fits_space, load_task, load_tasks, load_tasks_filled, machine_info, module_indices, parse_label, pin_space, plan_missing, plan_missing_among, prepare_build, process_name, read_user_data,
+    record_fit, record_of, run_summary, run_worker, run_workers, space_of, suite_bundles, suite_complete, suite_images, suite_task, train_candidates, widen_space,
+};

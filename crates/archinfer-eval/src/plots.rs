@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
 use crate::error::{EvalError, Result};
-use crate::mean_std;
+use crate::stats::mean_std;
 
 /// Fits a value network with the recipe `recipe(seed)` on `train`.
 fn fit(space: &ArchitectureSpace, train: &[DvnTask], recipe: &dyn Fn(u64) -> Result<Recipe>, seed: u64, device: &Device) -> Result<TrainedDvn> {

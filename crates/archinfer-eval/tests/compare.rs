@@ -10,7 +10,7 @@ use std::time::Duration;
 use approx::assert_abs_diff_eq;
 use archinfer_data::Task;
 use archinfer_encoding::{ArchitectureSpace, EmbeddingSpec};
-use archinfer_eval::{ProposalSetup, 
+use archinfer_eval::{AppError, PoolMatrix, ProposalSetup, 
     CompareOptions, CompareRow, EvalError, InferencerRecipe, Method, POOL_FIRST_INDEX, Pool, TaskFacts, WorkerOptions, add_suite,
     compare, dvn_tasks, load_tasks, plan_missing, run_worker, suite_bundles, train_proposal,
 };
@@ -61,8 +61,8 @@ fn pool_is_the_same_on_every_task_and_stored_with_the_database() {
     let (store, pool) = synthetic(4);
     // The stored pool is the one planned; a smaller size or another seed is refused.
     assert_eq!(Pool::load(&store).unwrap().unwrap(), pool);
-    assert!(matches!(Pool::ensure(&store, &space(), 4, 11), Err(EvalError::PoolConflict { stored: 6, asked: 4, .. })));
-    assert!(matches!(Pool::ensure(&store, &space(), 6, 12), Err(EvalError::PoolConflict { .. })));
+    assert!(matches!(Pool::ensure(&store, &space(), 4, 11), Err(AppError::PoolConflict { stored: 6, asked: 4, .. })));
+    assert!(matches!(Pool::ensure(&store, &space(), 6, 12), Err(AppError::PoolConflict { .. })));
     let trials = store.trials(None).unwrap();
     for m in 0..6 {
         let same: Vec<_> = trials.iter().filter(|t| t.trial_index == POOL_FIRST_INDEX + m).collect();
@@ -74,9 +74,9 @@ fn pool_is_the_same_on_every_task_and_stored_with_the_database() {
     assert_eq!(pool.plan(&store).unwrap(), 6);
     // Random children stay below the pool's indices and are planned as before.
     assert_eq!(plan_missing(&store, &space(), 3, 0).unwrap(), 15);
-    assert!(matches!(pool.matrix(&store, None), Err(EvalError::PoolIncomplete { task, missing: 6, size: 6 }) if task == "late"));
-    assert!(matches!(pool.matrix(&store, Some(&["nope".into()])), Err(EvalError::UnknownTask(t)) if t == "nope"));
-    let m = pool.matrix(&store, Some(&["t0".into(), "t3".into()])).unwrap();
+    assert!(matches!(PoolMatrix::from_pool(&pool, &store, None), Err(EvalError::App(AppError::PoolIncomplete { task, missing: 6, size: 6 })) if task == "late"));
+    assert!(matches!(PoolMatrix::from_pool(&pool, &store, Some(&["nope".into()])), Err(EvalError::UnknownTask(t)) if t == "nope"));
+    let m = PoolMatrix::from_pool(&pool, &store, Some(&["t0".into(), "t3".into()])).unwrap();
     assert_eq!(m.tasks, vec!["t0", "t3"]);
     assert_abs_diff_eq!(m.val[0][4], 0.9, epsilon = 1e-6);
     assert_abs_diff_eq!(m.val[1][1], 0.95, epsilon = 1e-6);
@@ -85,7 +85,7 @@ fn pool_is_the_same_on_every_task_and_stored_with_the_database() {
 #[test]
 fn every_method_finds_what_it_should_on_known_pools() {
     let (store, pool) = synthetic(5);
-    let m = pool.matrix(&store, None).unwrap();
+    let m = PoolMatrix::from_pool(&pool, &store, None).unwrap();
     let f = facts(&store);
     let held: Vec<usize> = (0..5).collect();
     // A proposal that trains member 4 first, then member 1.
@@ -171,7 +171,7 @@ fn a_held_out_proposal_is_trained_on_its_task() {
     assert!(!p.candidates.is_empty() && p.candidates.len() <= 2);
     assert!(p.candidates.iter().all(|c| (0.0..=1.0).contains(&c.val_accuracy) && c.seconds > 0.0));
     // The pool matrix of this store feeds compare with the trained proposal.
-    let m = pool.matrix(&store, None).unwrap();
+    let m = PoolMatrix::from_pool(&pool, &store, None).unwrap();
     let f = facts(&store);
     let c = compare(&m, &f, &[0], &[Some(p.runs())], &CompareOptions::default()).unwrap();
     assert!(c.rows.iter().any(|r| r.method == Method::Proposal && r.k == 1));
@@ -192,7 +192,7 @@ fn a_stored_trial_with_a_recipe_the_space_lacks_is_an_error_naming_it() {
     store.record_trials(tasks[0].name(), "w", &[(planned, result)]).unwrap();
     let id = store.trials(Some(tasks[0].name())).unwrap()[0].id;
     let e = dvn_tasks(&store, &v2, &tasks).unwrap_err();
-    assert!(matches!(&e, EvalError::BadArchitecture { trial, message } if *trial == id && message.contains("epochs")), "{e}");
+    assert!(matches!(&e, AppError::BadArchitecture { trial, message } if *trial == id && message.contains("epochs")), "{e}");
     // In the version-1 space the same trial names both versions.
     let e = dvn_tasks(&store, &v1, &tasks).unwrap_err();
     assert!(e.to_string().contains("version 2") && e.to_string().contains("version 1"), "{e}");

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Result, StoreError};
 pub use location::{Location, open};
 pub use memory::MemoryStore;
-pub use ops::{CopyReport, WorkerRate, copy, hms, status_text, trials_checksum, worker_rates};
+pub use ops::{CopyReport, DbStatus, WorkerRate, copy, hms, status, status_text, trials_checksum, worker_rates};
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresOptions, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
@@ -131,15 +131,8 @@ impl MetaKey {
 }
 
 /// The 64-bit FNV-1a hash of the concatenated `parts`, as 16 hex digits (the checksum of task
-/// samples, and of copied trials in `db copy`).
-pub fn fnv1a_hex<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in parts.into_iter().flatten() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
+/// samples, and of copied trials in `db copy`): the workspace's one FNV-1a, from the leaf crate.
+pub use archinfer_checksum::fnv1a_hex;
 
 /// A trial to run: which architecture (opaque JSON to the store) with which seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

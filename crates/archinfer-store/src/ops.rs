@@ -163,13 +163,44 @@ pub fn copy(src: &dyn ExperimentStore, dst: &dyn ExperimentStore, batch: usize, 
     Ok(CopyReport { tasks: tasks.len(), trials, meta: meta.len(), checksum: trials_checksum(&all)? })
 }
 
+/// The state of a database as `archinfer db status` reports it: the text it prints, and the
+/// facts a caller acts on as typed fields (not words to search the text for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbStatus {
+    /// The report: per-task counts, totals, live workers and the plan's ETA.
+    pub text: String,
+    /// Trials pending or running.
+    pub trials_left: usize,
+    /// Workers heard from within the liveness window.
+    pub live_workers: usize,
+    /// Children per hour of the live workers together.
+    pub children_per_hour: f64,
+}
+
+impl DbStatus {
+    /// Whether trials are left that no live worker is training: someone should start
+    /// `archinfer build-db`.
+    pub fn needs_worker(&self) -> bool {
+        self.trials_left > 0 && self.children_per_hour <= 0.0
+    }
+}
+
 /// What `archinfer db status` prints for `store` at `now` (ms): per-task trial counts and the
 /// spread of validation accuracy, totals, the workers heard from within `live_secs` with their
-/// rates, and the plan's ETA at those rates.
+/// rates, and the plan's ETA at those rates ([`status`]'s text).
 ///
 /// # Errors
 /// Store failures.
 pub fn status_text(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<String> {
+    Ok(status(store, now, live_secs)?.text)
+}
+
+/// The status of `store` at `now` (ms), workers heard from within `live_secs` counting as
+/// live: the report [`status_text`] prints, and its facts as fields.
+///
+/// # Errors
+/// Store failures.
+pub fn status(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<DbStatus> {
     let mut out = String::new();
     macro_rules! put {
         ($($t:tt)*) => {{
@@ -230,7 +261,7 @@ pub fn status_text(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Res
     } else {
         put!("plan: {left} trials left, no live worker");
     }
-    Ok(out)
+    Ok(DbStatus { text: out, trials_left: left, live_workers: live.len(), children_per_hour: rate })
 }
 
 #[cfg(test)]
@@ -315,5 +346,11 @@ mod tests {
     fn status_names_counts_and_the_plan() {
         let text = status_text(&small_store(0), now_ms(), 30).unwrap();
         assert!(text.contains("t ") && text.contains("plan: done (5 trials)") && text.contains("workers: 0 live"), "{text}");
+        let st = status(&small_store(0), now_ms(), 30).unwrap();
+        assert_eq!((st.trials_left, st.live_workers, st.needs_worker()), (0, 0, false));
+        // Trials left and nobody training them: a worker is needed, whatever the text says.
+        let waiting = DbStatus { text: String::new(), trials_left: 3, live_workers: 0, children_per_hour: 0.0 };
+        assert!(waiting.needs_worker());
+        assert!(!DbStatus { children_per_hour: 120.0, live_workers: 1, ..waiting }.needs_worker());
     }
 }

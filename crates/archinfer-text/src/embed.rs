@@ -71,14 +71,7 @@ type TokenIds = Arc<Vec<Vec<u32>>>;
 
 /// FNV-1a over the texts, each followed by a 0xff byte (which UTF-8 never contains).
 fn batch_key(texts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for t in texts {
-        for &b in t.as_bytes().iter().chain(&[0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
+    archinfer_checksum::fnv1a64_framed(texts.iter().map(|t| t.as_bytes()))
 }
 
 /// WordLlama: the mean of a text's token vectors (no special tokens; a text with no token is
@@ -198,16 +191,7 @@ pub struct HashedNgrams {
 const BUCKETS: u64 = 1 << 20;
 
 fn fnv(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in *p {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    archinfer_checksum::fnv1a64_framed(parts.iter().copied())
 }
 
 /// The alphanumeric words of lower-cased text.

@@ -36,10 +36,12 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod config;
 mod error;
 mod fused;
 mod trainer;
 
 pub use error::{Result, TrainError};
 pub use fused::simd_available;
-pub use trainer::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, Status, TrainConfig, TrainPath};
+pub use config::{TrainConfig, TrainPath};
+pub use trainer::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, Status};

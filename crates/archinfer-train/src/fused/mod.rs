@@ -22,7 +22,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::trainer::{SHUFFLE_SALT, TrainConfig};
+use crate::config::{SHUFFLE_SALT, TrainConfig};
 use gemm::{View, matmul};
 use kernels::AdamStep;
 pub(crate) use kernels::MaskRng;

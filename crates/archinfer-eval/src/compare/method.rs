@@ -1,0 +1,86 @@
+//! The name of a method of the comparison: the proposal, or a registered [`Baseline`].
+//!
+//! [`Baseline`]: crate::compare::Baseline
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A method of [`compare`](crate::compare()), by the name `archinfer evaluate compare --json`
+/// writes (`proposal`, `single-best`, …). The built-in ones are associated constants; a new
+/// baseline names itself with [`Method::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Method(&'static str);
+
+#[allow(non_upper_case_globals)]
+impl Method {
+    /// The value network's first K distinct candidates, trained on the task, best by validation.
+    pub const Proposal: Method = Method("proposal");
+    /// The pool member with the best mean normalised validation score over the training tasks.
+    pub const SingleBest: Method = Method("single-best");
+    /// The greedy portfolio of K over the training tasks, best by validation on the task.
+    pub const Portfolio: Method = Method("portfolio");
+    /// The K best members of the training task nearest by simple meta-features.
+    pub const NearestTask: Method = Method("nearest-task");
+    /// K random pool members, best by validation, averaged over many orders.
+    pub const Random: Method = Method("random");
+    /// The pool member best on all tasks by test accuracy: chosen with hindsight, for reference.
+    pub const HindsightDefault: Method = Method("hindsight-default");
+
+    /// The built-in methods, in the order tables list them (what [`methods`] returns for the
+    /// shipped registry).
+    pub const ALL: [Method; 6] = [Method::Proposal, Method::SingleBest, Method::Portfolio, Method::NearestTask, Method::Random, Method::HindsightDefault];
+
+    /// A method named `name` (kebab-case, as rows and tables show it).
+    pub const fn new(name: &'static str) -> Self {
+        Method(name)
+    }
+
+    /// The method's name (`proposal`, `single-best`, …).
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Every method of the comparison in table order: the proposal, then the registered baselines
+/// ([`baselines`](crate::compare::baselines)) in registration order.
+pub fn methods() -> Vec<Method> {
+    std::iter::once(Method::Proposal).chain(crate::compare::baselines().iter().map(|b| b.method())).collect()
+}
+
+impl Serialize for Method {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if let Some(m) = methods().into_iter().find(|m| m.0 == name) {
+            return Ok(m);
+        }
+        // A method this build does not register (rows written by another build): kept by
+        // name. Names are few and live as long as the rows that hold them.
+        Ok(Method(Box::leak(name.into_boxed_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_json() {
+        assert_eq!(serde_json::to_string(&Method::NearestTask).unwrap(), "\"nearest-task\"");
+        let back: Method = serde_json::from_str("\"hindsight-default\"").unwrap();
+        assert_eq!(back, Method::HindsightDefault);
+        let other: Method = serde_json::from_str("\"tpe\"").unwrap();
+        assert_eq!(other.name(), "tpe");
+        assert_eq!(methods(), Method::ALL.to_vec());
+    }
+}

@@ -1,0 +1,190 @@
+//! The comparison's result: one row per method, held-out task and budget, the per-method
+//! summaries (mean regret and accuracy, ranks, wins/ties/losses against the proposal, a
+//! Wilcoxon test) and the markdown `evaluate compare` writes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::method::{Method, methods};
+use crate::stats::{mean_ranks, wilcoxon, wins_ties_losses};
+
+/// One method's result on one held-out task at one budget: one `--json` line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    /// Held-out task.
+    pub task: String,
+    /// Method.
+    pub method: Method,
+    /// Budget K: networks trained on the task.
+    pub k: usize,
+    /// Test accuracy (random search: expected over orders).
+    pub test_accuracy: f64,
+    /// `(pool best test − acc) / (pool best test − pool median test)`.
+    pub normalized_regret: f64,
+}
+
+/// One method at one budget, over the held-out tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodSummary {
+    /// Method.
+    pub method: Method,
+    /// Budget K.
+    pub k: usize,
+    /// Tasks it was scored on.
+    pub tasks: usize,
+    /// Mean normalised regret.
+    pub mean_regret: f64,
+    /// Mean test accuracy.
+    pub mean_test_accuracy: f64,
+    /// Mean rank among the methods at this K, by test accuracy (1 is best).
+    pub mean_rank: f64,
+    /// The proposal's wins, ties and losses against this method (by test accuracy, paired by
+    /// task); `None` for the proposal itself or without proposals.
+    pub proposal_wtl: Option<(usize, usize, usize)>,
+    /// Two-sided exact Wilcoxon signed-rank p-value of the proposal against this method, over
+    /// tasks (by normalised regret); `None` when not defined.
+    pub wilcoxon_p: Option<f64>,
+}
+
+/// What [`compare`] returns: every row and the per-method summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// One row per held-out task, method and budget.
+    pub rows: Vec<CompareRow>,
+    /// One summary per method and budget, budgets ascending, methods in [`methods`] order.
+    pub summary: Vec<MethodSummary>,
+    /// Headroom: mean over the held-out tasks of (pool best test − single-best default test),
+    /// in accuracy (not points): how much a task-specific choice from the pool could gain.
+    pub headroom: f64,
+}
+
+impl Comparison {
+    /// The summary of `method` at budget `k`.
+    pub fn summary_of(&self, method: Method, k: usize) -> Option<&MethodSummary> {
+        self.summary.iter().find(|s| s.method == method && s.k == k)
+    }
+
+    /// Mean normalised regret of `method` for each budget of `ks` (the any-time curve).
+    pub fn curve(&self, method: Method, ks: &[usize]) -> Vec<Option<f64>> {
+        ks.iter().map(|&k| self.summary_of(method, k).map(|s| s.mean_regret)).collect()
+    }
+
+    /// Every method's any-time curve over `ks`: `(method, [(K, mean normalised regret)])` at
+    /// the budgets computed, methods without any left out.
+    pub fn curves(&self, ks: &[usize]) -> Vec<(String, Vec<(f64, f64)>)> {
+        methods()
+            .into_iter()
+            .map(|m| (m.to_string(), ks.iter().zip(self.curve(m, ks)).filter_map(|(&k, v)| v.map(|v| (k as f64, v))).collect::<Vec<_>>()))
+            .filter(|(_, p)| !p.is_empty())
+            .collect()
+    }
+
+    /// The markdown `evaluate compare` writes: the headroom, per budget of `asked` the
+    /// summary ([`summary_markdown`]) and each task's test accuracy by method, then the
+    /// any-time curve over [`ANYTIME_BUDGETS`] where every budget was computed.
+    pub fn markdown(&self, asked: &[usize], pool: usize, tasks: usize) -> String {
+        let mut t = format!(
+            "Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median). Headroom (pool best test − single-best default test, mean over tasks): {:.2} points.\n\n",
+            100.0 * self.headroom
+        );
+        for &k in asked {
+            t += &summary_markdown(&self.summary, k);
+            let mut names: Vec<&str> = self.rows.iter().filter(|r| r.k == k).map(|r| r.task.as_str()).collect();
+            names.dedup();
+            let all = methods();
+            t += &format!("| task (test %, K = {k}) | {} |\n|---|{}\n", all.iter().map(|m| m.name()).collect::<Vec<_>>().join(" | "), "---|".repeat(all.len()));
+            for n in names {
+                let cell = |m: Method| {
+                    self.rows.iter().find(|r| r.task == n && r.k == k && r.method == m).map_or("–".into(), |r| format!("{:.2}", 100.0 * r.test_accuracy))
+                };
+                t += &format!("| {n} | {} |\n", all.iter().map(|&m| cell(m)).collect::<Vec<_>>().join(" | "));
+            }
+            t.push('\n');
+        }
+        if self.curve(Method::SingleBest, &ANYTIME_BUDGETS).iter().any(Option::is_none) {
+            return t;
+        }
+        t += &format!(
+            "**Any-time: mean normalised regret against K**\n\n| method | {} |\n|---|{}\n",
+            ANYTIME_BUDGETS.map(|k| k.to_string()).join(" | "),
+            "---|".repeat(ANYTIME_BUDGETS.len())
+        );
+        for m in methods() {
+            let cells: Vec<String> = self.curve(m, &ANYTIME_BUDGETS).into_iter().map(|v| v.map_or("–".into(), |v| format!("{v:.3}"))).collect();
+            t += &format!("| {m} | {} |\n", cells.join(" | "));
+        }
+        t
+    }
+}
+
+/// The budgets of the any-time curve: K = 1 … 10.
+pub const ANYTIME_BUDGETS: [usize; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+/// Every method's summary at budget `k`, as a markdown table.
+pub fn summary_markdown(summary: &[MethodSummary], k: usize) -> String {
+    let mut t = format!(
+        "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
+    );
+    for s in summary.iter().filter(|s| s.k == k) {
+        let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
+        let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
+        t += &format!("| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank);
+    }
+    t.push('\n');
+    t
+}
+
+
+/// Per-method summaries of rows pooled from several comparisons (e.g. both suites, with task
+/// names unique across them), at every budget they hold: what [`compare`] reports per suite.
+pub fn summarise_rows(rows: &[CompareRow], tie: f64) -> Vec<MethodSummary> {
+    let mut budgets: Vec<usize> = rows.iter().map(|r| r.k).collect();
+    budgets.sort_unstable();
+    budgets.dedup();
+    summarise(rows, &budgets, tie)
+}
+
+/// Per-method summaries of `rows` at each budget.
+pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec<MethodSummary> {
+    let mut out = Vec::new();
+    for &k in budgets {
+        let at_k: Vec<&CompareRow> = rows.iter().filter(|r| r.k == k).collect();
+        let mut tasks: Vec<&str> = at_k.iter().map(|r| r.task.as_str()).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        let get = |m: Method, task: &str| at_k.iter().find(|r| r.method == m && r.task == task).copied();
+        let present: Vec<Method> = methods().into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
+        // Ranks over the tasks where every present method has a row.
+        let complete: Vec<&str> = tasks.iter().copied().filter(|t| present.iter().all(|&m| get(m, t).is_some())).collect();
+        let scores: Vec<Vec<f64>> = present.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
+        let ranks = mean_ranks(&scores);
+        for (j, &m) in present.iter().enumerate() {
+            let mine: Vec<&CompareRow> = at_k.iter().filter(|r| r.method == m).copied().collect();
+            let count = mine.len().max(1) as f64;
+            let (mut wtl, mut p) = (None, None);
+            if m != Method::Proposal {
+                let paired: Vec<(&CompareRow, &CompareRow)> = mine.iter().filter_map(|r| get(Method::Proposal, &r.task).map(|pr| (pr, *r))).collect();
+                if !paired.is_empty() {
+                    let a: Vec<f64> = paired.iter().map(|(pr, _)| pr.test_accuracy).collect();
+                    let b: Vec<f64> = paired.iter().map(|(_, r)| r.test_accuracy).collect();
+                    wtl = Some(wins_ties_losses(&a, &b, tie));
+                    // Lower regret is better: test regret(b) − regret(a) so positive favours the proposal.
+                    let ra: Vec<f64> = paired.iter().map(|(_, r)| r.normalized_regret).collect();
+                    let rb: Vec<f64> = paired.iter().map(|(pr, _)| pr.normalized_regret).collect();
+                    p = wilcoxon(&ra, &rb).map(|w| w.p_value);
+                }
+            }
+            out.push(MethodSummary {
+                method: m,
+                k,
+                tasks: mine.len(),
+                mean_regret: mine.iter().map(|r| r.normalized_regret).sum::<f64>() / count,
+                mean_test_accuracy: mine.iter().map(|r| r.test_accuracy).sum::<f64>() / count,
+                mean_rank: ranks.get(j).copied().unwrap_or(f64::NAN),
+                proposal_wtl: wtl,
+                wilcoxon_p: p,
+            });
+        }
+    }
+    out
+}
+
