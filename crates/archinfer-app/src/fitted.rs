@@ -197,7 +197,7 @@ impl FittedModel {
         progress: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<FitReport> {
         let bundle = data.bundle(USER_SPLIT)?;
-        let task = crate::bundle_task(&bundle, name, &default_embedders()?, &mut crate::TextModules::default())?;
+        let task = crate::records::bundle_task(&bundle, name, &default_embedders()?, &mut crate::TextModules::default())?;
         Self::fit_task(inferencer, bundle, &task, options, device, progress)
     }
 
@@ -223,10 +223,10 @@ impl FittedModel {
             archinfer_data::Samples::Features(_) => return Err(AppError::BadOptions("a task of precomputed features has no embedding module to save".into())),
         };
         let name = task.name();
-        crate::check_model_fits(task, &inferencer.dvn.config.space)?;
+        crate::records::check_model_fits(task, &inferencer.dvn.config.space)?;
         let opts = InferOptions::new().with_ascent(AscentConfig::new()).with_max_params(options.max_params);
         let p = inferencer.propose(task, &opts)?;
-        let picks: Vec<_> = crate::distinct(&p).into_iter().take(options.candidates).collect();
+        let picks: Vec<_> = crate::inferencer::distinct(&p).into_iter().take(options.candidates).collect();
         if let Some(space) = &options.record_space {
             for c in &picks {
                 c.architecture
@@ -238,7 +238,7 @@ impl FittedModel {
         let prep = PreparedTask::new(task, device);
         let mut best: Option<(usize, f32, DiscreteNetwork)> = None;
         let mut rows = Vec::new();
-        let trained = crate::train_candidates(picks.iter().map(|c| &c.architecture), options.seed, |k, arch, seed| -> Result<TrainedFit> {
+        let trained = crate::inferencer::train_candidates(picks.iter().map(|c| &c.architecture), options.seed, |k, arch, seed| -> Result<TrainedFit> {
             let c = picks[k];
             progress(k, picks.len(), &arch.to_string());
             let (o, net) = trainer.train_network(arch, &prep, seed)?;
@@ -454,7 +454,7 @@ pub fn fit_settings(
         config = config.with_epochs(e);
     }
     let Some(space) = record.map(|r| crate::DbSettings::of(r).space()).transpose()?.flatten() else { return Ok((config, None)) };
-    crate::fits_space(task, &space)?;
+    crate::records::fits_space(task, &space)?;
     // A recipe-carrying child cannot be read back by a version-1 database.
     if model_space.version() > space.version() {
         let what = "the model".to_string();
@@ -491,7 +491,7 @@ pub fn record_fit(
     worker: &str,
 ) -> Result<usize> {
     if !store.tasks()?.iter().any(|t| t.name == name) {
-        crate::add_task(store, &crate::record_of(name, "user", &format!("recorded by fit from {source}"), &report.bundle), &report.bundle)?;
+        crate::records::add_task(store, &crate::records::record_of(name, "user", &format!("recorded by fit from {source}"), &report.bundle), &report.bundle)?;
         let settings = crate::DbSettings::of(store);
         if settings.space()?.is_none() {
             settings.set_space(model_space)?;
@@ -500,7 +500,7 @@ pub fn record_fit(
             settings.pin_train_config(train)?;
         }
     }
-    let next = store.trials(Some(name))?.iter().filter(|t| t.trial_index < crate::POOL_FIRST_INDEX).map(|t| t.trial_index + 1).max().unwrap_or(0);
+    let next = store.trials(Some(name))?.iter().filter(|t| t.trial_index < crate::pool::POOL_FIRST_INDEX).map(|t| t.trial_index + 1).max().unwrap_or(0);
     let mut rows = Vec::new();
     for t in report.trained.iter().filter(|t| t.outcome.is_done()) {
         let o = &t.outcome;

@@ -103,7 +103,7 @@ pub fn db_manifest(store: &dyn ExperimentStore, backends: &[String], features: &
             "children_per_hour": wall_hours.map(|h| done as f64 / h),
             "busy_wall_hours": busy_hours,
             "children_per_busy_hour": (busy_hours > 0.0).then(|| done as f64 / busy_hours),
-            "child_cost_by_module": crate::child_costs(&tasks, &trials),
+            "child_cost_by_module": crate::modules::child_costs(&tasks, &trials),
         },
         "tasks": per_task,
     });

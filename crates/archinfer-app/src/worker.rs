@@ -292,7 +292,7 @@ pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildP
     let settings = crate::DbSettings::of(store);
     let space = settings.require_space()?;
     for t in tasks {
-        crate::fits_space(t, &space)?;
+        crate::records::fits_space(t, &space)?;
     }
     let stored_pool = crate::Pool::load(store)?;
     let pool_size = plan.pool.unwrap_or_else(|| stored_pool.as_ref().map_or(64, |p| p.size()));
@@ -306,9 +306,9 @@ pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildP
         }
     };
     if !plan.add_modules.is_empty() {
-        wider = crate::widen_space(&wider, tasks, &plan.add_modules)?;
+        wider = crate::modules::widen_space(&wider, tasks, &plan.add_modules)?;
     }
-    let draw = (!plan.draw_modules.is_empty()).then(|| crate::module_indices(&wider, &plan.draw_modules)).transpose()?;
+    let draw = (!plan.draw_modules.is_empty()).then(|| crate::modules::module_indices(&wider, &plan.draw_modules)).transpose()?;
     if pool_size > 0
         && let Some(p) = crate::Pool::check(store, pool_size, plan.seed)?
     {

@@ -19,7 +19,7 @@ use crate::task::{FeatureSet, Splits, Task};
 /// Name of the encoding, as the store records it.
 pub const BUNDLE_FORMAT: &str = "archinfer-data/task-v1";
 
-/// Version of the embedding modules of [`default_embedders`](crate::default_embedders). An image
+/// Version of the embedding modules of [`default_embedders`](crate::embed::default_embedders). An image
 /// task records it; a build whose modules changed refuses old records instead of silently
 /// computing other features.
 pub const MODULES_VERSION: u32 = 1;
@@ -236,7 +236,7 @@ impl TaskBundle {
                 let have: Vec<String> = embedders.iter().map(|e| e.name().to_string()).collect();
                 check_modules(name, (modules, *modules_version), (&have, MODULES_VERSION))?;
                 let refs: Vec<&[f32]> = pixels.chunks_exact((side * side).max(1)).collect();
-                crate::feature_sets(embedders, &refs)?
+                crate::embedder::feature_sets(embedders, &refs)?
             }
             Samples::Features(fs) => fs.clone(),
             Samples::Texts { modules, .. } => {

@@ -148,7 +148,7 @@ impl ImageSet {
     ///
     /// # Errors
     /// Embedders made for another image size, fewer than two labels, or splits too small.
-    pub fn to_task(&self, name: &str, fractions: [f64; 3], seed: u64, embedders: &[Box<dyn crate::Embedder>]) -> Result<crate::Task> {
+    pub fn to_task(&self, name: &str, fractions: [f64; 3], seed: u64, embedders: &[Box<dyn crate::embed::Embedder>]) -> Result<crate::task::Task> {
         let px = self.side * self.side;
         if let Some(e) = embedders.iter().find(|e| e.input_len().is_some_and(|n| n != px)) {
             return Err(DataError::Mismatch(format!(

@@ -91,7 +91,7 @@ fn the_search_phases_resume_from_their_logs_on_any_store() {
     let opts = InferOptions::new().with_ascent(AscentConfig::new().with_starts(4).with_max_iters(100));
     let dev = Device::default();
     // No recipe pinned yet: a typed error, not a guess.
-    assert!(matches!(Proposer::load(&store, &tasks, how.clone(), opts.clone(), &dev), Err(EvalError::Setting { .. })));
+    assert!(matches!(Proposer::load(&store, &tasks, how.clone(), opts.clone(), &dev), Err(EvalError::App(archinfer_eval::AppError::Setting { .. }))));
     settings.pin_train_config(&TrainConfig::new().with_learning_rate(1e-2).with_epochs(2)).unwrap();
     let p = Proposer::load(&store, &tasks, how, opts, &dev).unwrap();
     assert_eq!((p.tasks.len(), p.train.epochs), (4, 2));

@@ -2,7 +2,8 @@
 
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture, LayerChoice};
 
-use crate::{InferError, Result};
+use crate::InferError;
+use crate::Result;
 
 /// The smallest parameter count any architecture of `space` can have: every layer off, the
 /// narrowest embedding module.

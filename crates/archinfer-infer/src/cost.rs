@@ -11,7 +11,8 @@
 use archinfer_encoding::ArchitectureSpace;
 use burn::tensor::{Tensor, TensorData};
 
-use crate::{InferError, Result};
+use crate::InferError;
+use crate::Result;
 
 /// Expected parameter count of relaxed architectures of one space for a task with
 /// `num_classes` classes.

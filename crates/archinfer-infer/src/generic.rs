@@ -7,7 +7,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::cost::Penalty;
 use crate::fused::StartRun;
-use crate::{AscentConfig, InferError, Result, Solution, check_inputs, finish};
+use crate::AscentConfig;
+use crate::InferError;
+use crate::Result;
+use crate::Solution;
+use crate::check_inputs;
+use crate::finish;
 
 fn rows(t: Tensor<2>) -> Result<Vec<Vec<f32>>> {
     let [_, d] = t.dims();

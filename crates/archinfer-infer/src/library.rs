@@ -6,7 +6,8 @@ use std::path::Path;
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use serde::{Deserialize, Serialize};
 
-use crate::{InferError, Result};
+use crate::InferError;
+use crate::Result;
 
 /// One training task as the library remembers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,7 +15,12 @@ use crate::cost::Penalty;
 use crate::fused::FusedMlp;
 use crate::library::TaskLibrary;
 use crate::value::{BurnValue, TaskValue};
-use crate::{AscentConfig, InferError, Result, Solution, fit_budget, random_starts};
+use crate::AscentConfig;
+use crate::InferError;
+use crate::Result;
+use crate::Solution;
+use crate::budget::fit_budget;
+use crate::random_starts;
 
 /// Settings of one proposal.
 #[derive(Config, Debug)]

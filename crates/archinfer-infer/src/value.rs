@@ -1,5 +1,5 @@
 //! What the ascent climbs: a value model bound to one task. [`TaskValue`] is the trait an
-//! [`Inferencer`](crate::Inferencer) proposal runs over; the fused MLP ([`FusedMlp`]) and the
+//! [`Inferencer`](crate::propose::Inferencer) proposal runs over; the fused MLP ([`FusedMlp`]) and the
 //! burn autodiff path ([`BurnValue`]) implement it, and any other model can: implement values
 //! and gradients with respect to `u`, and the default host ascent does the rest.
 
@@ -10,7 +10,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::cost::Penalty;
 use crate::fused::{FusedMlp, StartRun};
-use crate::{AscentConfig, InferError, Result, Solution, check_inputs, finish};
+use crate::AscentConfig;
+use crate::InferError;
+use crate::Result;
+use crate::Solution;
+use crate::check_inputs;
+use crate::finish;
 
 /// A value model bound to one task: `v(u)` of relaxed encodings `u` and its gradient.
 pub trait TaskValue {
@@ -135,7 +140,7 @@ impl TaskValue for FusedMlp {
 }
 
 /// Any burn [`ValueModel`] bound to a task embedding `z`, on any device: values by a forward
-/// pass, gradients and the ascent by burn autodiff ([`ascend`](crate::ascend)).
+/// pass, gradients and the ascent by burn autodiff ([`ascend`](crate::generic::ascend)).
 #[derive(Debug, Clone)]
 pub struct BurnValue<'a, M> {
     model: &'a M,
@@ -187,7 +192,7 @@ impl<M: ValueModel + Module + Clone> TaskValue for BurnValue<'_, M> {
     }
 
     fn ascend(&self, space: &ArchitectureSpace, starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Result<Vec<Solution>> {
-        crate::ascend(self.model, space, self.z.clone(), starts, cfg, penalty, &self.device)
+        crate::generic::ascend(self.model, space, self.z.clone(), starts, cfg, penalty, &self.device)
     }
 
     fn path(&self) -> String {

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::{ExperimentStore, Result, SqliteStore, StoreError};
+use crate::ExperimentStore;
+use crate::error::Result;
+use crate::sqlite::SqliteStore;
+use crate::error::StoreError;
 
 /// A database location: a SQLite file (a path, or `sqlite://path`) or a PostgreSQL server
 /// (`postgres://` or `postgresql://` URL).

@@ -4,10 +4,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus,
-    WorkerInfo, now_ms,
-};
+use crate::ExperimentStore;
+use crate::PlannedTrial;
+use crate::error::Result;
+use crate::error::StoreError;
+use crate::TaskData;
+use crate::TaskRecord;
+use crate::Trial;
+use crate::TrialResult;
+use crate::TrialStatus;
+use crate::WorkerInfo;
+use crate::now_ms;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -260,6 +267,6 @@ impl ExperimentStore for MemoryStore {
     }
 
     fn schema_version(&self) -> Result<i64> {
-        Ok(crate::SCHEMA_VERSION)
+        Ok(crate::sqlite::SCHEMA_VERSION)
     }
 }

@@ -1,7 +1,14 @@
 //! Operations over whole stores: worker rates for `db status`, and copying a database between
 //! any two stores, resumable and verified.
 
-use crate::{ExperimentStore, Result, StoreError, TaskData, Trial, TrialStatus, WorkerInfo, fnv1a_hex};
+use crate::ExperimentStore;
+use crate::error::Result;
+use crate::error::StoreError;
+use crate::TaskData;
+use crate::Trial;
+use crate::TrialStatus;
+use crate::WorkerInfo;
+use crate::fnv1a_hex;
 
 /// The window over which a worker's rate is measured.
 const RATE_WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -241,8 +248,8 @@ pub fn status(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<D
         totals.failed,
         seconds
     );
-    let rates = crate::worker_rates(&store.workers()?, &trials, now, live_secs as i64 * 1000);
-    let live: Vec<&crate::WorkerRate> = rates.iter().filter(|r| r.live).collect();
+    let rates = worker_rates(&store.workers()?, &trials, now, live_secs as i64 * 1000);
+    let live: Vec<&WorkerRate> = rates.iter().filter(|r| r.live).collect();
     let rate: f64 = live.iter().map(|r| r.per_hour).sum();
     put!("");
     put!("workers: {} live (heard from within {} s), {} known", live.len(), live_secs, rates.len());
@@ -257,7 +264,7 @@ pub fn status(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<D
         put!("plan: done ({} trials)", totals.finished());
     } else if rate > 0.0 {
         let eta = left as f64 / rate * 3600.0;
-        put!("plan: {left} trials left at {rate:.0} children/hour: ETA {}", crate::hms(eta));
+        put!("plan: {left} trials left at {rate:.0} children/hour: ETA {}", hms(eta));
     } else {
         put!("plan: {left} trials left, no live worker");
     }
@@ -309,7 +316,7 @@ mod tests {
         assert_eq!(hms(3720.0), "1 h 02 min");
     }
 
-    fn small_store(extra: u32) -> crate::MemoryStore {
+    fn small_store(extra: u32) -> crate::memory::MemoryStore {
         let s = crate::MemoryStore::new();
         s.set_meta("suite", "demo").unwrap();
         s.create_task(&crate::TaskRecord::new("t", "demo", 2), &TaskData::new("x", vec![1, 2, 3])).unwrap();

@@ -16,10 +16,17 @@ use std::time::{Duration, Instant};
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls, Row};
 
-use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus,
-    WorkerInfo, now_ms,
-};
+use crate::ExperimentStore;
+use crate::PlannedTrial;
+use crate::error::Result;
+use crate::error::StoreError;
+use crate::TaskData;
+use crate::TaskRecord;
+use crate::Trial;
+use crate::TrialResult;
+use crate::TrialStatus;
+use crate::WorkerInfo;
+use crate::now_ms;
 
 /// Schema version this build writes: the same numbering as the SQLite store (version 2 holds
 /// the task samples), so `db copy` and `db manifest` speak of one schema.

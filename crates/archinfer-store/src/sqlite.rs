@@ -6,10 +6,17 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::{
-    ExperimentStore, PlannedTrial, Result, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus,
-    WorkerInfo, now_ms,
-};
+use crate::ExperimentStore;
+use crate::PlannedTrial;
+use crate::error::Result;
+use crate::error::StoreError;
+use crate::TaskData;
+use crate::TaskRecord;
+use crate::Trial;
+use crate::TrialResult;
+use crate::TrialStatus;
+use crate::WorkerInfo;
+use crate::now_ms;
 
 /// Schema version this build writes. Older files are migrated on open, in one transaction:
 /// version 1 (tasks, trials, workers, meta) gains the `task_data` table in version 2, and no

@@ -1,6 +1,6 @@
 //! The store contract: the behaviour every [`ExperimentStore`] must show, as functions that
-//! panic on a violation. archinfer runs them against [`MemoryStore`](crate::MemoryStore),
-//! [`SqliteStore`](crate::SqliteStore) and a real PostgreSQL server; a third party's store
+//! panic on a violation. archinfer runs them against [`MemoryStore`](crate::memory::MemoryStore),
+//! [`SqliteStore`](crate::sqlite::SqliteStore) and a real PostgreSQL server; a third party's store
 //! proves it conforms by running them too (cargo feature `testing`):
 //!
 //! ```
@@ -20,7 +20,14 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{ExperimentStore, PlannedTrial, StoreError, TaskData, TaskRecord, Trial, TrialResult, TrialStatus};
+use crate::ExperimentStore;
+use crate::PlannedTrial;
+use crate::error::StoreError;
+use crate::TaskData;
+use crate::TaskRecord;
+use crate::Trial;
+use crate::TrialResult;
+use crate::TrialStatus;
 
 /// Adds `tasks` tasks (`task0`, `task1` …) of `per_task` planned trials each, and checks that
 /// planning again adds nothing.
@@ -246,7 +253,7 @@ pub fn scratch_schema(test: &str) -> String {
 /// # Panics
 /// On any PostgreSQL error.
 #[cfg(feature = "postgres")]
-pub fn install_result_audit(store: &crate::PostgresStore) {
+pub fn install_result_audit(store: &crate::postgres::PostgresStore) {
     let mut c = audit_client(store);
     c.batch_execute(
         "CREATE TABLE IF NOT EXISTS result_writes (trial_id BIGINT NOT NULL, status TEXT NOT NULL);
@@ -271,7 +278,7 @@ pub fn install_result_audit(store: &crate::PostgresStore) {
 /// # Panics
 /// On any PostgreSQL error.
 #[cfg(feature = "postgres")]
-pub fn result_writes(store: &crate::PostgresStore) -> std::collections::HashMap<i64, i64> {
+pub fn result_writes(store: &crate::postgres::PostgresStore) -> std::collections::HashMap<i64, i64> {
     let mut c = audit_client(store);
     c.query("SELECT trial_id, count(*) FROM result_writes WHERE status <> 'requeued' GROUP BY trial_id", &[])
         .unwrap()
@@ -286,12 +293,12 @@ pub fn result_writes(store: &crate::PostgresStore) -> std::collections::HashMap<
 /// # Panics
 /// On any PostgreSQL error.
 #[cfg(feature = "postgres")]
-pub fn requeues(store: &crate::PostgresStore) -> i64 {
+pub fn requeues(store: &crate::postgres::PostgresStore) -> i64 {
     audit_client(store).query_one("SELECT count(*) FROM result_writes WHERE status = 'requeued'", &[]).unwrap().get(0)
 }
 
 #[cfg(feature = "postgres")]
-fn audit_client(store: &crate::PostgresStore) -> postgres::Client {
+fn audit_client(store: &crate::postgres::PostgresStore) -> postgres::Client {
     let mut c = store.raw_client().unwrap();
     c.batch_execute(&format!("SET search_path TO {}", store.schema())).unwrap();
     c

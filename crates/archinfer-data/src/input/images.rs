@@ -7,12 +7,17 @@ use archinfer_text::{Column, load_text_csv, load_texts};
 
 use crate::error::{DataError, Result};
 use crate::input::{DataSpec, InputKind, UserData, UserSamples, data, label_column, parse_label, user_err};
-use crate::{CsvOptions, ImageFiles, ImageSet, PixelScale, load_csv_table, load_mnist_dir};
+use crate::csv::CsvOptions;
+use crate::images::ImageFiles;
+use crate::idx::ImageSet;
+use crate::idx::PixelScale;
+use crate::csv::load_csv_table;
+use crate::idx::load_mnist_dir;
 
 /// Reads `path` as the image input `kind` ([`crate::input::detect`] told it).
 ///
 /// # Errors
-/// As [`crate::read_user_data`].
+/// As [`crate::input::read_user_data`].
 pub fn read(path: &Path, kind: InputKind, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
     let files = ImageFiles::new(spec.side).with_limits(spec.limits);
     match kind {

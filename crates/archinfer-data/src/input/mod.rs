@@ -14,15 +14,15 @@
 //!
 //! Image files (PNG, JPEG, BMP, GIF, WebP) of any size and colour are converted to what the
 //! image modules read: grey, aspect kept, the longer side scaled to [`DataSpec::side`], centred
-//! on a black square ([`crate::read_image`]).
+//! on a black square ([`crate::images::read_image`]).
 
 //!
 //! **How a modality plugs in.** [`detect`] tells the [`InputKind`] from the path alone (cheap:
 //! directory listings and a CSV header); each kind belongs to one [`Modality`], and each
 //! modality has one module here that reads its kinds ([`images`], [`texts`]). A new modality
 //! is a module beside them, its kinds and detection rules in [`detect`], and one arm in
-//! [`read_user_data`]; its samples then need a variant of [`crate::Samples`] and modules that
-//! implement [`crate::SampleEmbedder`] for its sample type.
+//! [`read_user_data`]; its samples then need a variant of [`crate::bundle::Samples`] and modules that
+//! implement [`crate::embedder::SampleEmbedder`] for its sample type.
 
 pub mod images;
 mod split;
@@ -35,7 +35,10 @@ use archinfer_text::Column;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
-use crate::{ImageConversion, ImageLimits, ImageSet, LabelColumn};
+use crate::images::ImageConversion;
+use crate::images::ImageLimits;
+use crate::idx::ImageSet;
+use crate::csv::LabelColumn;
 
 /// Train / validation / test fractions of a user's task (`task add`, `infer`, `fit`): a
 /// validation split large enough that child rankings are not evaluation noise.

@@ -4,7 +4,10 @@ use archinfer_text::{TEXT_MODULES_VERSION, default_text_module_names};
 
 use crate::error::{DataError, Result};
 use crate::input::{USER_SPLIT_SEED, UserData, UserSamples};
-use crate::{ImageSet, Splits, TaskBundle, default_embedders};
+use crate::idx::ImageSet;
+use crate::task::Splits;
+use crate::bundle::TaskBundle;
+use crate::embed::default_embedders;
 
 impl UserData {
     /// The task bundle: shuffled with [`USER_SPLIT_SEED`] into `fractions` (train,

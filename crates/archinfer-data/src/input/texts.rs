@@ -10,7 +10,7 @@ use crate::input::{DataSpec, InputKind, UserData, UserSamples, data, label_colum
 /// Reads `path` as the text input `kind` ([`crate::input::detect`] told it).
 ///
 /// # Errors
-/// As [`crate::read_user_data`].
+/// As [`crate::input::read_user_data`].
 pub fn read(path: &Path, kind: InputKind, spec: &DataSpec) -> Result<UserData> {
     match kind {
         InputKind::TextFolder => {

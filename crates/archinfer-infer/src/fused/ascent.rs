@@ -8,7 +8,12 @@ use archinfer_encoding::ArchitectureSpace;
 use super::FusedMlp;
 use super::kernels::{Fma, Madd, Plain, block1_x4, block2_x4, gemv_rows, pad, relax_into, LANES};
 use crate::cost::Penalty;
-use crate::{AscentConfig, InferError, Result, Solution, check_inputs, finish};
+use crate::AscentConfig;
+use crate::InferError;
+use crate::Result;
+use crate::Solution;
+use crate::check_inputs;
+use crate::finish;
 
 impl FusedMlp {
     pub(super) fn scratch(&self) -> Scratch {
@@ -103,11 +108,11 @@ impl FusedMlp {
         self.step::<Fma>(groups, l, gl, s, penalty)
     }
 
-    /// Runs the ascent (same rules as [`crate::ascend`]) from `starts`, the starts split over
+    /// Runs the ascent (same rules as [`crate::generic::ascend`]) from `starts`, the starts split over
     /// `cfg.threads` threads.
     ///
     /// # Errors
-    /// As [`crate::ascend`].
+    /// As [`crate::generic::ascend`].
     pub fn ascend(&self, space: &ArchitectureSpace, starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Result<Vec<Solution>> {
         check_inputs(space, self.u_dim, starts, cfg)?;
         let groups = space.groups();

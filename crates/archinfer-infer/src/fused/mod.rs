@@ -8,7 +8,7 @@
 //! never changes during an ascent; ReLU units that are off are skipped in the backward pass;
 //! and the softmax uses a branch-free exponential that vectorises. On x86-64 CPUs with AVX2 and
 //! FMA, the same code is compiled a second time for those instructions and picked at run time.
-//! [`crate::ascend`] (the burn autodiff path) stays the reference; tests check that both agree.
+//! [`crate::generic::ascend`] (the burn autodiff path) stays the reference; tests check that both agree.
 
 //!
 //! The code is in three files: `pack` (weights to the host, padded, `z` folded in), `ascent`
@@ -80,7 +80,8 @@ mod tests {
     use super::kernels::*;
     use super::pack::*;
     use super::*;
-    use crate::{InferError, Result};
+    use crate::InferError;
+use crate::Result;
 
     #[test]
     fn fast_exp_is_accurate() {
