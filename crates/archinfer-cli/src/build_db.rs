@@ -11,7 +11,7 @@ use archinfer::store::ExperimentStore;
 use archinfer::train::{AdamTrainer, ChildTrainer, TrainConfig, TrainPath};
 use clap::Parser;
 
-use crate::BoxError;
+use crate::ui::BoxError;
 
 #[derive(Parser)]
 pub struct BuildDb {
@@ -118,7 +118,7 @@ pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
 fn train(a: &BuildDb, config: &TrainConfig, tasks: &[(Arc<Task>, String)], pending: usize, stale: Duration) -> Result<(), BoxError> {
     let device = archinfer::default_device();
     eprintln!("children train on the {}", AdamTrainer::new(config.clone(), device.clone())?.with_path(a.train_path).describe());
-    let bar = crate::bar(pending as u64, "children");
+    let bar = crate::ui::bar(pending as u64, "children");
     let by_name: HashMap<String, Arc<Task>> = tasks.iter().map(|(t, _)| (t.name().to_string(), t.clone())).collect();
     let options = WorkerPoolOptions { max_trials: (a.max_trials > 0).then_some(a.max_trials), ..WorkerPoolOptions::new(a.workers, stale) };
     let open = || -> archinfer::app::Result<Box<dyn ExperimentStore>> { Ok(a.src.db.open()?) };

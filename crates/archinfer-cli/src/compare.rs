@@ -10,7 +10,7 @@ use archinfer::eval::{PoolMatrix, CompareOptions, CompareRun, CompareSettings, P
 use clap::Parser;
 
 use crate::search::{AscentArgs, FitArgs};
-use crate::{BoxError, outln};
+use crate::ui::{BoxError, outln};
 
 /// Budgets of the any-time curve.
 use archinfer::eval::ANYTIME_BUDGETS as CURVE;
@@ -90,7 +90,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     archinfer::eval::pin_run_settings(&out.join("settings.json"), &settings)?;
     let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
     let setup = p.setup(store, k, a.train_seed);
-    let bar = crate::bar(held.len() as u64, "held-out tasks");
+    let bar = crate::ui::bar(held.len() as u64, "held-out tasks");
     bar.set_position(log.read()?.iter().filter(|p| held.iter().any(|&t| matrix.tasks[t] == p.task)).count() as u64);
     let run = CompareRun { setup, matrix: &matrix, facts: &facts, held, split_half: a.split_half, options };
     let c = run.run(a.workers, &log, &|p| {

@@ -7,7 +7,7 @@ use archinfer::data::{Task, TaskBundle, default_embedders};
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{DataSpec, Modality, UserData, read_user_data};
 
-use crate::BoxError;
+use crate::ui::BoxError;
 
 /// A task's data on the command line.
 #[derive(clap::Args, Debug, Clone)]
@@ -43,7 +43,7 @@ impl DataArgs {
 /// on stderr saying what was converted.
 pub fn read(input: &DataArgs, labels_optional: bool) -> Result<UserData, BoxError> {
     let spec = DataSpec::new().with_label(input.label.clone()).with_text(input.text.clone()).with_modality(input.modality).labels_optional(labels_optional);
-    let bar = crate::bar(0, "images read");
+    let bar = crate::ui::bar(0, "images read");
     let data = read_user_data(&input.data, &spec, &mut |done, total| {
         if done == 1 {
             bar.set_length(total as u64);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use archinfer::data::{Task, fashion_mnist_dir};
 use archinfer::store::Location;
 
-use crate::{BoxError, outln};
+use crate::ui::{BoxError, outln};
 
 /// A command's database.
 #[derive(clap::Args, Debug, Clone)]
@@ -90,7 +90,7 @@ pub fn copy(a: &CopyArgs) -> Result<(), BoxError> {
         return Err("--from and --to are the same database".into());
     }
     let (src, dst) = (a.from.open_existing()?, a.to.open_or_create()?);
-    let bar = crate::bar(0, "trials");
+    let bar = crate::ui::bar(0, "trials");
     let r = archinfer::store::copy(src.as_ref(), dst.as_ref(), a.batch, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);

@@ -9,7 +9,7 @@ use archinfer::eval::{CeilingOptions, CeilingRow, CeilingTable, DiversityTable, 
 use archinfer::infer::Inferencer;
 use clap::Parser;
 
-use crate::BoxError;
+use crate::ui::BoxError;
 use crate::evaluate::load_dvn_tasks;
 
 /// Arguments of `archinfer evaluate ceiling`.
@@ -34,7 +34,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
     std::fs::create_dir_all(&out_dir)?;
     let r = &a.recipe;
     let base = CeilingOptions { preset: r.preset, seed: 0, overrides: r.dvn_set.clone(), sample_module: r.sample_module.clone(), with_learned: true };
-    let bar = crate::bar(a.repeats as u64, "splits (3 fits each)");
+    let bar = crate::ui::bar(a.repeats as u64, "splits (3 fits each)");
     let log = ResumableRuns::new(out_dir.join("runs.jsonl"));
     let runs = ceiling_runs(&space, &tasks, &base, a.repeats, &log, &archinfer::default_device(), &mut |run, _| {
         let gain = run.rows.iter().map(CeilingRow::gain).sum::<f64>() / run.rows.len().max(1) as f64;
@@ -51,7 +51,7 @@ pub fn run_ceiling(a: CeilingArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Res
         "mean_agnostic": ag, "mean_identity": id, "mean_gain": gain, "mean_learned_seen": le,
         "per_task_gain": table.rows.iter().map(|r| (r.0.clone(), r.3.0)).collect::<Vec<_>>(),
     });
-    crate::write_results(&out_dir, &table.markdown(), fields)
+    crate::ui::write_results(&out_dir, &table.markdown(), fields)
 }
 
 /// Arguments of `archinfer evaluate diversity`.
@@ -74,5 +74,5 @@ pub fn run_diversity(a: DiversityArgs, suite_tasks: Vec<(Arc<Task>, String)>) ->
     let tasks: Vec<&Task> = suite_tasks.iter().map(|(t, _)| t.as_ref()).collect();
     let table = DiversityTable::propose(&inf, &tasks, &a.model.display().to_string())?;
     std::fs::create_dir_all(&a.out)?;
-    crate::write_results(&a.out, &table.markdown(), table.summary())
+    crate::ui::write_results(&a.out, &table.markdown(), table.summary())
 }

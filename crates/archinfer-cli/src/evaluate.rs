@@ -13,7 +13,7 @@ use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::Location;
 use clap::Parser;
 
-use crate::BoxError;
+use crate::ui::BoxError;
 
 /// How every command configures the value networks it fits: one set of flags, one recipe.
 #[derive(clap::Args, Debug, Clone)]
@@ -85,13 +85,13 @@ pub(crate) fn held_tasks(list: &[String], tasks: &[DvnTask]) -> Vec<usize> {
 /// threads, logged to runs.jsonl (resumable), then table.md and summary.json.
 pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     let (space, dvn_tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
+    let out_dir = crate::ui::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let log = ResumableRuns::<PredictRun>::new(out_dir.join("runs.jsonl"));
     let done: Vec<PredictRun> = log.read()?.into_iter().filter(|r| r.preset == a.recipe.preset.to_string()).collect();
     let jobs = predict_jobs(&dvn_tasks, &held_tasks(&a.tasks, &dvn_tasks), &a.variants, a.repeats, &done);
     eprintln!("{} fits to run ({} already in {})", jobs.len(), done.len(), log.path().display());
-    let bar = crate::bar(jobs.len() as u64, "fits");
+    let bar = crate::ui::bar(jobs.len() as u64, "fits");
     let started = Instant::now();
     let device = archinfer::default_device();
     let work = |_: &mut (), (k, meta, repeat): (usize, MetaFeatures, usize)| -> archinfer::eval::Result<Option<PredictRun>> {
@@ -118,7 +118,7 @@ pub fn predict(a: PredictArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<
         "mean_fit_seconds": fit_total / runs.len().max(1) as f64,
         "settings": { "preset": a.recipe.preset.to_string(), "lr": a.recipe.lr, "sample_module": a.recipe.sample_module, "dvn_set": a.recipe.dvn_set, "repeats": a.repeats },
     });
-    crate::write_results(&out_dir, &table, fields)
+    crate::ui::write_results(&out_dir, &table, fields)
 }
 
 /// Arguments of `archinfer evaluate plots`.
@@ -147,7 +147,7 @@ pub fn plots(a: PlotArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), B
         return Err("no TTF font found for the plots (set ARCHINFER_FONT to a .ttf file)".into());
     }
     let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
-    let out_dir = crate::default_out(a.out.clone(), "results/predict", a.recipe.preset);
+    let out_dir = crate::ui::default_out(a.out.clone(), "results/predict", a.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let device = archinfer::default_device();
     let recipe = |seed: u64| -> archinfer::eval::Result<Recipe> { Ok(a.recipe.recipe(MetaFeatures::Learned, seed)?) };

@@ -12,7 +12,7 @@ use archinfer::train::TrainConfig;
 use clap::Parser;
 
 use crate::data::DataArgs;
-use crate::{BoxError, outln};
+use crate::ui::{BoxError, outln};
 
 /// Arguments of `archinfer fit`.
 #[derive(Parser, Debug)]
@@ -81,7 +81,7 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
         a.candidates,
         if inf.dvn.config.space.version() >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) }
     );
-    let bar = crate::bar(a.candidates as u64, "candidates");
+    let bar = crate::ui::bar(a.candidates as u64, "candidates");
     let report = FittedModel::fit_task(&inf, bundle, &task, &options, &device, &mut |k, total, arch| {
         bar.set_length(total as u64);
         bar.set_position(k as u64);

@@ -13,7 +13,7 @@ use clap::Parser;
 
 use crate::evaluate::load_dvn_tasks;
 use crate::search::{AscentArgs, FitArgs};
-use crate::{BoxError, outln};
+use crate::ui::{BoxError, outln};
 
 /// Arguments of `archinfer train-dvn`.
 #[derive(Parser, Debug)]

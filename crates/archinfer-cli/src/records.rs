@@ -6,7 +6,7 @@ use archinfer::store::ExperimentStore;
 use clap::Parser;
 
 use crate::db::SuiteArgs;
-use crate::{BoxError, outln};
+use crate::ui::{BoxError, outln};
 
 fn fill_suite(store: &dyn ExperimentStore, suite: &str, data: Option<&Path>) -> Result<archinfer::eval::SuiteAdded, BoxError> {
     if suite != archinfer::data::SYNTHETIC_SUITE {

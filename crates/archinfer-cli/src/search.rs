@@ -16,7 +16,7 @@ use archinfer::store::ExperimentStore;
 use archinfer::train::AdamTrainer;
 use clap::Parser;
 
-use crate::BoxError;
+use crate::ui::BoxError;
 use crate::evaluate::{held_tasks, load_dvn_tasks};
 use crate::db::SuiteArgs;
 
@@ -130,7 +130,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let held = held_tasks(&a.tasks, &p.tasks);
     // A bad --fixed string is refused before anything is written or fitted.
     let fixed = a.fixed.as_deref().map(|f| DiscreteArchitecture::parse(&p.space, f)).transpose()?;
-    let out_dir = crate::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
+    let out_dir = crate::ui::default_out(a.out.clone(), "results/search", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let prop_log = ResumableRuns::<ProposalRecord>::new(out_dir.join("proposals.jsonl"));
     let run_log = ResumableRuns::<SearchRun>::new(out_dir.join("runs.jsonl"));
@@ -143,7 +143,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
     let order: Vec<String> = held.iter().map(|&k| p.tasks[k].name.clone()).collect();
     let jobs = SearchPlan::new(a.repeats, a.no_continuous, a.candidates, fixed.is_some()).missing(&order, &run_log.read()?);
     eprintln!("{} trainings to run (log: {})", jobs.len(), run_log.path().display());
-    let bar = crate::bar(jobs.len() as u64, "trainings");
+    let bar = crate::ui::bar(jobs.len() as u64, "trainings");
     setup.train_search(jobs, &proposals, fixed.as_ref(), a.workers, &run_log, &|r| {
         if let Some(r) = r {
             bar.set_message(format!("{} {} test {:.3}", r.task, r.kind, r.test));
@@ -159,7 +159,7 @@ pub fn search(a: SearchArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<()
                       "train_config": p.train },
         "summary": summary,
     });
-    crate::write_results(&out_dir, &table, fields)
+    crate::ui::write_results(&out_dir, &table, fields)
 }
 
 /// Arguments of `archinfer evaluate tradeoff`.
@@ -203,10 +203,10 @@ pub fn tradeoff(a: TradeoffArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resul
     let device = archinfer::default_device();
     let trainer = AdamTrainer::new(train_config, device.clone())?;
     let settings: Vec<(f64, Option<usize>)> = a.lambdas.iter().map(|&l| (l, None)).chain(a.budgets.iter().map(|&b| (0.0, Some(b)))).collect();
-    let out_dir = crate::default_out(a.out.clone(), "results/tradeoff", a.fit.recipe.preset);
+    let out_dir = crate::ui::default_out(a.out.clone(), "results/tradeoff", a.fit.recipe.preset);
     std::fs::create_dir_all(&out_dir)?;
     let each = &mut |r: &TradeoffRow| eprintln!("λ {} budget {:?}: {} ({} params) test {}", r.lambda, r.budget, r.architecture, r.params, pm(&r.test));
     let rows = TradeoffTable::run(&inf, task, &trainer, &device, &settings, a.repeats, a.rank, each)?;
     let table = TradeoffTable { task: a.task.clone(), training_tasks: train.len(), repeats: a.repeats, rows };
-    crate::write_results(&out_dir, &table.markdown(), serde_json::json!({ "rows": table.rows }))
+    crate::ui::write_results(&out_dir, &table.markdown(), serde_json::json!({ "rows": table.rows }))
 }

@@ -2,12 +2,12 @@
 
 use archinfer_text::{TEXT_MODULES_VERSION, default_text_module_names};
 
-use crate::error::{DataError, Result};
-use crate::input::{USER_SPLIT_SEED, UserData, UserSamples};
-use crate::idx::ImageSet;
-use crate::task::Splits;
 use crate::bundle::TaskBundle;
 use crate::embed::default_embedders;
+use crate::error::{DataError, Result};
+use crate::idx::ImageSet;
+use crate::input::{USER_SPLIT_SEED, UserData, UserSamples};
+use crate::task::Splits;
 
 impl UserData {
     /// The task bundle: shuffled with [`USER_SPLIT_SEED`] into `fractions` (train,
@@ -15,7 +15,8 @@ impl UserData {
     /// image modules, texts carry the default text modules' names.
     ///
     /// # Errors
-    /// [`DataError::UserData`] for unlabelled data; the split's and the bundle's errors.
+    /// [`DataError::UserData`] naming the data for unlabelled data, and for too few samples to
+    /// give every part at least one (it says how many are needed); the bundle's errors.
     pub fn bundle(&self, fractions: [f64; 3]) -> Result<TaskBundle> {
         let labels = self
             .labels
@@ -26,7 +27,10 @@ impl UserData {
             let message = format!("split fractions {fractions:?} must be non-negative and sum to 1, so that every sample lands in one part");
             return Err(DataError::BadSpec(message));
         }
-        let s = Splits::random(self.len(), fractions, USER_SPLIT_SEED)?;
+        let s = Splits::random(self.len(), fractions, USER_SPLIT_SEED).map_err(|e| match e {
+            DataError::EmptySplit(part) => self.too_few(part, fractions),
+            other => other,
+        })?;
         let order: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
         let split = [s.train.len(), s.validation.len(), s.test.len()];
         let ordered: Vec<u32> = order.iter().map(|&i| labels[i]).collect();
@@ -51,5 +55,18 @@ impl UserData {
             )?),
         }
     }
-}
 
+    /// The error for data too small for `fractions`: which part got no sample, and how many
+    /// samples every part needs.
+    fn too_few(&self, part: &str, fractions: [f64; 3]) -> DataError {
+        let n = self.len();
+        let needed = (n + 1..=n + 10_000).find(|&m| Splits::random(m, fractions, USER_SPLIT_SEED).is_ok());
+        let pct = fractions.map(|f| format!("{:.0}", 100.0 * f)).join("/");
+        let classes = if self.class_names.is_empty() { String::new() } else { format!(" in {} classes", self.class_names.len()) };
+        let need = needed.map_or_else(String::new, |m| format!("; a task needs at least {m} samples"));
+        DataError::UserData {
+            path: self.source.clone(),
+            message: format!("{n} samples{classes} are too few to split {pct} into train, validation and test: the {part} part gets none{need}"),
+        }
+    }
+}
