@@ -12,16 +12,6 @@ pub enum AppError {
         /// Tasks given.
         got: usize,
     },
-    /// A task with too few recorded children (or encodings and values of different counts).
-    #[error("task `{task}` has {got} children with one value each; at least {needed} are needed")]
-    TooFewChildren {
-        /// The task.
-        task: String,
-        /// Children with a value.
-        got: usize,
-        /// Children needed.
-        needed: usize,
-    },
     /// A trial whose architecture does not parse.
     #[error("trial {trial}: {message}")]
     BadArchitecture {

@@ -197,7 +197,7 @@ impl FittedModel {
         progress: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<FitReport> {
         let bundle = data.bundle(USER_SPLIT)?;
-        let task = crate::records::bundle_task(&bundle, name, &default_embedders()?, &mut crate::TextModules::default())?;
+        let task = crate::records::bundle_task(&bundle, name, &default_embedders()?, &mut crate::records::TextModules::default())?;
         Self::fit_task(inferencer, bundle, &task, options, device, progress)
     }
 
@@ -440,7 +440,7 @@ pub fn fit_settings(
     task: &archinfer_data::Task,
     model_space: &ArchitectureSpace,
 ) -> Result<(TrainConfig, Option<ArchitectureSpace>)> {
-    let pinned = settings.map(|s| crate::DbSettings::of(s).train_config()).transpose()?.flatten();
+    let pinned = settings.map(|s| crate::settings::DbSettings::of(s).train_config()).transpose()?.flatten();
     let mut config = pinned.clone().unwrap_or_else(default_train_config);
     if let Some(e) = epochs {
         // A recorded child without a recipe stands for the database's recipe: another length
@@ -453,7 +453,7 @@ pub fn fit_settings(
         }
         config = config.with_epochs(e);
     }
-    let Some(space) = record.map(|r| crate::DbSettings::of(r).space()).transpose()?.flatten() else { return Ok((config, None)) };
+    let Some(space) = record.map(|r| crate::settings::DbSettings::of(r).space()).transpose()?.flatten() else { return Ok((config, None)) };
     crate::records::fits_space(task, &space)?;
     // A recipe-carrying child cannot be read back by a version-1 database.
     if model_space.version() > space.version() {
@@ -492,7 +492,7 @@ pub fn record_fit(
 ) -> Result<usize> {
     if !store.tasks()?.iter().any(|t| t.name == name) {
         crate::records::add_task(store, &crate::records::record_of(name, "user", &format!("recorded by fit from {source}"), &report.bundle), &report.bundle)?;
-        let settings = crate::DbSettings::of(store);
+        let settings = crate::settings::DbSettings::of(store);
         if settings.space()?.is_none() {
             settings.set_space(model_space)?;
         }

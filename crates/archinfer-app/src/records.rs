@@ -309,7 +309,7 @@ pub fn space_of(task: &Task) -> Result<ArchitectureSpace> {
 /// # Errors
 /// [`AppError::DoesNotFit`]; store failures.
 pub fn pin_space(store: &dyn ExperimentStore, task: &Task) -> Result<ArchitectureSpace> {
-    let settings = crate::DbSettings::of(store);
+    let settings = crate::settings::DbSettings::of(store);
     match settings.space()? {
         Some(space) => {
             fits_space(task, &space)?;
@@ -338,13 +338,13 @@ pub fn add_user_task(store: &dyn ExperimentStore, name: &str, suite: &str, descr
     if store.tasks()?.iter().any(|t| t.name == name) {
         return Err(archinfer_store::StoreError::DuplicateTask(name.to_string()).into());
     }
-    let space = crate::DbSettings::of(store).space()?;
+    let space = crate::settings::DbSettings::of(store).space()?;
     if let Some(space) = &space {
         fits_space(task, space)?;
     }
     add_task(store, &record_of(name, suite, description, bundle), bundle)?;
     if space.is_none() {
-        crate::DbSettings::of(store).set_space(&space_of(task)?)?;
+        crate::settings::DbSettings::of(store).set_space(&space_of(task)?)?;
     }
     Ok(())
 }
@@ -360,7 +360,7 @@ pub fn fill_suite(store: &dyn ExperimentStore, suite: &str, images: Option<&Imag
     if let Some((rec, b)) = bundles.first() {
         pin_space(store, &b.to_task(&rec.name, &archinfer_data::default_embedders()?)?)?;
     }
-    crate::DbSettings::of(store).set_suite_if_missing(suite)?;
+    crate::settings::DbSettings::of(store).set_suite_if_missing(suite)?;
     add_suite(store, &bundles)
 }
 

@@ -289,12 +289,12 @@ pub struct BuildPrepared {
 /// reached); store failures. On a database that has its tasks, a failed check writes nothing.
 pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildPlan) -> Result<BuildPrepared> {
     plan.train.validate()?;
-    let settings = crate::DbSettings::of(store);
+    let settings = crate::settings::DbSettings::of(store);
     let space = settings.require_space()?;
     for t in tasks {
         crate::records::fits_space(t, &space)?;
     }
-    let stored_pool = crate::Pool::load(store)?;
+    let stored_pool = crate::pool::Pool::load(store)?;
     let pool_size = plan.pool.unwrap_or_else(|| stored_pool.as_ref().map_or(64, |p| p.size()));
     let t = &plan.train;
     let mut wider = match (plan.space_version, space.version()) {
@@ -310,7 +310,7 @@ pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildP
     }
     let draw = (!plan.draw_modules.is_empty()).then(|| crate::modules::module_indices(&wider, &plan.draw_modules)).transpose()?;
     if pool_size > 0
-        && let Some(p) = crate::Pool::check(store, pool_size, plan.seed)?
+        && let Some(p) = crate::pool::Pool::check(store, pool_size, plan.seed)?
     {
         p.fits(&wider)?;
     }
@@ -322,7 +322,7 @@ pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildP
     }
     let mut planned = plan_missing_among(store, &wider, plan.children, plan.seed, draw.as_deref())?;
     if pool_size > 0 {
-        planned += crate::Pool::ensure_among(store, &wider, pool_size, plan.seed, draw.as_deref())?.plan(store)?;
+        planned += crate::pool::Pool::ensure_among(store, &wider, pool_size, plan.seed, draw.as_deref())?.plan(store)?;
     }
     check_planned(store, &wider)?;
     Ok(BuildPrepared { space: wider, migrated_version, added_modules, planned })

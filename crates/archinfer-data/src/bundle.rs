@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn features_keep_split_matrices() {
-        let t = crate::Blobs::new(2, 40, 3).seed(1).task().unwrap();
+        let t = crate::synthetic::Blobs::new(2, 40, 3).seed(1).task().unwrap();
         let b = TaskBundle::from_features(&t, vec!["x".into(), "y".into()]);
         let back = TaskBundle::decode(&b.encode().unwrap()).unwrap().to_task("t", &[]).unwrap();
         for (f, g) in t.features().iter().zip(back.features()) {

@@ -385,7 +385,7 @@ impl Embedder for Hog {
 /// (`hog144`: 7×7-pixel cells on a 4×4 grid, 9 orientations).
 ///
 /// The last two came later: a database migrated with `build-db --add-modules raw,hog144` reads
-/// them on its old tasks too (see [`TaskBundle::to_task`](crate::TaskBundle::to_task)).
+/// them on its old tasks too (see [`TaskBundle::to_task`](crate::bundle::TaskBundle::to_task)).
 ///
 /// # Errors
 /// Only if the shipped PCA asset is corrupt.

@@ -164,9 +164,9 @@ impl ImageSet {
             return Err(DataError::TooFewClasses(classes.len()));
         }
         let labels: Vec<u32> = self.labels.iter().map(|l| classes.binary_search(l).unwrap_or(0) as u32).collect();
-        let features = embedders.iter().map(|e| crate::FeatureSet::new(e.name(), e.dim(), e.embed_all(&self.pixels, px))).collect();
-        let splits = crate::Splits::random(self.len(), fractions, seed)?;
-        crate::Task::new(name, features, labels, classes.len(), splits)
+        let features = embedders.iter().map(|e| crate::task::FeatureSet::new(e.name(), e.dim(), e.embed_all(&self.pixels, px))).collect();
+        let splits = crate::task::Splits::random(self.len(), fractions, seed)?;
+        crate::task::Task::new(name, features, labels, classes.len(), splits)
     }
 
     /// Writes the set as an MNIST-format pair `train-images-idx3-ubyte` /

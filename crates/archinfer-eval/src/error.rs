@@ -26,14 +26,6 @@ pub enum EvalError {
     /// z-swap without another task's embedding.
     #[error("z-swap needs at least one other task's embedding")]
     NoOtherTasks,
-    /// A trial whose architecture does not parse.
-    #[error("trial {trial}: {message}")]
-    BadArchitecture {
-        /// Store id of the trial.
-        trial: i64,
-        /// What the parser said.
-        message: String,
-    },
     /// A task recorded without its samples.
     #[error("task `{0}` has no samples in the database; add them with `archinfer suite add` (for a suite task) or re-add the task")]
     NoSamples(String),
@@ -48,14 +40,6 @@ pub enum EvalError {
     /// A task name the store does not know.
     #[error("no task `{0}` in the database")]
     UnknownTask(String),
-    /// A database setting that is missing, does not parse, or differs from the one asked for.
-    #[error("the database's {key}: {message}")]
-    Setting {
-        /// The metadata key.
-        key: &'static str,
-        /// What is wrong.
-        message: String,
-    },
     /// A run log that cannot be read or written.
     #[error("{path}: {message}")]
     RunLog {
@@ -73,15 +57,12 @@ pub enum EvalError {
     /// Task data could not be read or built.
     #[error(transparent)]
     Data(#[from] archinfer_data::DataError),
-    /// Text could not be read or embedded.
-    #[error(transparent)]
-    Text(#[from] archinfer_text::TextError),
-    /// A child could not be trained.
-    #[error(transparent)]
-    Train(#[from] archinfer_train::TrainError),
     /// An architecture could not be encoded.
     #[error(transparent)]
     Encoding(#[from] archinfer_encoding::EncodingError),
+    /// A child could not be trained.
+    #[error(transparent)]
+    Train(#[from] archinfer_train::TrainError),
     /// Inference failed.
     #[error(transparent)]
     Infer(#[from] archinfer_infer::InferError),

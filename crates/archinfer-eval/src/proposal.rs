@@ -132,7 +132,7 @@ impl Proposer {
     /// Reads `store`'s space and training recipe and the recorded children of `tasks`.
     ///
     /// # Errors
-    /// [`EvalError::Setting`] for a database without a space or recipe; as [`dvn_tasks`];
+    /// [`archinfer_app::AppError::Setting`] for a database without a space or recipe; as [`dvn_tasks`];
     /// [`EvalError::Train`] for a recipe the trainer refuses.
     pub fn load(store: &dyn ExperimentStore, tasks: &[Arc<Task>], how: InferencerRecipe, opts: InferOptions, device: &Device) -> Result<Self> {
         let settings = archinfer_app::DbSettings::of(store);

@@ -2,8 +2,8 @@
 
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture, LayerChoice};
 
-use crate::InferError;
-use crate::Result;
+use crate::error::InferError;
+use crate::error::Result;
 
 /// The smallest parameter count any architecture of `space` can have: every layer off, the
 /// narrowest embedding module.

@@ -11,8 +11,8 @@
 use archinfer_encoding::ArchitectureSpace;
 use burn::tensor::{Tensor, TensorData};
 
-use crate::InferError;
-use crate::Result;
+use crate::error::InferError;
+use crate::error::Result;
 
 /// Expected parameter count of relaxed architectures of one space for a task with
 /// `num_classes` classes.

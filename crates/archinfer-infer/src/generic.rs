@@ -6,13 +6,13 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::cost::Penalty;
-use crate::fused::StartRun;
-use crate::AscentConfig;
-use crate::InferError;
-use crate::Result;
-use crate::Solution;
-use crate::check_inputs;
-use crate::finish;
+use crate::ascent::StartRun;
+use crate::ascent::AscentConfig;
+use crate::error::InferError;
+use crate::error::Result;
+use crate::ascent::Solution;
+use crate::ascent::check_inputs;
+use crate::ascent::finish;
 
 fn rows(t: Tensor<2>) -> Result<Vec<Vec<f32>>> {
     let [_, d] = t.dims();

@@ -6,8 +6,8 @@ use std::path::Path;
 use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture};
 use serde::{Deserialize, Serialize};
 
-use crate::InferError;
-use crate::Result;
+use crate::error::InferError;
+use crate::error::Result;
 
 /// One training task as the library remembers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,12 +15,12 @@ use crate::cost::Penalty;
 use crate::fused::FusedMlp;
 use crate::library::TaskLibrary;
 use crate::value::{BurnValue, TaskValue};
-use crate::AscentConfig;
-use crate::InferError;
-use crate::Result;
-use crate::Solution;
+use crate::ascent::AscentConfig;
+use crate::error::InferError;
+use crate::error::Result;
+use crate::ascent::Solution;
 use crate::budget::fit_budget;
-use crate::random_starts;
+use crate::ascent::random_starts;
 
 /// Settings of one proposal.
 #[derive(Config, Debug)]

@@ -9,13 +9,14 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::cost::Penalty;
-use crate::fused::{FusedMlp, StartRun};
-use crate::AscentConfig;
-use crate::InferError;
-use crate::Result;
-use crate::Solution;
-use crate::check_inputs;
-use crate::finish;
+use crate::ascent::StartRun;
+use crate::fused::FusedMlp;
+use crate::ascent::AscentConfig;
+use crate::error::InferError;
+use crate::error::Result;
+use crate::ascent::Solution;
+use crate::ascent::check_inputs;
+use crate::ascent::finish;
 
 /// A value model bound to one task: `v(u)` of relaxed encodings `u` and its gradient.
 pub trait TaskValue {

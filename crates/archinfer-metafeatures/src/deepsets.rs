@@ -12,7 +12,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use crate::error::{MetaError, Result};
 
 /// Computes a task's embedding `z` from the task itself: what a value network conditions on.
-/// [`StatisticalEncoder`](crate::StatisticalEncoder) and a trained value network (learned
+/// [`StatisticalEncoder`](crate::stats::StatisticalEncoder) and a trained value network (learned
 /// DeepSets, statistics or both) implement it; the diagnostics and inference take any.
 pub trait TaskEncoder {
     /// What can go wrong encoding a task.

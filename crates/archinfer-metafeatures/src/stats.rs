@@ -47,17 +47,17 @@ pub fn statistical_features(task: &Task, module: &str) -> Result<Vec<f32>> {
 }
 
 /// The statistical meta-features ([`statistical_features`]) of one feature set as a
-/// [`TaskEncoder`](crate::TaskEncoder): the task embedding of a model without learned parts.
+/// [`TaskEncoder`](crate::deepsets::TaskEncoder): the task embedding of a model without learned parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatisticalEncoder {
     /// The feature set the statistics are computed on.
     pub module: String,
 }
 
-impl crate::TaskEncoder for StatisticalEncoder {
-    type Error = crate::MetaError;
+impl crate::deepsets::TaskEncoder for StatisticalEncoder {
+    type Error = crate::error::MetaError;
     fn z_dim(&self) -> usize {
-        crate::STAT_DIM
+        STAT_DIM
     }
     fn encode_task(&self, task: &Task) -> Result<Vec<f32>> {
         statistical_features(task, &self.module)

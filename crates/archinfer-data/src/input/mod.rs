@@ -297,8 +297,8 @@ fn raw_label_column(spec: &DataSpec, header: &[String]) -> Option<Column> {
 /// # Errors
 /// [`DataError::UserData`] naming the path for a missing path, an empty folder, unlabelled data
 /// where labels are needed or images of the wrong side; the loaders' typed errors, each naming
-/// its file ([`crate::DataError::BadImage`] for a file that is not a readable image,
-/// [`crate::DataError::ImageFolder`] for an empty class folder or a single class).
+/// its file ([`crate::error::DataError::BadImage`] for a file that is not a readable image,
+/// [`crate::error::DataError::ImageFolder`] for an empty class folder or a single class).
 pub fn read_user_data(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<UserData> {
     if spec.side == 0 {
         return Err(DataError::BadSpec("images converted to 0 × 0 pixels".into()));

@@ -1,6 +1,8 @@
 //! The seam every baseline of the comparison plugs into.
 
-use crate::compare::{CompareOptions, Method, PoolMatrix, TaskFacts};
+use super::matrix::{PoolMatrix, TaskFacts};
+use super::method::Method;
+use super::options::CompareOptions;
 
 /// What a baseline may know when it chooses for one held-out task: the pool's results on the
 /// training tasks (and, to pick among its own K choices by validation, the held-out task's
@@ -30,7 +32,7 @@ impl HeldOut<'_> {
 /// A way to choose networks for a held-out task without seeing its test results.
 ///
 /// Adding one is a file in `compare/baselines/` with a type that implements this trait, and one
-/// line in [`baselines`](crate::compare::baselines) that registers it: its rows, summaries,
+/// line in [`baselines`](crate::compare::baselines()) that registers it: its rows, summaries,
 /// curves and markdown columns follow from the registration.
 ///
 /// ```

@@ -1,6 +1,4 @@
-//! The name of a method of the comparison: the proposal, or a registered [`Baseline`].
-//!
-//! [`Baseline`]: crate::compare::Baseline
+//! The name of a method of the comparison: the proposal, or a registered baseline.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -25,7 +23,7 @@ impl Method {
     /// The pool member best on all tasks by test accuracy: chosen with hindsight, for reference.
     pub const HindsightDefault: Method = Method("hindsight-default");
 
-    /// The built-in methods, in the order tables list them (what [`methods`] returns for the
+    /// The built-in methods, in the order tables list them (what `methods()` returns for the
     /// shipped registry).
     pub const ALL: [Method; 6] = [Method::Proposal, Method::SingleBest, Method::Portfolio, Method::NearestTask, Method::Random, Method::HindsightDefault];
 
@@ -46,12 +44,6 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// Every method of the comparison in table order: the proposal, then the registered baselines
-/// ([`baselines`](crate::compare::baselines)) in registration order.
-pub fn methods() -> Vec<Method> {
-    std::iter::once(Method::Proposal).chain(crate::compare::baselines().iter().map(|b| b.method())).collect()
-}
-
 impl Serialize for Method {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0)
@@ -61,11 +53,11 @@ impl Serialize for Method {
 impl<'de> Deserialize<'de> for Method {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        if let Some(m) = methods().into_iter().find(|m| m.0 == name) {
+        if let Some(m) = Method::ALL.into_iter().find(|m| m.0 == name) {
             return Ok(m);
         }
-        // A method this build does not register (rows written by another build): kept by
-        // name. Names are few and live as long as the rows that hold them.
+        // Another baseline's rows (a registered one, or one of another build): kept by name.
+        // Methods compare by name, and names are few and live as long as the rows.
         Ok(Method(Box::leak(name.into_boxed_str())))
     }
 }
@@ -81,6 +73,6 @@ mod tests {
         assert_eq!(back, Method::HindsightDefault);
         let other: Method = serde_json::from_str("\"tpe\"").unwrap();
         assert_eq!(other.name(), "tpe");
-        assert_eq!(methods(), Method::ALL.to_vec());
+        assert_eq!(crate::compare::methods(), Method::ALL.to_vec());
     }
 }

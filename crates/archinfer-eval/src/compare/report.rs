@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::method::{Method, methods};
+use super::baselines::methods;
+use super::method::Method;
 use crate::stats::{mean_ranks, wilcoxon, wins_ties_losses};
 
 /// One method's result on one held-out task at one budget: one `--json` line.

@@ -9,7 +9,10 @@ use archinfer_store::ExperimentStore;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
-use crate::compare::{CompareOptions, CompareRow, Comparison, PoolMatrix, TaskFacts, compare, compare_with_training, summarise_rows, task_halves};
+use super::leave_one_out::{compare, compare_with_training, task_halves};
+use super::matrix::{PoolMatrix, TaskFacts};
+use super::options::CompareOptions;
+use super::report::{CompareRow, Comparison, summarise_rows, summary_markdown};
 use crate::proposal::{ProposalSetup, TrainedProposal};
 use crate::runner::{ResumableRuns, io};
 
@@ -152,13 +155,13 @@ pub fn pooled_markdown(dirs: &[PathBuf]) -> Result<String> {
     let summary = summarise_rows(&rows, 1e-6);
     let mut ks: Vec<usize> = summary.iter().map(|s| s.k).collect();
     ks.dedup();
-    Ok(ks.into_iter().map(|k| crate::compare::summary_markdown(&summary, k)).collect::<Vec<_>>().join("\n"))
+    Ok(ks.into_iter().map(|k| summary_markdown(&summary, k)).collect::<Vec<_>>().join("\n"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Method;
+    use super::super::method::Method;
 
     fn matrix() -> PoolMatrix {
         let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();

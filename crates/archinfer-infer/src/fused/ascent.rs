@@ -5,15 +5,11 @@ use std::ops::Range;
 
 use archinfer_encoding::ArchitectureSpace;
 
-use super::FusedMlp;
+use super::mlp::FusedMlp;
 use super::kernels::{Fma, Madd, Plain, block1_x4, block2_x4, gemv_rows, pad, relax_into, LANES};
+use crate::ascent::{AscentConfig, Solution, StartRun, check_inputs, finish};
 use crate::cost::Penalty;
-use crate::AscentConfig;
-use crate::InferError;
-use crate::Result;
-use crate::Solution;
-use crate::check_inputs;
-use crate::finish;
+use crate::error::{InferError, Result};
 
 impl FusedMlp {
     pub(super) fn scratch(&self) -> Scratch {
@@ -390,17 +386,6 @@ pub(super) fn compact(x: &[f32], idx: &mut [u32], coef: &mut [f32]) -> usize {
         n += usize::from(v != 0.0);
     }
     n
-}
-
-/// One start's finished ascent, before discretisation.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct StartRun {
-    pub logits: Vec<f32>,
-    pub u: Vec<f32>,
-    pub value: f32,
-    pub expected_params: Option<f32>,
-    pub iterations: usize,
-    pub trace: Vec<f32>,
 }
 
 pub(super) struct Scratch {

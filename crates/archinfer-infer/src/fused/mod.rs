@@ -11,77 +11,25 @@
 //! [`crate::generic::ascend`] (the burn autodiff path) stays the reference; tests check that both agree.
 
 //!
-//! The code is in three files: `pack` (weights to the host, padded, `z` folded in), `ascent`
+//! The code is in four files: `mlp` (the network type), `pack` (weights to the host, padded,
+//! `z` folded in), `ascent`
 //! (values, gradients, the multi-start loop) and `kernels` (the numeric inner loops and the
 //! run-time CPU check).
 
 mod ascent;
 mod kernels;
+mod mlp;
 mod pack;
 
-use archinfer_dvn::GateLayout;
 
-pub(crate) use ascent::StartRun;
-use kernels::simd_available;
-use pack::Packed;
-
-/// One dense layer on the host: `y = x · weight + bias`, `weight` row-major `[n_in, n_out]`
-/// (the value network crate's [`HostDense`](archinfer_dvn::HostDense)).
-pub type HostLayer = archinfer_dvn::HostDense;
-
-/// Which compiled kernel the fused path runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Kernel {
-    /// AVX2 + FMA where the CPU has them, else portable.
-    #[default]
-    Auto,
-    /// The portable build only (for comparisons).
-    Portable,
-}
-
-/// An MLP value network `v(u) = w_L · relu(… relu(W_1 [u, z] + b_1) …) + b_L` with `z` fixed,
-/// ready for the fused ascent.
-#[derive(Debug, Clone)]
-pub struct FusedMlp {
-    u_dim: usize,
-    h1: usize,
-    /// `[u_dim, pad(h1)]`: rows of the `u` half of the first layer.
-    w1u: Vec<f32>,
-    /// `[h1, pad(u_dim)]`: its transpose.
-    w1u_t: Vec<f32>,
-    /// `b_1 + z · W_1z`, `[pad(h1)]`.
-    c1: Vec<f32>,
-    rest: Vec<Packed>,
-    kernel: Kernel,
-    /// The gate applied to `u` before the first layer ([`Dvn::gate`]), if any.
-    gate: Option<GateLayout>,
-}
-
-impl FusedMlp {
-    /// The same network, running `kernel`.
-    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
-        self.kernel = kernel;
-        self
-    }
-
-    /// Length of `u`.
-    pub fn u_dim(&self) -> usize {
-        self.u_dim
-    }
-
-    /// Whether the AVX2 + FMA kernel runs (the CPU has them and [`Kernel::Auto`] is set).
-    pub fn uses_simd(&self) -> bool {
-        self.kernel == Kernel::Auto && simd_available()
-    }
-}
+pub use mlp::{FusedMlp, HostLayer, Kernel};
 
 #[cfg(test)]
 mod tests {
     use super::kernels::*;
     use super::pack::*;
     use super::*;
-    use crate::InferError;
-use crate::Result;
+    use crate::error::{InferError, Result};
 
     #[test]
     fn fast_exp_is_accurate() {

@@ -8,9 +8,9 @@ use archinfer_dvn::Dvn;
 use burn::tensor::Tensor;
 
 use super::kernels::pad;
-use super::{FusedMlp, HostLayer, Kernel};
-use crate::InferError;
-use crate::Result;
+use super::mlp::{FusedMlp, HostLayer, Kernel};
+use crate::error::InferError;
+use crate::error::Result;
 
 pub(super) fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Backend(format!("weights are not f32: {e:?}")))

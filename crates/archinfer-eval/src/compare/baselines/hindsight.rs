@@ -1,6 +1,7 @@
 //! The hindsight default: a reference no user could pick, not a baseline to beat.
 
-use crate::compare::{Baseline, HeldOut, Method};
+use crate::compare::baseline::{Baseline, HeldOut};
+use crate::compare::method::Method;
 
 /// The pool member best on all tasks by test accuracy, the held-out task included.
 #[derive(Debug, Clone, Copy, Default)]

@@ -12,10 +12,17 @@ pub use portfolio::Portfolio;
 pub use random::RandomSearch;
 pub use single_best::SingleBest;
 
-use crate::compare::Baseline;
+use crate::compare::baseline::Baseline;
+use crate::compare::method::Method;
 
 /// Every baseline [`compare`](crate::compare()) runs, in the order tables list them after the
 /// proposal. Registering a new one is one line here.
 pub fn baselines() -> Vec<Box<dyn Baseline>> {
     vec![Box::new(SingleBest), Box::new(Portfolio), Box::new(NearestTask), Box::new(RandomSearch), Box::new(HindsightDefault)]
+}
+
+/// Every method of the comparison in table order: the proposal, then the registered
+/// baselines in registration order.
+pub fn methods() -> Vec<Method> {
+    std::iter::once(Method::Proposal).chain(baselines().iter().map(|b| b.method())).collect()
 }

@@ -1,6 +1,7 @@
 //! The nearest task's best (FLAML zero-shot, Auto-sklearn 1.0 meta-learning).
 
-use crate::compare::{Baseline, HeldOut, Method};
+use crate::compare::baseline::{Baseline, HeldOut};
+use crate::compare::method::Method;
 
 /// The K best members of the training task nearest by simple meta-features, the best by
 /// validation on the task kept.

@@ -1,7 +1,8 @@
 //! The greedy portfolio (Auto-sklearn 2.0, TabRepo): K networks that together cover the
 //! training tasks best.
 
-use crate::compare::{Baseline, HeldOut, Method};
+use crate::compare::baseline::{Baseline, HeldOut};
+use crate::compare::method::Method;
 
 /// The greedy portfolio of K over the training tasks, the best by validation on the task kept.
 #[derive(Debug, Clone, Copy, Default)]

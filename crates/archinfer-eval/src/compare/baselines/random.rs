@@ -1,6 +1,7 @@
 //! Random search over the pool.
 
-use crate::compare::{Baseline, HeldOut, Method};
+use crate::compare::baseline::{Baseline, HeldOut};
+use crate::compare::method::Method;
 
 /// K random pool members, the best by validation kept: the expectation over
 /// `options.random_orders` orders, seeded by the comparison's seed and the task.

@@ -1,6 +1,7 @@
 //! The single-best default: one network for every task, chosen on the training tasks.
 
-use crate::compare::{Baseline, HeldOut, Method};
+use crate::compare::baseline::{Baseline, HeldOut};
+use crate::compare::method::Method;
 
 /// The pool member with the best mean normalised validation score over the training tasks,
 /// whatever the budget.
