@@ -76,13 +76,65 @@ pub enum DataError {
         /// What the OS said.
         message: String,
     },
-    /// A file that is not a readable image: empty, not an image, corrupt or truncated.
+    /// A file that is not a readable image: missing, empty, not an image, corrupt or truncated
+    /// (a JPEG without its end-of-image marker, a PNG without its `IEND` chunk, a GIF without
+    /// its trailer, a WebP shorter than its RIFF header says, a BMP without all its rows).
     #[error("{path}: {message}")]
     BadImage {
         /// The file.
         path: String,
         /// What is wrong with it.
         message: String,
+    },
+    /// A path read as an image that is not a regular file: a FIFO, a device (`/dev/zero`,
+    /// `/dev/urandom`, possibly through a symbolic link), a socket or a directory. It is refused
+    /// before it is opened, so reading neither blocks nor runs without end.
+    #[error("{path}: not a regular file but {kind}; only regular files are read as images: remove it from the folder or the list, or copy the image into a file")]
+    NotAFile {
+        /// The path.
+        path: String,
+        /// What it is instead, e.g. "a FIFO (named pipe)", "a character device".
+        kind: &'static str,
+    },
+    /// An image file larger than [`ImageLimits::max_file_bytes`](crate::ImageLimits::max_file_bytes).
+    #[error("{path}: the file has {} bytes, more than the limit of {} bytes for an image file; if it is a genuine image, raise the limit (`ImageLimits::max_file_bytes`)", grouped(*.bytes), grouped(*.limit))]
+    FileTooLarge {
+        /// The file.
+        path: String,
+        /// Its size in bytes (at least `limit + 1`; a file that grew while read may be larger).
+        bytes: u64,
+        /// The limit it exceeds.
+        limit: u64,
+    },
+    /// An image whose header declares more pixels than
+    /// [`ImageLimits::max_pixels`](crate::ImageLimits::max_pixels); found from the header,
+    /// before anything is decoded (a decompression bomb declares billions in a few bytes).
+    #[error("{path}: the image is {} × {} = {} pixels, more than the limit of {} pixels; if it is a genuine image, raise the limit (`ImageLimits::max_pixels`) or scale the image down first", grouped(u64::from(*.width)), grouped(u64::from(*.height)), grouped(u64::from(*.width) * u64::from(*.height)), grouped(*.limit))]
+    TooManyPixels {
+        /// The file.
+        path: String,
+        /// Width its header declares.
+        width: u32,
+        /// Height its header declares.
+        height: u32,
+        /// The limit on width × height it exceeds.
+        limit: u64,
+    },
+    /// An image whose decoded pixels would take more memory than
+    /// [`ImageLimits::max_decode_bytes`](crate::ImageLimits::max_decode_bytes) (many pixels of
+    /// 16-bit colour with alpha, say), found from the header before anything is decoded.
+    #[error("{path}: decoding the {} × {} image would take {} bytes of memory, more than the limit of {} bytes; if it is a genuine image, raise the limit (`ImageLimits::max_decode_bytes`) or scale the image down first", grouped(u64::from(*.width)), grouped(u64::from(*.height)), grouped(*.bytes), grouped(*.limit))]
+    DecodeTooLarge {
+        /// The file.
+        path: String,
+        /// Width its header declares.
+        width: u32,
+        /// Height its header declares.
+        height: u32,
+        /// Bytes the decoded pixels would take.
+        bytes: u64,
+        /// The limit they exceed.
+        limit: u64,
     },
     /// A folder of images laid out otherwise than one sub-folder per class (an empty class
     /// folder, a single class, loose files), or without images.
@@ -162,6 +214,19 @@ pub enum DataError {
     /// Texts that could not be read.
     #[error(transparent)]
     Text(#[from] archinfer_text::TextError),
+}
+
+/// `n` with a comma between groups of three digits (3,600,000,000): sizes in messages.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Result alias of this crate.

@@ -36,7 +36,7 @@ pub use idx::{FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, P
 pub use suite::{FASHION_CLASSES, Perturbation, SUITES, SYNTHETIC_SUITE, TaskRecipe, build_task, suite, synthetic_suite_tasks, task_images};
 
 pub use error::{DataError, Result};
+pub use images::{ConvertedImage, ImageConversion, ImageFiles, ImageLimits, LabelledImages, read_image, read_image_files, read_image_folder, read_unlabelled_folder};
 pub use input::{DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, detect, parse_label, read_user_data};
-pub use images::{ImageFiles, ImageLimits, ConvertedImage, ImageConversion, LabelledImages, read_image, read_image_files, read_image_folder, read_unlabelled_folder};
 pub use synthetic::Blobs;
 pub use task::{FeatureSet, Splits, Task};

@@ -30,22 +30,23 @@ fn read(path: &Path) -> Result<archinfer_data::UserData, DataError> {
 #[test]
 fn too_few_samples_to_split_name_the_folder_the_part_and_what_is_needed() {
     let tmp = tempfile::tempdir().unwrap();
-    let two_by_two = tmp.path().join("two-by-two");
-    classes(&two_by_two, &["a", "b"], 2);
-    let e = read(&two_by_two).unwrap().bundle(USER_SPLIT).unwrap_err();
+    // Two classes of one image: 60/20/20 of 2 samples leaves validation empty.
+    let two_of_one = tmp.path().join("two-of-one");
+    classes(&two_of_one, &["a", "b"], 1);
+    let e = read(&two_of_one).unwrap().bundle(USER_SPLIT).unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, DataError::UserData { ref path, .. } if path.ends_with("two-by-two")), "{msg}");
-    assert!(msg.contains("4 samples in 2 classes") && msg.contains("part gets none") && msg.contains("at least"), "{msg}");
+    assert!(matches!(e, DataError::UserData { ref path, .. } if path.ends_with("two-of-one")), "{msg}");
+    assert!(msg.contains("2 samples in 2 classes") && msg.contains("the validation part gets none") && msg.contains("at least 4 samples"), "{msg}");
 
     let three_of_one = tmp.path().join("three-of-one");
     classes(&three_of_one, &["a", "b", "c"], 1);
     let e = read(&three_of_one).unwrap().bundle(USER_SPLIT).unwrap_err();
     assert!(matches!(e, DataError::UserData { ref path, .. } if path.ends_with("three-of-one")), "{e}");
-    assert!(e.to_string().contains("3 samples in 3 classes"), "{e}");
+    assert!(e.to_string().contains("3 samples in 3 classes") && e.to_string().contains("the test part gets none"), "{e}");
 
-    // Enough samples: every part gets some.
+    // Two images in each of two classes are enough: 2 / 1 / 1.
     let ok = tmp.path().join("ok");
-    classes(&ok, &["a", "b"], 3);
+    classes(&ok, &["a", "b"], 2);
     let b = read(&ok).unwrap().bundle(USER_SPLIT).unwrap();
     assert!(b.split.iter().all(|&n| n > 0), "{:?}", b.split);
 }
