@@ -20,16 +20,20 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod batch;
 mod checksum;
 mod error;
 mod metrics;
 mod model;
 mod recipe;
 mod train;
+mod train_config;
 
+pub use batch::DvnTask;
 pub use checksum::{CHECKSUM_FILE, verify_checksums, write_checksums};
 pub use error::{DvnError, Result};
 pub use metrics::{r_squared, spearman};
 pub use model::{Dvn, DvnConfig, GateLayout, HostDense, Interaction, ValueModel};
 pub use recipe::{AUTO_SAMPLE_MODULE, DEFAULT_SAMPLE_MODULE, DvnPreset, Recipe};
-pub use train::{DvnOptimizer, DvnTask, DvnTrainConfig, FitCheck, TrainedDvn};
+pub use train::TrainedDvn;
+pub use train_config::{DvnOptimizer, DvnTrainConfig, FitCheck};

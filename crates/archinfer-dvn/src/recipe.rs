@@ -6,9 +6,10 @@ use archinfer_encoding::ArchitectureSpace;
 use archinfer_metafeatures::MetaFeatures;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::DvnTask;
 use crate::error::{DvnError, Result};
 use crate::model::{DvnConfig, Interaction};
-use crate::train::{DvnOptimizer, DvnTask, DvnTrainConfig};
+use crate::train_config::{DvnOptimizer, DvnTrainConfig};
 
 /// Embedding module the tower and the statistics read on image spaces.
 pub const DEFAULT_SAMPLE_MODULE: &str = "pool4";

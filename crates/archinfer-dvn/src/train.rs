@@ -2,12 +2,10 @@
 //! prediction, saving and loading.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use archinfer_data::Task;
 use archinfer_encoding::ArchitectureSpace;
-use archinfer_metafeatures::{SampleBatch, Standardizer, statistical_features};
-use burn::config::Config;
+use archinfer_metafeatures::Standardizer;
 use burn::module::Module;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::decay::WeightDecayConfig;
@@ -19,147 +17,10 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::batch::{DvnTask, Prepared, extra_row, holdout_loss, normalise, pair_mask, raw_stats, sample_tensor, u_tensor};
 use crate::error::{DvnError, Result};
 use crate::model::{Dvn, DvnConfig};
-
-/// The recorded children of one training task.
-#[derive(Debug, Clone)]
-pub struct DvnTask {
-    /// Task name.
-    pub name: String,
-    /// Relaxed encodings `u` of the children.
-    pub u: Vec<Vec<f32>>,
-    /// Their validation accuracies.
-    pub v: Vec<f32>,
-    /// The task's samples (needed for learned and statistical meta-features).
-    pub task: Option<Arc<Task>>,
-}
-
-/// The optimizer of Algorithm 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DvnOptimizer {
-    /// SGD with momentum (the paper).
-    #[default]
-    Sgd,
-    /// Adam (β = 0.9, 0.999), with optional L2 weight decay.
-    Adam,
-}
-
-/// Settings of Algorithm 1 (paper: SGD, learning rate 1e-4, momentum 0.5, kOuterIters 1,
-/// kInnerIters 2) and of the convergence test.
-#[derive(Config, Debug)]
-pub struct DvnTrainConfig {
-    /// SGD learning rate.
-    #[config(default = 1e-4)]
-    pub learning_rate: f64,
-    /// SGD momentum.
-    #[config(default = 0.5)]
-    pub momentum: f64,
-    /// Mini-batches of one task's triplets per task pick (kOuterIters).
-    #[config(default = 1)]
-    pub outer_iters: usize,
-    /// Sample batches (and SGD steps) per mini-batch (kInnerIters).
-    #[config(default = 2)]
-    pub inner_iters: usize,
-    /// Triplets per mini-batch.
-    #[config(default = 32)]
-    pub minibatch: usize,
-    /// Task samples per batch fed to the tower.
-    #[config(default = 256)]
-    pub sample_batch: usize,
-    /// Embedding module whose features the tower and the statistics read.
-    #[config(default = "String::from(\"pool4\")")]
-    pub sample_module: String,
-    /// Fraction of every training task's triplets held out to judge convergence.
-    #[config(default = 0.1)]
-    pub holdout: f64,
-    /// Task picks between two convergence checks.
-    #[config(default = 250)]
-    pub eval_every: usize,
-    /// Checks without improvement before stopping.
-    #[config(default = 8)]
-    pub patience: usize,
-    /// Upper bound on task picks.
-    #[config(default = 100_000)]
-    pub max_steps: usize,
-    /// Samples used to embed a task at evaluation and inference time.
-    #[config(default = 1024)]
-    pub eval_samples: usize,
-    /// Seed of task picks, batches and the holdout split.
-    #[config(default = 0)]
-    pub seed: u64,
-    /// Weight of a within-task pairwise ranking loss added to the paper's L2 loss (0: L2
-    /// only): the mean of `softplus(−(p_i − p_j))` over the mini-batch's pairs with `v_i > v_j`.
-    /// The L2 loss rewards getting a task's level right; this rewards getting its order right,
-    /// which is what the ascent and the Spearman use.
-    #[config(default = 0.0)]
-    pub rank_weight: f64,
-    /// Task picks before early stopping may stop the fit.
-    #[config(default = 0)]
-    pub min_steps: usize,
-    /// The optimizer (paper: SGD with momentum).
-    #[config(default = "DvnOptimizer::Sgd")]
-    pub optimizer: DvnOptimizer,
-    /// L2 weight decay (Adam only; 0: none).
-    #[config(default = 0.0)]
-    pub weight_decay: f64,
-}
-
-impl DvnTrainConfig {
-    /// Checks every setting; [`TrainedDvn::fit`] calls it before any work.
-    ///
-    /// # Errors
-    /// [`DvnError::Setting`] naming the first setting out of range.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |setting: &'static str, value: String, expected: &'static str| Err(DvnError::Setting { setting, value, expected });
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad("learning_rate", self.learning_rate.to_string(), "a finite number > 0");
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("weight_decay", self.weight_decay.to_string(), "a finite number ≥ 0");
-        }
-        if !(self.rank_weight.is_finite() && self.rank_weight >= 0.0) {
-            return bad("rank_weight", self.rank_weight.to_string(), "a finite number ≥ 0");
-        }
-        if !(self.holdout.is_finite() && (0.0..1.0).contains(&self.holdout)) {
-            return bad("holdout", self.holdout.to_string(), "a fraction in [0, 1)");
-        }
-        for (setting, v) in [("minibatch", self.minibatch), ("inner_iters", self.inner_iters), ("outer_iters", self.outer_iters), ("sample_batch", self.sample_batch)] {
-            if v == 0 {
-                return bad(setting, "0".into(), "at least 1");
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One convergence check of [`TrainedDvn::fit_observed`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FitCheck {
-    /// Task picks so far.
-    pub step: usize,
-    /// Upper bound on task picks.
-    pub max_steps: usize,
-    /// Mean squared error on the training tasks' held-out children.
-    pub heldout_mse: f32,
-}
-
-/// Per-task normalisation `v' = (v − μ) / σ`.
-fn normalise(v: &[f32]) -> (f32, f32) {
-    let n = v.len().max(1) as f32;
-    let mu = v.iter().sum::<f32>() / n;
-    let sd = (v.iter().map(|x| (x - mu).powi(2)).sum::<f32>() / n).sqrt().max(1e-6);
-    (mu, sd)
-}
-
-struct Prepared {
-    train: Vec<usize>,
-    holdout: Vec<usize>,
-    target: Vec<f32>,
-    extra: Option<Tensor<2>>,
-    fixed_samples: Option<Tensor<2>>,
-}
+use crate::train_config::{DvnOptimizer, DvnTrainConfig, FitCheck};
 
 /// A trained value network with what it needs to embed new tasks.
 #[derive(Debug, Clone)]
@@ -183,14 +44,6 @@ struct Saved {
     train_config: DvnTrainConfig,
     standardizer: Option<Standardizer>,
     history: Vec<(usize, f32)>,
-}
-
-fn u_tensor(rows: &[&Vec<f32>], dim: usize, device: &Device) -> Tensor<2> {
-    let mut flat = Vec::with_capacity(rows.len() * dim);
-    for r in rows {
-        flat.extend_from_slice(r);
-    }
-    Tensor::from_data(TensorData::new(flat, [rows.len(), dim]), device)
 }
 
 impl TrainedDvn {
@@ -460,92 +313,6 @@ impl TrainedDvn {
     }
 }
 
-/// `[B, B]` mask of the pairs `v_i > v_j` (ties left out) and their number; `None` without
-/// any such pair.
-fn pair_mask(y: &[f32]) -> Option<(Vec<f32>, usize)> {
-    let n = y.len();
-    let mut m = vec![0.0; n * n];
-    let mut pairs = 0;
-    for i in 0..n {
-        for j in 0..n {
-            if y[i] > y[j] + 1e-6 {
-                m[i * n + j] = 1.0;
-                pairs += 1;
-            }
-        }
-    }
-    (pairs > 0).then_some((m, pairs))
-}
-
-/// The host-computed part of `z` ([`DvnConfig::extra_width`]): `log10` of the number of
-/// training samples, the standardised statistics, the one-hot task identity `id`.
-fn extra_row(
-    config: &DvnConfig,
-    train: &DvnTrainConfig,
-    standardizer: Option<&Standardizer>,
-    task: Option<&Task>,
-    id: Option<usize>,
-) -> Result<Option<Vec<f32>>> {
-    if config.extra_width() == 0 {
-        return Ok(None);
-    }
-    let mut row = Vec::with_capacity(config.extra_width());
-    if config.meta.learned() && config.log_size {
-        let task = task.ok_or(DvnError::Needs("the task (for its size)"))?;
-        row.push((task.splits().train.len().max(1) as f32).log10());
-    }
-    if let Some(s) = standardizer {
-        row.extend(s.apply(&raw_stats(task, &train.sample_module)?)?);
-    }
-    if config.task_id_dim > 0 {
-        let mut one_hot = vec![0.0; config.task_id_dim];
-        if let Some(i) = id {
-            *one_hot.get_mut(i).ok_or(DvnError::TaskIdentity { index: i, width: config.task_id_dim })? = 1.0;
-        }
-        row.extend(one_hot);
-    }
-    Ok(Some(row))
-}
-
-fn raw_stats(task: Option<&Task>, module: &str) -> Result<Vec<f32>> {
-    let task = task.ok_or(DvnError::Needs("the task (for its statistical meta-features)"))?;
-    Ok(statistical_features(task, module)?)
-}
-
-fn sample_tensor(
-    task: Option<&Task>,
-    config: &DvnConfig,
-    train: &DvnTrainConfig,
-    n: usize,
-    rng: &mut StdRng,
-    device: &Device,
-) -> Result<Tensor<2>> {
-    let task = task.ok_or(DvnError::Needs("the task's samples (for its learned meta-features)"))?;
-    let b = SampleBatch::sample(task, &train.sample_module, config.max_classes, n, rng)?;
-    if b.dim != config.sample_dim {
-        return Err(DvnError::Width { what: "sample features", expected: config.sample_dim, got: b.dim });
-    }
-    Ok(b.to_tensor(device))
-}
-
-fn holdout_loss(model: &Dvn, tasks: &[DvnTask], prepared: &[Prepared], dim: usize, device: &Device) -> Result<f32> {
-    let mut total = 0.0;
-    let mut n = 0;
-    for (t, p) in tasks.iter().zip(prepared) {
-        if p.holdout.is_empty() {
-            continue;
-        }
-        let u = u_tensor(&p.holdout.iter().map(|&i| &t.u[i]).collect::<Vec<_>>(), dim, device);
-        let y: Vec<f32> = p.holdout.iter().map(|&i| p.target[i]).collect();
-        let y = Tensor::<1>::from_data(TensorData::new(y, [p.holdout.len()]), device);
-        let extra = p.extra.clone().map(Tensor::inner);
-        let z = model.embed(p.fixed_samples.clone(), extra)?;
-        total += (model.forward(u, z) - y).powi_scalar(2).mean().into_scalar::<f32>();
-        n += 1;
-    }
-    Ok(if n == 0 { f32::NAN } else { total / n as f32 })
-}
-
 impl archinfer_metafeatures::TaskEncoder for TrainedDvn {
     type Error = DvnError;
     fn z_dim(&self) -> usize {
@@ -553,26 +320,5 @@ impl archinfer_metafeatures::TaskEncoder for TrainedDvn {
     }
     fn encode_task(&self, task: &Task) -> Result<Vec<f32>> {
         self.embed_host(Some(task))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pair_mask_marks_strictly_better_rows() {
-        // v = [0.3, 0.1, 0.3]: pairs (0, 1) and (2, 1); the tie (0, 2) is left out.
-        let (m, pairs) = pair_mask(&[0.3, 0.1, 0.3]).unwrap();
-        assert_eq!(pairs, 2);
-        assert_eq!(m, vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
-        assert!(pair_mask(&[0.5, 0.5]).is_none());
-    }
-
-    #[test]
-    fn normalise_uses_the_population_standard_deviation() {
-        let (mu, sd) = normalise(&[1.0, 3.0]);
-        approx::assert_abs_diff_eq!(mu, 2.0);
-        approx::assert_abs_diff_eq!(sd, 1.0);
     }
 }

@@ -1,45 +1,21 @@
-//! Child networks: the continuous network of Eq. (4) and its discrete fast path.
+//! The continuous child network of Eq. (4).
 //!
-//! The continuous [`ChildNetwork`] keeps every base layer of every parametrized layer and
-//! mixes them with the relaxed encoding `u` it is given at each forward pass, so gradients reach
-//! `u` (and through [`relax`](crate::relax) the logits). [`DiscreteNetwork`] builds only the
-//! active branches of a one-hot architecture: a plain MLP.
+//! [`ChildNetwork`] keeps every base layer of every parametrized layer and mixes them with the
+//! relaxed encoding `u` it is given at each forward pass, so gradients reach `u` (and through
+//! [`relax`](crate::relax) the logits). Its discrete fast path, the plain MLP of a one-hot
+//! architecture that builds only the active branches, is [`DiscreteNetwork`].
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 
-use crate::encoding::DiscreteArchitecture;
+use crate::architecture::DiscreteArchitecture;
+use crate::dense::{DenseLayer, apply_activation, uniform_tensor};
+use crate::discrete_network::DiscreteNetwork;
 use crate::error::{EncodingError, Result};
 use crate::space::{Activation, ArchitectureSpace};
-
-/// Uniform `U(-k, k)`, `k = 1/sqrt(fan_in)` (the usual dense-layer init), drawn on the host from
-/// a seeded RNG so that a child's initial weights depend on its seed only, not on a backend's
-/// global RNG state shared by concurrent trainings.
-fn uniform_host(n: usize, fan_in: usize, rng: &mut StdRng) -> Vec<f32> {
-    let k = 1.0 / (fan_in.max(1) as f32).sqrt();
-    (0..n).map(|_| rng.random_range(-k..k)).collect()
-}
-
-fn uniform_tensor<const D: usize>(
-    shape: [usize; D],
-    fan_in: usize,
-    rng: &mut StdRng,
-    device: &Device,
-) -> Tensor<D> {
-    let v = uniform_host(shape.iter().product(), fan_in, rng);
-    Tensor::from_data(TensorData::new(v, shape), device)
-}
-
-fn apply_activation<const D: usize>(a: Activation, x: Tensor<D>) -> Tensor<D> {
-    match a {
-        Activation::Relu => relu(x),
-        Activation::Tanh => x.tanh(),
-    }
-}
 
 /// Zero-pads the feature (last) dimension of `x` [N, d] to `width`.
 fn pad_features(x: Tensor<2>, width: usize) -> Tensor<2> {
@@ -308,218 +284,5 @@ impl ChildNetwork {
             bias: Param::from_tensor(self.classifier.bias.val()),
         };
         Ok(DiscreteNetwork { hidden, classifier, activations, arch: arch.clone() })
-    }
-}
-
-/// A dense affine layer `x · W + b` with weights `[in, out]`.
-#[derive(Module, Debug)]
-pub struct DenseLayer {
-    /// `[in, out]`.
-    pub weight: Param<Tensor<2>>,
-    /// `[out]`.
-    pub bias: Param<Tensor<1>>,
-}
-
-impl DenseLayer {
-    /// A `[d_in, d_out]` layer with weights and bias drawn from `U(-k, k)`, `k = 1/sqrt(d_in)`,
-    /// from `rng` (host side, so initialisation depends on the seed only).
-    pub fn seeded(d_in: usize, d_out: usize, rng: &mut StdRng, device: &Device) -> Self {
-        HostDense::seeded(d_in, d_out, rng).to_dense(device)
-    }
-
-    /// `[N, in]` → `[N, out]`.
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        x.matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>()
-    }
-}
-
-/// One dense layer on the host, `y = x · weight + bias` with `weight` row-major `[n_in, n_out]`:
-/// what host-side code (the fused trainer, the fused ascent) works on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostDense {
-    /// Input width.
-    pub n_in: usize,
-    /// Output width.
-    pub n_out: usize,
-    /// Row-major `[n_in, n_out]`.
-    pub weight: Vec<f32>,
-    /// `[n_out]`.
-    pub bias: Vec<f32>,
-}
-
-impl HostDense {
-    /// Weights then bias drawn from `U(-k, k)`, `k = 1/sqrt(n_in)`, in the order
-    /// [`DenseLayer::seeded`] draws them (it calls this).
-    pub fn seeded(n_in: usize, n_out: usize, rng: &mut StdRng) -> Self {
-        let weight = uniform_host(n_in * n_out, n_in, rng);
-        let bias = uniform_host(n_out, n_in, rng);
-        Self { n_in, n_out, weight, bias }
-    }
-
-    /// Copies a burn [`DenseLayer`] to the host.
-    ///
-    /// # Errors
-    /// [`EncodingError::Backend`] if the tensors cannot be read as `f32`.
-    pub fn from_dense(layer: &DenseLayer) -> Result<Self> {
-        let [n_in, n_out] = layer.weight.val().dims();
-        let read = |d: TensorData| d.try_to_vec::<f32>().map_err(|e| EncodingError::Backend(format!("tensor is not f32: {e:?}")));
-        Ok(Self { n_in, n_out, weight: read(layer.weight.val().into_data())?, bias: read(layer.bias.val().into_data())? })
-    }
-
-    /// Uploads the layer to `device`.
-    pub fn to_dense(&self, device: &Device) -> DenseLayer {
-        DenseLayer {
-            weight: Param::from_tensor(Tensor::from_data(TensorData::new(self.weight.clone(), [self.n_in, self.n_out]), device)),
-            bias: Param::from_tensor(Tensor::from_data(TensorData::new(self.bias.clone(), [self.n_out]), device)),
-        }
-    }
-}
-
-/// Configuration of a [`DiscreteNetwork`] built from scratch (the fast path used to train the
-/// one-hot children of the experiment database).
-#[derive(Config, Debug)]
-pub struct DiscreteNetworkConfig {
-    /// The architecture.
-    pub arch: DiscreteArchitecture,
-    /// Number of output classes (at least 2).
-    pub num_classes: usize,
-    /// Seed of the initial weights.
-    #[config(default = 0)]
-    pub seed: u64,
-}
-
-impl DiscreteNetworkConfig {
-    /// Builds the MLP on `device`, each layer initialised for its real fan-in.
-    ///
-    /// # Errors
-    /// [`EncodingError::TooFewClasses`] for fewer than two classes.
-    pub fn init(&self, device: &Device) -> Result<DiscreteNetwork> {
-        DiscreteNetwork::from_host(&self.arch, &self.init_host()?, device)
-    }
-
-    /// The initial weights on the host, hidden layers then the classifier: exactly the values
-    /// [`init`](Self::init) uploads (so a host-side trainer starts where the burn one does).
-    ///
-    /// # Errors
-    /// [`EncodingError::TooFewClasses`] for fewer than two classes.
-    pub fn init_host(&self) -> Result<Vec<HostDense>> {
-        if self.num_classes < 2 {
-            return Err(EncodingError::TooFewClasses(self.num_classes));
-        }
-        let mut rng = StdRng::seed_from_u64(self.seed);
-        let widths = self.arch.widths();
-        let mut layers: Vec<HostDense> = widths.windows(2).map(|p| HostDense::seeded(p[0], p[1], &mut rng)).collect();
-        let last = *widths.last().unwrap_or(&self.arch.embedding.dim);
-        layers.push(HostDense::seeded(last, self.num_classes, &mut rng));
-        Ok(layers)
-    }
-}
-
-/// The plain MLP of a discrete architecture: only the chosen embedding module and the enabled
-/// layers' chosen base layers exist.
-///
-/// ```
-/// use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture, DiscreteNetworkConfig, EmbeddingSpec};
-/// use burn::tensor::{Device, Tensor};
-/// use rand::SeedableRng;
-/// let device = Device::default();
-/// let space = ArchitectureSpace::paper(vec![EmbeddingSpec::new("a", 4)]).unwrap();
-/// let arch = DiscreteArchitecture::sample(&space, &mut rand::rngs::StdRng::seed_from_u64(1));
-/// let net = DiscreteNetworkConfig::new(arch.clone(), 3).init(&device).unwrap();
-/// assert_eq!(burn::module::Module::num_params(&net), arch.num_params(3));
-/// let logits = net.forward(Tensor::<2>::ones([2, 4], &device)).unwrap();
-/// assert_eq!(logits.dims(), [2, 3]);
-/// ```
-#[derive(Module, Debug)]
-pub struct DiscreteNetwork {
-    /// The enabled layers, input to output.
-    pub hidden: Vec<DenseLayer>,
-    /// The classifier.
-    pub classifier: DenseLayer,
-    #[module(skip)]
-    activations: Vec<Activation>,
-    #[module(skip)]
-    arch: DiscreteArchitecture,
-}
-
-impl DiscreteNetwork {
-    /// The network of `arch` with the given weights: one layer per enabled layer of `arch`,
-    /// then the classifier (as [`DiscreteNetworkConfig::init_host`] returns them).
-    ///
-    /// # Errors
-    /// [`EncodingError::ShapeMismatch`] if the number of layers or a layer's shape does not
-    /// match `arch`, or the classifier has fewer than two outputs.
-    pub fn from_host(arch: &DiscreteArchitecture, layers: &[HostDense], device: &Device) -> Result<Self> {
-        let widths = arch.widths();
-        let (classifier, hidden) = layers.split_last().ok_or(EncodingError::ShapeMismatch {
-            what: "discrete network layers",
-            detail: "no layers".into(),
-        })?;
-        if hidden.len() + 1 != widths.len() {
-            return Err(EncodingError::ShapeMismatch {
-                what: "discrete network layers",
-                detail: format!("{} layers for {} enabled layers and a classifier", layers.len(), widths.len() - 1),
-            });
-        }
-        for (l, (layer, p)) in hidden.iter().zip(widths.windows(2)).enumerate() {
-            let ok = layer.n_in == p[0] && layer.n_out == p[1] && layer.weight.len() == p[0] * p[1] && layer.bias.len() == p[1];
-            if !ok {
-                return Err(EncodingError::ShapeMismatch {
-                    what: "discrete network layer",
-                    detail: format!("layer {l} is {}×{}, the architecture says {}×{}", layer.n_in, layer.n_out, p[0], p[1]),
-                });
-            }
-        }
-        let last = *widths.last().unwrap_or(&arch.embedding.dim);
-        if classifier.n_in != last || classifier.n_out < 2 || classifier.weight.len() != last * classifier.n_out || classifier.bias.len() != classifier.n_out {
-            return Err(EncodingError::ShapeMismatch {
-                what: "classifier",
-                detail: format!("{}×{} after a {last}-wide layer (at least 2 outputs)", classifier.n_in, classifier.n_out),
-            });
-        }
-        Ok(Self {
-            hidden: hidden.iter().map(|l| l.to_dense(device)).collect(),
-            classifier: classifier.to_dense(device),
-            activations: arch.enabled_layers().map(|l| l.activation).collect(),
-            arch: arch.clone(),
-        })
-    }
-
-    /// The layers on the host, hidden then classifier (the inverse of [`from_host`](Self::from_host)).
-    ///
-    /// # Errors
-    /// [`EncodingError::Backend`] if a tensor cannot be read as `f32`.
-    pub fn to_host(&self) -> Result<Vec<HostDense>> {
-        self.hidden.iter().chain(std::iter::once(&self.classifier)).map(HostDense::from_dense).collect()
-    }
-
-    /// The activations of the enabled layers, input to output.
-    pub fn activations(&self) -> &[Activation] {
-        &self.activations
-    }
-
-    /// The architecture this network implements.
-    pub fn architecture(&self) -> &DiscreteArchitecture {
-        &self.arch
-    }
-
-    /// Forward pass: `[N, dim]` features of the architecture's embedding module → `[N, classes]`
-    /// logits.
-    ///
-    /// # Errors
-    /// [`EncodingError::InputMismatch`] if the feature dimension is not the module's.
-    pub fn forward(&self, x: Tensor<2>) -> Result<Tensor<2>> {
-        let d = x.dims()[1];
-        if d != self.arch.embedding.dim {
-            return Err(EncodingError::InputMismatch(format!(
-                "module `{}` has {} features, got {d}",
-                self.arch.embedding.name, self.arch.embedding.dim
-            )));
-        }
-        let mut x = x;
-        for (layer, &a) in self.hidden.iter().zip(&self.activations) {
-            x = apply_activation(a, layer.forward(x));
-        }
-        Ok(self.classifier.forward(x))
     }
 }

@@ -34,21 +34,21 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod architecture;
 mod child;
+mod dense;
+mod discrete_network;
 mod encoding;
 mod error;
 mod recipe;
 mod relax;
 mod space;
 
-pub use child::{
-    ChildNetwork, ChildNetworkConfig, DenseLayer, DiscreteNetwork, DiscreteNetworkConfig, HostDense,
-    ParametrizedLayer,
-};
-pub use encoding::{
-    DiscreteArchitecture, EmbeddingChoice, Encoding, LayerChoice, ONE_HOT_OFF_LOGIT, relax_flat,
-    softmax_into,
-};
+pub use architecture::{DiscreteArchitecture, EmbeddingChoice, LayerChoice};
+pub use child::{ChildNetwork, ChildNetworkConfig, ParametrizedLayer};
+pub use dense::{DenseLayer, HostDense};
+pub use discrete_network::{DiscreteNetwork, DiscreteNetworkConfig};
+pub use encoding::{Encoding, ONE_HOT_OFF_LOGIT, relax_flat, softmax_into};
 pub use error::{EncodingError, Result};
 pub use recipe::{RECIPE_GROUP_NAMES, RECIPE_GROUPS, RecipeChoice, RecipeSpace};
 pub use relax::relax;

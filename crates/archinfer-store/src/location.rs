@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::ExperimentStore;
 use crate::error::Result;
-use crate::sqlite::SqliteStore;
 use crate::error::StoreError;
+use crate::sqlite::SqliteStore;
+use crate::store::ExperimentStore;
 
 /// A database location: a SQLite file (a path, or `sqlite://path`) or a PostgreSQL server
 /// (`postgres://` or `postgresql://` URL).
@@ -113,7 +113,7 @@ impl Location {
         match self {
             Location::Sqlite(p) => Ok(Box::new(SqliteStore::open(p)?)),
             #[cfg(feature = "postgres")]
-            Location::Postgres(u) => Ok(Box::new(crate::PostgresStore::connect(u)?)),
+            Location::Postgres(u) => Ok(Box::new(crate::postgres::connection::PostgresStore::connect(u)?)),
             #[cfg(not(feature = "postgres"))]
             Location::Postgres(_) => Err(StoreError::PostgresNotBuilt),
             Location::Unsupported { scheme, location } => Err(StoreError::UnknownScheme { scheme: scheme.clone(), location: location.clone() }),

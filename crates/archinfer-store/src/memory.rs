@@ -4,17 +4,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::ExperimentStore;
-use crate::PlannedTrial;
 use crate::error::Result;
 use crate::error::StoreError;
-use crate::TaskData;
-use crate::TaskRecord;
-use crate::Trial;
-use crate::TrialResult;
-use crate::TrialStatus;
-use crate::WorkerInfo;
-use crate::now_ms;
+use crate::store::ExperimentStore;
+use crate::store::now_ms;
+use crate::types::{PlannedTrial, TaskData, TaskRecord, Trial, TrialResult, TrialStatus, WorkerInfo};
 
 #[derive(Debug, Default)]
 struct Inner {

@@ -1,14 +1,12 @@
 //! Operations over whole stores: worker rates for `db status`, and copying a database between
 //! any two stores, resumable and verified.
 
-use crate::ExperimentStore;
+use archinfer_checksum::fnv1a_hex;
+
 use crate::error::Result;
 use crate::error::StoreError;
-use crate::TaskData;
-use crate::Trial;
-use crate::TrialStatus;
-use crate::WorkerInfo;
-use crate::fnv1a_hex;
+use crate::store::ExperimentStore;
+use crate::types::{TaskData, Trial, TrialStatus, WorkerInfo};
 
 /// The window over which a worker's rate is measured.
 const RATE_WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -229,9 +227,9 @@ pub fn status(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<D
         "s/child"
     );
     let trials = store.trials(None)?;
-    let mut totals = crate::StateCounts::default();
+    let mut totals = crate::summary::StateCounts::default();
     let mut seconds = 0.0;
-    for s in crate::summarize(&store.tasks()?, &trials) {
+    for s in crate::summary::summarize(&store.tasks()?, &trials) {
         totals = totals.plus(s.counts);
         seconds += s.train_seconds;
         let std = s.val_std.map(|v| format!("{v:>6.3}")).unwrap_or_else(|| format!("{:>6}", "-"));
@@ -274,7 +272,7 @@ pub fn status(store: &dyn ExperimentStore, now: i64, live_secs: u64) -> Result<D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::now_ms;
+    use crate::store::now_ms;
     use approx::assert_relative_eq;
 
     fn trial(worker: &str, status: TrialStatus, claimed: i64, finished: Option<i64>) -> Trial {
@@ -317,13 +315,13 @@ mod tests {
     }
 
     fn small_store(extra: u32) -> crate::memory::MemoryStore {
-        let s = crate::MemoryStore::new();
+        let s = crate::memory::MemoryStore::new();
         s.set_meta("suite", "demo").unwrap();
-        s.create_task(&crate::TaskRecord::new("t", "demo", 2), &TaskData::new("x", vec![1, 2, 3])).unwrap();
+        s.create_task(&crate::types::TaskRecord::new("t", "demo", 2), &TaskData::new("x", vec![1, 2, 3])).unwrap();
         let rows: Vec<_> = (0..5u32)
             .map(|i| {
-                let r = crate::TrialResult { val_accuracy: 0.5, test_accuracy: 0.4 + 0.01 * (i + extra) as f32, seconds: 1.0, num_params: 10, epochs_run: 2 };
-                (crate::PlannedTrial { trial_index: i as usize, architecture: "{}".into(), seed: 0 }, r)
+                let r = crate::types::TrialResult { val_accuracy: 0.5, test_accuracy: 0.4 + 0.01 * (i + extra) as f32, seconds: 1.0, num_params: 10, epochs_run: 2 };
+                (crate::types::PlannedTrial { trial_index: i as usize, architecture: "{}".into(), seed: 0 }, r)
             })
             .collect();
         s.record_trials("t", "w", &rows).unwrap();
@@ -333,7 +331,7 @@ mod tests {
     #[test]
     fn a_copy_is_verified_resumes_and_refuses_another_database() {
         let src = small_store(0);
-        let dst = crate::MemoryStore::new();
+        let dst = crate::memory::MemoryStore::new();
         let mut calls = 0;
         let r = copy(&src, &dst, 2, &mut |done, total| {
             calls += 1;

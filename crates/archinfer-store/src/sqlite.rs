@@ -6,17 +6,11 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::ExperimentStore;
-use crate::PlannedTrial;
 use crate::error::Result;
 use crate::error::StoreError;
-use crate::TaskData;
-use crate::TaskRecord;
-use crate::Trial;
-use crate::TrialResult;
-use crate::TrialStatus;
-use crate::WorkerInfo;
-use crate::now_ms;
+use crate::store::ExperimentStore;
+use crate::store::now_ms;
+use crate::types::{PlannedTrial, TaskData, TaskRecord, Trial, TrialResult, TrialStatus, WorkerInfo};
 
 /// Schema version this build writes. Older files are migrated on open, in one transaction:
 /// version 1 (tasks, trials, workers, meta) gains the `task_data` table in version 2, and no

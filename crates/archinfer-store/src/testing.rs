@@ -20,14 +20,9 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ExperimentStore;
-use crate::PlannedTrial;
 use crate::error::StoreError;
-use crate::TaskData;
-use crate::TaskRecord;
-use crate::Trial;
-use crate::TrialResult;
-use crate::TrialStatus;
+use crate::store::ExperimentStore;
+use crate::types::{PlannedTrial, TaskData, TaskRecord, Trial, TrialResult, TrialStatus};
 
 /// Adds `tasks` tasks (`task0`, `task1` …) of `per_task` planned trials each, and checks that
 /// planning again adds nothing.
@@ -86,7 +81,7 @@ pub fn exactly_once(store: Arc<dyn ExperimentStore>, other: Arc<dyn ExperimentSt
     assert!(trials.iter().all(|t| t.status == TrialStatus::Done));
     let s = store.summary().unwrap();
     assert_eq!(s.len(), 3);
-    assert_eq!(s[0].counts, crate::StateCounts { done: 40, ..Default::default() });
+    assert_eq!(s[0].counts, crate::summary::StateCounts { done: 40, ..Default::default() });
     let [lo, med, hi] = s[0].val_accuracy.unwrap();
     assert_eq!((lo, hi), (0.0, 0.39));
     assert!((med - 0.195).abs() < 1e-6);
@@ -124,7 +119,7 @@ pub fn failures_and_meta(store: &dyn ExperimentStore) {
     let t = &store.trials(None).unwrap()[0];
     assert_eq!(t.status, TrialStatus::Failed);
     assert_eq!(t.error.as_deref(), Some("non-finite loss"));
-    assert_eq!(store.summary().unwrap()[0].counts, crate::StateCounts { failed: 1, ..Default::default() });
+    assert_eq!(store.summary().unwrap()[0].counts, crate::summary::StateCounts { failed: 1, ..Default::default() });
     assert!(matches!(store.plan("nope", &[]), Err(StoreError::UnknownTask(_))));
     let mut other = TaskRecord::new("task0", "test", 3);
     other.train = 5;
@@ -253,7 +248,7 @@ pub fn scratch_schema(test: &str) -> String {
 /// # Panics
 /// On any PostgreSQL error.
 #[cfg(feature = "postgres")]
-pub fn install_result_audit(store: &crate::postgres::PostgresStore) {
+pub fn install_result_audit(store: &crate::postgres::connection::PostgresStore) {
     let mut c = audit_client(store);
     c.batch_execute(
         "CREATE TABLE IF NOT EXISTS result_writes (trial_id BIGINT NOT NULL, status TEXT NOT NULL);
@@ -278,7 +273,7 @@ pub fn install_result_audit(store: &crate::postgres::PostgresStore) {
 /// # Panics
 /// On any PostgreSQL error.
 #[cfg(feature = "postgres")]
-pub fn result_writes(store: &crate::postgres::PostgresStore) -> std::collections::HashMap<i64, i64> {
+pub fn result_writes(store: &crate::postgres::connection::PostgresStore) -> std::collections::HashMap<i64, i64> {
     let mut c = audit_client(store);
     c.query("SELECT trial_id, count(*) FROM result_writes WHERE status <> 'requeued' GROUP BY trial_id", &[])
         .unwrap()
@@ -293,12 +288,12 @@ pub fn result_writes(store: &crate::postgres::PostgresStore) -> std::collections
 /// # Panics
 /// On any PostgreSQL error.
 #[cfg(feature = "postgres")]
-pub fn requeues(store: &crate::postgres::PostgresStore) -> i64 {
+pub fn requeues(store: &crate::postgres::connection::PostgresStore) -> i64 {
     audit_client(store).query_one("SELECT count(*) FROM result_writes WHERE status = 'requeued'", &[]).unwrap().get(0)
 }
 
 #[cfg(feature = "postgres")]
-fn audit_client(store: &crate::postgres::PostgresStore) -> postgres::Client {
+fn audit_client(store: &crate::postgres::connection::PostgresStore) -> postgres::Client {
     let mut c = store.raw_client().unwrap();
     c.batch_execute(&format!("SET search_path TO {}", store.schema())).unwrap();
     c

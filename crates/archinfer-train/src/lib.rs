@@ -36,12 +36,16 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod child;
 mod config;
 mod error;
 mod fused;
+mod prepared;
 mod trainer;
 
 pub use error::{Result, TrainError};
 pub use fused::simd_available;
 pub use config::{TrainConfig, TrainPath};
-pub use trainer::{AdamTrainer, ChildSpec, ChildTrainer, Outcome, PreparedTask, Status};
+pub use child::{ChildSpec, ChildTrainer, Outcome, Status};
+pub use prepared::PreparedTask;
+pub use trainer::AdamTrainer;

@@ -1,12 +1,9 @@
 //! Training one child network: Adam on cross-entropy, then validation and test accuracy.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use archinfer_data::Task;
 use archinfer_encoding::{
-    Activation, ArchitectureSpace, ChildNetwork, ChildNetworkConfig, DiscreteArchitecture, DiscreteNetwork,
-    DiscreteNetworkConfig, Encoding,
+    Activation, ChildNetwork, ChildNetworkConfig, DiscreteArchitecture, DiscreteNetwork, DiscreteNetworkConfig,
 };
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -16,11 +13,13 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 
+use crate::child::{ChildSpec, ChildTrainer, Outcome, Status};
 use crate::config::{SHUFFLE_SALT, TrainConfig, TrainPath};
 use crate::error::{Result, TrainError};
-use crate::fused::{self, HostSplit, MaskRng};
+use crate::fused;
+use crate::fused::kernels::MaskRng;
+use crate::prepared::PreparedTask;
 
 /// The one place library code names backends, and why: burn 0.22's `Device` has one variant
 /// per compiled backend, behind cargo features this crate does not set, and no typed "is this
@@ -31,187 +30,6 @@ use crate::fused::{self, HostSplit, MaskRng};
 fn is_host_device(device: &Device) -> bool {
     let name = format!("{device:?}");
     name.contains("Flex(") || name.contains("NdArray(")
-}
-
-/// Which child to train.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ChildSpec {
-    /// The plain MLP of a discrete architecture (fast path).
-    Discrete(DiscreteArchitecture),
-    /// The continuous network of Eq. (4) at a fixed relaxed encoding `u`.
-    Continuous {
-        /// The space the encoding lives in.
-        space: ArchitectureSpace,
-        /// The architecture logits; the network is trained at `u = relax(logits)`.
-        encoding: Encoding,
-    },
-}
-
-/// How a training ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Status {
-    /// Trained for every epoch.
-    Done,
-    /// Stopped early; the reason says why (for example a NaN loss).
-    Failed {
-        /// Why the run stopped.
-        reason: String,
-    },
-}
-
-/// The result of one child training.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// Accuracy on the validation split (the value network's target); 0 for a failed run.
-    pub val_accuracy: f32,
-    /// Accuracy on the test split; 0 for a failed run.
-    pub test_accuracy: f32,
-    /// Mean training loss of the last epoch run.
-    pub final_loss: f32,
-    /// Wall-clock seconds, data preparation excluded.
-    pub seconds: f64,
-    /// Trainable parameters of the child.
-    pub num_params: usize,
-    /// Epochs completed.
-    pub epochs_run: usize,
-    /// Done or failed.
-    #[serde(flatten)]
-    pub status: Status,
-}
-
-impl Outcome {
-    /// Whether the run completed.
-    pub fn is_done(&self) -> bool {
-        self.status == Status::Done
-    }
-}
-
-/// Trains children. Implementations decide the optimiser and schedule; the experiment
-/// database only needs an [`Outcome`] per `(child, task, seed)`.
-pub trait ChildTrainer {
-    /// Trains `child` on `task` from initial weights and batch order drawn from `seed`.
-    ///
-    /// # Errors
-    /// When the child cannot be trained on the task at all (mismatched modules or classes, bad
-    /// settings). Divergence is not an error but an [`Outcome`] with [`Status::Failed`].
-    fn train(&self, child: &ChildSpec, task: &PreparedTask, seed: u64) -> Result<Outcome>;
-}
-
-/// One split of one feature set, on the device.
-#[derive(Debug, Clone)]
-struct SplitTensors {
-    x: Tensor<2>,
-}
-
-/// One feature set's splits on the host, row-major, for the fused trainer.
-#[derive(Debug)]
-struct HostModule {
-    name: String,
-    dim: usize,
-    x: [Vec<f32>; 3],
-}
-
-/// A task's feature sets and labels uploaded to a device once, shared by every child trained
-/// on it (uploading per child would dominate the cost of small children). The host copies
-/// that the fused trainer reads are kept beside them, shared between clones.
-#[derive(Debug, Clone)]
-pub struct PreparedTask {
-    name: String,
-    num_classes: usize,
-    modules: Vec<(String, usize, [SplitTensors; 3])>,
-    labels: [Tensor<1, Int>; 3],
-    n: [usize; 3],
-    device: Device,
-    host: Arc<(Vec<HostModule>, [Vec<u32>; 3])>,
-}
-
-impl PreparedTask {
-    /// Uploads every feature set of `task` and its labels, split by split, to `device`.
-    pub fn new(task: &Task, device: &Device) -> Self {
-        let s = task.splits();
-        let parts = [&s.train, &s.validation, &s.test];
-        let host_modules: Vec<HostModule> = task
-            .features()
-            .iter()
-            .map(|f| HostModule { name: f.name.clone(), dim: f.dim, x: parts.map(|idx| f.gather(idx)) })
-            .collect();
-        let modules = host_modules
-            .iter()
-            .map(|f| {
-                let up = |(x, idx): (&Vec<f32>, &&Vec<usize>)| SplitTensors {
-                    x: Tensor::from_data(TensorData::new(x.clone(), [idx.len(), f.dim]), device),
-                };
-                let [a, b, c] = [0, 1, 2].map(|s| up((&f.x[s], &parts[s])));
-                (f.name.clone(), f.dim, [a, b, c])
-            })
-            .collect();
-        let host_labels = parts.map(|idx| task.gather_labels(idx));
-        let labels = host_labels.clone().map(|y| {
-            let n = y.len();
-            let y: Vec<i64> = y.into_iter().map(i64::from).collect();
-            Tensor::<1, Int>::from_data(TensorData::new(y, [n]), device)
-        });
-        Self {
-            name: task.name().to_string(),
-            num_classes: task.num_classes(),
-            modules,
-            labels,
-            n: parts.map(|p| p.len()),
-            device: device.clone(),
-            host: Arc::new((host_modules, host_labels)),
-        }
-    }
-
-    /// Task name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Number of classes.
-    pub fn num_classes(&self) -> usize {
-        self.num_classes
-    }
-
-    /// Number of training samples.
-    pub fn train_len(&self) -> usize {
-        self.n[0]
-    }
-
-    /// The device the tensors live on.
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
-    fn module(&self, name: &str, dim: usize) -> Result<&[SplitTensors; 3]> {
-        let (_, d, t) = self.modules.iter().find(|(n, _, _)| n == name).ok_or_else(|| {
-            TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
-        })?;
-        self.check_dim(name, dim, *d)?;
-        Ok(t)
-    }
-
-    /// The host copies of module `name`'s three splits and the labels.
-    fn host_splits(&self, name: &str, dim: usize) -> Result<[HostSplit<'_>; 3]> {
-        let (modules, labels) = &*self.host;
-        let m = modules.iter().find(|m| m.name == name).ok_or_else(|| {
-            TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
-        })?;
-        self.check_dim(name, dim, m.dim)?;
-        Ok([0, 1, 2].map(|s| HostSplit { x: &m.x[s], y: &labels[s] }))
-    }
-
-    fn check_dim(&self, name: &str, dim: usize, d: usize) -> Result<()> {
-        if d != dim {
-            return Err(TrainError::ModuleDim {
-                task: self.name.clone(),
-                module: name.to_string(),
-                expected: dim,
-                got: d,
-            });
-        }
-        Ok(())
-    }
 }
 
 /// The network being trained, discrete or continuous.

@@ -15,7 +15,7 @@
 //! order, so trajectories drift apart slowly; a test bounds the accuracy difference.
 
 mod gemm;
-mod kernels;
+pub(crate) mod kernels;
 
 use archinfer_encoding::{Activation, HostDense};
 use rand::SeedableRng;
@@ -24,8 +24,7 @@ use rand::seq::SliceRandom;
 
 use crate::config::{SHUFFLE_SALT, TrainConfig};
 use gemm::{View, matmul};
-use kernels::AdamStep;
-pub(crate) use kernels::MaskRng;
+use kernels::{AdamStep, MaskRng};
 
 /// Rows evaluated at once when measuring accuracy (buffers are sized for this or the batch).
 const EVAL_ROWS: usize = 256;

@@ -1,137 +1,20 @@
-//! A trained network for a user's task, as a program uses it: [`FittedModel::fit`] infers,
-//! trains the best distinct candidates and keeps the best by validation accuracy;
-//! [`FittedModel::save`] writes a checksummed directory (what `archinfer fit` writes);
-//! [`FittedModel::load`] reads one back; [`FittedModel::predict`] labels samples.
-//!
-//! The directory holds [`FITTED_FILE`] (what the network reads and how it was trained),
-//! `architecture.json`, the weights (`model.bpk`) and the checksum list the value network's
-//! directories use too ([`archinfer_dvn::write_checksums`]).
+//! The fitted model: fit (propose, train the candidates, keep the best by validation), save,
+//! load and predict.
 
 use std::path::Path;
 
-use archinfer_data::{Embedder, FeatureSet, Splits, default_embedders};
+use archinfer_data::{Embedder, FeatureSet, IMAGE_SIDE, Modality, Splits, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, default_embedders};
 use archinfer_dvn::{verify_checksums, write_checksums};
-use archinfer_encoding::{ArchitectureSpace, DiscreteArchitecture, DiscreteNetwork, DiscreteNetworkConfig};
+use archinfer_encoding::{DiscreteArchitecture, DiscreteNetwork, DiscreteNetworkConfig};
 use archinfer_infer::{AscentConfig, InferOptions, Inferencer};
-use archinfer_store::{ExperimentStore, PlannedTrial, TrialResult};
 use archinfer_text::{TEXT_MODULES_VERSION, TextEmbedder, default_text_embedders};
-use archinfer_train::{AdamTrainer, ChildSpec, Outcome, PreparedTask, TrainConfig};
+use archinfer_train::{AdamTrainer, ChildSpec, Outcome, PreparedTask};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 
+use super::info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, WEIGHTS_FILE};
+use super::options::FitOptions;
 use crate::error::{AppError, Result};
-use archinfer_data::{IMAGE_SIDE, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples};
-
-/// What a fitted model's directory says about it.
-pub const FITTED_FILE: &str = "fitted.json";
-/// The kept network's architecture.
-pub const ARCHITECTURE_FILE: &str = "architecture.json";
-/// The kept network's weights.
-pub const WEIGHTS_FILE: &str = "model.bpk";
-
-/// What [`FITTED_FILE`] holds: the network, what it reads and how it was trained.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FittedInfo {
-    /// Task name.
-    pub task: String,
-    /// The network.
-    pub architecture: DiscreteArchitecture,
-    /// What it reads (files written before texts existed: images).
-    #[serde(default = "images")]
-    pub modality: Modality,
-    /// The embedding module it reads (one of the default image or text modules, at
-    /// `modules_version`).
-    pub module: String,
-    /// Version of the embedding modules.
-    pub modules_version: u32,
-    /// Image side the module reads.
-    pub side: usize,
-    /// Output index → class name, as the training data spelled it.
-    pub class_names: Vec<String>,
-    /// Validation accuracy of the kept network.
-    pub val_accuracy: f32,
-    /// Test accuracy of the kept network.
-    pub test_accuracy: f32,
-    /// Train / validation / test fractions and seed of the split it was trained on.
-    pub split: ([f64; 3], u64),
-    /// The child training settings of the kept network.
-    pub train_config: TrainConfig,
-    /// Every candidate trained.
-    pub candidates: Vec<CandidateRow>,
-}
-
-fn images() -> Modality {
-    Modality::Images
-}
-
-/// One trained candidate, as [`FITTED_FILE`] lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CandidateRow {
-    /// One-line architecture.
-    pub architecture: String,
-    /// Parameters for the task.
-    pub params: usize,
-    /// The value network's prediction.
-    pub predicted: f32,
-    /// Validation accuracy.
-    pub val_accuracy: f32,
-    /// Test accuracy.
-    pub test_accuracy: f32,
-    /// Training seconds.
-    pub seconds: f64,
-    /// Whether training completed.
-    pub done: bool,
-}
-
-/// Settings of [`FittedModel::fit`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct FitOptions {
-    /// Distinct candidates to train; the best by validation accuracy is kept.
-    pub candidates: usize,
-    /// Hard budget on the candidates' parameters.
-    pub max_params: Option<usize>,
-    /// Training seed of the first candidate (the k-th uses `seed + k`).
-    pub seed: u64,
-    /// Child training settings of candidates without a recipe of their own.
-    pub train: TrainConfig,
-    /// Every candidate must be a point of this space (a database the trainings are recorded
-    /// in), checked before anything is trained.
-    pub record_space: Option<ArchitectureSpace>,
-}
-
-impl FitOptions {
-    /// One candidate, seed 0, `train` for candidates without a recipe.
-    pub fn new(train: TrainConfig) -> Self {
-        Self { candidates: 1, max_params: None, seed: 0, train, record_space: None }
-    }
-    /// Train `k` distinct candidates.
-    pub fn with_candidates(mut self, k: usize) -> Self {
-        self.candidates = k;
-        self
-    }
-    /// A parameter budget.
-    pub fn with_max_params(mut self, max: Option<usize>) -> Self {
-        self.max_params = max;
-        self
-    }
-    /// The first training seed.
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-    /// Candidates must fit this space.
-    pub fn with_record_space(mut self, space: Option<ArchitectureSpace>) -> Self {
-        self.record_space = space;
-        self
-    }
-}
-
-/// The build-db defaults (Adam 1e-3, 20 epochs, batch 64): what `fit` trains with when no
-/// database says otherwise.
-pub fn default_train_config() -> TrainConfig {
-    TrainConfig::new().with_learning_rate(1e-3).with_epochs(20).with_batch_size(64)
-}
 
 /// One candidate's training.
 #[derive(Debug, Clone)]
@@ -425,44 +308,6 @@ pub struct Predictions {
     pub paths: Option<Vec<String>>,
 }
 
-/// The recipe and record space of a fit: the recipe of `settings` (a database; build-db's
-/// defaults without one), with `epochs` in place of its epochs; and, where the trainings are
-/// recorded in `record`, that database's space, after checking that `task` fits it, that the
-/// model's space is not newer and that `epochs` agrees with the recorded children's recipe.
-///
-/// # Errors
-/// [`AppError::Setting`] for `epochs` that differ from `record`'s recipe;
-/// [`AppError::DoesNotFit`]; a model space newer than `record`'s; store failures.
-pub fn fit_settings(
-    settings: Option<&dyn ExperimentStore>,
-    record: Option<&dyn ExperimentStore>,
-    epochs: Option<usize>,
-    task: &archinfer_data::Task,
-    model_space: &ArchitectureSpace,
-) -> Result<(TrainConfig, Option<ArchitectureSpace>)> {
-    let pinned = settings.map(|s| crate::settings::DbSettings::of(s).train_config()).transpose()?.flatten();
-    let mut config = pinned.clone().unwrap_or_else(default_train_config);
-    if let Some(e) = epochs {
-        // A recorded child without a recipe stands for the database's recipe: another length
-        // would be recorded under the wrong one.
-        if let (Some(_), Some(p)) = (record, &pinned)
-            && p.epochs != e
-        {
-            let message = format!("--epochs {e}: the database's children train {} epochs, and recorded trainings must too", p.epochs);
-            return Err(AppError::Setting { key: archinfer_store::MetaKey::TrainConfig.as_str(), message });
-        }
-        config = config.with_epochs(e);
-    }
-    let Some(space) = record.map(|r| crate::settings::DbSettings::of(r).space()).transpose()?.flatten() else { return Ok((config, None)) };
-    crate::records::fits_space(task, &space)?;
-    // A recipe-carrying child cannot be read back by a version-1 database.
-    if model_space.version() > space.version() {
-        let what = "the model".to_string();
-        return Err(archinfer_encoding::EncodingError::SpaceVersion { what, found: model_space.version(), expected: space.version() }.into());
-    }
-    Ok((config, Some(space)))
-}
-
 /// The share of `predicted` that equals the labels of `indices` of `data`; `None` for
 /// unlabelled data or no samples.
 pub fn accuracy(data: &UserData, indices: &[usize], predicted: &[String]) -> Option<f64> {
@@ -472,49 +317,4 @@ pub fn accuracy(data: &UserData, indices: &[usize], predicted: &[String]) -> Opt
     }
     let right = indices.iter().zip(predicted).filter(|(i, p)| names.get(**i).is_some_and(|n| *n == p.as_str())).count();
     Some(right as f64 / indices.len() as f64)
-}
-
-/// Records a fit's completed trainings under task `name` in `store` (adding the task, and a
-/// new database's space and recipe, if missing): what `archinfer fit --record` does, so the
-/// database grows with use. The trials take the indices after the task's random children,
-/// below the pool's. Returns how many were recorded.
-///
-/// # Errors
-/// Store failures.
-pub fn record_fit(
-    store: &dyn ExperimentStore,
-    name: &str,
-    source: &str,
-    report: &FitReport,
-    model_space: &ArchitectureSpace,
-    train: &TrainConfig,
-    worker: &str,
-) -> Result<usize> {
-    if !store.tasks()?.iter().any(|t| t.name == name) {
-        crate::records::add_task(store, &crate::records::record_of(name, "user", &format!("recorded by fit from {source}"), &report.bundle), &report.bundle)?;
-        let settings = crate::settings::DbSettings::of(store);
-        if settings.space()?.is_none() {
-            settings.set_space(model_space)?;
-        }
-        if settings.train_config()?.is_none() {
-            settings.pin_train_config(train)?;
-        }
-    }
-    let next = store.trials(Some(name))?.iter().filter(|t| t.trial_index < crate::pool::POOL_FIRST_INDEX).map(|t| t.trial_index + 1).max().unwrap_or(0);
-    let mut rows = Vec::new();
-    for t in report.trained.iter().filter(|t| t.outcome.is_done()) {
-        let o = &t.outcome;
-        rows.push((
-            PlannedTrial { trial_index: next + rows.len(), architecture: t.architecture.to_json()?, seed: t.seed },
-            TrialResult {
-                val_accuracy: o.val_accuracy,
-                test_accuracy: o.test_accuracy,
-                seconds: o.seconds,
-                num_params: o.num_params,
-                epochs_run: o.epochs_run,
-            },
-        ));
-    }
-    store.record_trials(name, worker, &rows)?;
-    Ok(rows.len())
 }
