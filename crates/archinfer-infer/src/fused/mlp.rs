@@ -4,7 +4,6 @@
 use archinfer_dvn::GateLayout;
 
 use super::kernels::simd_available;
-use super::pack::Packed;
 
 /// One dense layer on the host: `y = x · weight + bias`, `weight` row-major `[n_in, n_out]`
 /// (the value network crate's [`HostDense`](archinfer_dvn::HostDense)).
@@ -54,4 +53,18 @@ impl FusedMlp {
     pub fn uses_simd(&self) -> bool {
         self.kernel == Kernel::Auto && simd_available()
     }
+}
+
+/// A dense layer after the first, stored both ways round (rows of `weight` for the forward
+/// pass, rows of its transpose for the backward pass), each row padded to whole lanes.
+#[derive(Debug, Clone)]
+pub(super) struct Packed {
+    pub(super) n_in: usize,
+    pub(super) n_out: usize,
+    /// `[n_in, pad(n_out)]`.
+    pub(super) w: Vec<f32>,
+    /// `[n_out, pad(n_in)]`.
+    pub(super) wt: Vec<f32>,
+    /// `[pad(n_out)]`.
+    pub(super) b: Vec<f32>,
 }

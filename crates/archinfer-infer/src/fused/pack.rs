@@ -8,7 +8,7 @@ use archinfer_dvn::Dvn;
 use burn::tensor::Tensor;
 
 use super::kernels::pad;
-use super::mlp::{FusedMlp, HostLayer, Kernel};
+use super::mlp::{FusedMlp, HostLayer, Kernel, Packed};
 use crate::error::InferError;
 use crate::error::Result;
 
@@ -16,19 +16,6 @@ pub(super) fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data().try_to_vec::<f32>().map_err(|e| InferError::Backend(format!("weights are not f32: {e:?}")))
 }
 
-/// A dense layer after the first, stored both ways round (rows of `weight` for the forward
-/// pass, rows of its transpose for the backward pass), each row padded to whole lanes.
-#[derive(Debug, Clone)]
-pub(super) struct Packed {
-    pub(super) n_in: usize,
-    pub(super) n_out: usize,
-    /// `[n_in, pad(n_out)]`.
-    pub(super) w: Vec<f32>,
-    /// `[n_out, pad(n_in)]`.
-    pub(super) wt: Vec<f32>,
-    /// `[pad(n_out)]`.
-    pub(super) b: Vec<f32>,
-}
 
 pub(super) fn transpose_padded(w: &[f32], n_in: usize, n_out: usize, row_len: usize) -> Vec<f32> {
     let mut t = vec![0.0; n_out * row_len];
