@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use archinfer::data::{Task, TaskBundle, default_embedders};
+use archinfer::data::{ImageLimits, Task, TaskBundle, default_embedders};
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{DataSpec, Modality, UserData, read_user_data};
 
@@ -30,9 +30,22 @@ pub struct DataArgs {
     /// Read the data as `images` or `texts` (default: told by the files).
     #[arg(long)]
     pub modality: Option<Modality>,
+    /// Largest image read, in pixels (width × height, checked from the file's header before
+    /// decoding); raise it for genuine larger images.
+    #[arg(long, default_value_t = ImageLimits::DEFAULT_MAX_PIXELS)]
+    pub max_image_pixels: u64,
+    /// Largest image file read, in bytes.
+    #[arg(long, default_value_t = ImageLimits::DEFAULT_MAX_FILE_BYTES)]
+    pub max_image_bytes: u64,
 }
 
 impl DataArgs {
+    /// How the library reads these data (`labels_optional` for `predict`).
+    pub fn spec(&self, labels_optional: bool) -> DataSpec {
+        let limits = ImageLimits::default().with_max_pixels(self.max_image_pixels).with_max_file_bytes(self.max_image_bytes);
+        DataSpec::new().with_label(self.label.clone()).with_text(self.text.clone()).with_modality(self.modality).labels_optional(labels_optional).with_limits(limits)
+    }
+
     /// The data's file name without extension: a task's default name.
     pub fn stem(&self) -> String {
         self.data.file_stem().map_or_else(|| "task".into(), |s| s.to_string_lossy().into_owned())
@@ -42,7 +55,7 @@ impl DataArgs {
 /// Reads the data (`labels_optional` for `predict`), with a bar over image files and a note
 /// on stderr saying what was converted.
 pub fn read(input: &DataArgs, labels_optional: bool) -> Result<UserData, BoxError> {
-    let spec = DataSpec::new().with_label(input.label.clone()).with_text(input.text.clone()).with_modality(input.modality).labels_optional(labels_optional);
+    let spec = input.spec(labels_optional);
     let bar = crate::ui::bar(0, "images read");
     let data = read_user_data(&input.data, &spec, &mut |done, total| {
         if done == 1 {
@@ -51,13 +64,18 @@ pub fn read(input: &DataArgs, labels_optional: bool) -> Result<UserData, BoxErro
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();
+    notes(&input.data, &data);
+    Ok(data)
+}
+
+/// Says on stderr what reading `data` from `path` converted, and any notes.
+pub fn notes(path: &Path, data: &UserData) {
     if let Some(c) = &data.conversion {
-        eprintln!("note: {}: {c}", input.data.display());
+        eprintln!("note: {}: {c}", path.display());
     }
     for n in &data.notes {
         eprintln!("note: {n}");
     }
-    Ok(data)
 }
 
 /// The task of a bundle, read through the default image or text modules.

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use archinfer::encoding::ArchitectureSpace;
-use archinfer::eval::{FitOptions, FittedModel, record_fit};
-use archinfer::infer::Inferencer;
+use archinfer::app::{FitEvents, FitJob, FittedModel, UserData};
+use archinfer::data::TaskBundle;
 use archinfer::store::Location;
 use archinfer::train::TrainConfig;
 use clap::Parser;
+use indicatif::ProgressBar;
 
 use crate::data::DataArgs;
 use crate::ui::{BoxError, outln};
@@ -50,53 +50,75 @@ pub struct FitCmdArgs {
     pub seed: u64,
 }
 
-/// The recipe and, with `--record`, the database's space, checked against the model and the
-/// task before anything is trained or written.
-fn settings(a: &FitCmdArgs, inf: &Inferencer, task: &archinfer::data::Task) -> Result<(TrainConfig, Option<ArchitectureSpace>), BoxError> {
-    let record = a.record.as_ref().filter(|d| d.exists()).map(Location::open_existing).transpose()?;
-    let other = if record.is_some() { None } else { a.db.exists().then(|| a.db.open_existing()).transpose()? };
-    let settings = record.as_deref().or(other.as_deref());
-    archinfer::eval::fit_settings(settings, record.as_deref(), a.epochs, task, &inf.dvn.config.space)
-        .map_err(|e| format!("{}: {e}", a.record.as_ref().map_or(a.input.data.display().to_string(), |d| d.to_string())).into())
+/// What a fit reports on the terminal: a bar over image files, the conversion note, the task
+/// and a bar over candidates.
+struct Terminal {
+    data: PathBuf,
+    candidates: usize,
+    images: ProgressBar,
+    trainings: Option<ProgressBar>,
 }
 
-/// `archinfer fit`.
+impl FitEvents for Terminal {
+    fn images_read(&mut self, done: usize, total: usize) {
+        if done == 1 {
+            self.images.set_length(total as u64);
+        }
+        self.images.set_position(done as u64);
+    }
+
+    fn data_read(&mut self, data: &UserData) {
+        self.images.finish_and_clear();
+        crate::data::notes(&self.data, data);
+    }
+
+    fn training(&mut self, name: &str, bundle: &TaskBundle, config: &TrainConfig, space_version: u32) {
+        let (n, split, classes) = (bundle.len(), bundle.split, bundle.class_names.len());
+        let recipe = if space_version >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) };
+        eprintln!(
+            "{name}: {n} samples ({} train, {} validation, {} test), {classes} classes; training up to {} candidate(s), {recipe}",
+            split[0], split[1], split[2], self.candidates
+        );
+        self.trainings = Some(crate::ui::bar(self.candidates as u64, "candidates"));
+    }
+
+    fn candidate(&mut self, k: usize, total: usize, arch: &str) {
+        if let Some(bar) = &self.trainings {
+            bar.set_length(total as u64);
+            bar.set_position(k as u64);
+            bar.set_message(arch.to_string());
+        }
+    }
+}
+
+/// `archinfer fit`: one library call ([`FitJob::run`]), then the summary.
 pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     if a.candidates == 0 {
         return Err("--candidates must be at least 1".into());
     }
-    let device = archinfer::default_device();
-    let inf = Inferencer::load(&a.model, &device)?;
-    let name = a.name.clone().unwrap_or_else(|| a.input.stem());
-    let (bundle, task) = crate::data::read_task(&a.input, &name)?;
-    crate::data::check_model_fits(&task, &inf.dvn.config.space, &a.input.data)?;
-    let (config, record_space) = settings(&a, &inf, &task)?;
-    let options = FitOptions::new(config.clone()).with_candidates(a.candidates).with_max_params(a.max_params).with_seed(a.seed).with_record_space(record_space);
-    let (n, split, classes) = (bundle.len(), bundle.split, bundle.class_names.len());
-    eprintln!(
-        "{name}: {n} samples ({} train, {} validation, {} test), {classes} classes; training up to {} candidate(s), {}",
-        split[0],
-        split[1],
-        split[2],
-        a.candidates,
-        if inf.dvn.config.space.version() >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) }
-    );
-    let bar = crate::ui::bar(a.candidates as u64, "candidates");
-    let report = FittedModel::fit_task(&inf, bundle, &task, &options, &device, &mut |k, total, arch| {
-        bar.set_length(total as u64);
-        bar.set_position(k as u64);
-        bar.set_message(arch.to_string());
-    })?;
-    bar.finish_and_clear();
+    let job = FitJob {
+        model: a.model.clone(),
+        data: a.input.data.clone(),
+        spec: a.input.spec(false),
+        name: a.name.clone(),
+        out: a.out.clone(),
+        candidates: a.candidates,
+        max_params: a.max_params,
+        seed: a.seed,
+        epochs: a.epochs,
+        settings: Some(a.db.clone()),
+        record: a.record.clone(),
+    };
+    let mut term = Terminal { data: a.input.data.clone(), candidates: a.candidates, images: crate::ui::bar(0, "images read"), trainings: None };
+    let done = job.run(&archinfer::default_device(), &mut term)?;
+    if let Some(bar) = &term.trainings {
+        bar.finish_and_clear();
+    }
+    let (name, report) = (&done.name, &done.report);
     if report.trained.len() < a.candidates {
         eprintln!("note: the ascent found {} distinct candidates; trained those", report.trained.len());
     }
-    report.model.save(&a.out)?;
-    // The database is opened (or created) only now, so a refused or failed fit writes nothing.
-    if let Some(db) = &a.record {
-        let store = db.open_or_create()?;
-        let worker = format!("fit:{}", std::process::id());
-        let n = record_fit(store.as_ref(), &name, &a.input.data.display().to_string(), &report, &inf.dvn.config.space, &config, &worker)?;
+    if let (Some(n), Some(db)) = (done.recorded, &a.record) {
         eprintln!("recorded {n} trainings of `{name}` in {db}");
     }
     let info = report.model.info();

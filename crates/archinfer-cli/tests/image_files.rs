@@ -270,3 +270,100 @@ fn bad_image_files_are_named_and_nothing_is_written() {
         assert_eq!(snapshot(&db), snap, "{row}: the database changed");
     }
 }
+
+/// A PNG whose header declares `w × h` RGBA and whose data are a few bytes: a decompression bomb.
+fn png_bomb(w: u32, h: u32) -> Vec<u8> {
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+        }
+        !c
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        let body: Vec<u8> = kind.iter().chain(data).copied().collect();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc(&body).to_be_bytes());
+        out
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+/// What fuzzing `task add` found: a decompression bomb, a FIFO, a link to a device, a truncated
+/// JPEG and a folder too small to split are each a typed error naming the file (or the folder
+/// and what it lacks), well within 10 s, with the database unchanged.
+#[test]
+fn hostile_inputs_are_named_bounded_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("no-images");
+    std::fs::create_dir_all(&empty).unwrap();
+    let set = example_images(4);
+    let db = tmp.path().join("db.sqlite");
+    let dbs = db.to_str().unwrap();
+    let good = tmp.path().join("good");
+    write_folder(&set, &good, false);
+    ok(&run(&["task", "add", "--db", dbs, "--name", "good", "--data", good.to_str().unwrap()], &empty), "task add");
+    let snap = snapshot(&db);
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageLuma8(GrayImage::from_fn(200, 200, |x, y| Luma([((x * 7 + y * 3) % 256) as u8])))
+        .write_to(&mut std::io::Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+        .unwrap();
+    let cases: Vec<(&str, &str, Box<dyn Fn(&Path) -> PathBuf>)> = vec![
+        ("decompression bomb", "pixels", Box::new(|d: &Path| {
+            let f = d.join("0/bomb.png");
+            std::fs::write(&f, png_bomb(60_000, 60_000)).unwrap();
+            f
+        })),
+        ("truncated JPEG", "truncated", Box::new(|d: &Path| {
+            let f = d.join("1/cut.jpg");
+            std::fs::write(&f, &jpeg[..jpeg.len() / 10]).unwrap();
+            f
+        })),
+        #[cfg(unix)]
+        ("FIFO", "FIFO", Box::new(|d: &Path| {
+            let f = d.join("0/p.png");
+            assert!(Command::new("mkfifo").arg(&f).status().unwrap().success());
+            f
+        })),
+        #[cfg(unix)]
+        ("link to /dev/zero", "not a regular file", Box::new(|d: &Path| {
+            let f = d.join("1/z.png");
+            std::os::unix::fs::symlink("/dev/zero", &f).unwrap();
+            f
+        })),
+        ("too few to split", "too few to split", Box::new(|d: &Path| {
+            for class in ["1", "2", "3", "4", "5", "6", "7", "8", "9"] {
+                let _ = std::fs::remove_dir_all(d.join(class));
+            }
+            let keep: Vec<PathBuf> = std::fs::read_dir(d.join("0")).unwrap().map(|e| e.unwrap().path()).collect();
+            for f in keep.iter().skip(1) {
+                std::fs::remove_file(f).unwrap();
+            }
+            std::fs::create_dir_all(d.join("9")).unwrap();
+            std::fs::copy(&keep[0], d.join("9/only.png")).unwrap();
+            d.to_path_buf()
+        })),
+    ];
+    for (i, (what, why, make)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("hostile{i}"));
+        write_folder(&set, &dir, false);
+        let named = make(&dir);
+        let t0 = std::time::Instant::now();
+        let e = err(&run(&["task", "add", "--db", dbs, "--name", &format!("hostile{i}"), "--data", dir.to_str().unwrap()], &empty));
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "{what}: {:?}", t0.elapsed());
+        assert!(e.contains(&named.display().to_string()), "{what}: the error must name {}: {e}", named.display());
+        assert!(e.contains(why), "{what}: the error must say `{why}`: {e}");
+        assert_eq!(snapshot(&db), snap, "{what}: the database changed");
+    }
+}

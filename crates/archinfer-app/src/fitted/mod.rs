@@ -9,10 +9,12 @@
 
 
 mod info;
+mod job;
 mod model;
 mod options;
 mod record;
 
+pub use job::{FitDone, FitEvents, FitJob};
 pub use info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, WEIGHTS_FILE};
 pub use model::{FitReport, FittedModel, Predictions, TrainedFit, accuracy};
 pub use options::{FitOptions, default_train_config};

@@ -79,8 +79,10 @@ impl FittedModel {
         device: &Device,
         progress: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<FitReport> {
-        let bundle = data.bundle(USER_SPLIT)?;
-        let task = crate::records::bundle_task(&bundle, name, &default_embedders()?, &mut crate::records::TextModules::default())?;
+        // The image modules are built once: the bundle's stored features and the task's are theirs.
+        let embedders = default_embedders()?;
+        let bundle = data.bundle_with(USER_SPLIT, &embedders)?;
+        let task = crate::records::bundle_task(&bundle, name, &embedders, &mut crate::records::TextModules::default())?;
         Self::fit_task(inferencer, bundle, &task, options, device, progress)
     }
 

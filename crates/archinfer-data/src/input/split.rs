@@ -3,7 +3,7 @@
 use archinfer_text::{TEXT_MODULES_VERSION, default_text_module_names};
 
 use crate::bundle::TaskBundle;
-use crate::embed::default_embedders;
+use crate::embed::{Embedder, default_embedders};
 use crate::error::{DataError, Result};
 use crate::idx::ImageSet;
 use crate::input::{USER_SPLIT_SEED, UserData, UserSamples};
@@ -18,6 +18,15 @@ impl UserData {
     /// [`DataError::UserData`] naming the data for unlabelled data, and for too few samples to
     /// give every part at least one (it says how many are needed); the bundle's errors.
     pub fn bundle(&self, fractions: [f64; 3]) -> Result<TaskBundle> {
+        self.bundle_with(fractions, &default_embedders()?)
+    }
+
+    /// As [`bundle`](Self::bundle), images embedded by `embedders` (built once by a caller
+    /// that embeds the task's features with the same modules).
+    ///
+    /// # Errors
+    /// As [`bundle`](Self::bundle).
+    pub fn bundle_with(&self, fractions: [f64; 3], embedders: &[Box<dyn Embedder>]) -> Result<TaskBundle> {
         let labels = self
             .labels
             .as_ref()
@@ -43,7 +52,7 @@ impl UserData {
                 }
                 let small = ordered.iter().map(|&l| u8::try_from(l).unwrap_or(u8::MAX)).collect();
                 let set = ImageSet { pixels, labels: small, side: set.side };
-                Ok(TaskBundle::from_images(&set, ordered, self.class_names.clone(), split, &default_embedders()?)?)
+                Ok(TaskBundle::from_images(&set, ordered, self.class_names.clone(), split, embedders)?)
             }
             UserSamples::Texts(texts) => Ok(TaskBundle::from_texts(
                 order.iter().map(|&i| texts[i].clone()).collect(),
