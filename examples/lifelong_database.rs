@@ -17,7 +17,7 @@ use std::time::Duration;
 use archinfer::data::{Blobs, Task, TaskBundle};
 use archinfer::dvn::{DvnPreset, DvnTask, Recipe, TrainedDvn};
 use archinfer::encoding::{ArchitectureSpace, DiscreteArchitecture, EmbeddingSpec};
-use archinfer::eval::{WorkerOptions, add_suite, add_task, fits_space, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
+use archinfer::app::{WorkerOptions, add_suite, add_task, fits_space, load_tasks, plan_missing, record_of, run_worker, suite_bundles};
 use archinfer::infer::{InferOptions, Inferencer, TaskValue, propose_with};
 use archinfer::metafeatures::MetaFeatures;
 use archinfer::store::{ExperimentStore, MemoryStore, Location};

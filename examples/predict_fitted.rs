@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use archinfer::eval::{DataSpec, FittedModel, accuracy, read_user_data};
+use archinfer::app::{DataSpec, FittedModel, accuracy, read_user_data};
 
 /// Labels the `split` part (`all`, `train`, `validation`, `test`) of `data` with the model
 /// saved in `model_dir`: the class names, and the accuracy where the data are labelled.
