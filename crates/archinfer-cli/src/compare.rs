@@ -1,12 +1,11 @@
 //! `archinfer evaluate compare`: the proposal against the fair baselines, leave-one-task-out.
-//! The protocol is `archinfer::eval::compare`; this file trains the proposals (resumably) and
-//! renders the result.
+//! The whole run is the library's `CompareJob`; this file parses, draws the chart and prints.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use archinfer::data::Task;
-use archinfer::eval::{PoolMatrix, CompareOptions, CompareRun, CompareSettings, Pool, ResumableRuns, TrainedProposal, held_indices, matrix_facts};
+use archinfer::eval::CompareJob;
 use clap::Parser;
 
 use crate::search::{AscentArgs, FitArgs};
@@ -58,56 +57,54 @@ pub struct CompareArgs {
     pub fit: FitArgs,
 }
 
-/// `archinfer evaluate compare`.
+/// `archinfer evaluate compare`: one library call ([`CompareJob::run`]), then the chart and
+/// the table.
 pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), BoxError> {
     if let Some(dirs) = &a.pooled {
         outln!("{}", archinfer::eval::pooled_markdown(dirs)?);
         return Ok(());
     }
-    if a.split_half.is_some() && a.tasks.is_some() {
-        return Err("--split-half proposes for every task (each from the other half); leave out --tasks".into());
-    }
     // The split-half check, for choosing settings, trains only the budgets asked for.
     let curve: &[usize] = if a.split_half.is_some() { &[] } else { &CURVE };
-    let options = CompareOptions { budgets: a.budgets.iter().chain(curve).copied().collect(), random_orders: a.random_orders, seed: 0, tie: 1e-6 };
-    options.validate()?;
-    let (p, store) = crate::search::proposer(&a.src, &suite_tasks, &a.fit, a.ascent.options())?;
-    let store = store.as_ref();
-    let pool = Pool::load(store)?.ok_or(archinfer::app::AppError::NoPool)?;
-    let matrix = PoolMatrix::from_pool(&pool, store, Some(&p.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
-    let in_db = |e: archinfer::eval::EvalError| format!("{}: {e}", a.src.db);
-    let held = held_indices(&matrix, a.tasks.as_deref()).map_err(in_db)?;
-    let facts = matrix_facts(store, &matrix).map_err(in_db)?;
-    let suite = store.tasks()?.first().map_or("db".to_string(), |r| r.suite.clone());
-    let out = a.out.clone().unwrap_or_else(|| match a.split_half {
-        Some(seed) => PathBuf::from(format!("results/split-half-{suite}-{seed}")),
-        None => PathBuf::from(format!("results/compare-{suite}")),
-    });
-    std::fs::create_dir_all(&out)?;
-    let k = options.budgets.iter().copied().max().unwrap_or(1);
-    let (fit, ascent) = (format!("{:?}", a.fit), format!("{:?}", a.ascent));
-    let settings = CompareSettings { db: a.src.db.to_string(), fit, ascent, train_seed: a.train_seed, candidates: k, split_half: a.split_half };
-    archinfer::eval::pin_run_settings(&out.join("settings.json"), &settings)?;
-    let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
-    let setup = p.setup(store, k, a.train_seed);
-    let bar = crate::ui::bar(held.len() as u64, "held-out tasks");
-    bar.set_position(log.read()?.iter().filter(|p| held.iter().any(|&t| matrix.tasks[t] == p.task)).count() as u64);
-    let run = CompareRun { setup, matrix: &matrix, facts: &facts, held, split_half: a.split_half, options };
-    let c = run.run(a.workers, &log, &|p| {
-        bar.set_message(format!("{}: {} ({:.1} s fit)", p.task, p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
-        bar.inc(1);
-    })?;
+    let job = CompareJob {
+        db: a.src.db.clone(),
+        how: a.fit.inferencer_recipe()?,
+        ascent: a.ascent.options(),
+        fit_name: format!("{:?}", a.fit),
+        ascent_name: format!("{:?}", a.ascent),
+        tasks: a.tasks.clone(),
+        budgets: a.budgets.clone(),
+        curve: curve.to_vec(),
+        random_orders: a.random_orders,
+        split_half: a.split_half,
+        train_seed: a.train_seed,
+        workers: a.workers,
+        out: a.out.clone(),
+    };
+    let tasks: Vec<Arc<Task>> = suite_tasks.into_iter().map(|(t, _)| t).collect();
+    let bar = crate::ui::bar(0, "held-out tasks");
+    let done = job.run(
+        &tasks,
+        &archinfer::default_device(),
+        &mut |held, done| {
+            bar.set_length(held as u64);
+            bar.set_position(done as u64);
+        },
+        &|p| {
+            bar.set_message(format!("{}: {} ({:.1} s fit)", p.task, p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
+            bar.inc(1);
+        },
+    )?;
     bar.finish_and_clear();
-    let (md, lines) = c.write(&out, &a.budgets, pool.size(), run.held.len())?;
     if a.split_half.is_none() && archinfer_plots::init_font() {
-        let title = format!("{suite}: mean normalised regret against budget");
-        archinfer_plots::lines(&out.join("anytime.png"), &title, &c.curves(&CURVE), "K (networks trained)", "mean normalised regret", true)?;
+        let title = format!("{}: mean normalised regret against budget", done.suite);
+        archinfer_plots::lines(&done.out.join("anytime.png"), &title, &done.comparison.curves(&CURVE), "K (networks trained)", "mean normalised regret", true)?;
     }
     if a.json {
-        print!("{lines}");
+        print!("{}", done.json_lines);
     } else {
-        outln!("{md}");
-        eprintln!("wrote {}", out.display());
+        outln!("{}", done.markdown);
+        eprintln!("wrote {}", done.out.display());
     }
     Ok(())
 }

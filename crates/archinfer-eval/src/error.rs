@@ -72,6 +72,14 @@ pub enum EvalError {
     /// Fitting or running a value network failed.
     #[error(transparent)]
     Dvn(#[from] DvnError),
+    /// An error about a database, named with it.
+    #[error("{db}: {source}")]
+    In {
+        /// The database.
+        db: String,
+        /// What went wrong.
+        source: Box<EvalError>,
+    },
     /// The application failed: reading data, records, settings, the pool, a fitted model.
     #[error(transparent)]
     App(#[from] archinfer_app::AppError),

@@ -60,7 +60,7 @@ pub use error::{EvalError, Result};
 // `archinfer_eval::compare`, `archinfer_eval::PredictTable`, … keep compiling.
 pub use ceiling::{CeilingOptions, CeilingRow, CeilingRun, CeilingTable, ceiling, ceiling_runs};
 pub use compare::{
-    ANYTIME_BUDGETS, Baseline, CompareOptions, CompareRow, CompareRun, CompareSettings, Comparison, HeldOut, Method, MethodSummary, PoolMatrix, TaskFacts, baselines, compare,
+    ANYTIME_BUDGETS, Baseline, CompareDone, CompareJob, CompareOptions, CompareRow, CompareRun, CompareSettings, Comparison, HeldOut, Method, MethodSummary, PoolMatrix, TaskFacts, baselines, compare,
     compare_baselines, compare_with_training, held_indices, matrix_facts, methods, pooled_markdown, summarise_rows, summary_markdown, task_halves,
 };
 pub use diversity::{Diversity, DiversityTable, distance, diversity};

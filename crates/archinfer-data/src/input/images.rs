@@ -128,7 +128,7 @@ fn read_pixel_csv(path: &Path, spec: &DataSpec) -> Result<UserData> {
     };
     let t = load_csv_table(path, labelled.then(|| parse_label(&spec.label)).as_ref(), &CsvOptions::default())?;
     if labelled && t.class_names.len() < 2 {
-        return Err(crate::error::DataError::TooFewClasses(t.class_names.len()).into());
+        return Err(crate::error::DataError::TooFewClasses(t.class_names.len()));
     }
     if t.class_names.len() > 256 {
         return Err(user_err(path, format!("{} classes; at most 256 are supported", t.class_names.len())));

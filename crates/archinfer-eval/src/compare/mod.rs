@@ -14,6 +14,7 @@
 
 mod baseline;
 mod baselines;
+mod job;
 mod leave_one_out;
 mod matrix;
 mod method;
@@ -22,6 +23,7 @@ mod report;
 mod run;
 
 pub use baseline::{Baseline, HeldOut};
+pub use job::{CompareDone, CompareJob};
 pub use baselines::{HindsightDefault, NearestTask, Portfolio, RandomSearch, SingleBest, baselines, methods};
 pub use matrix::{PoolMatrix, TaskFacts};
 pub use leave_one_out::{compare, compare_baselines, compare_with_training, task_halves};

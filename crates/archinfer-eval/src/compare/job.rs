@@ -1,0 +1,121 @@
+//! `archinfer evaluate compare` as one library call: the database's pool and tasks, the
+//! proposals trained resumably into the output folder (its settings pinned), every baseline
+//! beside them, and the folder written. The command renders what [`CompareJob::run`] returns.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use archinfer_app::{AppError, InferencerRecipe, Pool};
+use archinfer_data::Task;
+use archinfer_infer::InferOptions;
+use archinfer_store::{ExperimentStore, Location};
+use burn::tensor::Device;
+
+use super::matrix::PoolMatrix;
+use super::options::CompareOptions;
+use super::report::Comparison;
+use super::run::{CompareRun, CompareSettings, held_indices, matrix_facts};
+use crate::error::{EvalError, Result};
+use crate::proposal::{Proposer, TrainedProposal};
+use crate::runner::{ResumableRuns, pin_run_settings};
+
+/// One `evaluate compare` on a database.
+#[derive(Debug, Clone)]
+pub struct CompareJob {
+    /// The database (its pool, tasks and recorded children).
+    pub db: Location,
+    /// How the value network is fitted.
+    pub how: InferencerRecipe,
+    /// The ascent.
+    pub ascent: InferOptions,
+    /// How `how` and `ascent` are named in the pinned settings (their command-line form).
+    pub fit_name: String,
+    /// As `fit_name`, for the ascent.
+    pub ascent_name: String,
+    /// Held-out tasks (`None`: every task).
+    pub tasks: Option<Vec<String>>,
+    /// Budgets K reported in the tables.
+    pub budgets: Vec<usize>,
+    /// Budgets computed too, for the any-time curve.
+    pub curve: Vec<usize>,
+    /// Orders averaged for random search.
+    pub random_orders: usize,
+    /// Seed of the split-half check (one value network per half proposes for the other).
+    pub split_half: Option<u64>,
+    /// Training seed of the first candidate.
+    pub train_seed: u64,
+    /// Worker threads.
+    pub workers: usize,
+    /// The output folder (`None`: `results/compare-SUITE`, or `results/split-half-SUITE-SEED`).
+    pub out: Option<PathBuf>,
+}
+
+/// What a comparison did.
+#[derive(Debug, Clone)]
+pub struct CompareDone {
+    /// Every row and summary.
+    pub comparison: Comparison,
+    /// The folder written.
+    pub out: PathBuf,
+    /// The suite of the database's first task.
+    pub suite: String,
+    /// `compare.md`.
+    pub markdown: String,
+    /// `rows.jsonl`.
+    pub json_lines: String,
+}
+
+impl CompareJob {
+    /// Runs the comparison on `suite_tasks` (the database's tasks with their samples):
+    /// `on_start(held, done)` is told how many held-out tasks there are and how many the log
+    /// already holds, `on_done` sees each proposal trained.
+    ///
+    /// # Errors
+    /// [`EvalError::BadOptions`] for bad options or `--tasks` with the split-half check; a
+    /// database without a pool ([`AppError::NoPool`]); an unknown task, named with the database;
+    /// a folder pinned to other settings; fitting, training and writing failures.
+    pub fn run(
+        &self,
+        suite_tasks: &[Arc<Task>],
+        device: &Device,
+        on_start: &mut dyn FnMut(usize, usize),
+        on_done: &(dyn Fn(&TrainedProposal) + Sync),
+    ) -> Result<CompareDone> {
+        if self.split_half.is_some() && self.tasks.is_some() {
+            return Err(EvalError::BadOptions("--split-half proposes for every task (each from the other half); leave out --tasks".into()));
+        }
+        let options = CompareOptions { budgets: self.budgets.iter().chain(&self.curve).copied().collect(), random_orders: self.random_orders, seed: 0, tie: 1e-6 };
+        options.validate()?;
+        let owned = self.db.open_existing()?;
+        let store: &dyn ExperimentStore = owned.as_ref();
+        let p = Proposer::load(store, suite_tasks, self.how.clone(), self.ascent.clone(), device)?;
+        let pool = Pool::load(store)?.ok_or(AppError::NoPool)?;
+        let matrix = PoolMatrix::from_pool(&pool, store, Some(&p.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
+        let in_db = |e: EvalError| EvalError::In { db: self.db.to_string(), source: Box::new(e) };
+        let held = held_indices(&matrix, self.tasks.as_deref()).map_err(in_db)?;
+        let facts = matrix_facts(store, &matrix).map_err(in_db)?;
+        let suite = store.tasks()?.first().map_or("db".to_string(), |r| r.suite.clone());
+        let out = self.out.clone().unwrap_or_else(|| match self.split_half {
+            Some(seed) => PathBuf::from(format!("results/split-half-{suite}-{seed}")),
+            None => PathBuf::from(format!("results/compare-{suite}")),
+        });
+        std::fs::create_dir_all(&out).map_err(|e| crate::runner::io(&out, e))?;
+        let k = options.budgets.iter().copied().max().unwrap_or(1);
+        let settings = CompareSettings {
+            db: self.db.to_string(),
+            fit: self.fit_name.clone(),
+            ascent: self.ascent_name.clone(),
+            train_seed: self.train_seed,
+            candidates: k,
+            split_half: self.split_half,
+        };
+        pin_run_settings(&out.join("settings.json"), &settings)?;
+        let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
+        on_start(held.len(), log.read()?.iter().filter(|p| held.iter().any(|&t| matrix.tasks[t] == p.task)).count());
+        let setup = p.setup(store, k, self.train_seed);
+        let run = CompareRun { setup, matrix: &matrix, facts: &facts, held, split_half: self.split_half, options };
+        let comparison = run.run(self.workers, &log, on_done)?;
+        let (markdown, json_lines) = comparison.write(&out, &self.budgets, pool.size(), run.held.len())?;
+        Ok(CompareDone { comparison, out, suite, markdown, json_lines })
+    }
+}
