@@ -131,8 +131,8 @@ pub enum AppError {
         /// What the data are.
         data: String,
     },
-    /// A comparison setting out of range.
-    #[error("invalid comparison setting: {0}")]
+    /// A setting out of range (no candidates, a bad module index, a bad split).
+    #[error("invalid setting: {0}")]
     BadOptions(String),
     /// The experiment store failed.
     #[error(transparent)]

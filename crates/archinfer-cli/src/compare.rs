@@ -66,21 +66,9 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     }
     // The split-half check, for choosing settings, trains only the budgets asked for.
     let curve: &[usize] = if a.split_half.is_some() { &[] } else { &CURVE };
-    let job = CompareJob {
-        db: a.src.db.clone(),
-        how: a.fit.inferencer_recipe()?,
-        ascent: a.ascent.options(),
-        fit_name: format!("{:?}", a.fit),
-        ascent_name: format!("{:?}", a.ascent),
-        tasks: a.tasks.clone(),
-        budgets: a.budgets.clone(),
-        curve: curve.to_vec(),
-        random_orders: a.random_orders,
-        split_half: a.split_half,
-        train_seed: a.train_seed,
-        workers: a.workers,
-        out: a.out.clone(),
-    };
+    let (how, ascent, fit_name, ascent_name) = (a.fit.inferencer_recipe()?, a.ascent.options(), format!("{:?}", a.fit), format!("{:?}", a.ascent));
+    let (db, tasks, budgets, curve, out) = (a.src.db.clone(), a.tasks.clone(), a.budgets.clone(), curve.to_vec(), a.out.clone());
+    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out };
     let tasks: Vec<Arc<Task>> = suite_tasks.into_iter().map(|(t, _)| t).collect();
     let bar = crate::ui::bar(0, "held-out tasks");
     let done = job.run(

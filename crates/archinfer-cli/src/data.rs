@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use archinfer::data::{ImageLimits, Task, TaskBundle, default_embedders};
-use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{DataSpec, Modality, UserData, read_user_data};
 
 use crate::ui::BoxError;
@@ -89,9 +88,4 @@ pub fn read_task(input: &DataArgs, name: &str) -> Result<(TaskBundle, Task), Box
     let bundle = read(input, false)?.bundle(archinfer::eval::USER_SPLIT)?;
     let task = task_of(&bundle, name)?;
     Ok((bundle, task))
-}
-
-/// Checks that `task` has the embedding modules a model's `space` reads; errors name `source`.
-pub fn check_model_fits(task: &Task, space: &ArchitectureSpace, source: &Path) -> Result<(), BoxError> {
-    archinfer::eval::check_model_fits(task, space).map_err(|e| format!("{}: {e}", source.display()).into())
 }

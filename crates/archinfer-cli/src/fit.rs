@@ -75,10 +75,8 @@ impl FitEvents for Terminal {
     fn training(&mut self, name: &str, bundle: &TaskBundle, config: &TrainConfig, space_version: u32) {
         let (n, split, classes) = (bundle.len(), bundle.split, bundle.class_names.len());
         let recipe = if space_version >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) };
-        eprintln!(
-            "{name}: {n} samples ({} train, {} validation, {} test), {classes} classes; training up to {} candidate(s), {recipe}",
-            split[0], split[1], split[2], self.candidates
-        );
+        let parts = format!("{} train, {} validation, {} test", split[0], split[1], split[2]);
+        eprintln!("{name}: {n} samples ({parts}), {classes} classes; training up to {} candidate(s), {recipe}", self.candidates);
         self.trainings = Some(crate::ui::bar(self.candidates as u64, "candidates"));
     }
 
@@ -93,22 +91,8 @@ impl FitEvents for Terminal {
 
 /// `archinfer fit`: one library call ([`FitJob::run`]), then the summary.
 pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
-    if a.candidates == 0 {
-        return Err("--candidates must be at least 1".into());
-    }
-    let job = FitJob {
-        model: a.model.clone(),
-        data: a.input.data.clone(),
-        spec: a.input.spec(false),
-        name: a.name.clone(),
-        out: a.out.clone(),
-        candidates: a.candidates,
-        max_params: a.max_params,
-        seed: a.seed,
-        epochs: a.epochs,
-        settings: Some(a.db.clone()),
-        record: a.record.clone(),
-    };
+    let job = FitJob { spec: a.input.spec(false), name: a.name.clone(), candidates: a.candidates, max_params: a.max_params, seed: a.seed, epochs: a.epochs, ..FitJob::new(&a.model, &a.input.data, &a.out) };
+    let job = FitJob { settings: Some(a.db.clone()), record: a.record.clone(), ..job };
     let mut term = Terminal { data: a.input.data.clone(), candidates: a.candidates, images: crate::ui::bar(0, "images read"), trainings: None };
     let done = job.run(&archinfer::default_device(), &mut term)?;
     if let Some(bar) = &term.trainings {

@@ -88,7 +88,7 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
     let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
     let (_, task) = crate::data::read_task(&a.input, &a.input.stem())?;
-    crate::data::check_model_fits(&task, &inf.dvn.config.space, &a.input.data)?;
+    archinfer::app::check_model_fits(&task, &inf.dvn.config.space).map_err(|e| format!("{}: {e}", a.input.data.display()))?;
     let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut opts = a.ascent.options().with_lambda(a.lambda).with_max_params(a.max_params).with_generic(a.generic).with_ranking(a.rank);
     opts.ascent.seed = a.seed;

@@ -104,8 +104,8 @@ pub(super) fn kind_of(ft: std::fs::FileType) -> &'static str {
 }
 
 /// `O_NONBLOCK` where its value is known without the `libc` crate: 0o4000 on Linux but for
-/// Alpha, MIPS, PA-RISC and SPARC; 4 on macOS and the BSDs.
-#[cfg(all(
+/// Alpha, MIPS, PA-RISC and SPARC; 4 on macOS and the BSDs; unknown elsewhere.
+const O_NONBLOCK: Option<i32> = if cfg!(all(
     target_os = "linux",
     any(
         target_arch = "x86_64",
@@ -117,32 +117,13 @@ pub(super) fn kind_of(ft: std::fs::FileType) -> &'static str {
         target_arch = "s390x",
         target_arch = "loongarch64"
     )
-))]
-const O_NONBLOCK: Option<i32> = Some(0o4000);
-#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))]
-const O_NONBLOCK: Option<i32> = Some(4);
-#[cfg(not(any(
-    all(
-        target_os = "linux",
-        any(
-            target_arch = "x86_64",
-            target_arch = "x86",
-            target_arch = "aarch64",
-            target_arch = "arm",
-            target_arch = "riscv64",
-            target_arch = "powerpc64",
-            target_arch = "s390x",
-            target_arch = "loongarch64"
-        )
-    ),
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-)))]
-const O_NONBLOCK: Option<i32> = None;
+)) {
+    Some(0o4000)
+} else if cfg!(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly")) {
+    Some(4)
+} else {
+    None
+};
 
 /// Opens a file for reading, where the platform allows without blocking should a FIFO have been
 /// put in its place after it was looked at (non-blocking changes nothing for a regular file).
