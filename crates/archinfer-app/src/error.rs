@@ -4,7 +4,7 @@
 /// trainings, or running the database's workers.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Too few tasks for the diagnostic.
+    /// Too few tasks (a value network needs at least one to fit on).
     #[error("need at least {needed} tasks, got {got}")]
     TooFewTasks {
         /// Tasks needed.

@@ -17,6 +17,9 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
+/// Largest IDX array read, after decompression: 1 GiB (Fashion-MNIST's training images are 47 MB).
+pub const MAX_IDX_BYTES: u64 = 1 << 30;
+
 /// Reads a whole IDX file of unsigned bytes (type code `0x08`); gzip is detected by its magic
 /// bytes, not by the file name.
 ///
@@ -28,16 +31,23 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     let path = path.as_ref();
     let name = path.display().to_string();
     let io = |e: std::io::Error| DataError::Io { path: name.clone(), message: e.to_string() };
+    // Regular files only (a FIFO would block, a link to a device never ends), and at most
+    // MAX_IDX_BYTES after decompression (a small .gz can expand without end).
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(DataError::Io { path: name.clone(), message: "not a regular file".into() });
+    }
     let mut file = BufReader::new(File::open(path).map_err(io)?);
     let mut head = [0u8; 2];
     let n = file.read(&mut head).map_err(io)?;
     let file = BufReader::new(File::open(path).map_err(io)?);
     let mut bytes = Vec::new();
     if n == 2 && head == [0x1f, 0x8b] {
-        GzDecoder::new(file).read_to_end(&mut bytes).map_err(io)?;
+        GzDecoder::new(file).take(MAX_IDX_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     } else {
-        let mut f = file;
-        f.read_to_end(&mut bytes).map_err(io)?;
+        file.take(MAX_IDX_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    }
+    if bytes.len() as u64 > MAX_IDX_BYTES {
+        return Err(DataError::Io { path: name, message: format!("more than {MAX_IDX_BYTES} bytes of IDX data (after decompression)") });
     }
     parse_idx(&bytes, &name)
 }

@@ -16,9 +16,10 @@
 //!   settings pin ([`pin_run_settings`]) every evaluation writes its folder with.
 //!
 //! The application's names (`FittedModel`, `read_user_data`, `Pool`, …) are re-exported here
-//! too, so programs written before they moved keep compiling.
+//! too, so programs written before they moved keep compiling (their errors are
+//! [`archinfer_app::AppError`], inside [`EvalError::App`] here).
 //!
-//! and the diagnostics that tell a task-aware value network from a task-agnostic one:
+//! The diagnostics that tell a task-aware value network from a task-agnostic one:
 //!
 //! - [`z_swap`]: rank a task's recorded children with its own embedding `z` and with every other
 //!   task's `z` in its place; a model that ignores `z` scores the same either way.

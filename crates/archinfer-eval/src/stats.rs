@@ -52,8 +52,9 @@ pub fn mean_ranks(scores: &[Vec<f64>]) -> Vec<f64> {
 
 /// Ranks (1-based) of `x` ascending, ties sharing their mean rank: the one rank function of
 /// the workspace (statrs', as `archinfer_dvn::spearman` ranks).
+/// A NaN ranks as +∞ (statrs' ranking panics on NaN; `f64::total_cmp` puts NaN last too).
 pub fn midranks(x: &[f64]) -> Vec<f64> {
-    Data::new(x.to_vec()).ranks(RankTieBreaker::Average)
+    Data::new(x.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { v }).collect::<Vec<_>>()).ranks(RankTieBreaker::Average)
 }
 
 /// A Wilcoxon signed-rank test of paired samples.

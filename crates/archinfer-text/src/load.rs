@@ -79,6 +79,30 @@ impl std::fmt::Display for Column {
     }
 }
 
+/// Largest text file read (a CSV of texts or one `.txt`): 256 MiB.
+pub const MAX_TEXT_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads a whole text file, refusing anything but a regular file (a FIFO would block, a link to
+/// a device never ends) and files over [`MAX_TEXT_FILE_BYTES`], each as an error naming the file.
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let err = |message: String| TextError::Io { path: name.clone(), message };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file (a FIFO, device, socket or folder is not text)".into()));
+    }
+    if meta.len() > MAX_TEXT_FILE_BYTES {
+        return Err(err(format!("{} bytes, more than the {MAX_TEXT_FILE_BYTES} a text file may have", meta.len())));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(|e| err(e.to_string()))?.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_TEXT_FILE_BYTES {
+        return Err(err(format!("more than the {MAX_TEXT_FILE_BYTES} bytes a text file may have")));
+    }
+    Ok(bytes)
+}
+
 /// The header row of a CSV file (its column names, trimmed).
 ///
 /// # Errors
@@ -107,7 +131,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 pub fn load_text_csv(path: impl AsRef<Path>, text: &Column, label: &Column) -> Result<TextSet> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| TextError::Io { path: name.clone(), message: e.to_string() })?;
+    let bytes = read_file(path.as_ref())?;
     parse_text_csv(&bytes, &name, text, label)
 }
 
@@ -127,7 +151,7 @@ pub fn parse_text_csv(bytes: &[u8], source: &str, text: &Column, label: &Column)
 pub fn load_texts(path: impl AsRef<Path>, text: &Column) -> Result<Vec<String>> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| TextError::Io { path: name.clone(), message: e.to_string() })?;
+    let bytes = read_file(path.as_ref())?;
     let (texts, _) = parse_records(&bytes, &name, text, None)?;
     if texts.is_empty() {
         return Err(TextError::NoSamples { path: name });
@@ -194,7 +218,7 @@ pub fn load_text_dir(dir: impl AsRef<Path>) -> Result<TextSet> {
             .collect();
         files.sort();
         for f in files {
-            let bytes = std::fs::read(&f).map_err(|e| io(&f, e))?;
+            let bytes = read_file(&f)?;
             let s = String::from_utf8(bytes).map_err(|e| TextError::Utf8 { path: f.display().to_string(), line: line_of(e.as_bytes(), e.utf8_error().valid_up_to()) })?;
             if s.trim().is_empty() {
                 return Err(TextError::EmptyText { path: f.display().to_string(), line: 1 });
@@ -209,6 +233,24 @@ pub fn load_text_dir(dir: impl AsRef<Path>) -> Result<TextSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_a_device_among_the_texts_is_named_not_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (class, text) in [("a", "apples"), ("b", "boats")] {
+            std::fs::create_dir_all(tmp.path().join(class)).unwrap();
+            std::fs::write(tmp.path().join(class).join("1.txt"), text).unwrap();
+        }
+        let fifo = tmp.path().join("a").join("x.txt");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = load_text_dir(tmp.path()).unwrap_err();
+        assert!(e.to_string().contains("x.txt") && e.to_string().contains("not a regular file"), "{e}");
+        std::fs::remove_file(&fifo).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", tmp.path().join("b").join("z.txt")).unwrap();
+        let e = load_text_dir(tmp.path()).unwrap_err();
+        assert!(e.to_string().contains("z.txt") && e.to_string().contains("not a regular file"), "{e}");
+    }
 
     fn parse(s: &str) -> Result<TextSet> {
         parse_text_csv(s.as_bytes(), "t.csv", &Column::Name("text".into()), &Column::Name("label".into()))

@@ -15,14 +15,15 @@
 //! Image files (PNG, JPEG, BMP, GIF, WebP) of any size and colour are converted to what the
 //! image modules read: grey, aspect kept, the longer side scaled to [`DataSpec::side`], centred
 //! on a black square ([`crate::images::read_image`]).
-
 //!
 //! **How a modality plugs in.** [`detect`] tells the [`InputKind`] from the path alone (cheap:
 //! directory listings and a CSV header); each kind belongs to one [`Modality`], and each
 //! modality has one module here that reads its kinds ([`images`], [`texts`]). A new modality
-//! is a module beside them, its kinds and detection rules in [`detect`], and one arm in
-//! [`read_user_data`]; its samples then need a variant of [`crate::bundle::Samples`] and modules that
-//! implement [`crate::embedder::SampleEmbedder`] for its sample type.
+//! is a module beside them; registering it means its variants in [`Modality`], [`InputKind`]
+//! and [`UserSamples`], its rules in [`detect`], one arm in [`read_user_data`] and its split in
+//! [`UserData::bundle`] (with a [`crate::Samples`] variant so the store keeps its samples). Its
+//! modules implement [`crate::SampleEmbedder`] for its sample type. What a fitted model saves
+//! of its module is in `archinfer-app` (fitted/model.rs), which names each modality too.
 
 pub mod images;
 mod split;

@@ -214,6 +214,30 @@ mod tests {
     }
 
     #[test]
+    fn a_baseline_of_ones_own_gets_rows_summaries_a_column_and_a_curve() {
+        struct Last;
+        impl Baseline for Last {
+            fn method(&self) -> Method {
+                Method::new("last-config")
+            }
+            fn scores(&self, held: &HeldOut<'_>, budgets: &[usize]) -> Vec<Option<f64>> {
+                budgets.iter().map(|_| Some(held.matrix.test[held.task][held.matrix.configs.len() - 1])).collect()
+            }
+        }
+        let m = matrix();
+        let facts: Vec<TaskFacts> = (0..3).map(|i| TaskFacts { train: 100 * (i + 1), classes: 2, dim: 10, modality: "images".into() }).collect();
+        let training: Vec<Vec<usize>> = (0..3).map(|t| (0..3).filter(|&x| x != t).collect()).collect();
+        let opts = CompareOptions { budgets: vec![1], ..CompareOptions::default() };
+        let own: Vec<Box<dyn Baseline>> = vec![Box::new(Last)];
+        let c = compare_baselines(&own, &m, &facts, &[0, 1, 2], &training, &[None, None, None], &opts).unwrap();
+        // Task 2's last config scores 0.93 on test.
+        assert!(c.rows.iter().any(|r| r.method.name() == "last-config" && r.task == "t2" && (r.test_accuracy - 0.93).abs() < 1e-12));
+        assert_eq!(c.summary_of(Method::new("last-config"), 1).map(|s| s.tasks), Some(3));
+        assert!(c.markdown(&[1], 4, 3).contains("last-config"));
+        assert!(c.curves(&[1]).iter().any(|(name, _)| name == "last-config"));
+    }
+
+    #[test]
     fn malformed_matrices_are_errors() {
         let bad = PoolMatrix::new(vec!["a".into(), "b".into()], vec!["c".into()], vec![vec![0.1], vec![]], vec![vec![0.1], vec![0.2]]);
         assert!(matches!(bad, Err(EvalError::PoolRow { task, expected: 1 }) if task == "b"));

@@ -42,13 +42,12 @@ impl PoolMatrix {
         Ok(Self { tasks, configs, val, test })
     }
 
-    /// Median of a row.
     /// The recorded results of `pool` as a configs × tasks matrix, over `tasks` (all the
     /// store's tasks when `None`), with the one-line architectures as config names.
     ///
     /// # Errors
     /// [`AppError::PoolIncomplete`] naming a task where some member is not trained (or
-    /// failed); [`AppError::UnknownTask`]; storage failures; too few tasks.
+    /// failed); [`EvalError::UnknownTask`]; storage failures; too few tasks.
     pub fn from_pool(pool: &Pool, store: &dyn ExperimentStore, tasks: Option<&[String]>) -> Result<Self> {
         let all: Vec<String> = store.tasks()?.into_iter().map(|t| t.name).collect();
         let names: Vec<String> = match tasks {
@@ -87,6 +86,7 @@ impl PoolMatrix {
         PoolMatrix::new(names, configs, val, test)
     }
 
+    /// Median of a row.
     fn median(row: &[f64]) -> f64 {
         let mut v = row.to_vec();
         v.sort_by(f64::total_cmp);

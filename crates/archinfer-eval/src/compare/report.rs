@@ -46,7 +46,7 @@ pub struct MethodSummary {
     pub wilcoxon_p: Option<f64>,
 }
 
-/// What [`compare`] returns: every row and the per-method summaries.
+/// What [`compare`](crate::compare::compare()) returns: every row and the per-method summaries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// One row per held-out task, method and budget.
@@ -72,7 +72,7 @@ impl Comparison {
     /// Every method's any-time curve over `ks`: `(method, [(K, mean normalised regret)])` at
     /// the budgets computed, methods without any left out.
     pub fn curves(&self, ks: &[usize]) -> Vec<(String, Vec<(f64, f64)>)> {
-        methods()
+        table_methods(&self.rows)
             .into_iter()
             .map(|m| (m.to_string(), ks.iter().zip(self.curve(m, ks)).filter_map(|(&k, v)| v.map(|v| (k as f64, v))).collect::<Vec<_>>()))
             .filter(|(_, p)| !p.is_empty())
@@ -91,7 +91,7 @@ impl Comparison {
             t += &summary_markdown(&self.summary, k);
             let mut names: Vec<&str> = self.rows.iter().filter(|r| r.k == k).map(|r| r.task.as_str()).collect();
             names.dedup();
-            let all = methods();
+            let all = table_methods(&self.rows);
             t += &format!("| task (test %, K = {k}) | {} |\n|---|{}\n", all.iter().map(|m| m.name()).collect::<Vec<_>>().join(" | "), "---|".repeat(all.len()));
             for n in names {
                 let cell = |m: Method| {
@@ -109,7 +109,7 @@ impl Comparison {
             ANYTIME_BUDGETS.map(|k| k.to_string()).join(" | "),
             "---|".repeat(ANYTIME_BUDGETS.len())
         );
-        for m in methods() {
+        for m in table_methods(&self.rows) {
             let cells: Vec<String> = self.curve(m, &ANYTIME_BUDGETS).into_iter().map(|v| v.map_or("–".into(), |v| format!("{v:.3}"))).collect();
             t += &format!("| {m} | {} |\n", cells.join(" | "));
         }
@@ -136,7 +136,7 @@ pub fn summary_markdown(summary: &[MethodSummary], k: usize) -> String {
 
 
 /// Per-method summaries of rows pooled from several comparisons (e.g. both suites, with task
-/// names unique across them), at every budget they hold: what [`compare`] reports per suite.
+/// names unique across them), at every budget they hold: what [`compare`](crate::compare::compare()) reports per suite.
 pub fn summarise_rows(rows: &[CompareRow], tie: f64) -> Vec<MethodSummary> {
     let mut budgets: Vec<usize> = rows.iter().map(|r| r.k).collect();
     budgets.sort_unstable();
@@ -153,7 +153,7 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
         tasks.sort_unstable();
         tasks.dedup();
         let get = |m: Method, task: &str| at_k.iter().find(|r| r.method == m && r.task == task).copied();
-        let present: Vec<Method> = methods().into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
+        let present: Vec<Method> = table_methods(rows).into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
         // Ranks over the tasks where every present method has a row.
         let complete: Vec<&str> = tasks.iter().copied().filter(|t| present.iter().all(|&m| get(m, t).is_some())).collect();
         let scores: Vec<Vec<f64>> = present.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
@@ -189,3 +189,15 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
     out
 }
 
+/// The methods of `rows` in table order: the registered ones ([`methods`]), then any other
+/// (a program's own [`Baseline`](crate::compare::Baseline), or rows of another build) in the
+/// order they first appear.
+fn table_methods(rows: &[CompareRow]) -> Vec<Method> {
+    let mut all = methods();
+    for r in rows {
+        if !all.contains(&r.method) {
+            all.push(r.method);
+        }
+    }
+    all
+}
