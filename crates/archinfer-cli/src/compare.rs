@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use archinfer::data::Task;
-use archinfer::eval::CompareJob;
+use archinfer::eval::{ClassicJob, ClassicOptions, ClassicRun, CompareJob};
 use clap::Parser;
 
 use crate::search::{AscentArgs, FitArgs};
@@ -51,6 +51,11 @@ pub struct CompareArgs {
     /// half only (default folder: results/split-half-SUITE-SEED).
     #[arg(long)]
     pub split_half: Option<u64>,
+    /// Leave out the classic defaults outside the space (TF-IDF or pixels with logistic
+    /// regression, an RBF kernel approximation), which are otherwise trained on each held-out
+    /// task and compared too.
+    #[arg(long)]
+    pub no_classic: bool,
     #[command(flatten)]
     pub ascent: AscentArgs,
     #[command(flatten)]
@@ -68,7 +73,8 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let curve: &[usize] = if a.split_half.is_some() { &[] } else { &CURVE };
     let (how, ascent, fit_name, ascent_name) = (a.fit.inferencer_recipe()?, a.ascent.options(), format!("{:?}", a.fit), format!("{:?}", a.ascent));
     let (db, tasks, budgets, curve, out) = (a.src.db.clone(), a.tasks.clone(), a.budgets.clone(), curve.to_vec(), a.out.clone());
-    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out };
+    let classic = (!a.no_classic).then(ClassicOptions::default);
+    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic };
     let tasks: Vec<Arc<Task>> = suite_tasks.into_iter().map(|(t, _)| t).collect();
     let bar = crate::ui::bar(0, "held-out tasks");
     let done = job.run(
@@ -82,6 +88,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
             bar.set_message(format!("{}: {} ({:.1} s fit)", p.task, p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
             bar.inc(1);
         },
+        &mut |c| bar.println(classic_line(c)),
     )?;
     bar.finish_and_clear();
     if a.split_half.is_none() && archinfer_plots::init_font() {
@@ -93,6 +100,36 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     } else {
         outln!("{}", done.markdown);
         eprintln!("wrote {}", done.out.display());
+    }
+    Ok(())
+}
+
+fn classic_line(c: &ClassicRun) -> String {
+    format!("{}: {} C = {} valid {:.2} % test {:.2} % ({} features, {:.1} s)", c.task, c.model, c.c, 100.0 * c.valid, 100.0 * c.test, c.features, c.seconds)
+}
+
+/// Arguments of `archinfer evaluate classic`.
+#[derive(Parser, Debug)]
+pub struct ClassicArgs {
+    #[command(flatten)]
+    pub src: crate::db::SuiteArgs,
+    /// Only these tasks (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Option<Vec<String>>,
+    /// Output folder: classic.jsonl (resumable) and classic-settings.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write each task's splits here (NAME.json, and NAME.f32 for images) for the
+    /// scikit-learn peer, `benches/peers/classic_peer.py`.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+}
+
+/// `archinfer evaluate classic`: the classic defaults on the database's tasks, one line each.
+pub fn classic(a: ClassicArgs) -> Result<(), BoxError> {
+    let job = ClassicJob { db: a.src.db, tasks: a.tasks, options: ClassicOptions::default(), out: a.out, export: a.export };
+    for c in job.run(&mut |c| eprintln!("{}", classic_line(c)))? {
+        outln!("{}", serde_json::to_string(&c)?);
     }
     Ok(())
 }

@@ -91,6 +91,9 @@ enum EvaluateCommand {
     /// greedy portfolio, nearest task, random search, the hindsight default), leave-one-task-out:
     /// normalised regret, wins / ties / losses, mean ranks, Wilcoxon, any-time curves.
     Compare(compare::CompareArgs),
+    /// The classic defaults a user would run instead (TF-IDF or pixels with logistic
+    /// regression, an RBF kernel approximation) on each task's own splits, C by validation.
+    Classic(compare::ClassicArgs),
 }
 
 #[derive(Subcommand)]
@@ -124,6 +127,7 @@ fn main() {
         Command::Evaluate { command: EvaluateCommand::Diversity(d) } => d.src.tasks().and_then(|tasks| diagnose::run_diversity(d, tasks)),
         Command::Evaluate { command: EvaluateCommand::Compare(c) } if c.pooled.is_some() => compare::run(c, Vec::new()),
         Command::Evaluate { command: EvaluateCommand::Compare(c) } => c.src.tasks().and_then(|tasks| compare::run(c, tasks)),
+        Command::Evaluate { command: EvaluateCommand::Classic(c) } => compare::classic(c),
         Command::Task { command: TaskCommand::Add(t) } => records::task_add(t),
         Command::Suite { command: SuiteCommand::Add(s) } => records::suite_add(s),
         Command::Fit(f) => fit::fit(f),

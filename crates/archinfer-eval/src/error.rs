@@ -72,6 +72,15 @@ pub enum EvalError {
     /// Fitting or running a value network failed.
     #[error(transparent)]
     Dvn(#[from] DvnError),
+    /// A classic model outside the space could not be trained on a task (an empty vocabulary,
+    /// one over the limit, a bad label).
+    #[error("task `{task}`: {source}")]
+    Classic {
+        /// The task.
+        task: String,
+        /// What went wrong.
+        source: archinfer_classic::ClassicError,
+    },
     /// An error about a database, named with it.
     #[error("{db}: {source}")]
     In {

@@ -43,6 +43,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod ceiling;
+pub mod classic;
 pub mod compare;
 pub mod diversity;
 mod error;
@@ -60,8 +61,10 @@ pub use error::{EvalError, Result};
 // Every evaluation's names, flat, as before the modules were folders: programs written against
 // `archinfer_eval::compare`, `archinfer_eval::PredictTable`, … keep compiling.
 pub use ceiling::{CeilingOptions, CeilingRow, CeilingRun, CeilingTable, ceiling, ceiling_runs};
+pub use archinfer_classic::{ClassicKind, ClassicOptions};
+pub use classic::{ClassicJob, ClassicRun, classic_in, classic_runs, export_splits, kinds_for, run_classic, task_bundle};
 pub use compare::{
-    ANYTIME_BUDGETS, Baseline, CompareDone, CompareJob, CompareOptions, CompareRow, CompareRun, CompareSettings, Comparison, HeldOut, Method, MethodSummary, PoolMatrix, TaskFacts, baselines, compare,
+    ANYTIME_BUDGETS, Baseline, Classic, ClassicModel, OutsideScore, CompareDone, CompareJob, CompareOptions, CompareRow, CompareRun, CompareSettings, Comparison, HeldOut, Method, MethodSummary, PoolMatrix, TaskFacts, baselines, compare,
     compare_baselines, compare_with_training, held_indices, matrix_facts, methods, pooled_markdown, summarise_rows, summary_markdown, task_halves,
 };
 pub use diversity::{Diversity, DiversityTable, distance, diversity};

@@ -359,13 +359,13 @@ impl TextEmbedder for HashedBag {
     fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let d = self.dim;
         let mut out = vec![0.0f32; texts.len() * d];
-        let mut counts: std::collections::HashMap<u64, f32> = std::collections::HashMap::new();
         for (text, o) in texts.iter().zip(out.chunks_exact_mut(d)) {
-            counts.clear();
-            for k in self.keys(text) {
-                *counts.entry(k).or_insert(0.0) += 1.0;
-            }
-            for (&k, &c) in &counts {
+            // Colliding keys are summed into one bucket, and float addition depends on order:
+            // sorted keys give every process the same bits (a HashMap's order is per process).
+            let mut keys = self.keys(text);
+            keys.sort_unstable();
+            for run in keys.chunk_by(|a, b| a == b) {
+                let (k, c) = (run[0], run.len() as f32);
                 let sign = if splitmix(k) & 1 == 1 { 1.0 } else { -1.0 };
                 o[(k % d as u64) as usize] += sign * (1.0 + c.ln());
             }

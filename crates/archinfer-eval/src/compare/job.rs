@@ -6,15 +6,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use archinfer_app::{AppError, InferencerRecipe, Pool};
+use archinfer_classic::ClassicOptions;
 use archinfer_data::Task;
 use archinfer_infer::InferOptions;
 use archinfer_store::{ExperimentStore, Location};
 use burn::tensor::Device;
 
-use super::matrix::PoolMatrix;
+use super::matrix::{OutsideScore, PoolMatrix};
 use super::options::CompareOptions;
 use super::report::Comparison;
 use super::run::{CompareRun, CompareSettings, held_indices, matrix_facts};
+use crate::classic::{ClassicRun, classic_in};
 use crate::error::{EvalError, Result};
 use crate::proposal::{Proposer, TrainedProposal};
 use crate::runner::{ResumableRuns, pin_run_settings};
@@ -48,6 +50,9 @@ pub struct CompareJob {
     pub workers: usize,
     /// The output folder (`None`: `results/compare-SUITE`, or `results/split-half-SUITE-SEED`).
     pub out: Option<PathBuf>,
+    /// The classic defaults outside the space, trained on each held-out task and compared
+    /// too (`classic.jsonl` in the folder, resumable); `None` leaves them out.
+    pub classic: Option<ClassicOptions>,
 }
 
 /// What a comparison did.
@@ -68,7 +73,7 @@ pub struct CompareDone {
 impl CompareJob {
     /// Runs the comparison on `suite_tasks` (the database's tasks with their samples):
     /// `on_start(held, done)` is told how many held-out tasks there are and how many the log
-    /// already holds, `on_done` sees each proposal trained.
+    /// already holds, `on_done` sees each proposal trained, `on_classic` each classic model.
     ///
     /// # Errors
     /// [`EvalError::BadOptions`] for bad options or `--tasks` with the split-half check; a
@@ -80,6 +85,7 @@ impl CompareJob {
         device: &Device,
         on_start: &mut dyn FnMut(usize, usize),
         on_done: &(dyn Fn(&TrainedProposal) + Sync),
+        on_classic: &mut dyn FnMut(&ClassicRun),
     ) -> Result<CompareDone> {
         if self.split_half.is_some() && self.tasks.is_some() {
             return Err(EvalError::BadOptions("--split-half proposes for every task (each from the other half); leave out --tasks".into()));
@@ -93,7 +99,7 @@ impl CompareJob {
         let matrix = PoolMatrix::from_pool(&pool, store, Some(&p.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>()))?;
         let in_db = |e: EvalError| EvalError::In { db: self.db.to_string(), source: Box::new(e) };
         let held = held_indices(&matrix, self.tasks.as_deref()).map_err(in_db)?;
-        let facts = matrix_facts(store, &matrix).map_err(in_db)?;
+        let mut facts = matrix_facts(store, &matrix).map_err(in_db)?;
         let suite = store.tasks()?.first().map_or("db".to_string(), |r| r.suite.clone());
         let out = self.out.clone().unwrap_or_else(|| match self.split_half {
             Some(seed) => PathBuf::from(format!("results/split-half-{suite}-{seed}")),
@@ -110,6 +116,14 @@ impl CompareJob {
             split_half: self.split_half,
         };
         pin_run_settings(&out.join("settings.json"), &settings)?;
+        if let Some(options) = &self.classic {
+            let names: Vec<String> = held.iter().map(|&t| matrix.tasks[t].clone()).collect();
+            for r in classic_in(store, &names, options, &out, on_classic).map_err(in_db)? {
+                if let Some(t) = matrix.tasks.iter().position(|n| *n == r.task) {
+                    facts[t].outside.push(OutsideScore { method: r.model, valid: r.valid, test: r.test });
+                }
+            }
+        }
         let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
         on_start(held.len(), log.read()?.iter().filter(|p| held.iter().any(|&t| matrix.tasks[t] == p.task)).count());
         let setup = p.setup(store, k, self.train_seed);

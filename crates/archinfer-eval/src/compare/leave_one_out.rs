@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(all, (0..7).collect::<Vec<_>>());
         assert_eq!(task_halves(7, 1), [a, b], "seeded");
         let m = matrix();
-        let facts = vec![TaskFacts { train: 100, classes: 2, dim: 4, modality: "images".into() }; 3];
+        let facts = vec![TaskFacts { train: 100, classes: 2, dim: 4, modality: "images".into(), ..Default::default() }; 3];
         let opts = CompareOptions { budgets: vec![1], random_orders: 10, seed: 0, tie: 1e-9 };
         // Trained on task 2 alone, task 0's single-best is config 3 (task 2's best): test 0.61.
         let c = compare_with_training(&m, &facts, &[0], &[vec![2]], &[None], &opts).unwrap();
@@ -199,7 +199,7 @@ mod tests {
     fn nearest_task_and_random_search() {
         let m = matrix();
         // Task 2's meta-features sit next to task 1's: its best two by validation are 2 and 1.
-        let facts = |train: usize, modality: &str| TaskFacts { train, classes: 2, dim: 10, modality: modality.into() };
+        let facts = |train: usize, modality: &str| TaskFacts { train, classes: 2, dim: 10, modality: modality.into(), ..Default::default() };
         let near = [facts(100, "images"), facts(5_000, "images"), facts(4_000, "images")];
         assert_eq!(m.nearest_task(&near, 2, &[0, 1], 2), vec![2, 1]);
         // Another modality is farther than any size difference.
@@ -225,7 +225,7 @@ mod tests {
             }
         }
         let m = matrix();
-        let facts: Vec<TaskFacts> = (0..3).map(|i| TaskFacts { train: 100 * (i + 1), classes: 2, dim: 10, modality: "images".into() }).collect();
+        let facts: Vec<TaskFacts> = (0..3).map(|i| TaskFacts { train: 100 * (i + 1), classes: 2, dim: 10, modality: "images".into(), ..Default::default() }).collect();
         let training: Vec<Vec<usize>> = (0..3).map(|t| (0..3).filter(|&x| x != t).collect()).collect();
         let opts = CompareOptions { budgets: vec![1], ..CompareOptions::default() };
         let own: Vec<Box<dyn Baseline>> = vec![Box::new(Last)];

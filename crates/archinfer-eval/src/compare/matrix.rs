@@ -197,8 +197,9 @@ impl PoolMatrix {
 
 
 /// The simple meta-features the nearest-task baseline measures distance by (Auto-sklearn 1.0 /
-/// FLAML zero-shot style): training samples, classes and modality.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// FLAML zero-shot style): training samples, classes and modality; and the scores of the
+/// models outside the space trained on the task, which the classic baselines read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskFacts {
     /// Training samples.
     pub train: usize,
@@ -209,13 +210,29 @@ pub struct TaskFacts {
     /// Modality or suite (`images`, `texts`); tasks of another modality are never nearest
     /// while one of the same is available.
     pub modality: String,
+    /// Models outside the space trained on this task's splits ([`crate::classic`]); empty
+    /// when none was run.
+    #[serde(default)]
+    pub outside: Vec<OutsideScore>,
+}
+
+/// A model outside the space (a classic default) trained on a task: what a user would run
+/// instead of a network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutsideScore {
+    /// The model's method name (`tfidf-word-lr`, …).
+    pub method: String,
+    /// Validation accuracy (what picks among several).
+    pub valid: f64,
+    /// Test accuracy.
+    pub test: f64,
 }
 
 impl TaskFacts {
     /// The facts a store records of a task. The modality is left empty: every task of one
     /// database reads the same embedding modules (its space's), hence shares one modality.
     pub fn of(record: &archinfer_store::TaskRecord) -> Self {
-        Self { train: record.train, classes: record.num_classes, dim: 0, modality: String::new() }
+        Self { train: record.train, classes: record.num_classes, dim: 0, modality: String::new(), outside: Vec::new() }
     }
 
     /// Log-scaled features: `ln(1 + train)`, `ln(classes)`, `ln(1 + dim)`.

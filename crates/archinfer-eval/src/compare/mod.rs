@@ -24,8 +24,8 @@ mod run;
 
 pub use baseline::{Baseline, HeldOut};
 pub use job::{CompareDone, CompareJob};
-pub use baselines::{HindsightDefault, NearestTask, Portfolio, RandomSearch, SingleBest, baselines, methods};
-pub use matrix::{PoolMatrix, TaskFacts};
+pub use baselines::{Classic, ClassicModel, HindsightDefault, NearestTask, Portfolio, RandomSearch, SingleBest, baselines, methods};
+pub use matrix::{OutsideScore, PoolMatrix, TaskFacts};
 pub use leave_one_out::{compare, compare_baselines, compare_with_training, task_halves};
 pub use method::Method;
 pub use options::CompareOptions;

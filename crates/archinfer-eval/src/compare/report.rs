@@ -189,11 +189,13 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
     out
 }
 
-/// The methods of `rows` in table order: the registered ones ([`methods`]), then any other
-/// (a program's own [`Baseline`](crate::compare::Baseline), or rows of another build) in the
-/// order they first appear.
+/// The methods of `rows` in table order: the registered ones ([`methods`]) that have rows, then
+/// any other (a program's own [`Baseline`](crate::compare::Baseline), or rows of another build)
+/// in the order they first appear. A registered method without rows (a classic model of the
+/// other modality) gets no column.
 fn table_methods(rows: &[CompareRow]) -> Vec<Method> {
     let mut all = methods();
+    all.retain(|m| rows.iter().any(|r| r.method == *m));
     for r in rows {
         if !all.contains(&r.method) {
             all.push(r.method);

@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn a_comparison_writes_its_folder_and_folders_pool() {
         let m = matrix();
-        let facts = vec![TaskFacts { train: 100, classes: 2, dim: 0, modality: String::new() }; 3];
+        let facts = vec![TaskFacts { train: 100, classes: 2, dim: 0, modality: String::new(), ..Default::default() }; 3];
         let opts = CompareOptions { budgets: vec![1, 2], random_orders: 10, seed: 0, tie: 1e-6 };
         let c = compare(&m, &facts, &[0, 1, 2], &[None, None, None], &opts).unwrap();
         // Curves hold the budgets computed; the proposal, without runs, has none.

@@ -1,0 +1,205 @@
+//! The classic defaults a user would run instead of a network from the space, trained on a
+//! task's own splits: TF-IDF (word or character n-grams) with logistic regression on texts,
+//! standardised pixels with logistic regression or an RBF kernel approximation on images
+//! ([`archinfer_classic`]). Their validation and test accuracies become the task's
+//! [`TaskFacts::outside`](crate::TaskFacts::outside) scores, which the `classic` baselines of
+//! `evaluate compare` read. Runs are logged resumably, one line per task and model.
+//!
+//! [`export_splits`] writes a task's splits in plain files for the scikit-learn peer
+//! (`benches/peers/classic_peer.py`), which checks these numbers.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use archinfer_classic::{ClassicKind, ClassicOptions};
+use archinfer_data::{Samples, TaskBundle};
+use archinfer_store::{ExperimentStore, Location};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EvalError, Result};
+use crate::runner::{ResumableRuns, io, pin_run_settings};
+
+/// One classic model trained on one task, its regularisation chosen by validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassicRun {
+    /// The task.
+    pub task: String,
+    /// The model (`tfidf-word-lr`, `tfidf-char-lr`, `pixels-lr`, `pixels-rbf-lr`).
+    pub model: String,
+    /// The inverse regularisation strength kept.
+    pub c: f64,
+    /// Validation accuracy at that `c`.
+    pub valid: f64,
+    /// Test accuracy at that `c`.
+    pub test: f64,
+    /// Input features (the vocabulary's size for TF-IDF).
+    pub features: usize,
+    /// Wall-clock seconds of the whole grid.
+    pub seconds: f64,
+}
+
+/// The classic models that read `samples` (none for precomputed feature sets).
+pub fn kinds_for(samples: &Samples) -> &'static [ClassicKind] {
+    match samples {
+        Samples::Texts { .. } => &ClassicKind::TEXT,
+        Samples::Images { .. } => &ClassicKind::IMAGE,
+        Samples::Features(_) => &[],
+    }
+}
+
+/// Trains `kind` on `bundle`'s training split, picks C on its validation split and scores the
+/// test split.
+///
+/// # Errors
+/// [`EvalError::Classic`] naming the task (an empty vocabulary, a bad label, …);
+/// [`EvalError::BadOptions`] for a model that does not read this modality.
+pub fn run_classic(task: &str, bundle: &TaskBundle, kind: ClassicKind, options: &ClassicOptions) -> Result<ClassicRun> {
+    let [a, b, _] = bundle.split;
+    let n_classes = bundle.class_names.len();
+    let y = &bundle.labels;
+    let (ytr, yva, yte) = (&y[..a], &y[a..a + b], &y[a + b..]);
+    let start = Instant::now();
+    let named = |e: archinfer_classic::ClassicError| EvalError::Classic { task: task.to_string(), source: e };
+    let score = match (&bundle.samples, kind.reads_text()) {
+        (Samples::Texts { texts, .. }, true) => {
+            let (tr, rest) = texts.split_at(a);
+            let (va, te) = rest.split_at(b);
+            archinfer_classic::run_text(kind, tr, ytr, va, yva, te, yte, n_classes, options).map_err(named)?
+        }
+        (Samples::Images { side, pixels, .. }, false) => {
+            let d = side * side;
+            let (tr, rest) = pixels.split_at(a * d);
+            let (va, te) = rest.split_at(b * d);
+            archinfer_classic::run_dense(kind, d, tr, ytr, va, yva, te, yte, n_classes, options).map_err(named)?
+        }
+        _ => return Err(EvalError::BadOptions(format!("{} does not read the samples of task `{task}`", kind.name()))),
+    };
+    Ok(ClassicRun {
+        task: task.to_string(),
+        model: kind.name().to_string(),
+        c: score.c,
+        valid: score.valid,
+        test: score.test,
+        features: score.features,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The classic runs of `tasks` (every classic model of each task's modality), those `log`
+/// lacks trained and appended (`on_done` sees each), all of them returned in task order.
+///
+/// # Errors
+/// [`EvalError::UnknownTask`] / [`EvalError::NoSamples`] for a task without samples; as
+/// [`run_classic`]; log failures.
+pub fn classic_runs(
+    store: &dyn ExperimentStore,
+    tasks: &[String],
+    options: &ClassicOptions,
+    log: &ResumableRuns<ClassicRun>,
+    on_done: &mut dyn FnMut(&ClassicRun),
+) -> Result<Vec<ClassicRun>> {
+    let mut have = log.read()?;
+    let mut out = Vec::new();
+    for task in tasks {
+        let bundle = task_bundle(store, task)?;
+        for &kind in kinds_for(&bundle.samples) {
+            let found = have.iter().position(|r| &r.task == task && r.model == kind.name());
+            let run = match found {
+                Some(i) => have.swap_remove(i),
+                None => {
+                    let r = run_classic(task, &bundle, kind, options)?;
+                    log.append(&r)?;
+                    on_done(&r);
+                    r
+                }
+            };
+            out.push(run);
+        }
+    }
+    Ok(out)
+}
+
+/// The recorded samples of `task`.
+///
+/// # Errors
+/// [`EvalError::UnknownTask`], [`EvalError::NoSamples`], a bundle that does not decode.
+pub fn task_bundle(store: &dyn ExperimentStore, task: &str) -> Result<TaskBundle> {
+    if !store.tasks()?.iter().any(|r| r.name == task) {
+        return Err(EvalError::UnknownTask(task.to_string()));
+    }
+    let data = store.task_data(task)?.ok_or_else(|| EvalError::NoSamples(task.to_string()))?;
+    Ok(TaskBundle::decode(&data.bytes)?)
+}
+
+/// Writes `bundle`'s splits for a peer in another language: `NAME.json` (`split` sizes,
+/// `labels`, `classes`, and `texts`, or `side` for images) and, for images, `NAME.f32`
+/// (the pixels, little-endian f32, row-major).
+///
+/// # Errors
+/// [`EvalError::RunLog`] naming a file that cannot be written; [`EvalError::BadOptions`] for a
+/// task of precomputed features.
+pub fn export_splits(name: &str, bundle: &TaskBundle, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut header = serde_json::json!({ "task": name, "split": bundle.split, "labels": bundle.labels, "classes": bundle.class_names });
+    match &bundle.samples {
+        Samples::Texts { texts, .. } => header["texts"] = serde_json::json!(texts),
+        Samples::Images { side, pixels, .. } => {
+            header["side"] = serde_json::json!(side);
+            let bytes: Vec<u8> = pixels.iter().flat_map(|p| p.to_le_bytes()).collect();
+            let path = dir.join(format!("{name}.f32"));
+            std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+        }
+        Samples::Features(_) => return Err(EvalError::BadOptions(format!("task `{name}` has precomputed features, not texts or images"))),
+    }
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, header.to_string()).map_err(|e| io(&path, e))
+}
+
+/// `archinfer evaluate classic`: the classic models on a database's tasks, into a folder.
+#[derive(Debug, Clone)]
+pub struct ClassicJob {
+    /// The database.
+    pub db: Location,
+    /// Tasks (`None`: every task).
+    pub tasks: Option<Vec<String>>,
+    /// Grid, kernel approximation, solver.
+    pub options: ClassicOptions,
+    /// The output folder: `classic.jsonl` and `classic-settings.json`.
+    pub out: PathBuf,
+    /// Also write every task's splits here, for the scikit-learn peer.
+    pub export: Option<PathBuf>,
+}
+
+impl ClassicJob {
+    /// Runs the classic models (resumably) and returns every run.
+    ///
+    /// # Errors
+    /// As [`classic_runs`]; a folder pinned to other options; an unknown task, named with the
+    /// database.
+    pub fn run(&self, on_done: &mut dyn FnMut(&ClassicRun)) -> Result<Vec<ClassicRun>> {
+        let owned = self.db.open_existing()?;
+        let store: &dyn ExperimentStore = owned.as_ref();
+        let in_db = |e: EvalError| EvalError::In { db: self.db.to_string(), source: Box::new(e) };
+        let tasks = match &self.tasks {
+            Some(t) => t.clone(),
+            None => store.tasks()?.into_iter().map(|r| r.name).collect(),
+        };
+        if let Some(dir) = &self.export {
+            for t in &tasks {
+                export_splits(t, &task_bundle(store, t).map_err(in_db)?, dir)?;
+            }
+        }
+        classic_in(store, &tasks, &self.options, &self.out, on_done).map_err(in_db)
+    }
+}
+
+/// [`classic_runs`] logged in `out/classic.jsonl`, the folder pinned to `options`
+/// (`out/classic-settings.json`).
+///
+/// # Errors
+/// As [`classic_runs`]; a folder pinned to other options.
+pub fn classic_in(store: &dyn ExperimentStore, tasks: &[String], options: &ClassicOptions, out: &Path, on_done: &mut dyn FnMut(&ClassicRun)) -> Result<Vec<ClassicRun>> {
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    pin_run_settings(&out.join("classic-settings.json"), options)?;
+    classic_runs(store, tasks, options, &ResumableRuns::new(out.join("classic.jsonl")), on_done)
+}

@@ -1,0 +1,56 @@
+//! Every default text module gives bit-identical features in separate processes.
+//!
+//! A process's `HashMap` order is seeded per process (and per map), so a module that summed
+//! colliding n-grams in map order gave other bits in another process: the same trial, run
+//! twice, came out with another accuracy. This test embeds the same texts here and in a child
+//! process (this test binary run again) and compares the features' bits.
+
+#![allow(clippy::unwrap_used)]
+
+use archinfer_text::{TextEmbedder, default_text_embedders};
+
+const CHILD: &str = "ARCHINFER_SAME_BITS_CHILD";
+
+/// Texts with many repeated and colliding n-grams (a 1024-bucket bag collides often on these).
+fn texts() -> Vec<String> {
+    let words = ["free", "prize", "call", "now", "win", "cash", "the", "meeting", "at", "noon", "ok", "lol", "txt"];
+    (0..40)
+        .map(|i| (0..(20 + i % 17)).map(|j| words[(i * 7 + j * j * 3) % words.len()]).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// `module name: hex of the features' bits`, one line per module.
+fn fingerprint() -> String {
+    let owned = texts();
+    let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let modules: Vec<Box<dyn TextEmbedder>> = default_text_embedders().unwrap();
+    let mut out = String::new();
+    for m in &modules {
+        let features = m.embed(&texts).unwrap();
+        let h = features.iter().fold(archinfer_checksum::Fnv1a::new(), |h, v| h.write(&v.to_bits().to_le_bytes()));
+        out.push_str(&format!("{}: {:016x}\n", m.name(), h.finish()));
+    }
+    out
+}
+
+#[test]
+fn features_are_bit_identical_across_processes() {
+    if let Some(path) = std::env::var_os(CHILD) {
+        std::fs::write(path, fingerprint()).unwrap();
+        return;
+    }
+    let here = fingerprint();
+    // Two embeddings in this process first (each bag builds its own tables per call).
+    assert_eq!(here, fingerprint());
+    let file = std::env::temp_dir().join(format!("archinfer-same-bits-{}.txt", std::process::id()));
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "features_are_bit_identical_across_processes", "--test-threads", "1"])
+        .env(CHILD, &file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let there = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(here.lines().count(), 6, "every default module: {here}");
+    assert_eq!(here, there, "features differ between two processes");
+}
