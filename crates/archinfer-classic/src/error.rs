@@ -66,11 +66,27 @@ pub enum ClassicError {
 pub type Result<T> = std::result::Result<T, ClassicError>;
 
 /// A [`ClassicError::BadParameter`] for `name = value`.
-pub(crate) fn bad(name: &'static str, value: impl std::fmt::Display, why: &'static str) -> ClassicError {
-    ClassicError::BadParameter { name, value: value.to_string(), why }
+pub(crate) fn bad(
+    name: &'static str,
+    value: impl std::fmt::Display,
+    why: &'static str,
+) -> ClassicError {
+    ClassicError::BadParameter {
+        name,
+        value: value.to_string(),
+        why,
+    }
 }
 
 /// Checks that `found == expected`, naming `what` otherwise.
 pub(crate) fn same_len(what: &'static str, expected: usize, found: usize) -> Result<()> {
-    if expected == found { Ok(()) } else { Err(ClassicError::LengthMismatch { what, expected, found }) }
+    if expected == found {
+        Ok(())
+    } else {
+        Err(ClassicError::LengthMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
 }

@@ -1,0 +1,49 @@
+//! Choosing `C` on a validation split.
+
+use crate::design::Design;
+use crate::error::{ClassicError, Result, bad};
+use crate::logistic::{FittedLogistic, LogisticConfig, LogisticRegression, check_labels};
+
+/// The values of `C` tried by default: `[0.25, 1, 4, 16]`.
+pub const DEFAULT_C_GRID: [f64; 4] = [0.25, 1.0, 4.0, 16.0];
+
+/// Fits one model per `C` in `grid` (the other settings from `base`) on the training split and
+/// keeps the one with the best validation accuracy, the first in grid order on ties.
+///
+/// Returns the chosen `C`, its model and its validation accuracy. Errors: an empty grid or a
+/// bad `C` ([`ClassicError::BadParameter`]), and those of [`LogisticRegression::fit`] and
+/// [`FittedLogistic::accuracy`]; validation labels are checked before any fit.
+pub fn fit_best_c<D: Design + ?Sized>(
+    grid: &[f64],
+    base: &LogisticConfig,
+    train: &D,
+    train_labels: &[u32],
+    valid: &D,
+    valid_labels: &[u32],
+    n_classes: usize,
+) -> Result<(f64, FittedLogistic, f64)> {
+    if grid.is_empty() {
+        return Err(bad("c_grid", "[]", "needs at least one value"));
+    }
+    for &c in grid {
+        LogisticConfig { c, ..base.clone() }.check()?;
+    }
+    if valid.n_rows() == 0 {
+        return Err(ClassicError::NoSamples);
+    }
+    check_labels(valid_labels, valid.n_rows(), n_classes)?;
+    let mut best: Option<(f64, FittedLogistic, f64)> = None;
+    for &c in grid {
+        let fit = LogisticRegression::fit(
+            &LogisticConfig { c, ..base.clone() },
+            train,
+            train_labels,
+            n_classes,
+        )?;
+        let acc = fit.accuracy(valid, valid_labels)?;
+        if best.as_ref().is_none_or(|b| acc > b.2) {
+            best = Some((c, fit, acc));
+        }
+    }
+    best.ok_or(ClassicError::NoSamples)
+}
