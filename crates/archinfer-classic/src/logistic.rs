@@ -99,6 +99,23 @@ impl LogisticRegression {
         labels: &[u32],
         n_classes: usize,
     ) -> Result<FittedLogistic> {
+        Self::fit_from(config, design, labels, n_classes, None)
+    }
+
+    /// As [`fit`](Self::fit), the solver started from `start`'s parameters (a fit of the same
+    /// shape at another `C`) instead of zero. The objective is strictly convex, so the optimum
+    /// is the same; along a grid of `C` it is reached in far fewer iterations. A `start` of
+    /// another shape is ignored.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_from<D: Design + ?Sized>(
+        config: &LogisticConfig,
+        design: &D,
+        labels: &[u32],
+        n_classes: usize,
+        start: Option<&FittedLogistic>,
+    ) -> Result<FittedLogistic> {
         config.check()?;
         let n = design.n_rows();
         if n == 0 {
@@ -120,7 +137,12 @@ impl LogisticRegression {
         };
         let out = lbfgs::minimize(
             |w, g| problem.value_grad(w, g),
-            vec![0.0; (d + 1) * k],
+            match start {
+                Some(f) if f.n_features == d && f.n_classes == n_classes && f.weights.len() == d * k && f.intercepts.len() == k => {
+                    f.weights.iter().chain(&f.intercepts).copied().collect()
+                }
+                _ => vec![0.0; (d + 1) * k],
+            },
             options,
         );
         let mut weights = out.x;
@@ -521,6 +543,28 @@ mod tests {
         assert!(grad.iter().all(|g| g.abs() <= 1e-7), "{grad:?}");
         // Multinomial: the intercept gradient is Σ_i (p_i - onehot_i) = 0, so the mean predicted
         // probability of each class is its frequency.
+    }
+
+    #[test]
+    fn a_warm_start_reaches_the_same_optimum_in_fewer_iterations() {
+        // 120 noisy rows of 6 features, 3 classes: large enough that the path matters.
+        let d = 6;
+        let data: Vec<f32> = (0..120 * d).map(|i| ((i as f32 * 0.731).sin() * 1.9 + (i as f32 * 0.17).cos()) * 1.3).collect();
+        let labels: Vec<u32> = (0..120).map(|r| u32::from(data[r * d] + data[r * d + 1] > 0.0) + u32::from(data[r * d + 2] > 0.8)).collect();
+        let x = Dense::new(data, d).expect("valid");
+        let at = |c| LogisticConfig { c, tol: 1e-9, ..LogisticConfig::default() };
+        let small = LogisticRegression::fit(&at(4.0), &x, &labels, 3).expect("fits");
+        let cold = LogisticRegression::fit(&at(16.0), &x, &labels, 3).expect("fits");
+        let warm = LogisticRegression::fit_from(&at(16.0), &x, &labels, 3, Some(&small)).expect("fits");
+        assert!(cold.converged() && warm.converged());
+        assert!(warm.n_iter() < cold.n_iter(), "warm {} cold {}", warm.n_iter(), cold.n_iter());
+        for (a, b) in cold.weights().iter().zip(warm.weights()) {
+            assert!((a - b).abs() < 1e-5 * (1.0 + a.abs()), "{a} vs {b}");
+        }
+        // A start of another shape is ignored: the cold fit, bit for bit.
+        let two: Vec<u32> = labels.iter().map(|&l| l % 2).collect();
+        let other = LogisticRegression::fit(&at(0.5), &x, &two, 2).expect("fits");
+        assert_eq!(LogisticRegression::fit_from(&at(16.0), &x, &labels, 3, Some(&other)), Ok(cold));
     }
 
     #[test]

@@ -4,8 +4,11 @@ use crate::design::Design;
 use crate::error::{ClassicError, Result, bad};
 use crate::logistic::{FittedLogistic, LogisticConfig, LogisticRegression, check_labels};
 
-/// The values of `C` tried by default: `[0.25, 1, 4, 16]`.
-pub const DEFAULT_C_GRID: [f64; 4] = [0.25, 1.0, 4.0, 16.0];
+/// The values of `C` tried by default: `1/256 … 256`, a factor of 4 apart around scikit-learn's
+/// default of 1. First runs on shorter grids kept a `C` at one end on many tasks (the largest
+/// on texts and with the RBF features, the smallest on standardised pixels): a baseline held
+/// back by its grid would flatter what it is compared with.
+pub const DEFAULT_C_GRID: [f64; 9] = [0.00390625, 0.015625, 0.0625, 0.25, 1.0, 4.0, 16.0, 64.0, 256.0];
 
 /// Fits one model per `C` in `grid` (the other settings from `base`) on the training split and
 /// keeps the one with the best validation accuracy, the first in grid order on ties.
@@ -33,17 +36,21 @@ pub fn fit_best_c<D: Design + ?Sized>(
     }
     check_labels(valid_labels, valid.n_rows(), n_classes)?;
     let mut best: Option<(f64, FittedLogistic, f64)> = None;
+    let mut previous: Option<FittedLogistic> = None;
     for &c in grid {
-        let fit = LogisticRegression::fit(
+        // Warm-started from the previous C's optimum: the same optimum, far fewer iterations.
+        let fit = LogisticRegression::fit_from(
             &LogisticConfig { c, ..base.clone() },
             train,
             train_labels,
             n_classes,
+            previous.as_ref(),
         )?;
         let acc = fit.accuracy(valid, valid_labels)?;
         if best.as_ref().is_none_or(|b| acc > b.2) {
-            best = Some((c, fit, acc));
+            best = Some((c, fit.clone(), acc));
         }
+        previous = Some(fit);
     }
     best.ok_or(ClassicError::NoSamples)
 }

@@ -88,7 +88,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
             bar.set_message(format!("{}: {} ({:.1} s fit)", p.task, p.candidates.first().map_or("–", |c| c.architecture.as_str()), p.fit_seconds));
             bar.inc(1);
         },
-        &mut |c| bar.println(classic_line(c)),
+        &mut |c| bar.suspend(|| eprintln!("{}", classic_line(c))),
     )?;
     bar.finish_and_clear();
     if a.split_half.is_none() && archinfer_plots::init_font() {
