@@ -1,6 +1,9 @@
 //! The same database built twice, with one worker and with two, has identical trial rows: the
 //! same architectures, seeds and accuracies to the bit. Children are drawn on the hashed text
-//! bags, whose colliding n-grams were once summed in a per-process order.
+//! bags, whose colliding n-grams were once summed in a per-process order. (That bug changed
+//! features by an ulp here and there; on these synthetic texts no accuracy moved in 24 trials,
+//! so `archinfer-text`'s `same_bits` test, which compares the features themselves, is the one
+//! that catches it. This one guards the rest: seeds, plans and training per worker count.)
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,14 +18,11 @@ fn ok(out: &Output, what: &str) {
     assert!(out.status.success(), "{what} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// A CSV of `n` texts over 3 topics, long enough that a 1024-bucket bag collides.
+/// A CSV of `n` texts over 3 topics: made-up words, each topic favouring its own letters, so
+/// a text has hundreds of distinct n-grams and a 1024-bucket bag has buckets where three or
+/// more collide (where the order of a float sum shows).
 fn write_csv(path: &Path, n: usize, seed: u64) {
-    let topics = [
-        ["stocks", "market", "shares", "bank", "profit", "merger", "bonds", "rates"],
-        ["cat", "dog", "kitten", "leash", "vet", "purr", "puppy", "collar"],
-        ["goal", "match", "team", "coach", "league", "referee", "striker", "penalty"],
-    ];
-    let common = ["the", "a", "of", "and", "to", "new", "after", "today", "report", "says", "with", "from"];
+    let letters: Vec<char> = "etaoinshrdlucmfwypvbgkjqxz".chars().collect();
     let mut x = seed;
     let mut next = || {
         x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -31,7 +31,9 @@ fn write_csv(path: &Path, n: usize, seed: u64) {
     let mut s = String::from("text,label\n");
     for i in 0..n {
         let c = i % 3;
-        let words: Vec<&str> = (0..12 + next() % 20).map(|_| if next() % 3 == 0 { topics[c][next() % 8] } else { common[next() % 12] }).collect();
+        let words: Vec<String> = (0..40 + next() % 40)
+            .map(|_| (0..2 + next() % 6).map(|_| letters[if next() % 12 == 0 { 4 * c + next() % 8 } else { next() % 26 }]).collect())
+            .collect();
         s += &format!("{},topic{c}\n", words.join(" "));
     }
     std::fs::write(path, s).unwrap();
@@ -70,18 +72,18 @@ fn trial_rows(db: &Path) -> Vec<String> {
 fn one_worker_and_two_workers_record_the_same_trials() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("topics.csv");
-    write_csv(&data, 240, 7);
+    write_csv(&data, 600, 7);
     let data = data.to_str().unwrap();
     let mut rows = Vec::new();
     for workers in ["1", "2"] {
         let db = tmp.path().join(format!("w{workers}.sqlite"));
         let db = db.to_str().unwrap();
         ok(&run(&["task", "add", "--db", db, "--name", "topics", "--data", data]), "task add");
-        let args = ["build-db", "--db", db, "--children", "6", "--workers", workers, "--epochs", "2", "--pool", "0"];
+        let args = ["build-db", "--db", db, "--children", "12", "--workers", workers, "--epochs", "10", "--pool", "0"];
         ok(&run(&[&args[..], &["--draw-modules", "lex1024,char1024"]].concat()), "build-db");
         rows.push(trial_rows(Path::new(db)));
     }
-    assert_eq!(rows[0].len(), 6, "{:?}", rows[0]);
+    assert_eq!(rows[0].len(), 12, "{:?}", rows[0]);
     assert!(rows[0].iter().all(|r| r.contains("|done|")), "{:?}", rows[0]);
     assert_eq!(rows[0], rows[1]);
 }

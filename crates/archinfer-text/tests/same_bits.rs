@@ -11,11 +11,23 @@ use archinfer_text::{TextEmbedder, default_text_embedders};
 
 const CHILD: &str = "ARCHINFER_SAME_BITS_CHILD";
 
-/// Texts with many repeated and colliding n-grams (a 1024-bucket bag collides often on these).
+/// Texts of many distinct made-up words: hundreds of distinct n-grams each, so a 1024-bucket
+/// bag has buckets where three or more n-grams collide (with two, float addition commutes
+/// and any order gives the same bits).
 fn texts() -> Vec<String> {
-    let words = ["free", "prize", "call", "now", "win", "cash", "the", "meeting", "at", "noon", "ok", "lol", "txt"];
+    let mut x: u64 = 0x5eed;
+    let mut next = move || {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (x >> 33) as usize
+    };
+    let letters: Vec<char> = "etaoinshrdlucmfwypvbgkjqxz".chars().collect();
     (0..40)
-        .map(|i| (0..(20 + i % 17)).map(|j| words[(i * 7 + j * j * 3) % words.len()]).collect::<Vec<_>>().join(" "))
+        .map(|_| {
+            (0..150)
+                .map(|_| (0..2 + next() % 7).map(|_| letters[next() % 13 + next() % 14]).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
