@@ -181,6 +181,17 @@ impl RbfSampler {
     pub fn n_components(&self) -> usize {
         self.n_components
     }
+
+    /// The random projection, `n_features × D`, row-major (what a peer needs to compute the
+    /// same features).
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// The random phases, `D` of them, in `[0, 2π)`.
+    pub fn offsets(&self) -> &[f32] {
+        &self.offsets
+    }
 }
 
 #[cfg(test)]

@@ -133,12 +133,14 @@ pub fn task_bundle(store: &dyn ExperimentStore, task: &str) -> Result<TaskBundle
 
 /// Writes `bundle`'s splits for a peer in another language: `NAME.json` (`split` sizes,
 /// `labels`, `classes`, and `texts`, or `side` for images) and, for images, `NAME.f32`
-/// (the pixels, little-endian f32, row-major).
+/// (the pixels, little-endian f32, row-major) and `NAME.rbf.f32`: the random projection
+/// (`d × D`, row-major) then the `D` phases that `pixels-rbf-lr` draws under `options`, so that
+/// the peer computes the same random features instead of its own draw.
 ///
 /// # Errors
 /// [`EvalError::RunLog`] naming a file that cannot be written; [`EvalError::BadOptions`] for a
-/// task of precomputed features.
-pub fn export_splits(name: &str, bundle: &TaskBundle, dir: &Path) -> Result<()> {
+/// task of precomputed features; [`EvalError::Classic`] for pixels the map cannot be drawn for.
+pub fn export_splits(name: &str, bundle: &TaskBundle, options: &ClassicOptions, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut header = serde_json::json!({ "task": name, "split": bundle.split, "labels": bundle.labels, "classes": bundle.class_names });
     match &bundle.samples {
@@ -147,6 +149,15 @@ pub fn export_splits(name: &str, bundle: &TaskBundle, dir: &Path) -> Result<()> 
             header["side"] = serde_json::json!(side);
             let bytes: Vec<u8> = pixels.iter().flat_map(|p| p.to_le_bytes()).collect();
             let path = dir.join(format!("{name}.f32"));
+            std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+            let d = side * side;
+            let named = |e: archinfer_classic::ClassicError| EvalError::Classic { task: name.to_string(), source: e };
+            let train = archinfer_classic::Dense::new(pixels[..bundle.split[0] * d].to_vec(), d).map_err(named)?;
+            let gamma = archinfer_classic::gamma_scale(&train).map_err(named)?;
+            let map = archinfer_classic::RbfSampler::fit(d, gamma, options.rbf_components, options.seed).map_err(named)?;
+            header["rbf_gamma"] = serde_json::json!(gamma);
+            let bytes: Vec<u8> = map.weights().iter().chain(map.offsets()).flat_map(|p| p.to_le_bytes()).collect();
+            let path = dir.join(format!("{name}.rbf.f32"));
             std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
         }
         Samples::Features(_) => return Err(EvalError::BadOptions(format!("task `{name}` has precomputed features, not texts or images"))),
@@ -186,7 +197,7 @@ impl ClassicJob {
         };
         if let Some(dir) = &self.export {
             for t in &tasks {
-                export_splits(t, &task_bundle(store, t).map_err(in_db)?, dir)?;
+                export_splits(t, &task_bundle(store, t).map_err(in_db)?, &self.options, dir)?;
             }
         }
         classic_in(store, &tasks, &self.options, &self.out, on_done).map_err(in_db)
