@@ -214,3 +214,86 @@ pub fn classic_in(store: &dyn ExperimentStore, tasks: &[String], options: &Class
     pin_run_settings(&out.join("classic-settings.json"), options)?;
     classic_runs(store, tasks, options, &ResumableRuns::new(out.join("classic.jsonl")), on_done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use archinfer_classic::ClassicError;
+
+    fn texts(samples: Vec<String>, labels: Vec<u32>, split: [usize; 3]) -> TaskBundle {
+        TaskBundle {
+            samples: Samples::Texts { texts: samples, modules: Vec::new(), modules_version: 1 },
+            labels,
+            class_names: vec!["a".into(), "b".into()],
+            split,
+        }
+    }
+
+    /// 30 texts over two topics: the words decide the class.
+    fn topics() -> TaskBundle {
+        let words = [["stocks market shares bank", "profit merger bonds rates"], ["cat dog kitten leash", "vet purr puppy collar"]];
+        let samples = (0..30).map(|i| format!("the {} and {}", words[i % 2][i % 3 % 2], words[i % 2][(i / 3) % 2])).collect();
+        texts(samples, (0..30).map(|i| (i % 2) as u32).collect(), [18, 6, 6])
+    }
+
+    #[test]
+    fn text_models_learn_topics_and_name_their_model() {
+        let b = topics();
+        for kind in kinds_for(&b.samples) {
+            let r = run_classic("topics", &b, *kind, &ClassicOptions::default()).unwrap();
+            assert_eq!(r.model, kind.name());
+            assert!(r.test == 1.0 && r.valid == 1.0, "{r:?}");
+            assert!(r.features > 0 && r.seconds >= 0.0);
+        }
+        // An image model on texts is refused, naming the task.
+        let e = run_classic("topics", &b, ClassicKind::PixelsLogistic, &ClassicOptions::default()).unwrap_err();
+        assert!(matches!(&e, EvalError::BadOptions(m) if m.contains("topics")), "{e}");
+    }
+
+    #[test]
+    fn an_empty_vocabulary_and_one_over_the_limit_are_errors_naming_the_task() {
+        // Every word in one text only: nothing is in two training documents (min_df = 2).
+        let all_different = texts((0..10).map(|i| format!("w{i}x")).collect(), (0..10).map(|i| i % 2).collect(), [6, 2, 2]);
+        let e = run_classic("unique", &all_different, ClassicKind::TfidfWord, &ClassicOptions::default()).unwrap_err();
+        assert!(matches!(&e, EvalError::Classic { task, source: ClassicError::EmptyVocabulary { min_df: 2 } } if task == "unique"), "{e}");
+        assert!(e.to_string().contains("unique"), "{e}");
+        let empty = texts(vec![String::new(); 10], (0..10).map(|i| i % 2).collect(), [6, 2, 2]);
+        assert!(matches!(run_classic("blank", &empty, ClassicKind::TfidfChar, &ClassicOptions::default()), Err(EvalError::Classic { source: ClassicError::EmptyVocabulary { .. }, .. })));
+        let small = ClassicOptions { max_terms: 3, ..ClassicOptions::default() };
+        let e = run_classic("topics", &topics(), ClassicKind::TfidfWord, &small).unwrap_err();
+        assert!(matches!(&e, EvalError::Classic { task, source: ClassicError::VocabularyTooLarge { limit: 3, .. } } if task == "topics"), "{e}");
+    }
+
+    #[test]
+    fn images_get_both_pixel_models_and_export_writes_what_the_peer_reads() {
+        // Two classes of 4 × 4 images: bright left half or bright right half, with noise.
+        let n = 40;
+        let pixels: Vec<f32> = (0..n * 16).map(|i| {
+            let (s, p) = (i / 16, i % 16);
+            let bright = (p % 4 < 2) == (s % 2 == 0);
+            (if bright { 0.8 } else { 0.2 }) + ((i * 37 % 11) as f32 - 5.0) * 0.02
+        }).collect();
+        let b = TaskBundle {
+            samples: Samples::Images { side: 4, pixels, modules: Vec::new(), modules_version: 1 },
+            labels: (0..n).map(|s| (s % 2) as u32).collect(),
+            class_names: vec!["left".into(), "right".into()],
+            split: [24, 8, 8],
+        };
+        let kinds = kinds_for(&b.samples);
+        assert_eq!(kinds.iter().map(|k| k.name()).collect::<Vec<_>>(), ["pixels-lr", "pixels-rbf-lr"]);
+        let options = ClassicOptions { rbf_components: 64, ..ClassicOptions::default() };
+        for kind in kinds {
+            let r = run_classic("halves", &b, *kind, &options).unwrap();
+            assert!(r.test >= 0.875, "{r:?}");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        export_splits("halves", &b, &options, tmp.path()).unwrap();
+        let header: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("halves.json")).unwrap()).unwrap();
+        assert_eq!(header["split"], serde_json::json!([24, 8, 8]));
+        assert_eq!(std::fs::metadata(tmp.path().join("halves.f32")).unwrap().len(), (n * 16 * 4) as u64);
+        assert_eq!(std::fs::metadata(tmp.path().join("halves.rbf.f32")).unwrap().len(), ((16 * 64 + 64) * 4) as u64);
+        let features = TaskBundle { samples: Samples::Features(Vec::new()), ..b };
+        assert!(kinds_for(&features.samples).is_empty());
+        assert!(matches!(export_splits("f", &features, &options, tmp.path()), Err(EvalError::BadOptions(_))));
+    }
+}
