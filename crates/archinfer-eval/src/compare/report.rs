@@ -128,7 +128,8 @@ pub fn summary_markdown(summary: &[MethodSummary], k: usize) -> String {
     for s in summary.iter().filter(|s| s.k == k) {
         let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
         let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
-        t += &format!("| {} | {} | {:.3} | {:.2} | {:.2} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy, s.mean_rank);
+        let rank = if s.mean_rank.is_finite() { format!("{:.2}", s.mean_rank) } else { "–".to_string() };
+        t += &format!("| {} | {} | {:.3} | {:.2} | {rank} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy);
     }
     t.push('\n');
     t
@@ -154,11 +155,19 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
         tasks.dedup();
         let get = |m: Method, task: &str| at_k.iter().find(|r| r.method == m && r.task == task).copied();
         let present: Vec<Method> = table_methods(rows).into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
-        // Ranks over the tasks where every present method has a row.
-        let complete: Vec<&str> = tasks.iter().copied().filter(|t| present.iter().all(|&m| get(m, t).is_some())).collect();
-        let scores: Vec<Vec<f64>> = present.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
+        // Ranks among the methods with a row on every task (pooled suites: a classic model of
+        // one modality has rows on its suite's tasks only and is not ranked), over every task;
+        // with fewer than two such methods (a run in progress), among all methods over the
+        // tasks where each has a row.
+        let complete = |ranked: &[Method]| -> Vec<&str> { tasks.iter().copied().filter(|t| ranked.iter().all(|&m| get(m, t).is_some())).collect() };
+        let mut ranked: Vec<Method> = present.iter().copied().filter(|&m| tasks.iter().all(|t| get(m, t).is_some())).collect();
+        if ranked.len() < 2 {
+            ranked = present.clone();
+        }
+        let complete = complete(&ranked);
+        let scores: Vec<Vec<f64>> = ranked.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
         let ranks = mean_ranks(&scores);
-        for (j, &m) in present.iter().enumerate() {
+        for &m in &present {
             let mine: Vec<&CompareRow> = at_k.iter().filter(|r| r.method == m).copied().collect();
             let count = mine.len().max(1) as f64;
             let (mut wtl, mut p) = (None, None);
@@ -180,7 +189,7 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
                 tasks: mine.len(),
                 mean_regret: mine.iter().map(|r| r.normalized_regret).sum::<f64>() / count,
                 mean_test_accuracy: mine.iter().map(|r| r.test_accuracy).sum::<f64>() / count,
-                mean_rank: ranks.get(j).copied().unwrap_or(f64::NAN),
+                mean_rank: ranked.iter().position(|&r| r == m).and_then(|j| ranks.get(j).copied()).unwrap_or(f64::NAN),
                 proposal_wtl: wtl,
                 wilcoxon_p: p,
             });
@@ -202,4 +211,39 @@ fn table_methods(rows: &[CompareRow]) -> Vec<Method> {
         }
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(task: &str, method: Method, acc: f64) -> CompareRow {
+        CompareRow { task: task.into(), method, k: 1, test_accuracy: acc, normalized_regret: 1.0 - acc }
+    }
+
+    #[test]
+    fn a_method_on_part_of_the_tasks_is_summarised_but_not_ranked() {
+        let text = Method::new("tfidf-char-lr");
+        let rows = vec![
+            row("a", Method::Proposal, 0.9),
+            row("a", Method::SingleBest, 0.8),
+            row("a", Method::Classic, 0.7),
+            row("a", text, 0.95),
+            row("b", Method::Proposal, 0.5),
+            row("b", Method::SingleBest, 0.6),
+            row("b", Method::Classic, 0.4),
+        ];
+        let s = summarise_rows(&rows, 1e-6);
+        let of = |m: Method| s.iter().find(|x| x.method == m).unwrap();
+        // Ranked over both tasks among the three methods that have both: 1 then 2; 2 then 1; 3, 3.
+        assert_eq!(of(Method::Proposal).mean_rank, 1.5);
+        assert_eq!(of(Method::SingleBest).mean_rank, 1.5);
+        assert_eq!(of(Method::Classic).mean_rank, 3.0);
+        assert!(of(text).mean_rank.is_nan());
+        assert_eq!((of(text).tasks, of(text).proposal_wtl), (1, Some((0, 0, 1))));
+        assert!(summary_markdown(&s, 1).lines().any(|l| l.starts_with("| tfidf-char-lr | 1 |") && l.contains("| – |")));
+        // A method without rows gets no column; the one with rows does.
+        let md = Comparison { rows: rows.clone(), summary: s, headroom: 0.0 }.markdown(&[1], 2, 2);
+        assert!(md.contains("| tfidf-char-lr |") && !md.contains("pixels-lr"), "{md}");
+    }
 }
