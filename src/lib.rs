@@ -38,6 +38,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub use archinfer_app as app;
+pub use archinfer_classic as classic;
 pub use archinfer_data as data;
 pub use archinfer_dvn as dvn;
 pub use archinfer_eval as eval;
