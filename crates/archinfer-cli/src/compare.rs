@@ -53,7 +53,8 @@ pub struct CompareArgs {
     pub split_half: Option<u64>,
     /// Leave out the classic defaults outside the space (TF-IDF or pixels with logistic
     /// regression, an RBF kernel approximation), which are otherwise trained on each held-out
-    /// task and compared too.
+    /// task first and compared too (a task they cannot be fitted on, such as texts without a
+    /// word in two documents, stops the run: leave them out with this flag).
     #[arg(long)]
     pub no_classic: bool,
     #[command(flatten)]

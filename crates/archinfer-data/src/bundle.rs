@@ -157,7 +157,13 @@ impl TaskBundle {
         self.labels.is_empty()
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks that the parts agree: split sizes add up to the labels, every label names a
+    /// class, and there are as many samples (texts, images' pixels, feature rows) as labels.
+    /// [`TaskBundle::decode`] runs it; a bundle built by hand should too before it is sliced.
+    ///
+    /// # Errors
+    /// [`DataError::Mismatch`] or [`DataError::LabelOutOfRange`] saying which part disagrees.
+    pub fn check(&self) -> Result<()> {
         let n = self.labels.len();
         if self.split.iter().sum::<usize>() != n {
             return Err(DataError::Mismatch(format!("split sizes {:?} do not add up to {n} samples", self.split)));

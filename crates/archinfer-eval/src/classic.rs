@@ -51,9 +51,12 @@ pub fn kinds_for(samples: &Samples) -> &'static [ClassicKind] {
 /// test split.
 ///
 /// # Errors
-/// [`EvalError::Classic`] naming the task (an empty vocabulary, a bad label, …);
+/// [`EvalError::Data`] for a bundle whose parts disagree (split sizes, labels, samples);
+/// [`EvalError::Classic`] naming the task (an empty vocabulary, an empty split, a bad label, …);
 /// [`EvalError::BadOptions`] for a model that does not read this modality.
 pub fn run_classic(task: &str, bundle: &TaskBundle, kind: ClassicKind, options: &ClassicOptions) -> Result<ClassicRun> {
+    // The slices below trust the split sizes: a bundle built by hand is checked first.
+    bundle.check()?;
     let [a, b, _] = bundle.split;
     let n_classes = bundle.class_names.len();
     let y = &bundle.labels;
@@ -141,6 +144,7 @@ pub fn task_bundle(store: &dyn ExperimentStore, task: &str) -> Result<TaskBundle
 /// [`EvalError::RunLog`] naming a file that cannot be written; [`EvalError::BadOptions`] for a
 /// task of precomputed features; [`EvalError::Classic`] for pixels the map cannot be drawn for.
 pub fn export_splits(name: &str, bundle: &TaskBundle, options: &ClassicOptions, dir: &Path) -> Result<()> {
+    bundle.check()?;
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut header = serde_json::json!({ "task": name, "split": bundle.split, "labels": bundle.labels, "classes": bundle.class_names });
     match &bundle.samples {
@@ -248,6 +252,18 @@ mod tests {
         // An image model on texts is refused, naming the task.
         let e = run_classic("topics", &b, ClassicKind::PixelsLogistic, &ClassicOptions::default()).unwrap_err();
         assert!(matches!(&e, EvalError::BadOptions(m) if m.contains("topics")), "{e}");
+    }
+
+    #[test]
+    fn a_bundle_whose_parts_disagree_is_an_error_not_a_panic() {
+        let mut b = topics();
+        b.split = [18, 6, 60];
+        assert!(matches!(run_classic("t", &b, ClassicKind::TfidfWord, &ClassicOptions::default()), Err(EvalError::Data(_))));
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(matches!(export_splits("t", &b, &ClassicOptions::default(), tmp.path()), Err(EvalError::Data(_))));
+        let mut b = topics();
+        b.labels[0] = 7;
+        assert!(matches!(run_classic("t", &b, ClassicKind::TfidfChar, &ClassicOptions::default()), Err(EvalError::Data(_))));
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub struct CompareJob {
     /// The output folder (`None`: `results/compare-SUITE`, or `results/split-half-SUITE-SEED`).
     pub out: Option<PathBuf>,
     /// The classic defaults outside the space, trained on each held-out task and compared
-    /// too (`classic.jsonl` in the folder, resumable); `None` leaves them out.
+    /// too (`classic.jsonl` in the folder, resumable, pinned to these options in
+    /// `classic-settings.json`); `None` leaves them out. `archinfer evaluate compare` sets
+    /// `Some(ClassicOptions::default())` unless `--no-classic`. They are fitted before the
+    /// proposals, one task at a time, each fit on every core (not `workers`).
     pub classic: Option<ClassicOptions>,
 }
 
@@ -73,12 +76,15 @@ pub struct CompareDone {
 impl CompareJob {
     /// Runs the comparison on `suite_tasks` (the database's tasks with their samples):
     /// `on_start(held, done)` is told how many held-out tasks there are and how many the log
-    /// already holds, `on_done` sees each proposal trained, `on_classic` each classic model.
+    /// already holds, `on_done` sees each proposal trained, `on_classic` each classic model
+    /// fitted (all of them before `on_start` is called).
     ///
     /// # Errors
     /// [`EvalError::BadOptions`] for bad options or `--tasks` with the split-half check; a
     /// database without a pool ([`AppError::NoPool`]); an unknown task, named with the database;
-    /// a folder pinned to other settings; fitting, training and writing failures.
+    /// a folder pinned to other settings; [`EvalError::Classic`] naming a task a classic model
+    /// cannot be fitted on (an empty vocabulary, say: leave them out with `classic: None`);
+    /// fitting, training and writing failures.
     pub fn run(
         &self,
         suite_tasks: &[Arc<Task>],

@@ -155,16 +155,16 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
         tasks.dedup();
         let get = |m: Method, task: &str| at_k.iter().find(|r| r.method == m && r.task == task).copied();
         let present: Vec<Method> = table_methods(rows).into_iter().filter(|&m| at_k.iter().any(|r| r.method == m)).collect();
-        // Ranks among the methods with a row on every task (pooled suites: a classic model of
-        // one modality has rows on its suite's tasks only and is not ranked), over every task;
-        // with fewer than two such methods (a run in progress), among all methods over the
-        // tasks where each has a row.
-        let complete = |ranked: &[Method]| -> Vec<&str> { tasks.iter().copied().filter(|t| ranked.iter().all(|&m| get(m, t).is_some())).collect() };
-        let mut ranked: Vec<Method> = present.iter().copied().filter(|&m| tasks.iter().all(|t| get(m, t).is_some())).collect();
-        if ranked.len() < 2 {
-            ranked = present.clone();
-        }
-        let complete = complete(&ranked);
+        // Ranks over the tasks the proposal has rows on (every task without proposals), among
+        // the methods with a row on each of them: a run in progress ranks everyone over its
+        // finished tasks; pooled suites leave out a classic model of one modality, which has
+        // rows on its suite's tasks only.
+        let reference: Vec<&str> = match tasks.iter().copied().filter(|t| get(Method::Proposal, t).is_some()).collect::<Vec<_>>() {
+            mine if mine.is_empty() => tasks.clone(),
+            mine => mine,
+        };
+        let ranked: Vec<Method> = present.iter().copied().filter(|&m| reference.iter().all(|t| get(m, t).is_some())).collect();
+        let complete: Vec<&str> = reference.iter().copied().filter(|t| ranked.iter().all(|&m| get(m, t).is_some())).collect();
         let scores: Vec<Vec<f64>> = ranked.iter().map(|&m| complete.iter().map(|t| get(m, t).map_or(0.0, |r| r.test_accuracy)).collect()).collect();
         let ranks = mean_ranks(&scores);
         for &m in &present {
@@ -242,6 +242,10 @@ mod tests {
         assert!(of(text).mean_rank.is_nan());
         assert_eq!((of(text).tasks, of(text).proposal_wtl), (1, Some((0, 0, 1))));
         assert!(summary_markdown(&s, 1).lines().any(|l| l.starts_with("| tfidf-char-lr | 1 |") && l.contains("| – |")));
+        // A run in progress: the proposal on task a only is ranked, over task a.
+        let partial: Vec<CompareRow> = rows.iter().filter(|r| !(r.task == "b" && r.method == Method::Proposal)).cloned().collect();
+        let p = summarise_rows(&partial, 1e-6);
+        assert_eq!(p.iter().find(|x| x.method == Method::Proposal).unwrap().mean_rank, 2.0);
         // A method without rows gets no column; the one with rows does.
         let md = Comparison { rows: rows.clone(), summary: s, headroom: 0.0 }.markdown(&[1], 2, 2);
         assert!(md.contains("| tfidf-char-lr |") && !md.contains("pixels-lr"), "{md}");
