@@ -56,7 +56,9 @@ impl Serialize for Method {
 impl<'de> Deserialize<'de> for Method {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        if let Some(m) = crate::compare::methods().into_iter().find(|m| m.0 == name) {
+        // The built-in names without building the registry's boxed baselines per value read.
+        let classic = archinfer_classic::ClassicKind::ALL.map(|k| Method(k.name()));
+        if let Some(m) = Method::ALL.into_iter().chain([Method::Classic]).chain(classic).find(|m| m.0 == name) {
             return Ok(m);
         }
         // Another baseline's rows (a registered one, or one of another build): kept by name.
@@ -74,6 +76,9 @@ mod tests {
         assert_eq!(serde_json::to_string(&Method::NearestTask).unwrap(), "\"nearest-task\"");
         let back: Method = serde_json::from_str("\"hindsight-default\"").unwrap();
         assert_eq!(back, Method::HindsightDefault);
+        let classic: Method = serde_json::from_str("\"tfidf-char-lr\"").unwrap();
+        assert_eq!(classic.name(), "tfidf-char-lr");
+        assert_eq!(serde_json::from_str::<Method>("\"classic\"").unwrap(), Method::Classic);
         let other: Method = serde_json::from_str("\"tpe\"").unwrap();
         assert_eq!(other.name(), "tpe");
         assert_eq!(crate::compare::methods()[..Method::ALL.len()], Method::ALL);
