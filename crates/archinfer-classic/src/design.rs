@@ -197,6 +197,19 @@ pub(crate) fn for_each_parallel<T: Send>(items: Vec<T>, threads: usize, work: im
     });
 }
 
+/// `buf` (`n` rows of `width` values) cut into the row blocks of [`split_range`]`(n, parts)`:
+/// each block's rows and its part of `buf`, in order, for [`for_each_parallel`].
+pub(crate) fn row_blocks<T>(buf: &mut [T], n: usize, width: usize, parts: usize) -> Vec<(Range<usize>, &mut [T])> {
+    let mut rest = buf;
+    let mut out = Vec::new();
+    for r in split_range(n, parts) {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(r.len() * width);
+        out.push((r, head));
+        rest = tail;
+    }
+    out
+}
+
 /// Splits `0..n` into about `parts` contiguous ranges of near-equal length (none empty).
 pub(crate) fn split_range(n: usize, parts: usize) -> Vec<Range<usize>> {
     let parts = parts.clamp(1, n.max(1));

@@ -60,6 +60,7 @@
 //! * The RBF features draw from `StdRng`, not NumPy's generator: equal in distribution, not in
 //!   value.
 
+mod analyzer;
 mod design;
 mod error;
 mod lbfgs;

@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::design::{Design, for_each_parallel, split_range, thread_count};
+use crate::design::{Design, for_each_parallel, row_blocks, thread_count};
 use crate::error::{ClassicError, Result, bad, same_len};
 use crate::lbfgs;
 
@@ -212,15 +212,12 @@ impl<'a, D: Design + ?Sized> Objective<'a, D> {
         let (w, b) = params.split_at(d * k);
         let (x, labels, threads) = (self.x, self.labels, self.threads);
         // Rows: scores, loss and residual of each.
-        let ranges = split_range(n, threads * 4);
-        let mut items = Vec::with_capacity(ranges.len());
-        let (mut res, mut loss) = (self.residual.as_mut_slice(), self.losses.as_mut_slice());
-        for r in ranges {
-            let (rh, rt) = res.split_at_mut(r.len() * k);
-            let (lh, lt) = loss.split_at_mut(r.len());
-            items.push((r, rh, lh));
-            (res, loss) = (rt, lt);
-        }
+        let parts = threads.saturating_mul(4);
+        let items: Vec<_> = row_blocks(&mut self.residual, n, k, parts)
+            .into_iter()
+            .zip(row_blocks(&mut self.losses, n, 1, parts))
+            .map(|((r, res), (_, loss))| (r, res, loss))
+            .collect();
         for_each_parallel(
             items,
             threads,
@@ -252,14 +249,7 @@ impl<'a, D: Design + ?Sized> Objective<'a, D> {
         let (gw, gb) = grad.split_at_mut(d * k);
         gw.fill(0.0);
         let residual = &self.residual;
-        let ranges = split_range(d, threads * 4);
-        let mut items = Vec::with_capacity(ranges.len());
-        let mut rest = &mut *gw;
-        for r in ranges {
-            let (head, tail) = rest.split_at_mut(r.len() * k);
-            items.push((r, head));
-            rest = tail;
-        }
+        let items = row_blocks(gw, d, k, threads.saturating_mul(4));
         for_each_parallel(
             items,
             threads,

@@ -13,7 +13,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::design::{Dense, for_each_parallel, split_range, thread_count};
+use crate::design::{Dense, for_each_parallel, row_blocks, thread_count};
 use crate::error::{ClassicError, Result, bad, same_len};
 
 /// SVC's `gamma='scale'`: `1 / (n_features · var(X))`, the variance taken over every entry of
@@ -138,14 +138,7 @@ impl RbfSampler {
         let mut out = vec![0.0f32; n * dim];
         let threads = thread_count(0);
         let norm = (2.0 / dim as f64).sqrt();
-        let ranges = split_range(n, threads * 4);
-        let mut items = Vec::with_capacity(ranges.len());
-        let mut rest = out.as_mut_slice();
-        for r in ranges {
-            let (head, tail) = rest.split_at_mut(r.len() * dim);
-            items.push((r, head));
-            rest = tail;
-        }
+        let items = row_blocks(&mut out, n, dim, threads.saturating_mul(4));
         for_each_parallel(
             items,
             threads,
