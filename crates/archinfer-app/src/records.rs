@@ -96,10 +96,12 @@ pub fn bundle_task(bundle: &TaskBundle, name: &str, images: &[Box<dyn Embedder>]
     match &bundle.samples {
         Samples::Texts { texts: t, modules, modules_version } => {
             let m = texts.get()?;
-            let have: Vec<String> = m.iter().map(|e| e.name().to_string()).collect();
+            let have: Vec<String> = m.iter().map(|e| e.name().to_string()).chain(archinfer_data::TFIDF_MODULES.map(String::from)).collect();
             archinfer_data::check_modules(name, (modules, *modules_version), (&have, TEXT_MODULES_VERSION))?;
             let refs: Vec<&str> = t.iter().map(String::as_str).collect();
-            let features = archinfer_data::feature_sets(m, &refs)?;
+            let mut features = archinfer_data::feature_sets(m, &refs)?;
+            // The sparse modules come last, fitted on the training split (stored first).
+            features.extend(archinfer_data::tfidf_feature_sets(name, &refs, bundle.split[0])?.into_iter().map(|(f, _)| f));
             Ok(bundle.to_task_with_features(name, features)?)
         }
         _ => Ok(bundle.to_task(name, images)?),

@@ -12,6 +12,30 @@ pub enum DataError {
     /// Two feature sets with the same name.
     #[error("feature set `{0}` appears twice")]
     DuplicateFeatureSet(String),
+    /// A sparse text module that cannot be fitted on a task's training texts.
+    #[error("task `{task}`: text module `{module}`: {}", crate::tfidf_modules::vocabulary_reason(source))]
+    Vocabulary {
+        /// The task.
+        task: String,
+        /// The module (`tfidf-word` or `tfidf-char`).
+        module: String,
+        /// What the TF-IDF fit said.
+        source: archinfer_classic::ClassicError,
+    },
+    /// A sparse feature set whose rows are not one per sample, or wider than the module.
+    #[error("sparse feature set `{name}` has {rows} rows of {cols} columns; expected {samples} rows of at most {dim}")]
+    SparseShape {
+        /// Feature set.
+        name: String,
+        /// Rows present.
+        rows: usize,
+        /// Columns present.
+        cols: usize,
+        /// Number of samples (labels).
+        samples: usize,
+        /// The module's declared width.
+        dim: usize,
+    },
     /// A feature matrix whose size is not `samples × dim`.
     #[error("feature set `{name}` holds {got} values, expected {expected} ({samples} samples × {dim})")]
     LengthMismatch {

@@ -7,50 +7,123 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use archinfer_classic::Csr;
+
 use crate::error::{DataError, Result};
 
-/// One embedding module's features for every sample of a task: row-major `[samples, dim]`.
+/// One embedding module's features for every sample of a task: row-major `[samples, dim]`,
+/// or, for a sparse module (the `tfidf-*` text modules), sparse rows.
+///
+/// A sparse set's `dim` is the module's declared width, the same on every task (what the
+/// architecture space records); its rows have [`Csr::n_cols`] `<= dim` columns, the task's own
+/// vocabulary. A child reads only those columns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureSet {
     /// Name of the embedding module that produced the features (matches the architecture
     /// space's embedding names).
     pub name: String,
-    /// Features per sample.
+    /// Features per sample (for a sparse set: the module's declared width).
     pub dim: usize,
-    /// `samples × dim` values, row-major.
+    /// `samples × dim` values, row-major (empty for a sparse set).
     pub values: Vec<f32>,
+    /// The rows of a sparse set (not serialised: a sparse module is recomputed from the
+    /// task's samples).
+    #[serde(skip)]
+    pub sparse: Option<Csr>,
 }
 
 impl FeatureSet {
-    /// A feature set; its shape is checked when it is put into a [`Task`].
+    /// A dense feature set; its shape is checked when it is put into a [`Task`].
     pub fn new(name: impl Into<String>, dim: usize, values: Vec<f32>) -> Self {
-        Self { name: name.into(), dim, values }
+        Self { name: name.into(), dim, values, sparse: None }
+    }
+
+    /// A sparse feature set of declared width `dim`; [`Task::new`] checks that the rows have
+    /// at most `dim` columns.
+    pub fn new_sparse(name: impl Into<String>, dim: usize, rows: Csr) -> Self {
+        Self { name: name.into(), dim, values: Vec::new(), sparse: Some(rows) }
+    }
+
+    /// Whether the rows are sparse.
+    pub fn is_sparse(&self) -> bool {
+        self.sparse.is_some()
+    }
+
+    /// Columns a child's first layer reads: `dim` for a dense set, the task's own columns
+    /// ([`Csr::n_cols`]) for a sparse one.
+    pub fn input_width(&self) -> usize {
+        self.sparse.as_ref().map_or(self.dim, Csr::n_cols)
     }
 
     /// Number of samples (rows).
     pub fn samples(&self) -> usize {
-        self.values.len().checked_div(self.dim).unwrap_or(0)
+        match &self.sparse {
+            Some(c) => c.rows(),
+            None => self.values.len().checked_div(self.dim).unwrap_or(0),
+        }
     }
 
-    /// Row `i`.
+    /// Row `i` of a dense set.
     ///
     /// # Panics
-    /// If `i` is not a valid row.
+    /// If `i` is not a valid row, or the set is sparse (use [`gather`](Self::gather) or
+    /// [`gather_sparse`](Self::gather_sparse)).
     pub fn row(&self, i: usize) -> &[f32] {
+        assert!(self.sparse.is_none(), "FeatureSet::row on the sparse set `{}`", self.name);
         &self.values[i * self.dim..(i + 1) * self.dim]
     }
 
-    /// The rows `indices`, stacked row-major.
+    /// The rows `indices`, stacked row-major, [`input_width`](Self::input_width) values each
+    /// (a sparse set's rows are written out dense).
     ///
     /// # Panics
     /// If an index is not a valid row (a [`Task`] guarantees its split indices are).
     pub fn gather(&self, indices: &[usize]) -> Vec<f32> {
+        if let Some(c) = &self.sparse {
+            let w = c.n_cols();
+            let mut out = vec![0.0; indices.len() * w];
+            for (o, &i) in out.chunks_exact_mut(w.max(1)).zip(indices) {
+                let (cols, vals) = c.row(i);
+                for (&j, &v) in cols.iter().zip(vals) {
+                    o[j as usize] = v;
+                }
+            }
+            return out;
+        }
         let mut out = Vec::with_capacity(indices.len() * self.dim);
         for &i in indices {
             out.extend_from_slice(self.row(i));
         }
         out
     }
+
+    /// The rows `indices` of a sparse set, as a sparse matrix of the same columns; `None` for
+    /// a dense set.
+    ///
+    /// # Panics
+    /// If an index is not a valid row.
+    pub fn gather_sparse(&self, indices: &[usize]) -> Option<Csr> {
+        self.sparse.as_ref().map(|c| gather_rows(c, indices))
+    }
+}
+
+/// Rows `indices` of `c`, in that order.
+///
+/// # Panics
+/// If an index is not a valid row.
+pub fn gather_rows(c: &Csr, indices: &[usize]) -> Csr {
+    let mut indptr = Vec::with_capacity(indices.len() + 1);
+    indptr.push(0);
+    let nnz: usize = indices.iter().map(|&i| c.indptr()[i + 1] - c.indptr()[i]).sum();
+    let (mut cols, mut vals) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+    for &i in indices {
+        let (j, v) = c.row(i);
+        cols.extend_from_slice(j);
+        vals.extend_from_slice(v);
+        indptr.push(cols.len());
+    }
+    // The rows of a valid matrix stay valid in any order.
+    Csr::new(indptr, cols, vals, c.n_cols()).unwrap_or_else(|e| unreachable!("rows of a valid matrix: {e}"))
 }
 
 /// Sample indices of the train, validation and test splits.
@@ -167,6 +240,12 @@ impl Task {
             }
             if !names.insert(f.name.as_str()) {
                 return Err(DataError::DuplicateFeatureSet(f.name.clone()));
+            }
+            if let Some(c) = &f.sparse {
+                if c.rows() != n || c.n_cols() > f.dim {
+                    return Err(DataError::SparseShape { name: f.name.clone(), rows: c.rows(), cols: c.n_cols(), samples: n, dim: f.dim });
+                }
+                continue;
             }
             if f.values.len() != n * f.dim {
                 return Err(DataError::LengthMismatch {

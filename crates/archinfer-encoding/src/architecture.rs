@@ -278,6 +278,13 @@ impl DiscreteArchitecture {
         self.layers.iter().filter(|l| l.enabled)
     }
 
+    /// The same architecture reading `dim` input columns: how a child of a sparse module
+    /// (declared width in the space, the task's vocabulary in training) is built.
+    pub fn with_input_dim(mut self, dim: usize) -> Self {
+        self.embedding.dim = dim;
+        self
+    }
+
     /// Widths of the dense layers actually built (input dim, then each enabled layer).
     pub fn widths(&self) -> Vec<usize> {
         std::iter::once(self.embedding.dim).chain(self.enabled_layers().map(|l| l.width)).collect()

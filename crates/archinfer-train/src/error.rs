@@ -43,6 +43,16 @@ pub enum TrainError {
         /// Dimension the task has.
         got: usize,
     },
+    /// A sparse module (`tfidf-*`) asked for where only dense input works: a continuous
+    /// (relaxed) child mixes every module's first layer, which at a sparse module's declared
+    /// width would not fit in memory.
+    #[error("task `{task}`: module `{module}` is sparse; a relaxed child over every module cannot read it (train discrete children, or leave the module out of the space)")]
+    SparseModule {
+        /// Task name.
+        task: String,
+        /// Module name.
+        module: String,
+    },
     /// The task has more classes than the network was built for, or fewer than two.
     #[error("task `{task}` has {got} classes, the child needs {expected}")]
     Classes {

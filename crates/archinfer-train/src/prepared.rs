@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use archinfer_data::Task;
+use archinfer_data::{Csr, Task};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::error::{Result, TrainError};
@@ -14,12 +14,14 @@ pub(crate) struct SplitTensors {
     pub(crate) x: Tensor<2>,
 }
 
-/// One feature set's splits on the host, row-major, for the fused trainer.
+/// One feature set's splits on the host, row-major (or sparse rows), for the fused trainer
+/// and for the burn path's per-batch densifying of a sparse module.
 #[derive(Debug)]
 struct HostModule {
     name: String,
     dim: usize,
     x: [Vec<f32>; 3],
+    sparse: Option<[Csr; 3]>,
 }
 
 /// A task's feature sets and labels uploaded to a device once, shared by every child trained
@@ -29,7 +31,9 @@ struct HostModule {
 pub struct PreparedTask {
     pub(crate) name: String,
     pub(crate) num_classes: usize,
-    modules: Vec<(String, usize, [SplitTensors; 3])>,
+    /// Dense modules on the device (a sparse one is `None`: written out dense, a task's
+    /// TF-IDF rows would take gigabytes, so the burn path densifies a batch at a time).
+    modules: Vec<(String, usize, Option<[SplitTensors; 3]>)>,
     pub(crate) labels: [Tensor<1, Int>; 3],
     pub(crate) n: [usize; 3],
     device: Device,
@@ -44,7 +48,15 @@ impl PreparedTask {
         let host_modules: Vec<HostModule> = task
             .features()
             .iter()
-            .map(|f| HostModule { name: f.name.clone(), dim: f.dim, x: parts.map(|idx| f.gather(idx)) })
+            .map(|f| match f.is_sparse() {
+                true => HostModule {
+                    name: f.name.clone(),
+                    dim: f.dim,
+                    x: [Vec::new(), Vec::new(), Vec::new()],
+                    sparse: f.gather_sparse(parts[0]).zip(f.gather_sparse(parts[1])).zip(f.gather_sparse(parts[2])).map(|((a, b), c)| [a, b, c]),
+                },
+                false => HostModule { name: f.name.clone(), dim: f.dim, x: parts.map(|idx| f.gather(idx)), sparse: None },
+            })
             .collect();
         let modules = host_modules
             .iter()
@@ -52,8 +64,8 @@ impl PreparedTask {
                 let up = |(x, idx): (&Vec<f32>, &&Vec<usize>)| SplitTensors {
                     x: Tensor::from_data(TensorData::new(x.clone(), [idx.len(), f.dim]), device),
                 };
-                let [a, b, c] = [0, 1, 2].map(|s| up((&f.x[s], &parts[s])));
-                (f.name.clone(), f.dim, [a, b, c])
+                let tensors = f.sparse.is_none().then(|| [0, 1, 2].map(|s| up((&f.x[s], &parts[s]))));
+                (f.name.clone(), f.dim, tensors)
             })
             .collect();
         let host_labels = parts.map(|idx| task.gather_labels(idx));
@@ -98,7 +110,18 @@ impl PreparedTask {
             TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
         })?;
         self.check_dim(name, dim, *d)?;
-        Ok(t)
+        t.as_ref().ok_or_else(|| TrainError::SparseModule { task: self.name.clone(), module: name.to_string() })
+    }
+
+    /// The sparse rows of module `name`'s three splits; `None` for a dense or unknown module.
+    pub(crate) fn sparse_splits(&self, name: &str) -> Option<&[Csr; 3]> {
+        self.host.0.iter().find(|m| m.name == name).and_then(|m| m.sparse.as_ref())
+    }
+
+    /// The columns a child's first layer reads from module `name`: its width, or for a
+    /// sparse module the task's own vocabulary size; `None` for an unknown module.
+    pub fn input_width(&self, name: &str) -> Option<usize> {
+        self.host.0.iter().find(|m| m.name == name).map(|m| m.sparse.as_ref().map_or(m.dim, |s| s[0].n_cols()))
     }
 
     /// The host copies of module `name`'s three splits and the labels.
@@ -108,7 +131,7 @@ impl PreparedTask {
             TrainError::MissingModule { task: self.name.clone(), module: name.to_string() }
         })?;
         self.check_dim(name, dim, m.dim)?;
-        Ok([0, 1, 2].map(|s| HostSplit { x: &m.x[s], y: &labels[s] }))
+        Ok([0, 1, 2].map(|s| HostSplit { x: &m.x[s], y: &labels[s], sp: m.sparse.as_ref().map(|c| &c[s]) }))
     }
 
     fn check_dim(&self, name: &str, dim: usize, d: usize) -> Result<()> {

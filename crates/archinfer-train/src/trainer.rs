@@ -14,6 +14,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use archinfer_data::Csr;
+
 use crate::child::{ChildSpec, ChildTrainer, Outcome, Status};
 use crate::config::{SHUFFLE_SALT, TrainConfig, TrainPath};
 use crate::error::{Result, TrainError};
@@ -112,12 +114,19 @@ impl AdamTrainer {
     fn build(&self, child: &ChildSpec, task: &PreparedTask, seed: u64, ad: &Device) -> Result<(Net, Vec<Vec<Tensor<2>>>, usize)> {
         match child {
             ChildSpec::Discrete(arch) => {
-                let t = task.module(&arch.embedding.name, arch.embedding.dim)?;
+                // A sparse module's rows are densified a batch at a time by the caller.
+                let xs = match task.sparse_splits(&arch.embedding.name) {
+                    Some(_) => vec![Vec::new(), Vec::new(), Vec::new()],
+                    None => {
+                        let t = task.module(&arch.embedding.name, arch.embedding.dim)?;
+                        (0..3).map(|s| vec![t[s].x.clone()]).collect()
+                    }
+                };
+                let arch = task_arch(arch, task)?;
                 let net = DiscreteNetworkConfig::new(arch.clone(), task.num_classes)
                     .with_seed(seed)
                     .init(ad)?;
                 let params = arch.num_params(task.num_classes);
-                let xs = (0..3).map(|s| vec![t[s].x.clone()]).collect();
                 Ok((Net::Discrete(net), xs, params))
             }
             ChildSpec::Continuous { space, encoding } => {
@@ -138,6 +147,34 @@ impl AdamTrainer {
             }
         }
     }
+}
+
+/// `arch` as it trains on `task`: a sparse module's first layer reads the task's own
+/// columns (its vocabulary), not the module's declared width.
+///
+/// # Errors
+/// [`TrainError::MissingModule`] or [`TrainError::ModuleDim`] when the task does not carry
+/// the module at the architecture's width.
+fn task_arch(arch: &DiscreteArchitecture, task: &PreparedTask) -> Result<DiscreteArchitecture> {
+    let e = &arch.embedding;
+    task.host_splits(&e.name, e.dim)?;
+    Ok(match task.input_width(&e.name) {
+        Some(w) => arch.clone().with_input_dim(w),
+        None => arch.clone(),
+    })
+}
+
+/// Rows `rows` of `c` written out dense, as a `[rows, n_cols]` tensor on `device`.
+fn dense_rows(c: &Csr, rows: impl ExactSizeIterator<Item = usize>, device: &Device) -> Tensor<2> {
+    let (n, w) = (rows.len(), c.n_cols());
+    let mut x = vec![0.0f32; n * w];
+    for (o, i) in x.chunks_exact_mut(w.max(1)).zip(rows) {
+        let (cols, vals) = c.row(i);
+        for (&j, &v) in cols.iter().zip(vals) {
+            o[j as usize] = v;
+        }
+    }
+    Tensor::from_data(TensorData::new(x, [n, w]), device)
 }
 
 /// Training forward pass of a discrete child with inverted dropout (probability `p`) on each
@@ -170,12 +207,15 @@ fn forward(net: &Net, xs: &[Tensor<2>]) -> Result<Tensor<2>> {
 
 /// Fraction of `labels` that the argmax of `net`'s logits hits, evaluated in chunks, with a
 /// single read back to the host at the end.
-fn accuracy(net: &Net, xs: &[Tensor<2>], labels: &Tensor<1, Int>, n: usize, chunk: usize) -> Result<f32> {
+fn accuracy(net: &Net, xs: &[Tensor<2>], sparse: Option<&Csr>, labels: &Tensor<1, Int>, n: usize, chunk: usize) -> Result<f32> {
     let mut hits: Option<Tensor<1, Int>> = None;
     let mut start = 0;
     while start < n {
         let end = (start + chunk).min(n);
-        let part: Vec<Tensor<2>> = xs.iter().map(|x| x.clone().narrow(0, start, end - start)).collect();
+        let part: Vec<Tensor<2>> = match sparse {
+            Some(c) => vec![dense_rows(c, start..end, &labels.device())],
+            None => xs.iter().map(|x| x.clone().narrow(0, start, end - start)).collect(),
+        };
         let pred = forward(net, &part)?.argmax(1).reshape([end - start]);
         let h = pred.equal(labels.clone().narrow(0, start, end - start)).int().sum();
         hits = Some(match hits {
@@ -213,6 +253,10 @@ impl AdamTrainer {
         let started = Instant::now();
         let ad = self.device.clone().autodiff();
         let (mut net, xs, num_params) = self.build(child, task, seed, &ad)?;
+        let sparse = match child {
+            ChildSpec::Discrete(arch) => task.sparse_splits(&arch.embedding.name),
+            ChildSpec::Continuous { .. } => None,
+        };
         let train_x: Vec<Tensor<2>> = xs[0].iter().map(|x| x.clone().autodiff()).collect();
         let train_y = task.labels[0].clone().autodiff();
         let loss_fn = CrossEntropyLossConfig::new().init(&ad);
@@ -232,7 +276,10 @@ impl AdamTrainer {
             let batches = order.len().div_ceil(bs);
             for chunk in order.chunks(bs) {
                 let idx = Tensor::<1, Int>::from_data(TensorData::new(chunk.to_vec(), [chunk.len()]), &ad);
-                let x: Vec<Tensor<2>> = train_x.iter().map(|t| t.clone().select(0, idx.clone())).collect();
+                let x: Vec<Tensor<2>> = match sparse {
+                    Some(sp) => vec![dense_rows(&sp[0], chunk.iter().map(|&i| i as usize), &ad)],
+                    None => train_x.iter().map(|t| t.clone().select(0, idx.clone())).collect(),
+                };
                 let y = train_y.clone().select(0, idx);
                 let logits = match (&net, dropout) {
                     (Net::Discrete(n), Some(p)) => forward_dropout(n, x[0].clone(), p, &mut masks),
@@ -281,8 +328,8 @@ impl AdamTrainer {
             Net::Continuous(n, u) => Net::Continuous(n.valid(), u.inner()),
         };
         let chunk = config.eval_batch_size;
-        let val_accuracy = accuracy(&eval, &xs[1], &task.labels[1], task.n[1], chunk)?;
-        let test_accuracy = accuracy(&eval, &xs[2], &task.labels[2], task.n[2], chunk)?;
+        let val_accuracy = accuracy(&eval, &xs[1], sparse.map(|s| &s[1]), &task.labels[1], task.n[1], chunk)?;
+        let test_accuracy = accuracy(&eval, &xs[2], sparse.map(|s| &s[2]), &task.labels[2], task.n[2], chunk)?;
         Ok((
             Outcome {
                 val_accuracy,
@@ -320,6 +367,7 @@ impl AdamTrainer {
     fn run_fused(&self, arch: &DiscreteArchitecture, task: &PreparedTask, seed: u64, keep: bool, config: &TrainConfig) -> Result<(Outcome, Option<Net>)> {
         let splits = task.host_splits(&arch.embedding.name, arch.embedding.dim)?;
         let started = Instant::now();
+        let arch = &task_arch(arch, task)?;
         let layers = DiscreteNetworkConfig::new(arch.clone(), task.num_classes).with_seed(seed).init_host()?;
         let activations: Vec<Activation> = arch.enabled_layers().map(|l| l.activation).collect();
         let run = fused::train(layers, &activations, splits, config, seed, true);

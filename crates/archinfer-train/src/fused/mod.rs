@@ -17,6 +17,7 @@
 mod gemm;
 pub(crate) mod kernels;
 
+use archinfer_data::Csr;
 use archinfer_encoding::{Activation, HostDense};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -41,11 +42,27 @@ pub fn simd_available() -> bool {
     }
 }
 
-/// One split on the host: `n` rows of `dim` features, row-major, and their labels.
+/// One split on the host: `n` rows of `dim` features, row-major (or, for a sparse module,
+/// `sp`'s rows and an empty `x`), and their labels.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HostSplit<'a> {
     pub x: &'a [f32],
     pub y: &'a [u32],
+    pub sp: Option<&'a Csr>,
+}
+
+/// The first layer's sparse input: the batch's rows, and the weight rows they touch with
+/// their gradient (only those rows get one, and only those take an Adam step: lazy Adam).
+struct SparseInput {
+    ptr: Vec<usize>,
+    cols: Vec<u32>,
+    vals: Vec<f32>,
+    /// Per weight row: its place in `touched`, or `u32::MAX`.
+    slot: Vec<u32>,
+    /// The weight rows the batch touches, in order of first appearance.
+    touched: Vec<u32>,
+    /// `touched.len() × n_out` gradient rows.
+    g: Vec<f32>,
 }
 
 /// What a fused training produced.
@@ -81,10 +98,17 @@ struct Net {
     keep: Vec<Vec<f32>>,
     classes: usize,
     dim: usize,
+    /// Set when the input is sparse: layer 0 reads these rows instead of `acts[0]`.
+    sparse: Option<SparseInput>,
 }
 
 impl Net {
+    #[cfg(test)]
     fn new(layers: Vec<HostDense>, activations: &[Activation], rows: usize, dropout: bool) -> Self {
+        Self::with_input(layers, activations, rows, dropout, false)
+    }
+
+    fn with_input(layers: Vec<HostDense>, activations: &[Activation], rows: usize, dropout: bool, sparse: bool) -> Self {
         let dim = layers.first().map_or(0, |l| l.n_in);
         let classes = layers.last().map_or(0, |l| l.n_out);
         let widths: Vec<usize> = layers.iter().map(|l| l.n_out).collect();
@@ -94,7 +118,8 @@ impl Net {
             .enumerate()
             .map(|(l, p)| Layer {
                 act: activations.get(l).copied().filter(|_| l < hidden),
-                gw: vec![0.0; p.weight.len()],
+                // A sparse first layer's gradient lives in `SparseInput::g`, rows touched only.
+                gw: vec![0.0; if sparse && l == 0 { 0 } else { p.weight.len() }],
                 gb: vec![0.0; p.bias.len()],
                 mw: vec![0.0; p.weight.len()],
                 vw: vec![0.0; p.weight.len()],
@@ -103,10 +128,35 @@ impl Net {
                 p,
             })
             .collect();
-        let acts = std::iter::once(dim).chain(widths.iter().copied()).map(|w| vec![0.0; rows * w]).collect();
+        let acts = std::iter::once(if sparse { 0 } else { dim }).chain(widths.iter().copied()).map(|w| vec![0.0; rows * w]).collect();
         let grads = widths.iter().map(|&w| vec![0.0; rows * w]).collect();
         let keep = if dropout { widths[..hidden].iter().map(|&w| vec![0.0; rows * w]).collect() } else { Vec::new() };
-        Self { layers, acts, grads, keep, classes, dim }
+        let sparse = sparse.then(|| SparseInput {
+            ptr: Vec::with_capacity(rows + 1),
+            cols: Vec::new(),
+            vals: Vec::new(),
+            slot: vec![u32::MAX; dim],
+            touched: Vec::new(),
+            g: Vec::new(),
+        });
+        Self { layers, acts, grads, keep, classes, dim, sparse }
+    }
+
+    /// Copies rows `idx` of `split` into the input (dense rows, or the sparse batch).
+    #[inline(always)]
+    fn gather_split(&mut self, split: HostSplit<'_>, idx: impl Iterator<Item = usize>) -> usize {
+        let (Some(s), Some(c)) = (self.sparse.as_mut(), split.sp) else { return self.gather(split.x, idx) };
+        s.ptr.clear();
+        s.ptr.push(0);
+        s.cols.clear();
+        s.vals.clear();
+        for i in idx {
+            let (j, v) = c.row(i);
+            s.cols.extend_from_slice(j);
+            s.vals.extend_from_slice(v);
+            s.ptr.push(s.cols.len());
+        }
+        s.ptr.len() - 1
     }
 
     /// Copies rows `idx` of `x` into the input buffer.
@@ -132,7 +182,19 @@ impl Net {
             for row in out.chunks_exact_mut(n_out) {
                 row.copy_from_slice(&layer.p.bias);
             }
-            matmul(out, View::new(&before[l][..m * n_in], m, n_in), View::new(&layer.p.weight, n_in, n_out), true);
+            match (&self.sparse, l) {
+                // Sparse × dense: each row adds the weight rows of its nonzero columns.
+                (Some(s), 0) => {
+                    for (r, row) in out.chunks_exact_mut(n_out).enumerate() {
+                        for k in s.ptr[r]..s.ptr[r + 1] {
+                            let (j, v) = (s.cols[k] as usize, s.vals[k]);
+                            let w = &layer.p.weight[j * n_out..(j + 1) * n_out];
+                            row.iter_mut().zip(w).for_each(|(o, w)| *o += v * w);
+                        }
+                    }
+                }
+                _ => matmul(out, View::new(&before[l][..m * n_in], m, n_in), View::new(&layer.p.weight, n_in, n_out), true),
+            }
             if let Some(act) = layer.act {
                 kernels::activate(act, out);
                 if let Some((p, rng)) = dropout.as_mut() {
@@ -151,7 +213,10 @@ impl Net {
             let (lower, upper) = self.grads.split_at_mut(l);
             let d = &upper[0][..m * n_out];
             let layer = &mut self.layers[l];
-            matmul(&mut layer.gw, View::new(&self.acts[l][..m * n_in], m, n_in).t(), View::new(d, m, n_out), false);
+            match (self.sparse.as_mut(), l) {
+                (Some(s), 0) => sparse_weight_grad(s, d, m, n_out),
+                _ => matmul(&mut layer.gw, View::new(&self.acts[l][..m * n_in], m, n_in).t(), View::new(d, m, n_out), false),
+            }
             layer.gb.fill(0.0);
             for row in d.chunks_exact(n_out) {
                 layer.gb.iter_mut().zip(row).for_each(|(g, v)| *g += v);
@@ -170,8 +235,21 @@ impl Net {
 
     #[inline(always)]
     fn adam(&mut self, step: AdamStep) {
-        for l in &mut self.layers {
-            kernels::adam(&mut l.p.weight, &l.gw, &mut l.mw, &mut l.vw, step);
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            match (self.sparse.as_mut(), i) {
+                // Lazy Adam: the rows no sample of the batch touched keep their weights and
+                // moments (as TensorFlow's LazyAdam and PyTorch's SparseAdam do).
+                (Some(s), 0) => {
+                    let n = l.p.n_out;
+                    for (k, &j) in s.touched.iter().enumerate() {
+                        let r = j as usize * n..(j as usize + 1) * n;
+                        kernels::adam(&mut l.p.weight[r.clone()], &s.g[k * n..(k + 1) * n], &mut l.mw[r.clone()], &mut l.vw[r], step);
+                        s.slot[j as usize] = u32::MAX;
+                    }
+                    s.touched.clear();
+                }
+                _ => kernels::adam(&mut l.p.weight, &l.gw, &mut l.mw, &mut l.vw, step),
+            }
             kernels::adam(&mut l.p.bias, &l.gb, &mut l.mb, &mut l.vb, step);
         }
     }
@@ -184,13 +262,35 @@ impl Net {
         let mut start = 0;
         while start < n {
             let end = (start + rows).min(n);
-            let m = self.gather(split.x, start..end);
+            let m = self.gather_split(split, start..end);
             self.forward(m, None);
             let logits = &self.acts[self.acts.len() - 1][..m * self.classes];
             hits += kernels::count_hits(logits, &split.y[start..end], self.classes);
             start = end;
         }
         hits as f32 / n.max(1) as f32
+    }
+}
+
+/// The first layer's weight gradient `xᵀ d` for a sparse batch, into `s.g`: one row per weight
+/// row the batch touches (`s.touched`, `s.slot`).
+#[inline(always)]
+fn sparse_weight_grad(s: &mut SparseInput, d: &[f32], m: usize, n_out: usize) {
+    s.touched.clear();
+    for &j in &s.cols[..s.ptr[m]] {
+        if s.slot[j as usize] == u32::MAX {
+            s.slot[j as usize] = s.touched.len() as u32;
+            s.touched.push(j);
+        }
+    }
+    s.g.clear();
+    s.g.resize(s.touched.len() * n_out, 0.0);
+    for r in 0..m {
+        let dr = &d[r * n_out..(r + 1) * n_out];
+        for k in s.ptr[r]..s.ptr[r + 1] {
+            let (slot, v) = (s.slot[s.cols[k] as usize] as usize, s.vals[k]);
+            s.g[slot * n_out..(slot + 1) * n_out].iter_mut().zip(dr).for_each(|(g, d)| *g += v * d);
+        }
     }
 }
 
@@ -228,9 +328,13 @@ fn train_loop(layers: Vec<HostDense>, activations: &[Activation], splits: [HostS
     let widest_eval = splits[1].y.len().max(splits[2].y.len()).max(1);
     let rows = bs.max(EVAL_ROWS.min(widest_eval));
     let p_drop = config.dropout.unwrap_or(0.0) as f32;
-    let mut net = Net::new(layers, activations, rows, p_drop > 0.0);
+    let sparse = splits[0].sp.is_some();
+    let mut net = Net::with_input(layers, activations, rows, p_drop > 0.0, sparse);
     let mut masks = MaskRng::new(seed);
-    debug_assert!(splits.iter().all(|s| s.x.len() == s.y.len() * net.dim));
+    debug_assert!(splits.iter().all(|s| match s.sp {
+        Some(c) => c.rows() == s.y.len() && c.n_cols() == net.dim,
+        None => s.x.len() == s.y.len() * net.dim,
+    }));
     let wd = config.weight_decay.unwrap_or(0.0) as f32;
     let lr = config.learning_rate as f32;
     let train = splits[0];
@@ -248,7 +352,7 @@ fn train_loop(layers: Vec<HostDense>, activations: &[Activation], splits: [HostS
         let mut loss_sum = 0.0f64;
         let batches = order.len().div_ceil(bs);
         for chunk in order.chunks(bs) {
-            let m = net.gather(train.x, chunk.iter().map(|&i| i as usize));
+            let m = net.gather_split(train, chunk.iter().map(|&i| i as usize));
             for (l, &i) in labels.iter_mut().zip(chunk) {
                 *l = train.y[i as usize];
             }
@@ -376,12 +480,103 @@ mod tests {
         let n = 90;
         let x: Vec<f32> = (0..n * 6).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
         let y: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
-        let split = HostSplit { x: &x, y: &y };
+        let split = HostSplit { x: &x, y: &y, sp: None };
         let config = TrainConfig::new().with_epochs(3).with_batch_size(16).with_learning_rate(1e-2);
         let a = train(layers.clone(), &[Activation::Relu], [split; 3], &config, 7, false);
         let b = train(layers, &[Activation::Relu], [split; 3], &config, 7, true);
         assert_eq!(a.epochs_run, 3);
         assert_abs_diff_eq!(a.final_loss, b.final_loss, epsilon = 1e-4);
         assert_abs_diff_eq!(a.val_accuracy, b.val_accuracy, epsilon = 0.03);
+    }
+
+    /// A small sparse matrix and the same rows dense.
+    fn sparse_rows() -> (Csr, Vec<f32>) {
+        // 4 rows over 6 columns; column 5 is never used, row 2 is empty.
+        let c = Csr::new(vec![0, 2, 4, 4, 6], vec![0, 3, 1, 3, 2, 4], vec![0.6, 0.8, -1.0, 0.5, 0.3, 0.9], 6).unwrap();
+        let dense = c.to_dense();
+        (c, dense)
+    }
+
+    #[test]
+    fn sparse_first_layer_computes_what_the_dense_one_does() {
+        let (c, dense) = sparse_rows();
+        let y = [1, 0, 2, 1];
+        let mut rng = StdRng::seed_from_u64(3);
+        let layers = vec![HostDense::seeded(6, 5, &mut rng), HostDense::seeded(5, 3, &mut rng)];
+        let run = |sparse: bool| {
+            let mut net = Net::with_input(layers.clone(), &[Activation::Tanh], 4, false, sparse);
+            let split = HostSplit { x: &dense, y: &y, sp: sparse.then_some(&c) };
+            let m = net.gather_split(split, [3, 0, 2, 1].into_iter());
+            net.forward(m, None);
+            let last = net.acts.len() - 1;
+            let mut g = vec![0.0; m * 3];
+            kernels::softmax_xent(&net.acts[last][..m * 3], &[1, 1, 2, 0], 3, &mut g);
+            net.grads[1][..m * 3].copy_from_slice(&g);
+            net.backward(m);
+            net
+        };
+        let (d, s) = (run(false), run(true));
+        for (a, b) in d.acts[2].iter().zip(&s.acts[2]) {
+            assert_abs_diff_eq!(a, b, epsilon = 1e-6);
+        }
+        let sp = s.sparse.as_ref().unwrap();
+        // Rows 3, 0, 2, 1 touch weight rows 2, 4, 0, 3, 1 (in that order); row 5 never.
+        assert_eq!(sp.touched, [2, 4, 0, 3, 1]);
+        for j in 0..6 {
+            let dense_row = &d.layers[0].gw[j * 5..(j + 1) * 5];
+            match sp.touched.iter().position(|&t| t as usize == j) {
+                Some(k) => (0..5).for_each(|i| assert_abs_diff_eq!(dense_row[i], sp.g[k * 5 + i], epsilon = 1e-6)),
+                None => assert!(dense_row.iter().all(|&g| g == 0.0), "an untouched row has no gradient"),
+            }
+        }
+        for (a, b) in d.layers[0].gb.iter().zip(&s.layers[0].gb) {
+            assert_abs_diff_eq!(a, b, epsilon = 1e-6);
+        }
+    }
+
+    #[test]
+    fn lazy_adam_moves_only_the_touched_rows() {
+        let (c, dense) = sparse_rows();
+        let y = [1, 0, 2, 1];
+        let mut rng = StdRng::seed_from_u64(4);
+        let layers = vec![HostDense::seeded(6, 4, &mut rng), HostDense::seeded(4, 3, &mut rng)];
+        let mut net = Net::with_input(layers.clone(), &[Activation::Relu], 4, false, true);
+        let m = net.gather_split(HostSplit { x: &dense, y: &y, sp: Some(&c) }, [0, 2].into_iter());
+        net.forward(m, None);
+        let mut g = vec![0.0; 6];
+        kernels::softmax_xent(&net.acts[2][..6], &[1, 2], 3, &mut g);
+        net.grads[1][..6].copy_from_slice(&g);
+        net.backward(m);
+        net.adam(AdamStep::new(0.1, 1, 0.01));
+        let w = &net.layers[0].p.weight;
+        for j in 0..6 {
+            let moved = w[j * 4..(j + 1) * 4] != layers[0].weight[j * 4..(j + 1) * 4];
+            // Rows 0 and 2 of the batch (row 2 is empty) touch weight rows 0 and 3 only.
+            assert_eq!(moved, j == 0 || j == 3, "row {j}");
+        }
+        let sp = net.sparse.as_ref().unwrap();
+        assert!(sp.touched.is_empty() && sp.slot.iter().all(|&s| s == u32::MAX), "the slots are reset for the next batch");
+    }
+
+    #[test]
+    fn a_sparse_child_learns_a_separable_task() {
+        // Class k is marked by column k (plus noise columns): a linear child must fit it.
+        let n = 120;
+        let (mut indptr, mut cols, mut vals, mut y) = (vec![0], Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let k = (i % 3) as u32;
+            let noise = 3 + (i * 7 % 40) as u32;
+            cols.extend([k, noise]);
+            vals.extend([0.8, 0.6]);
+            indptr.push(cols.len());
+            y.push(k);
+        }
+        let c = Csr::new(indptr, cols, vals, 43).unwrap();
+        let split = HostSplit { x: &[], y: &y, sp: Some(&c) };
+        let mut rng = StdRng::seed_from_u64(2);
+        let config = TrainConfig::new().with_epochs(30).with_batch_size(16).with_learning_rate(3e-2);
+        let run = train(vec![HostDense::seeded(43, 3, &mut rng)], &[], [split; 3], &config, 1, true);
+        assert!(run.failure.is_none());
+        assert!(run.val_accuracy > 0.99, "{}", run.val_accuracy);
     }
 }
