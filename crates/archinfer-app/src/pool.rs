@@ -66,6 +66,57 @@ impl Pool {
         Ok(p)
     }
 
+    /// This pool with the linear members of `modules` appended where missing: for each
+    /// module, a child with no hidden layer (logistic regression on the module's features) at
+    /// each weight decay of the recipe block, trained with its largest learning rate and epoch
+    /// count, no dropout and its smallest batch, so it trains to convergence. On a TF-IDF
+    /// module these are the classic text defaults (L2 weight decay in place of `C`), so
+    /// single-best and the portfolio can pick them. Members already in the pool are not added
+    /// again, so a rerun changes nothing.
+    ///
+    /// # Errors
+    /// A space without a recipe block or a bad module index ([`AppError::BadOptions`]).
+    pub fn with_linear_members(&self, space: &ArchitectureSpace, modules: &[usize]) -> Result<Self> {
+        let recipes = space.recipes().ok_or_else(|| AppError::BadOptions("linear pool members need the recipe block (space version 2)".into()))?;
+        let [_, n_wd, _, _, _] = recipes.sizes();
+        let argmax = |v: &[f64]| v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+        let lr = argmax(&recipes.learning_rates);
+        let epochs = recipes.epochs.iter().enumerate().max_by_key(|e| e.1).map_or(0, |(i, _)| i);
+        let batch = recipes.batch_sizes.iter().enumerate().min_by_key(|e| e.1).map_or(0, |(i, _)| i);
+        let dropout = recipes.dropouts.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+        let mut p = self.clone();
+        for &m in modules {
+            for wd in 0..n_wd {
+                let mut a = DiscreteArchitecture::sample_among(space, &[m], &mut StdRng::seed_from_u64(0)).map_err(|e| AppError::BadOptions(e.to_string()))?;
+                a.layers.iter_mut().for_each(|l| l.enabled = false);
+                a.recipe = Some(recipes.choice([lr, wd, dropout, epochs, batch])?);
+                let json = a.to_json()?;
+                if p.members.iter().any(|x| x.architecture == json) {
+                    continue;
+                }
+                let k = p.members.len();
+                p.members.push(PoolMember { architecture: json, seed: p.seed.wrapping_mul(0x9e37_79b9).wrapping_add(7_000_000 + k as u64) });
+            }
+        }
+        Ok(p)
+    }
+
+    /// Stores [`with_linear_members`](Self::with_linear_members) of the stored pool and plans
+    /// the new members on every task; returns how many trials were planned.
+    ///
+    /// # Errors
+    /// No stored pool ([`AppError::BadPool`]), and as `with_linear_members`.
+    pub fn add_linear_members(store: &dyn ExperimentStore, space: &ArchitectureSpace, modules: &[usize]) -> Result<usize> {
+        let p = Self::load(store)?.ok_or_else(|| AppError::BadPool("the database has no pool to add linear members to".into()))?;
+        let grown = p.with_linear_members(space, modules)?;
+        if grown.size() == p.size() {
+            return Ok(0);
+        }
+        let json = serde_json::to_string(&grown).map_err(|e| AppError::BadPool(e.to_string()))?;
+        store.set_meta(Self::META_KEY, &json)?;
+        grown.plan(store)
+    }
+
     fn push_drawn(&mut self, space: &ArchitectureSpace, n: usize, modules: Option<&[usize]>, mut rng: StdRng) -> Result<()> {
         let seed = self.seed;
         for _ in 0..n {

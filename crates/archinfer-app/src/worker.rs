@@ -264,6 +264,9 @@ pub struct BuildPlan {
     pub add_modules: Vec<String>,
     /// The modules new children and pool members draw from (empty: all).
     pub draw_modules: Vec<String>,
+    /// Add the pool's linear members (no hidden layer, each weight decay of the recipe block)
+    /// on these modules ([`crate::pool::Pool::with_linear_members`]).
+    pub linear_members: Vec<String>,
 }
 
 /// What [`prepare_build`] did.
@@ -323,6 +326,10 @@ pub fn prepare_build(store: &dyn ExperimentStore, tasks: &[&Task], plan: &BuildP
     let mut planned = plan_missing_among(store, &wider, plan.children, plan.seed, draw.as_deref())?;
     if pool_size > 0 {
         planned += crate::pool::Pool::ensure_among(store, &wider, pool_size, plan.seed, draw.as_deref())?.plan(store)?;
+    }
+    if !plan.linear_members.is_empty() {
+        let modules = crate::modules::module_indices(&wider, &plan.linear_members)?;
+        planned += crate::pool::Pool::add_linear_members(store, &wider, &modules)?;
     }
     check_planned(store, &wider)?;
     Ok(BuildPrepared { space: wider, migrated_version, added_modules, planned })

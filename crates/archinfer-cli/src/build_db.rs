@@ -62,6 +62,12 @@ pub struct BuildDb {
     /// `--children`, a task added in the same run included.
     #[arg(long, value_delimiter = ',')]
     pub draw_modules: Vec<String>,
+    /// Give the pool linear members on these modules, comma-separated: a child with no hidden
+    /// layer at each weight decay of the recipe block (on `tfidf-word,tfidf-char`, the classic
+    /// TF-IDF + logistic regression defaults), trained on every task. Added once; a rerun
+    /// adds nothing.
+    #[arg(long, value_delimiter = ',')]
+    pub linear_members: Vec<String>,
     /// Seconds without a heartbeat after which a worker's running trials are run again.
     #[arg(long, default_value_t = 30)]
     pub stale_secs: u64,
@@ -93,6 +99,7 @@ pub fn build_db(a: BuildDb) -> Result<(), BoxError> {
         space_version: a.space_version,
         add_modules: a.add_modules.clone(),
         draw_modules: a.draw_modules.clone(),
+        linear_members: a.linear_members.clone(),
     };
     let refs: Vec<&Task> = tasks.iter().map(|(t, _)| t.as_ref()).collect();
     let prepared = prepare_build(store.as_ref(), &refs, &plan)?;

@@ -55,6 +55,9 @@ impl SampleBatch {
             task: task.name().to_string(),
             module: module.to_string(),
         })?;
+        if f.is_sparse() {
+            return Err(MetaError::SparseModule { task: task.name().to_string(), module: module.to_string() });
+        }
         if max_classes == 0 {
             return Err(MetaError::TooManyClasses { task: task.name().to_string(), classes: task.num_classes(), max: 0 });
         }

@@ -11,6 +11,14 @@ pub enum MetaError {
         /// Requested module.
         module: String,
     },
+    /// The sample module is sparse (a `tfidf-*` text module): meta-features read a dense one.
+    #[error("task `{task}`: module `{module}` is sparse; meta-features read a dense module (a smaller one of the space)")]
+    SparseModule {
+        /// Task.
+        task: String,
+        /// Requested module.
+        module: String,
+    },
     /// The task has more classes than the tower's one-hot label width.
     #[error("task `{task}` has {classes} classes; the tower takes at most {max}")]
     TooManyClasses {

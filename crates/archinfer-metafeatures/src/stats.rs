@@ -69,6 +69,9 @@ fn statistical_features_impl(task: &Task, module: &str) -> Result<Vec<f32>> {
         task: task.name().to_string(),
         module: module.to_string(),
     })?;
+    if f.is_sparse() {
+        return Err(MetaError::SparseModule { task: task.name().to_string(), module: module.to_string() });
+    }
     let train = &task.splits().train;
     let n = train.len();
     let k = task.num_classes();

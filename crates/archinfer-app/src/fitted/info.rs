@@ -12,6 +12,8 @@ pub const FITTED_FILE: &str = "fitted.json";
 pub const ARCHITECTURE_FILE: &str = "architecture.json";
 /// The kept network's weights.
 pub const WEIGHTS_FILE: &str = "model.bpk";
+/// The vocabulary and idf of a sparse text module (`tfidf-*`), when the network reads one.
+pub const VOCABULARY_FILE: &str = "vocabulary.json";
 
 /// What [`FITTED_FILE`] holds: the network, what it reads and how it was trained.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use archinfer_train::{AdamTrainer, ChildSpec, Outcome, PreparedTask};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, WEIGHTS_FILE};
+use super::info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, VOCABULARY_FILE, WEIGHTS_FILE};
 use super::options::FitOptions;
 use crate::error::{AppError, Result};
 
@@ -44,6 +44,8 @@ pub struct FitReport {
 enum ModuleKind {
     Image(Box<dyn Embedder>),
     Text(Box<dyn TextEmbedder>),
+    /// A sparse text module with the vocabulary and idf of the task's training texts.
+    Tfidf(archinfer_data::Tfidf),
 }
 
 /// A trained network with what it reads: fit it, save it, load it, predict with it.
@@ -53,7 +55,10 @@ pub struct FittedModel {
     module: ModuleKind,
 }
 
-fn module_of(info: &FittedInfo, path: &str) -> Result<ModuleKind> {
+fn module_of(info: &FittedInfo, path: &str, tfidf: Option<archinfer_data::Tfidf>) -> Result<ModuleKind> {
+    if let Some(t) = tfidf {
+        return Ok(ModuleKind::Tfidf(t));
+    }
     let unknown = || AppError::FittedModel { path: path.to_string(), message: format!("unknown embedding module `{}`", info.module) };
     Ok(match info.modality {
         Modality::Texts => ModuleKind::Text(default_text_embedders()?.into_iter().find(|e| e.name() == info.module).ok_or_else(unknown)?),
@@ -163,7 +168,15 @@ impl FittedModel {
             candidates: rows,
             architecture: arch,
         };
-        let module = module_of(&info, name)?;
+        // A sparse module is refitted on the training texts exactly as the task's features were.
+        let tfidf = match (&bundle.samples, archinfer_data::is_tfidf_module(&info.module)) {
+            (archinfer_data::Samples::Texts { texts, .. }, true) => {
+                let train: Vec<&str> = texts[..bundle.split[0]].iter().map(String::as_str).collect();
+                Some(archinfer_data::fit_tfidf_module(name, &info.module, &train)?)
+            }
+            _ => None,
+        };
+        let module = module_of(&info, name, tfidf)?;
         Ok(FitReport { model: FittedModel { info, net, module }, trained, kept, bundle })
     }
 
@@ -183,7 +196,13 @@ impl FittedModel {
         std::fs::write(dir.join(FITTED_FILE), json).map_err(|e| fail(&dir.join(FITTED_FILE), &e))?;
         std::fs::write(dir.join(ARCHITECTURE_FILE), self.info.architecture.to_json()?).map_err(|e| fail(&dir.join(ARCHITECTURE_FILE), &e))?;
         self.net.clone().save_file(dir.join(WEIGHTS_FILE)).map_err(|e| fail(&dir.join(WEIGHTS_FILE), &e))?;
-        write_checksums(dir, &[FITTED_FILE, ARCHITECTURE_FILE, WEIGHTS_FILE])?;
+        if let ModuleKind::Tfidf(t) = &self.module {
+            let json = serde_json::to_string(t).map_err(|e| fail(dir, &e))?;
+            std::fs::write(dir.join(VOCABULARY_FILE), json).map_err(|e| fail(&dir.join(VOCABULARY_FILE), &e))?;
+            write_checksums(dir, &[FITTED_FILE, ARCHITECTURE_FILE, WEIGHTS_FILE, VOCABULARY_FILE])?;
+        } else {
+            write_checksums(dir, &[FITTED_FILE, ARCHITECTURE_FILE, WEIGHTS_FILE])?;
+        }
         Ok(())
     }
 
@@ -210,8 +229,20 @@ impl FittedModel {
         if info.modules_version != version {
             return Err(fail(dir, format!("trained on embedding modules version {}; this build has {version}", info.modules_version)));
         }
-        let module = module_of(&info, &dir.display().to_string())?;
-        let net = DiscreteNetworkConfig::new(info.architecture.clone(), info.class_names.len())
+        let tfidf = if archinfer_data::is_tfidf_module(&info.module) {
+            let p = dir.join(VOCABULARY_FILE);
+            let text = std::fs::read_to_string(&p).map_err(|e| fail(&p, format!("the vocabulary of module `{}`: {e}", info.module)))?;
+            Some(serde_json::from_str::<archinfer_data::Tfidf>(&text).map_err(|e| fail(&p, e.to_string()))?)
+        } else {
+            None
+        };
+        // A sparse module's first layer has one row per vocabulary term.
+        let arch = match &tfidf {
+            Some(t) => info.architecture.clone().with_input_dim(t.n_features()),
+            None => info.architecture.clone(),
+        };
+        let module = module_of(&info, &dir.display().to_string(), tfidf)?;
+        let net = DiscreteNetworkConfig::new(arch, info.class_names.len())
             .init(device)?
             .try_load_file(dir.join(WEIGHTS_FILE))
             .map_err(|e| fail(&dir.join(WEIGHTS_FILE), e.to_string()))?;
@@ -236,6 +267,10 @@ impl FittedModel {
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 FeatureSet::new(e.name(), e.dim(), e.embed(&refs)?)
             }
+            (ModuleKind::Tfidf(t), UserSamples::Texts(texts)) => {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                archinfer_data::tfidf_feature_set(&self.info.module, t, &refs)
+            }
             _ => {
                 return Err(wrong(format!("{}; the network reads {}", data.modality(), self.info.modality)));
             }
@@ -253,7 +288,7 @@ impl FittedModel {
         }
         let mut predicted = Vec::with_capacity(idx.len());
         for chunk in idx.chunks(4096) {
-            let x = Tensor::<2>::from_data(TensorData::new(feats.gather(chunk), [chunk.len(), feats.dim]), device);
+            let x = Tensor::<2>::from_data(TensorData::new(feats.gather(chunk), [chunk.len(), feats.input_width()]), device);
             let out = self.net.forward(x)?.argmax(1).reshape([chunk.len()]).into_data();
             let cls: Vec<i64> = out.convert::<i64>().try_to_vec::<i64>().map_err(|e| wrong(format!("{e:?}")))?;
             predicted.extend(cls.into_iter().map(|c| self.info.class_names.get(c as usize).cloned().unwrap_or_default()));
