@@ -241,6 +241,14 @@ impl TaskBundle {
             Samples::Images { side, pixels, modules, modules_version } => {
                 let have: Vec<String> = embedders.iter().map(|e| e.name().to_string()).collect();
                 check_modules(name, (modules, *modules_version), (&have, MODULES_VERSION))?;
+                if let Some(e) = embedders.iter().find(|e| e.input_len().is_some_and(|n| n != side * side)) {
+                    let needs = e.input_len().unwrap_or(0);
+                    return Err(DataError::Mismatch(format!(
+                        "task `{name}`: its images are {side} × {side}; embedding module `{}` reads {needs}-pixel images{}",
+                        e.name(),
+                        if *side < crate::embed::RAND_CONV_MIN_SIDE { " (too small for a convolutional module, which needs at least 8 × 8)" } else { "" }
+                    )));
+                }
                 let refs: Vec<&[f32]> = pixels.chunks_exact((side * side).max(1)).collect();
                 crate::embedder::feature_sets(embedders, &refs)?
             }
@@ -414,6 +422,15 @@ mod tests {
             pixels[3] = 0.123_456;
         }
         ImageSet { pixels, labels: vec![0, 1, 0, 1, 0, 1], side: 4 }
+    }
+
+    #[test]
+    fn images_too_small_for_a_conv_module_name_the_task() {
+        let emb: Vec<Box<dyn Embedder>> = vec![Box::new(crate::embed::RandConv::new(8, 2, 0).unwrap())];
+        let img = images(false);
+        let b = TaskBundle::from_images(&img, vec![0, 1, 0, 1, 0, 1], vec!["a".into(), "b".into()], [4, 1, 1], &[]).unwrap();
+        let e = b.to_task("tiny-digits", &emb).unwrap_err().to_string();
+        assert!(e.contains("tiny-digits") && e.contains("4 × 4") && e.contains("convolutional"), "{e}");
     }
 
     #[test]

@@ -308,6 +308,90 @@ impl Embedder for Raw {
     }
 }
 
+/// Fixed random convolutional features: `filters` random 5 × 5 filters (zero mean, unit norm,
+/// drawn from a seed), convolved with the image without padding, each response split into its
+/// positive and negative parts (ReLU of ±), then averaged over a 4 × 4 grid of cells:
+/// `4 · 4 · 2 · filters` features (512 for the shipped 16 filters, `rconv512`).
+///
+/// What a small convolutional stem gives a linear model, without training it: measured before
+/// choosing (docs/results.md, issue 27), these features with logistic regression beat the
+/// pixels on 26 of 30 image tasks (82.33 % against 79.02 %).
+#[derive(Debug, Clone)]
+pub struct RandConv {
+    name: String,
+    side: usize,
+    filters: usize,
+    /// `filters × 25`, row-major.
+    w: Vec<f32>,
+}
+
+/// The smallest image side [`RandConv`] reads: a 5 × 5 filter leaves `side − 4` positions,
+/// and the 4 × 4 pooling grid needs at least one per cell.
+pub const RAND_CONV_MIN_SIDE: usize = 8;
+
+impl RandConv {
+    /// `filters` filters drawn from `seed`, for `side × side` images, named `rconv{dim}`.
+    ///
+    /// # Errors
+    /// [`DataError::BadSetting`] for no filter, or images under [`RAND_CONV_MIN_SIDE`] on a
+    /// side (too small for the filter and the pooling grid).
+    pub fn new(side: usize, filters: usize, seed: u64) -> Result<Self> {
+        if side < RAND_CONV_MIN_SIDE {
+            return Err(DataError::BadSetting(format!(
+                "random convolutional features of {side} × {side} images: a 5 × 5 filter and a 4 × 4 pooling grid need at least {RAND_CONV_MIN_SIDE} × {RAND_CONV_MIN_SIDE}"
+            )));
+        }
+        if filters == 0 {
+            return Err(DataError::BadSetting("random convolutional features with no filter".into()));
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut w = Vec::with_capacity(filters * 25);
+        for _ in 0..filters {
+            let mut f: Vec<f64> = (0..25).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let mean = f.iter().sum::<f64>() / 25.0;
+            f.iter_mut().for_each(|v| *v -= mean);
+            let norm = f.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+            w.extend(f.iter().map(|v| (v / norm) as f32));
+        }
+        Ok(Self { name: format!("rconv{}", 32 * filters), side, filters, w })
+    }
+}
+
+impl Embedder for RandConv {
+    fn input_len(&self) -> Option<usize> {
+        Some(self.side * self.side)
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        32 * self.filters
+    }
+    fn embed_into(&self, image: &[f32], out: &mut [f32]) {
+        let (side, f) = (self.side, self.filters);
+        let positions = side - 4;
+        let cell = positions / 4;
+        out.fill(0.0);
+        let scale = 1.0 / (cell * cell) as f32;
+        let mut patch = [0.0f32; 25];
+        // Positions past the last whole cell are left out (as the probe did).
+        for y in 0..4 * cell {
+            for x in 0..4 * cell {
+                for dy in 0..5 {
+                    patch[dy * 5..dy * 5 + 5].copy_from_slice(&image[(y + dy) * side + x..(y + dy) * side + x + 5]);
+                }
+                let c = (y / cell) * 4 + x / cell;
+                let o = &mut out[c * 2 * f..(c + 1) * 2 * f];
+                for (k, wk) in self.w.chunks_exact(25).enumerate() {
+                    let r: f32 = wk.iter().zip(&patch).map(|(a, b)| a * b).sum();
+                    o[2 * k] += r.max(0.0) * scale;
+                    o[2 * k + 1] += (-r).max(0.0) * scale;
+                }
+            }
+        }
+    }
+}
+
 /// Histograms of oriented gradients (Dalal and Triggs, without block overlap): central-
 /// difference gradients, each pixel's magnitude voted into one of `bins` unsigned orientations
 /// (0 … π) of its `cell × cell` cell, each cell's histogram scaled to unit length. Shape and
@@ -397,13 +481,45 @@ pub fn default_embedders() -> Result<Vec<Box<dyn Embedder>>> {
         Box::new(RandomFeatures::new(784, 64, 0xa1c4_1f0e)),
         Box::new(Raw::new(28)?),
         Box::new(Hog::new(28, 7, 9)?),
+        Box::new(RandConv::new(28, 16, RAND_CONV_SEED)?),
     ])
 }
+
+/// Seed of the shipped random convolutional module's filters.
+const RAND_CONV_SEED: u64 = 0x0c0e_5eed;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+
+    #[test]
+    fn random_conv_by_hand() {
+        let c = RandConv::new(8, 1, 3).unwrap();
+        assert_eq!((c.name(), c.dim()), ("rconv32", 32));
+        let w = &c.w;
+        approx::assert_abs_diff_eq!(w.iter().sum::<f32>(), 0.0, epsilon = 1e-5);
+        approx::assert_abs_diff_eq!(w.iter().map(|v| v * v).sum::<f32>(), 1.0, epsilon = 1e-5);
+        // A constant image: every zero-mean filter responds 0.
+        let mut out = vec![1.0; 32];
+        c.embed_into(&[0.7; 64], &mut out);
+        assert!(out.iter().all(|v| v.abs() < 1e-5), "{out:?}");
+        // One bright pixel at (4, 4): 8 × 8 gives 4 × 4 positions, one per cell. The patch at
+        // position (y, x) holds the pixel at offset (4 − y, 4 − x) when that is inside it.
+        let mut img = [0.0f32; 64];
+        img[4 * 8 + 4] = 1.0;
+        c.embed_into(&img, &mut out);
+        for cy in 0..4 {
+            for cx in 0..4 {
+                let r = w[(4 - cy) * 5 + (4 - cx)];
+                let cell = (cy * 4 + cx) * 2;
+                assert_relative_eq!(out[cell], r.max(0.0));
+                assert_relative_eq!(out[cell + 1], (-r).max(0.0));
+            }
+        }
+        assert!(RandConv::new(7, 16, 0).is_err() && RandConv::new(28, 0, 0).is_err());
+        assert_eq!(RandConv::new(28, 16, 1).unwrap().dim(), 512);
+    }
 
     #[test]
     fn pooling_by_hand() {
@@ -469,7 +585,7 @@ mod tests {
     fn shipped_modules_are_deterministic() {
         let m = default_embedders().unwrap();
         let dims: Vec<usize> = m.iter().map(|e| e.dim()).collect();
-        assert_eq!(dims, vec![49, 196, 32, 64, 784, 144]);
+        assert_eq!(dims, vec![49, 196, 32, 64, 784, 144, 512]);
         let img: Vec<f32> = (0..784).map(|i| (i % 7) as f32 / 7.0).collect();
         for e in &m {
             let a = e.embed_all(&img, 784);

@@ -31,7 +31,7 @@ mod tfidf_modules;
 
 pub use bundle::{BUNDLE_FORMAT, MODULES_VERSION, Samples, TaskBundle, check_modules, modality};
 pub use csv::{CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_table, parse_csv, parse_csv_table};
-pub use embed::{AvgPool, Embedder, Hog, Pca, RandomFeatures, Raw, SHIPPED_PCA, default_embedders};
+pub use embed::{AvgPool, Embedder, Hog, Pca, RAND_CONV_MIN_SIDE, RandConv, RandomFeatures, Raw, SHIPPED_PCA, default_embedders};
 pub use embedder::{SampleEmbedder, feature_sets};
 pub use idx::{FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_ENV, IdxArray, ImageSet, PixelScale, fashion_mnist_dir, load_mnist_dir, parse_idx, read_idx};
 pub use suite::{FASHION_CLASSES, Perturbation, SUITES, SYNTHETIC_SUITE, TaskRecipe, build_task, suite, synthetic_suite_tasks, task_images};

@@ -355,3 +355,72 @@ pub fn accuracy(data: &UserData, indices: &[usize], predicted: &[String]) -> Opt
     let right = indices.iter().zip(predicted).filter(|(i, p)| names.get(**i).is_some_and(|n| *n == p.as_str())).count();
     Some(right as f64 / indices.len() as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use archinfer_encoding::{ArchitectureSpace, EmbeddingChoice, EmbeddingSpec, Encoding};
+    use archinfer_train::TrainConfig;
+
+    /// A network on `tfidf-word`, saved and loaded: the vocabulary travels with it, and the
+    /// loaded model labels texts as the fitted one does.
+    #[test]
+    fn a_network_on_a_sparse_module_saves_its_vocabulary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let csv = tmp.path().join("t.csv");
+        let mut s = String::from("text,label\n");
+        for i in 0..80 {
+            let (w, l) = if i % 2 == 0 { ("apples pears plums", "fruit") } else { ("boats river oars", "boat") };
+            s.push_str(&format!("\"{w} note{} day{}\",{l}\n", i % 7, i % 5));
+        }
+        std::fs::write(&csv, s).unwrap();
+        let data = archinfer_data::read_user_data(&csv, &archinfer_data::DataSpec::new(), &mut |_, _| {}).unwrap();
+        let embedders = default_embedders().unwrap();
+        let bundle = data.bundle_with(USER_SPLIT, &embedders).unwrap();
+        let task = crate::records::bundle_task(&bundle, "fruit-or-boat", &embedders, &mut crate::records::TextModules::default()).unwrap();
+        let f = task.feature_set("tfidf-word").unwrap();
+        assert!(f.is_sparse() && f.input_width() < 100, "{}", f.input_width());
+
+        let space = ArchitectureSpace::paper(task.features().iter().map(|f| EmbeddingSpec::new(f.name.clone(), f.dim)).collect()).unwrap();
+        let mut arch = Encoding::uniform(&space).discretize(&space).unwrap();
+        let index = space.embeddings().iter().position(|e| e.name == "tfidf-word").unwrap();
+        arch.embedding = EmbeddingChoice { index, name: "tfidf-word".into(), dim: archinfer_data::TFIDF_MAX_TERMS };
+        arch.layers.iter_mut().skip(1).for_each(|l| l.enabled = false);
+        arch.layers[0].enabled = true;
+        let device = Device::default();
+        let trainer = AdamTrainer::new(TrainConfig::new().with_epochs(5).with_learning_rate(1e-2), device.clone()).unwrap();
+        let (o, net) = trainer.train_network(&arch, &PreparedTask::new(&task, &device), 1).unwrap();
+        assert!(o.test_accuracy > 0.9, "{o:?}");
+        let texts = bundle.texts().unwrap();
+        let train: Vec<&str> = texts[..bundle.split[0]].iter().map(String::as_str).collect();
+        let tfidf = archinfer_data::fit_tfidf_module("fruit-or-boat", "tfidf-word", &train).unwrap();
+        let info = FittedInfo {
+            task: "fruit-or-boat".into(),
+            architecture: arch,
+            modality: Modality::Texts,
+            module: "tfidf-word".into(),
+            modules_version: TEXT_MODULES_VERSION,
+            side: IMAGE_SIDE,
+            class_names: bundle.class_names.clone(),
+            val_accuracy: o.val_accuracy,
+            test_accuracy: o.test_accuracy,
+            split: (USER_SPLIT, USER_SPLIT_SEED),
+            train_config: trainer.config().clone(),
+            candidates: Vec::new(),
+        };
+        let model = FittedModel { info, net: net.unwrap(), module: ModuleKind::Tfidf(tfidf) };
+        let dir = tmp.path().join("fitted");
+        model.save(&dir).unwrap();
+        assert!(dir.join(VOCABULARY_FILE).exists());
+        let loaded = FittedModel::load(&dir, &device).unwrap();
+        let all = loaded.predict(&data, None, &device).unwrap();
+        assert_eq!(all, model.predict(&data, None, &device).unwrap());
+        let test = loaded.predict_split(&data, "test", &device).unwrap();
+        approx::assert_abs_diff_eq!(test.accuracy.unwrap(), f64::from(o.test_accuracy), epsilon = 1e-6);
+        // Without its vocabulary the model is refused, naming the file.
+        std::fs::remove_file(dir.join(VOCABULARY_FILE)).unwrap();
+        let e = FittedModel::load(&dir, &device).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("vocabulary"), "{e}");
+    }
+}
