@@ -1,6 +1,7 @@
 //! The same database built twice, with one worker and with two, has identical trial rows: the
 //! same architectures, seeds and accuracies to the bit. Children are drawn on the hashed text
-//! bags, whose colliding n-grams were once summed in a per-process order. (That bug changed
+//! bags, whose colliding n-grams were once summed in a per-process order, and on the sparse
+//! TF-IDF modules, whose vocabulary each process fits again. (That bug changed
 //! features by an ulp here and there; on these synthetic texts no accuracy moved in 24 trials,
 //! so `archinfer-text`'s `same_bits` test, which compares the features themselves, is the one
 //! that catches it. This one guards the rest: seeds, plans and training per worker count.)
@@ -80,10 +81,12 @@ fn one_worker_and_two_workers_record_the_same_trials() {
         let db = db.to_str().unwrap();
         ok(&run(&["task", "add", "--db", db, "--name", "topics", "--data", data]), "task add");
         let args = ["build-db", "--db", db, "--children", "12", "--workers", workers, "--epochs", "10", "--pool", "0"];
-        ok(&run(&[&args[..], &["--draw-modules", "lex1024,char1024"]].concat()), "build-db");
+        ok(&run(&[&args[..], &["--draw-modules", "lex1024,char1024,tfidf-word,tfidf-char"]].concat()), "build-db");
         rows.push(trial_rows(Path::new(db)));
     }
     assert_eq!(rows[0].len(), 12, "{:?}", rows[0]);
     assert!(rows[0].iter().all(|r| r.contains("|done|")), "{:?}", rows[0]);
+    // The sparse TF-IDF modules (vocabulary fitted per task in each process) are among them.
+    assert!(rows[0].iter().any(|r| r.contains("tfidf-")), "{:?}", rows[0]);
     assert_eq!(rows[0], rows[1]);
 }

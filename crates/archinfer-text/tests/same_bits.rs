@@ -1,4 +1,6 @@
-//! Every default text module gives bit-identical features in separate processes.
+//! Every default text module, and the two sparse TF-IDF modules (`tfidf-word`, `tfidf-char`:
+//! fitted on a training part, then applied to every text), gives bit-identical features in
+//! separate processes.
 //!
 //! A process's `HashMap` order is seeded per process (and per map), so a module that summed
 //! colliding n-grams in map order gave other bits in another process: the same trial, run
@@ -7,6 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use archinfer_classic::{Tfidf, TfidfConfig};
 use archinfer_text::{TextEmbedder, default_text_embedders};
 
 const CHILD: &str = "ARCHINFER_SAME_BITS_CHILD";
@@ -42,6 +45,14 @@ fn fingerprint() -> String {
         let h = features.iter().fold(archinfer_checksum::Fnv1a::new(), |h, v| h.write(&v.to_bits().to_le_bytes()));
         out.push_str(&format!("{}: {:016x}\n", m.name(), h.finish()));
     }
+    // The TF-IDF modules' settings as archinfer-data's `tfidf_config` makes them.
+    for (name, config) in [("tfidf-word", TfidfConfig::word()), ("tfidf-char", TfidfConfig::char_wb())] {
+        let fit = Tfidf::fit(&TfidfConfig { max_terms: 1 << 18, ..config }, &texts[..30]).unwrap();
+        let x = fit.transform(&texts);
+        let h = x.values().iter().fold(archinfer_checksum::Fnv1a::new(), |h, v| h.write(&v.to_bits().to_le_bytes()));
+        let h = x.indices().iter().fold(h, |h, j| h.write(&j.to_le_bytes()));
+        out.push_str(&format!("{name}: {:016x} ({} terms)\n", h.finish(), fit.n_features()));
+    }
     out
 }
 
@@ -63,6 +74,6 @@ fn features_are_bit_identical_across_processes() {
     assert!(status.success());
     let there = std::fs::read_to_string(&file).unwrap();
     let _ = std::fs::remove_file(&file);
-    assert_eq!(here.lines().count(), 6, "every default module: {here}");
+    assert_eq!(here.lines().count(), 8, "every default module and both TF-IDF modules: {here}");
     assert_eq!(here, there, "features differ between two processes");
 }
