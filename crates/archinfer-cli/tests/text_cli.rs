@@ -55,7 +55,7 @@ fn text_tasks_from_csv_to_a_trained_network() {
     ok(&run(&["train-dvn", "--db", db, "--out", model, "--sample-module", "wl64", "--dvn-set", "min_steps=0,max_steps=40"]), "train-dvn");
     let p: serde_json::Value = serde_json::from_str(&ok(&run(&["infer", "--model", model, "--data", a, "--json"]), "infer")).unwrap();
     let arch = p["architecture"].as_str().unwrap();
-    assert!(["wl64", "wl128", "wl256", "hash128"].iter().any(|m| arch.starts_with(m)), "{arch}");
+    assert!(["wl64", "wl128", "wl256", "hash128", "lex1024", "char1024", "tfidf-word", "tfidf-char"].iter().any(|m| arch.starts_with(m)), "{arch}");
 
     let fitted = tmp.path().join("fitted");
     let fitted = fitted.to_str().unwrap();
