@@ -390,7 +390,8 @@ pub fn check_model_fits(task: &Task, space: &ArchitectureSpace) -> Result<()> {
     if fits_space(task, space).is_ok() {
         return Ok(());
     }
-    let text = archinfer_text::default_text_module_names();
+    let mut text = archinfer_text::default_text_module_names();
+    text.extend(archinfer_data::TFIDF_MODULES.map(String::from));
     let image: Vec<String> = archinfer_data::default_embedders()?.iter().map(|e| e.name().to_string()).collect();
     let kind = |names: Vec<String>| -> String {
         let what = if names.iter().all(|n| text.contains(n)) {
