@@ -88,6 +88,9 @@ fn migrated_shipped_database_keeps_every_result() {
     assert!(std::fs::metadata(shipped()).unwrap().len() < 64 << 20, "the shipped database stays under 64 MiB");
 }
 
+/// `trial_rows_hash(.., 20_880)` of `data/text14.sqlite` at commit ce81ead.
+const TEXT_ROWS_BEFORE_TFIDF: u64 = 0x4443_a8fe_0469_cfc4;
+
 #[test]
 fn migrated_text_database_keeps_every_result() {
     let conn = Connection::open_with_flags(shipped_text(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
@@ -95,11 +98,18 @@ fn migrated_text_database_keeps_every_result() {
     assert_eq!(trial_rows_hash(&conn, 4200), (0xe609_e150_4fe5_bc82, 4200));
     // Computed on the file of commit d3ee05b, before the module migration (lex1024, char1024).
     assert_eq!(trial_rows_hash(&conn, 13_920), (0x60d1_2403_57b9_31ac, 13_920));
+    // Computed on the file of commit ce81ead, before the module migration of issue 27
+    // (tfidf-word, tfidf-char).
+    assert_eq!(trial_rows_hash(&conn, 20_880), (TEXT_ROWS_BEFORE_TFIDF, 20_880));
     let space: String = conn.query_row("SELECT value FROM meta WHERE key = 'space'", [], |r| r.get(0)).unwrap();
     assert!(space.contains("\"recipes\""), "{space}");
-    assert!(space.contains(r#"{"name":"hash128","dim":128},{"name":"lex1024","dim":1024},{"name":"char1024","dim":1024}]"#), "{space}");
+    assert!(
+        space.contains(r#"{"name":"hash128","dim":128},{"name":"lex1024","dim":1024},{"name":"char1024","dim":1024},{"name":"tfidf-word","dim":262144},{"name":"tfidf-char","dim":262144}]"#),
+        "{space}"
+    );
     let pool: i64 = conn.query_row("SELECT COUNT(*) FROM trials WHERE trial_index >= 1000000", [], |r| r.get(0)).unwrap();
     let tasks: i64 = conn.query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0)).unwrap();
-    assert_eq!(pool, 96 * tasks);
+    // 96 members, 32 drawn on the TF-IDF modules, and the 6 linear ones.
+    assert_eq!(pool, 134 * tasks);
     assert!(std::fs::metadata(shipped_text()).unwrap().len() < 64 << 20);
 }
