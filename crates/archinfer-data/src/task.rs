@@ -80,15 +80,7 @@ impl FeatureSet {
     /// If an index is not a valid row (a [`Task`] guarantees its split indices are).
     pub fn gather(&self, indices: &[usize]) -> Vec<f32> {
         if let Some(c) = &self.sparse {
-            let w = c.n_cols();
-            let mut out = vec![0.0; indices.len() * w];
-            for (o, &i) in out.chunks_exact_mut(w.max(1)).zip(indices) {
-                let (cols, vals) = c.row(i);
-                for (&j, &v) in cols.iter().zip(vals) {
-                    o[j as usize] = v;
-                }
-            }
-            return out;
+            return dense_rows(c, indices.iter().copied());
         }
         let mut out = Vec::with_capacity(indices.len() * self.dim);
         for &i in indices {
@@ -105,6 +97,22 @@ impl FeatureSet {
     pub fn gather_sparse(&self, indices: &[usize]) -> Option<Csr> {
         self.sparse.as_ref().map(|c| gather_rows(c, indices))
     }
+}
+
+/// Rows `rows` of `c` written out dense, `n_cols` values each, row-major.
+///
+/// # Panics
+/// If a row is out of range.
+pub fn dense_rows(c: &Csr, rows: impl ExactSizeIterator<Item = usize>) -> Vec<f32> {
+    let w = c.n_cols();
+    let mut out = vec![0.0; rows.len() * w];
+    for (o, i) in out.chunks_exact_mut(w.max(1)).zip(rows) {
+        let (cols, vals) = c.row(i);
+        for (&j, &v) in cols.iter().zip(vals) {
+            o[j as usize] = v;
+        }
+    }
+    out
 }
 
 /// Rows `indices` of `c`, in that order.

@@ -166,15 +166,8 @@ fn task_arch(arch: &DiscreteArchitecture, task: &PreparedTask) -> Result<Discret
 
 /// Rows `rows` of `c` written out dense, as a `[rows, n_cols]` tensor on `device`.
 fn dense_rows(c: &Csr, rows: impl ExactSizeIterator<Item = usize>, device: &Device) -> Tensor<2> {
-    let (n, w) = (rows.len(), c.n_cols());
-    let mut x = vec![0.0f32; n * w];
-    for (o, i) in x.chunks_exact_mut(w.max(1)).zip(rows) {
-        let (cols, vals) = c.row(i);
-        for (&j, &v) in cols.iter().zip(vals) {
-            o[j as usize] = v;
-        }
-    }
-    Tensor::from_data(TensorData::new(x, [n, w]), device)
+    let n = rows.len();
+    Tensor::from_data(TensorData::new(archinfer_data::dense_rows(c, rows), [n, c.n_cols()]), device)
 }
 
 /// Training forward pass of a discrete child with inverted dropout (probability `p`) on each
