@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::embed::Embedder;
 use crate::error::{DataError, Result};
 use crate::idx::ImageSet;
+use crate::table::{Column, ColumnData, TABLE_MODULES, TABLE_MODULES_VERSION, Table, TableSchema};
 use crate::task::{FeatureSet, Splits, Task};
 
 /// Name of the encoding, as the store records it.
@@ -52,6 +53,18 @@ pub enum Samples {
         /// Their version.
         modules_version: u32,
     },
+    /// A table, read through the table modules with its column schema (fitted on the training
+    /// rows, which come first).
+    Table {
+        /// The feature columns.
+        table: Table,
+        /// The column schema the modules read.
+        schema: TableSchema,
+        /// Names of the table modules.
+        modules: Vec<String>,
+        /// Their version.
+        modules_version: u32,
+    },
 }
 
 /// Everything needed to rebuild a [`Task`]: samples, labels, class names and split sizes.
@@ -83,6 +96,11 @@ struct Header {
     modules_version: u32,
     #[serde(default)]
     features: Vec<(String, usize)>,
+    /// A table's columns: name and levels (`None` for a numeric column).
+    #[serde(default)]
+    columns: Vec<(String, Option<Vec<String>>)>,
+    #[serde(default)]
+    schema: Option<TableSchema>,
 }
 
 /// What the samples of a bundle are, in one word (`images`, `texts`, `features`).
@@ -91,6 +109,7 @@ pub fn modality(samples: &Samples) -> &'static str {
         Samples::Images { .. } => "images",
         Samples::Texts { .. } => "texts",
         Samples::Features(_) => "features",
+        Samples::Table { .. } => "table",
     }
 }
 
@@ -128,6 +147,20 @@ impl TaskBundle {
     /// [`DataError::Mismatch`] if the split does not add up or a label is out of range.
     pub fn from_texts(texts: Vec<String>, labels: Vec<u32>, class_names: Vec<String>, split: [usize; 3], modules: Vec<String>, modules_version: u32) -> Result<Self> {
         let b = Self { samples: Samples::Texts { texts, modules, modules_version }, labels, class_names, split };
+        b.check()?;
+        Ok(b)
+    }
+
+    /// The bundle of a table whose first `split[0]` rows are training, the next `split[1]`
+    /// validation and the rest test: its column schema is fitted on the training rows.
+    ///
+    /// # Errors
+    /// [`DataError::Mismatch`] if the split does not add up or a label is out of range.
+    pub fn from_table(table: Table, label: Option<String>, labels: Vec<u32>, class_names: Vec<String>, split: [usize; 3]) -> Result<Self> {
+        let train: Vec<usize> = (0..split[0].min(table.rows())).collect();
+        let schema = TableSchema::fit(&table, &train).with_label(label);
+        let modules = TABLE_MODULES.iter().map(|m| (*m).to_string()).collect();
+        let b = Self { samples: Samples::Table { table, schema, modules, modules_version: TABLE_MODULES_VERSION }, labels, class_names, split };
         b.check()?;
         Ok(b)
     }
@@ -189,6 +222,11 @@ impl TaskBundle {
                     return Err(DataError::Mismatch(format!("{} texts for {n} labels", texts.len())));
                 }
             }
+            Samples::Table { table, .. } => {
+                if table.rows() != n {
+                    return Err(DataError::Mismatch(format!("{} table rows for {n} labels", table.rows())));
+                }
+            }
         }
         Ok(())
     }
@@ -201,7 +239,7 @@ impl TaskBundle {
                 labels: self.labels.iter().map(|&l| l.min(255) as u8).collect(),
                 side: *side,
             }),
-            Samples::Features(_) | Samples::Texts { .. } => None,
+            Samples::Features(_) | Samples::Texts { .. } | Samples::Table { .. } => None,
         }
     }
 
@@ -253,6 +291,11 @@ impl TaskBundle {
                 crate::embedder::feature_sets(embedders, &refs)?
             }
             Samples::Features(fs) => fs.clone(),
+            Samples::Table { table, schema, modules, modules_version } => {
+                let have: Vec<String> = TABLE_MODULES.iter().map(|m| (*m).to_string()).collect();
+                check_modules(name, (modules, *modules_version), (&have, TABLE_MODULES_VERSION))?;
+                schema.feature_sets(table, name)?
+            }
             Samples::Texts { modules, .. } => {
                 return Err(DataError::Modules {
                     task: name.to_string(),
@@ -282,6 +325,8 @@ impl TaskBundle {
             modules: Vec::new(),
             modules_version: 0,
             features: Vec::new(),
+            columns: Vec::new(),
+            schema: None,
         };
         let mut body: Vec<u8> = Vec::new();
         for l in &self.labels {
@@ -312,6 +357,24 @@ impl TaskBundle {
                 for t in texts {
                     body.extend((t.len() as u32).to_le_bytes());
                     body.extend(t.as_bytes());
+                }
+            }
+            Samples::Table { table, schema, modules, modules_version } => {
+                header.kind = "table".into();
+                header.modules = modules.clone();
+                header.modules_version = *modules_version;
+                header.schema = Some(schema.clone());
+                for c in table.columns() {
+                    match &c.data {
+                        ColumnData::Numeric(v) => {
+                            header.columns.push((c.name.clone(), None));
+                            v.iter().for_each(|x| body.extend(x.to_le_bytes()));
+                        }
+                        ColumnData::Categorical { codes, levels } => {
+                            header.columns.push((c.name.clone(), Some(levels.clone())));
+                            codes.iter().for_each(|x| body.extend(x.to_le_bytes()));
+                        }
+                    }
                 }
             }
             Samples::Features(fs) => {
@@ -382,6 +445,20 @@ impl TaskBundle {
             "features" => Samples::Features(
                 h.features.iter().map(|(name, dim)| Ok(FeatureSet::new(name.clone(), *dim, f32s(take(4 * n * dim)?)))).collect::<Result<_>>()?,
             ),
+            "table" => {
+                let mut columns = Vec::with_capacity(h.columns.len());
+                for (name, levels) in h.columns {
+                    let b = take(4 * n)?;
+                    let data = match levels {
+                        None => ColumnData::Numeric(f32s(b)),
+                        Some(levels) => ColumnData::Categorical { codes: b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(), levels },
+                    };
+                    columns.push(Column { name, data });
+                }
+                let table = Table::new(columns).map_err(|e| corrupt(format!("table: {e}")))?;
+                let schema = h.schema.ok_or_else(|| corrupt("a table without its column schema"))?;
+                Samples::Table { table, schema, modules: h.modules, modules_version: h.modules_version }
+            }
             other => return Err(corrupt(format!("unknown sample kind `{other}`"))),
         };
         if !rest.is_empty() {

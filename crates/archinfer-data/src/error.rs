@@ -231,6 +231,22 @@ pub enum DataError {
         /// What is wrong.
         message: String,
     },
+    /// A table that cannot be read or used: names the file and, where it applies, the line
+    /// and the column.
+    #[error("{path}{}{}: {message}", line.map(|l| format!(": line {l}")).unwrap_or_default(), column.as_ref().map(|c| format!(": column `{c}`")).unwrap_or_default())]
+    Table {
+        /// The file.
+        path: String,
+        /// 1-based line, where the problem is on one.
+        line: Option<usize>,
+        /// The column, where the problem is in one.
+        column: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A table whose columns differ from the ones a model was fitted on.
+    #[error("the table's columns differ from the model's: {0}")]
+    Columns(String),
     /// A reading setting out of range (a split that does not sum to 1, a 0-pixel side, an
     /// unknown modality).
     #[error("invalid setting: {0}")]

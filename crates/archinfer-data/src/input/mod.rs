@@ -11,6 +11,7 @@
 //! | a folder of images without classes (only where labels are optional) | [`InputKind::UnlabelledImages`] |
 //! | a CSV with a text column (`text`, or named by [`DataSpec::text`]) | [`InputKind::TextCsv`] |
 //! | a folder with one sub-folder of `.txt` files per class | [`InputKind::TextFolder`] |
+//! | an ARFF file, a `.tsv`, or any other CSV (numbers and categories, a label column) | [`InputKind::Table`] |
 //!
 //! Image files (PNG, JPEG, BMP, GIF, WebP) of any size and colour are converted to what the
 //! image modules read: grey, aspect kept, the longer side scaled to [`DataSpec::side`], centred
@@ -27,6 +28,7 @@
 
 pub mod images;
 mod split;
+pub mod tables;
 pub mod texts;
 
 use std::fmt;
@@ -59,6 +61,8 @@ pub enum Modality {
     Images,
     /// Texts, read by the text modules.
     Texts,
+    /// Tables of numeric and categorical columns, read by the table modules.
+    Tables,
 }
 
 impl fmt::Display for Modality {
@@ -66,6 +70,7 @@ impl fmt::Display for Modality {
         f.write_str(match self {
             Modality::Images => "images",
             Modality::Texts => "texts",
+            Modality::Tables => "tables",
         })
     }
 }
@@ -76,7 +81,8 @@ impl std::str::FromStr for Modality {
         match s {
             "images" | "image" => Ok(Modality::Images),
             "texts" | "text" => Ok(Modality::Texts),
-            other => Err(DataError::BadSpec(format!("modality `{other}`: expected images or texts"))),
+            "tables" | "table" => Ok(Modality::Tables),
+            other => Err(DataError::BadSpec(format!("modality `{other}`: expected images, texts or tables"))),
         }
     }
 }
@@ -98,6 +104,8 @@ pub enum InputKind {
     TextCsv,
     /// A folder with one sub-folder of `.txt` files per class.
     TextFolder,
+    /// A table: CSV, TSV or ARFF.
+    Table,
 }
 
 impl InputKind {
@@ -105,6 +113,7 @@ impl InputKind {
     pub fn modality(self) -> Modality {
         match self {
             InputKind::TextCsv | InputKind::TextFolder => Modality::Texts,
+            InputKind::Table => Modality::Tables,
             InputKind::Idx | InputKind::PixelCsv | InputKind::ImageFolder | InputKind::ImageList | InputKind::UnlabelledImages => Modality::Images,
         }
     }
@@ -120,6 +129,7 @@ impl fmt::Display for InputKind {
             InputKind::UnlabelledImages => "a folder of images",
             InputKind::TextCsv => "a CSV of texts",
             InputKind::TextFolder => "a folder of class folders of texts",
+            InputKind::Table => "a table",
         })
     }
 }
@@ -141,11 +151,13 @@ pub struct DataSpec {
     pub labels_optional: bool,
     /// What one image file may hold: bytes, and pixels by its header.
     pub limits: ImageLimits,
+    /// Table columns left out (header names).
+    pub ignore: Vec<String>,
 }
 
 impl Default for DataSpec {
     fn default() -> Self {
-        DataSpec { label: "last".into(), text: None, modality: None, side: IMAGE_SIDE, labels_optional: false, limits: ImageLimits::default() }
+        DataSpec { label: "last".into(), text: None, modality: None, side: IMAGE_SIDE, labels_optional: false, limits: ImageLimits::default(), ignore: Vec::new() }
     }
 }
 
@@ -179,6 +191,11 @@ impl DataSpec {
         self.labels_optional = optional;
         self
     }
+    /// Leave the table columns `ignore` out.
+    pub fn with_ignore(mut self, ignore: Vec<String>) -> Self {
+        self.ignore = ignore;
+        self
+    }
     /// Read image files within `limits` (bytes per file, pixels per image).
     pub fn with_limits(mut self, limits: ImageLimits) -> Self {
         self.limits = limits;
@@ -194,6 +211,13 @@ pub enum UserSamples {
     Images(ImageSet),
     /// Texts.
     Texts(Vec<String>),
+    /// A table's feature columns.
+    Table {
+        /// The columns.
+        table: crate::table::Table,
+        /// The label column's name (`None` for a table without one).
+        label: Option<String>,
+    },
 }
 
 /// A user's data as read: samples, labels if the data have them, and where they came from.
@@ -223,6 +247,7 @@ impl UserData {
         match &self.samples {
             UserSamples::Images(i) => i.len(),
             UserSamples::Texts(t) => t.len(),
+            UserSamples::Table { table, .. } => table.rows(),
         }
     }
 
@@ -236,6 +261,7 @@ impl UserData {
         match self.samples {
             UserSamples::Images(_) => Modality::Images,
             UserSamples::Texts(_) => Modality::Texts,
+            UserSamples::Table { .. } => Modality::Tables,
         }
     }
 
@@ -308,6 +334,7 @@ pub fn read_user_data(path: &Path, spec: &DataSpec, progress: &mut dyn FnMut(usi
     let mut data = match kind.modality() {
         Modality::Images => images::read(path, kind, spec, progress)?,
         Modality::Texts => texts::read(path, kind, spec)?,
+        Modality::Tables => tables::read(path, kind, spec)?,
     };
     data.source = path.display().to_string();
     Ok(data)
@@ -349,6 +376,14 @@ pub fn detect(path: &Path, spec: &DataSpec) -> Result<InputKind> {
     if !meta.is_file() {
         return Err(user_err(path, "not a regular file or folder (a FIFO, socket or device is not data)"));
     }
+    if spec.modality == Some(Modality::Tables) {
+        return Ok(InputKind::Table);
+    }
+    let head = read_head(path);
+    let ext = |e: &str| path.extension().is_some_and(|x| x.eq_ignore_ascii_case(e));
+    if spec.modality.is_none() && (ext("tsv") || crate::table::read::is_arff(path, &head)) {
+        return Ok(InputKind::Table);
+    }
     let header = archinfer_text::read_csv_header(path).unwrap_or_default();
     if spec.modality != Some(Modality::Images) && text_column(spec, &header).is_some() {
         return Ok(InputKind::TextCsv);
@@ -356,7 +391,22 @@ pub fn detect(path: &Path, spec: &DataSpec) -> Result<InputKind> {
     if image_path_column(&header).is_some() {
         return Ok(InputKind::ImageList);
     }
-    Ok(InputKind::PixelCsv)
+    // A CSV of side² pixel columns (and a label) is images; any other CSV is a table.
+    let px = spec.side * spec.side;
+    if spec.modality == Some(Modality::Images) || header.is_empty() || header.len() == px || header.len() == px + 1 {
+        return Ok(InputKind::PixelCsv);
+    }
+    Ok(InputKind::Table)
+}
+
+/// The first 64 KiB of a file, lossily as text (enough for a header or an ARFF preamble).
+fn read_head(path: &Path) -> String {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(64 << 10).read_to_end(&mut buf);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// The text column of a CSV with `header`: the one `spec` names, else one named `text`.

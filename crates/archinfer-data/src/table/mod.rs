@@ -1,0 +1,627 @@
+//! Tables: typed columns ([`Table`]), a column schema fitted on a task's training rows
+//! ([`TableSchema`]: names, types, kept category levels, statistics) and the table embedding
+//! modules built from it ([`TABLE_MODULES`]).
+//!
+//! | module | a number | a category |
+//! |---|---|---|
+//! | `tab-std` | standardised on the training rows, clipped to ±5 | one-hot over the kept levels, one "other" slot |
+//! | `tab-quantile` | its training-split quantile, mapped to [−1, 1] | as `tab-std` |
+//! | `tab-ple` | piecewise-linear encoding over ≤ 8 quantile bins (Gorishniy et al. 2022) | as `tab-std` |
+//! | `tab-rp64` | the `tab-std` row through a fixed random projection to 64 | |
+//!
+//! A column with missing values in the training rows gets one indicator slot in every module
+//! (its number reads as the training mean). The first three modules are as wide as the table
+//! needs and are stored as sparse rows whose declared width is [`TABLE_MAX_WIDTH`] (a child's
+//! first layer reads the task's own columns, as for the TF-IDF modules); `tab-rp64` is dense.
+//! Every weight of `tab-rp64` is seeded by the column's name and slot, so the modules do not
+//! depend on the order of the columns.
+//!
+//! ```
+//! use archinfer_data::table::{Column, ColumnData, Table, TableSchema, table_feature_sets};
+//! let t = Table::new(vec![
+//!     Column { name: "x".into(), data: ColumnData::Numeric(vec![1.0, 2.0, 3.0, f32::NAN]) },
+//!     Column { name: "c".into(), data: ColumnData::Categorical { codes: vec![0, 1, 0, 0], levels: vec!["a".into(), "b".into()] } },
+//! ]).unwrap();
+//! let schema = TableSchema::fit(&t, &[0, 1, 2, 3]);
+//! let sets = table_feature_sets(&schema, &t, "demo").unwrap();
+//! assert_eq!(sets.len(), 4);
+//! // x and its missing indicator; c's level `a` and "other" (`b`, seen once, is rare).
+//! assert_eq!((schema.width("tab-std"), sets[0].input_width()), (4, 4));
+//! ```
+
+pub mod read;
+
+use std::collections::HashMap;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, Result};
+use crate::task::FeatureSet;
+use archinfer_classic::Csr;
+
+/// The code of a missing category.
+pub const MISSING: u32 = u32::MAX;
+/// Most columns a table may have.
+pub const MAX_COLUMNS: usize = 10_000;
+/// The table modules, in the order a task carries them.
+pub const TABLE_MODULES: [&str; 4] = ["tab-std", "tab-quantile", "tab-ple", "tab-rp64"];
+/// Version of the table modules (recorded with every table task).
+pub const TABLE_MODULES_VERSION: u32 = 1;
+/// Declared width of the variable-width table modules (the space records one width per
+/// module; a task's own columns are fewer).
+pub const TABLE_MAX_WIDTH: usize = 4096;
+/// Width of `tab-rp64`.
+pub const RP_DIM: usize = 64;
+/// Most levels a categorical column keeps (the most frequent; the rest go to "other").
+pub const MAX_LEVELS: usize = 64;
+/// A level seen in fewer training rows than this goes to "other".
+pub const MIN_LEVEL_COUNT: usize = 2;
+/// Points of the quantile grid kept per numeric column (`QUANTILES + 1` values).
+pub const QUANTILES: usize = 32;
+/// Bins of the piecewise-linear encoding (fewer where the column has fewer distinct values).
+pub const PLE_BINS: usize = 8;
+/// Standardised numbers are clipped to ±this.
+pub const CLIP: f32 = 5.0;
+
+/// Whether `name` is a table module.
+pub fn is_table_module(name: &str) -> bool {
+    TABLE_MODULES.contains(&name)
+}
+
+/// One column's values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numbers; a missing value is NaN.
+    Numeric(Vec<f32>),
+    /// Category codes into `levels`; a missing value is [`MISSING`].
+    Categorical {
+        /// One code per row.
+        codes: Vec<u32>,
+        /// The level names.
+        levels: Vec<String>,
+    },
+}
+
+impl ColumnData {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Numeric(v) => v.len(),
+            ColumnData::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rows without a value.
+    pub fn missing(&self) -> usize {
+        match self {
+            ColumnData::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
+            ColumnData::Categorical { codes, .. } => codes.iter().filter(|&&c| c == MISSING).count(),
+        }
+    }
+
+    /// Distinct values, a missing value counting as one.
+    pub fn distinct_with_missing(&self) -> usize {
+        let mut s = std::collections::HashSet::new();
+        match self {
+            ColumnData::Numeric(v) => v.iter().for_each(|x| {
+                s.insert(if x.is_nan() { u32::MAX } else { (x + 0.0).to_bits() });
+            }),
+            ColumnData::Categorical { codes, .. } => codes.iter().for_each(|&c| {
+                s.insert(c);
+            }),
+        }
+        s.len()
+    }
+
+    /// Rows `rows`, in that order.
+    pub fn gather(&self, rows: &[usize]) -> ColumnData {
+        match self {
+            ColumnData::Numeric(v) => ColumnData::Numeric(rows.iter().map(|&i| v[i]).collect()),
+            ColumnData::Categorical { codes, levels } => ColumnData::Categorical { codes: rows.iter().map(|&i| codes[i]).collect(), levels: levels.clone() },
+        }
+    }
+
+    /// Numbers of any column: a category's level read as a number (NaN when it is not one).
+    fn numbers(&self) -> Vec<f32> {
+        match self {
+            ColumnData::Numeric(v) => v.clone(),
+            ColumnData::Categorical { codes, levels } => {
+                let parsed: Vec<f32> = levels.iter().map(|l| l.trim().parse::<f32>().ok().filter(|x| x.is_finite()).unwrap_or(f32::NAN)).collect();
+                codes.iter().map(|&c| if c == MISSING { f32::NAN } else { parsed[c as usize] }).collect()
+            }
+        }
+    }
+
+    /// Level names of any column: a number written as the reader would have read it.
+    fn level_names(&self) -> Vec<Option<String>> {
+        match self {
+            ColumnData::Numeric(v) => v.iter().map(|x| (!x.is_nan()).then(|| format!("{x}"))).collect(),
+            ColumnData::Categorical { codes, levels } => codes.iter().map(|&c| (c != MISSING).then(|| levels[c as usize].clone())).collect(),
+        }
+    }
+}
+
+/// A named column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Header name.
+    pub name: String,
+    /// Values.
+    pub data: ColumnData,
+}
+
+/// Feature columns of equal length with distinct names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: usize,
+}
+
+impl Table {
+    /// A validated table.
+    ///
+    /// # Errors
+    /// [`DataError::BadSpec`] for no columns, columns of different lengths, a repeated name or
+    /// a category code past its levels.
+    pub fn new(columns: Vec<Column>) -> Result<Self> {
+        let rows = columns.first().map(|c| c.data.len()).ok_or_else(|| DataError::BadSpec("a table without columns".into()))?;
+        let mut names = std::collections::HashSet::new();
+        for c in &columns {
+            if c.data.len() != rows {
+                return Err(DataError::BadSpec(format!("column `{}` has {} rows; the first has {rows}", c.name, c.data.len())));
+            }
+            if !names.insert(c.name.as_str()) {
+                return Err(DataError::BadSpec(format!("column `{}` appears twice", c.name)));
+            }
+            if let ColumnData::Categorical { codes, levels } = &c.data {
+                if codes.iter().any(|&k| k != MISSING && k as usize >= levels.len()) {
+                    return Err(DataError::BadSpec(format!("column `{}` has a code past its {} levels", c.name, levels.len())));
+                }
+            }
+        }
+        Ok(Self { columns, rows })
+    }
+
+    /// The columns.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Numeric and categorical column counts.
+    pub fn kind_counts(&self) -> (usize, usize) {
+        let num = self.columns.iter().filter(|c| matches!(c.data, ColumnData::Numeric(_))).count();
+        (num, self.columns.len() - num)
+    }
+
+    /// Rows `rows`, in that order.
+    pub fn gather(&self, rows: &[usize]) -> Table {
+        Table { columns: self.columns.iter().map(|c| Column { name: c.name.clone(), data: c.data.gather(rows) }).collect(), rows: rows.len() }
+    }
+}
+
+/// What a module reads of one column, fitted on the training rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ColumnSchema {
+    /// A number.
+    Numeric {
+        /// Column name.
+        name: String,
+        /// Training mean.
+        mean: f32,
+        /// Training standard deviation (1 where it is 0).
+        std: f32,
+        /// The training quantiles at 0, 1/[`QUANTILES`], …, 1.
+        quantiles: Vec<f32>,
+        /// Whether the training rows miss values (an indicator slot).
+        missing: bool,
+    },
+    /// A category.
+    Categorical {
+        /// Column name.
+        name: String,
+        /// Kept levels, most frequent first (ties by name); the rest are "other".
+        levels: Vec<String>,
+        /// Whether the training rows miss values (an indicator slot).
+        missing: bool,
+    },
+}
+
+impl ColumnSchema {
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        match self {
+            ColumnSchema::Numeric { name, .. } | ColumnSchema::Categorical { name, .. } => name,
+        }
+    }
+
+    fn missing(&self) -> bool {
+        match self {
+            ColumnSchema::Numeric { missing, .. } | ColumnSchema::Categorical { missing, .. } => *missing,
+        }
+    }
+
+    /// The piecewise-linear bin edges: distinct quantiles at every `QUANTILES / PLE_BINS`-th
+    /// point.
+    fn ple_edges(&self) -> Vec<f32> {
+        let ColumnSchema::Numeric { quantiles, .. } = self else { return Vec::new() };
+        let step = (QUANTILES / PLE_BINS).max(1);
+        let mut e: Vec<f32> = quantiles.iter().step_by(step).copied().collect();
+        e.dedup_by(|a, b| (*a - *b).abs() <= f32::EPSILON * b.abs().max(1.0));
+        e
+    }
+
+    /// Slots this column takes in `module`.
+    fn slots(&self, module: &str) -> usize {
+        let m = usize::from(self.missing());
+        match self {
+            ColumnSchema::Categorical { levels, .. } => levels.len() + 1 + m,
+            ColumnSchema::Numeric { .. } if module == "tab-ple" => self.ple_edges().len().saturating_sub(1).max(1) + m,
+            ColumnSchema::Numeric { .. } => 1 + m,
+        }
+    }
+}
+
+/// The column schema of a table task: what `fit` saves with a model so that `predict` prepares
+/// new rows exactly as in training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSchema {
+    /// The feature columns, in the training table's order.
+    pub columns: Vec<ColumnSchema>,
+    /// The label column's name, where known.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// [`TABLE_MODULES_VERSION`] when fitted.
+    pub version: u32,
+}
+
+fn quantile(sorted: &[f32], q: f64) -> f32 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let w = (pos - lo as f64) as f32;
+    sorted[lo] + w * (sorted[hi] - sorted[lo])
+}
+
+impl TableSchema {
+    /// The schema fitted on rows `train` of `table`.
+    ///
+    /// # Panics
+    /// If a row of `train` is past the table's rows (a task's split guarantees it is not).
+    pub fn fit(table: &Table, train: &[usize]) -> Self {
+        let columns = table
+            .columns
+            .iter()
+            .map(|c| match &c.data {
+                ColumnData::Numeric(v) => {
+                    let mut x: Vec<f32> = train.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+                    let missing = x.len() < train.len();
+                    x.sort_by(f32::total_cmp);
+                    let n = x.len().max(1) as f64;
+                    let mean = (x.iter().map(|&a| f64::from(a)).sum::<f64>() / n) as f32;
+                    let var = x.iter().map(|&a| (f64::from(a) - f64::from(mean)).powi(2)).sum::<f64>() / n;
+                    let std = if var > 1e-12 { var.sqrt() as f32 } else { 1.0 };
+                    let quantiles = if x.is_empty() { vec![0.0; QUANTILES + 1] } else { (0..=QUANTILES).map(|k| quantile(&x, k as f64 / QUANTILES as f64)).collect() };
+                    ColumnSchema::Numeric { name: c.name.clone(), mean, std, quantiles, missing }
+                }
+                ColumnData::Categorical { codes, levels } => {
+                    let mut counts = vec![0usize; levels.len()];
+                    let mut missing = false;
+                    for &i in train {
+                        match codes[i] {
+                            MISSING => missing = true,
+                            k => counts[k as usize] += 1,
+                        }
+                    }
+                    let mut order: Vec<usize> = (0..levels.len()).filter(|&k| counts[k] >= MIN_LEVEL_COUNT).collect();
+                    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(levels[a].cmp(&levels[b])));
+                    order.truncate(MAX_LEVELS);
+                    ColumnSchema::Categorical { name: c.name.clone(), levels: order.into_iter().map(|k| levels[k].clone()).collect(), missing }
+                }
+            })
+            .collect();
+        Self { columns, label: None, version: TABLE_MODULES_VERSION }
+    }
+
+    /// With the label column's name.
+    pub fn with_label(mut self, label: Option<String>) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// Columns `module` writes for a row.
+    pub fn width(&self, module: &str) -> usize {
+        if module == "tab-rp64" {
+            return RP_DIM;
+        }
+        self.columns.iter().map(|c| c.slots(module)).sum()
+    }
+
+    /// For each schema column, the index of the same-named column of `table`.
+    ///
+    /// # Errors
+    /// [`DataError::Columns`] naming the columns the table lacks and the ones it has beyond
+    /// the schema.
+    pub fn align(&self, table: &Table) -> Result<Vec<usize>> {
+        let by_name: HashMap<&str, usize> = table.columns.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+        let missing: Vec<&str> = self.columns.iter().map(ColumnSchema::name).filter(|n| !by_name.contains_key(n)).collect();
+        let known: std::collections::HashSet<&str> = self.columns.iter().map(ColumnSchema::name).collect();
+        let extra: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).filter(|n| !known.contains(n)).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("missing {}", missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")));
+            }
+            if !extra.is_empty() {
+                parts.push(format!("not in the model {}", extra.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")));
+            }
+            return Err(DataError::Columns(parts.join("; ")));
+        }
+        Ok(self.columns.iter().map(|c| by_name[c.name()]).collect())
+    }
+
+    /// The table's rows as one module reads them: `(column, value)` pairs per row, columns
+    /// increasing, zeros left out.
+    fn encode_rows(&self, table: &Table, cols: &[usize], module: &str) -> Vec<Vec<(u32, f32)>> {
+        let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); table.rows];
+        let mut offset = 0u32;
+        for (s, &ci) in self.columns.iter().zip(cols) {
+            let data = &table.columns[ci].data;
+            let slots = s.slots(module) as u32;
+            match s {
+                ColumnSchema::Numeric { mean, std, quantiles, missing, .. } => {
+                    let x = data.numbers();
+                    let edges = s.ple_edges();
+                    for (r, &v) in rows.iter_mut().zip(&x) {
+                        if v.is_nan() {
+                            if *missing {
+                                r.push((offset + slots - 1, 1.0));
+                            }
+                            continue;
+                        }
+                        match module {
+                            "tab-quantile" => push(r, offset, 2.0 * cdf(quantiles, v) - 1.0),
+                            "tab-ple" if edges.len() >= 2 => {
+                                for (t, w) in edges.windows(2).enumerate() {
+                                    push(r, offset + t as u32, ((v - w[0]) / (w[1] - w[0])).clamp(0.0, 1.0));
+                                }
+                            }
+                            _ => push(r, offset, ((v - mean) / std).clamp(-CLIP, CLIP)),
+                        }
+                    }
+                }
+                ColumnSchema::Categorical { levels, missing, .. } => {
+                    let index: HashMap<&str, u32> = levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
+                    let other = levels.len() as u32;
+                    for (r, v) in rows.iter_mut().zip(data.level_names()) {
+                        match v {
+                            None if *missing => r.push((offset + other + 1, 1.0)),
+                            None => {}
+                            Some(v) => r.push((offset + index.get(v.as_str()).copied().unwrap_or(other), 1.0)),
+                        }
+                    }
+                }
+            }
+            offset += slots;
+        }
+        rows
+    }
+
+    /// The table's feature sets, in [`TABLE_MODULES`] order.
+    ///
+    /// # Errors
+    /// [`DataError::Columns`] when the table's columns are not the schema's; [`DataError::Table`]
+    /// when a module would be wider than [`TABLE_MAX_WIDTH`].
+    pub fn feature_sets(&self, table: &Table, task: &str) -> Result<Vec<FeatureSet>> {
+        let cols = self.align(table)?;
+        let mut sets = Vec::with_capacity(TABLE_MODULES.len());
+        let mut std_rows = Vec::new();
+        for module in &TABLE_MODULES[..3] {
+            let width = self.width(module);
+            if width > TABLE_MAX_WIDTH {
+                return Err(DataError::Table { path: task.to_string(), line: None, column: None, message: format!("module `{module}` would read {width} columns, more than {TABLE_MAX_WIDTH}") });
+            }
+            let rows = self.encode_rows(table, &cols, module);
+            let csr = csr(&rows, width)?;
+            if *module == "tab-std" {
+                std_rows = rows;
+            }
+            sets.push(FeatureSet::new_sparse(*module, TABLE_MAX_WIDTH, csr));
+        }
+        let proj = self.projection();
+        let mut dense = vec![0.0f32; table.rows * RP_DIM];
+        for (out, r) in dense.chunks_exact_mut(RP_DIM).zip(&std_rows) {
+            for &(c, v) in r {
+                for (o, w) in out.iter_mut().zip(&proj[c as usize * RP_DIM..(c as usize + 1) * RP_DIM]) {
+                    *o += v * w;
+                }
+            }
+        }
+        sets.push(FeatureSet::new("tab-rp64", RP_DIM, dense));
+        Ok(sets)
+    }
+
+    /// `tab-rp64`'s weights, `width("tab-std") × RP_DIM`: each slot's row seeded by its
+    /// column's name and its place in the column, `N(0, 1/width)`.
+    fn projection(&self) -> Vec<f32> {
+        let width = self.width("tab-std");
+        let scale = 1.0 / (width.max(1) as f32).sqrt();
+        let mut w = Vec::with_capacity(width * RP_DIM);
+        for c in &self.columns {
+            for slot in 0..c.slots("tab-std") {
+                let mut rng = StdRng::seed_from_u64(fnv1a(c.name().as_bytes()) ^ (slot as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                w.extend((0..RP_DIM).map(|_| scale * <StandardNormal as Distribution<f32>>::sample(&StandardNormal, &mut rng)));
+            }
+        }
+        w
+    }
+}
+
+fn push(r: &mut Vec<(u32, f32)>, col: u32, v: f32) {
+    if v != 0.0 {
+        r.push((col, v));
+    }
+}
+
+/// The empirical CDF at `v` over the quantile grid, linear between grid points.
+fn cdf(q: &[f32], v: f32) -> f32 {
+    let k = q.len() - 1;
+    if v <= q[0] {
+        return 0.0;
+    }
+    if v >= q[k] {
+        return 1.0;
+    }
+    // First grid point above v; equal points (ties) are stepped over.
+    let hi = q.partition_point(|&x| x <= v);
+    let lo = hi - 1;
+    let span = q[hi] - q[lo];
+    let frac = if span > 0.0 { (v - q[lo]) / span } else { 0.0 };
+    (lo as f32 + frac) / k as f32
+}
+
+fn csr(rows: &[Vec<(u32, f32)>], width: usize) -> Result<Csr> {
+    let mut indptr = Vec::with_capacity(rows.len() + 1);
+    indptr.push(0);
+    let (mut idx, mut val) = (Vec::new(), Vec::new());
+    for r in rows {
+        for &(c, v) in r {
+            idx.push(c);
+            val.push(v);
+        }
+        indptr.push(idx.len());
+    }
+    Csr::new(indptr, idx, val, width.max(1)).map_err(|e| DataError::BadSpec(format!("table rows: {e}")))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The feature sets of `table` for `task` with `schema` (see [`TableSchema::feature_sets`]).
+///
+/// # Errors
+/// As [`TableSchema::feature_sets`].
+pub fn table_feature_sets(schema: &TableSchema, table: &Table, task: &str) -> Result<Vec<FeatureSet>> {
+    schema.feature_sets(table, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+
+    fn demo() -> Table {
+        Table::new(vec![
+            Column { name: "x".into(), data: ColumnData::Numeric(vec![1.0, 2.0, 3.0, f32::NAN, 5.0]) },
+            Column {
+                name: "c".into(),
+                data: ColumnData::Categorical { codes: vec![0, 1, 0, 1, 2], levels: vec!["a".into(), "b".into(), "rare".into()] },
+            },
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn the_schema_holds_hand_computed_statistics() {
+        let s = TableSchema::fit(&demo(), &[0, 1, 2, 3, 4]);
+        let ColumnSchema::Numeric { mean, std, quantiles, missing, .. } = &s.columns[0] else { panic!() };
+        // x over 1, 2, 3, 5: mean 2.75, population variance (3.0625 + 0.5625 + 0.0625 + 5.0625) / 4.
+        assert_abs_diff_eq!(*mean, 2.75, epsilon = 1e-6);
+        assert_abs_diff_eq!(*std, (8.75f32 / 4.0).sqrt(), epsilon = 1e-6);
+        assert_eq!((quantiles[0], quantiles[QUANTILES], *missing), (1.0, 5.0, true));
+        // The median of 1, 2, 3, 5 is 2.5.
+        assert_abs_diff_eq!(quantiles[QUANTILES / 2], 2.5, epsilon = 1e-6);
+        // `rare` (one row) goes to "other"; a and b twice each.
+        let ColumnSchema::Categorical { levels, missing, .. } = &s.columns[1] else { panic!() };
+        assert_eq!((levels.clone(), *missing), (vec!["a".to_string(), "b".into()], false));
+        // tab-std: x + its indicator, a + b + other.
+        assert_eq!((s.width("tab-std"), s.width("tab-quantile"), s.width("tab-rp64")), (5, 5, 64));
+    }
+
+    #[test]
+    fn each_module_encodes_a_row_by_hand() {
+        let t = demo();
+        let s = TableSchema::fit(&t, &[0, 1, 2, 3, 4]);
+        let sets = s.feature_sets(&t, "demo").unwrap();
+        let dense = |i: usize| sets[i].gather(&[0, 1, 2, 3, 4]);
+        let w = s.width("tab-std");
+        let std = dense(0);
+        let sd = (8.75f32 / 4.0).sqrt();
+        // Row 0: x = 1 → (1 − 2.75) / sd; category a.
+        assert_abs_diff_eq!(std[0], (1.0 - 2.75) / sd, epsilon = 1e-6);
+        assert_eq!(&std[1..w], &[0.0, 1.0, 0.0, 0.0]);
+        // Row 3: x missing → 0 and the indicator; category b.
+        assert_eq!(&std[3 * w..4 * w], &[0.0, 1.0, 0.0, 1.0, 0.0]);
+        // Row 4: category `rare` → other.
+        assert_eq!(std[4 * w + 4], 1.0);
+        // Quantile: 1 is the lowest → −1; 5 the highest → 1; 2 sits at grid point 1/3 of the
+        // way (the grid over 1, 2, 3, 5 reaches 2 at q = 1/3) → 2/3·... = −1/3.
+        let q = dense(1);
+        assert_abs_diff_eq!(q[0], -1.0, epsilon = 1e-6);
+        assert_abs_diff_eq!(q[4 * w], 1.0, epsilon = 1e-6);
+        assert_abs_diff_eq!(q[w], 2.0 * (1.0 / 3.0) - 1.0, epsilon = 1e-5);
+        // PLE: 8 bins over the quantile edges; x = 5 fills every bin.
+        let pw = s.width("tab-ple");
+        let p = dense(2);
+        let bins = pw - 1 - 3;
+        assert!(bins >= 2, "{bins}");
+        assert!(p[4 * pw..4 * pw + bins].iter().all(|&v| v == 1.0));
+        assert!(p[..bins].iter().all(|&v| v == 0.0), "x = 1 is at the lowest edge");
+        // rp64: the std row through the seeded projection; the missing row differs only by
+        // its indicator and category.
+        assert_eq!(sets[3].dim, 64);
+        assert!(sets[3].values.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn column_order_does_not_matter_and_other_columns_are_named() {
+        let t = demo();
+        let s = TableSchema::fit(&t, &[0, 1, 2, 3, 4]);
+        let swapped = Table::new(vec![t.columns()[1].clone(), t.columns()[0].clone()]).unwrap();
+        let (a, b) = (s.feature_sets(&t, "t").unwrap(), s.feature_sets(&swapped, "t").unwrap());
+        assert_eq!(a[0].gather(&[0, 1, 2, 3, 4]), b[0].gather(&[0, 1, 2, 3, 4]));
+        assert_eq!(a[3].values, b[3].values);
+        let other = Table::new(vec![t.columns()[0].clone(), Column { name: "z".into(), data: ColumnData::Numeric(vec![0.0; 5]) }]).unwrap();
+        let e = s.feature_sets(&other, "t").unwrap_err().to_string();
+        assert!(e.contains("missing `c`") && e.contains("not in the model `z`"), "{e}");
+    }
+
+    #[test]
+    fn unseen_levels_go_to_other_and_numbers_read_as_categories_match() {
+        let t = demo();
+        let s = TableSchema::fit(&t, &[0, 1, 2, 3, 4]);
+        // A new table whose x came as text and whose c has an unseen level.
+        let new = Table::new(vec![
+            Column { name: "x".into(), data: ColumnData::Categorical { codes: vec![0, MISSING], levels: vec!["2".into()] } },
+            Column { name: "c".into(), data: ColumnData::Categorical { codes: vec![0, 1], levels: vec!["zzz".into(), "a".into()] } },
+        ])
+        .unwrap();
+        let sets = s.feature_sets(&new, "t").unwrap();
+        let r = sets[0].gather(&[0, 1]);
+        let sd = (8.75f32 / 4.0).sqrt();
+        assert_abs_diff_eq!(r[0], (2.0 - 2.75) / sd, epsilon = 1e-6);
+        assert_eq!(&r[1..5], &[0.0, 0.0, 0.0, 1.0], "zzz → other");
+        assert_eq!(&r[5..10], &[0.0, 1.0, 1.0, 0.0, 0.0], "missing x → indicator; a");
+    }
+
+    #[test]
+    fn cdf_interpolates_and_steps_over_ties() {
+        let q = [0.0, 1.0, 1.0, 3.0];
+        assert_abs_diff_eq!(cdf(&q, 0.5), 0.5 / 3.0, epsilon = 1e-6);
+        assert_abs_diff_eq!(cdf(&q, 2.0), (2.0 + 0.5) / 3.0, epsilon = 1e-6);
+        assert_eq!((cdf(&q, -1.0), cdf(&q, 9.0)), (0.0, 1.0));
+    }
+}
