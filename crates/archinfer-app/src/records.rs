@@ -396,6 +396,8 @@ pub fn check_model_fits(task: &Task, space: &ArchitectureSpace) -> Result<()> {
     let kind = |names: Vec<String>| -> String {
         let what = if names.iter().all(|n| text.contains(n)) {
             "texts"
+        } else if names.iter().all(|n| archinfer_data::is_table_module(n)) {
+            "a table"
         } else if names.iter().all(|n| image.contains(n)) {
             "images"
         } else {

@@ -97,6 +97,9 @@ pub enum ClassicKind {
     /// Random Fourier features of the RBF kernel (SVC's `gamma='scale'` on the raw pixels),
     /// then logistic regression.
     PixelsRbf,
+    /// A table's standardised numbers, one-hot categories and missing indicators (the
+    /// `tab-std` module), standardised again, then logistic regression.
+    OneHotLogistic,
 }
 
 impl ClassicKind {
@@ -104,12 +107,15 @@ impl ClassicKind {
     pub const TEXT: [ClassicKind; 2] = [ClassicKind::TfidfWord, ClassicKind::TfidfChar];
     /// The baselines for image (or other dense-feature) tasks.
     pub const IMAGE: [ClassicKind; 2] = [ClassicKind::PixelsLogistic, ClassicKind::PixelsRbf];
+    /// The baselines for tables (a gradient-boosted trees default runs in the scikit-learn peer).
+    pub const TABLE: [ClassicKind; 1] = [ClassicKind::OneHotLogistic];
     /// Every baseline.
-    pub const ALL: [ClassicKind; 4] = [
+    pub const ALL: [ClassicKind; 5] = [
         ClassicKind::TfidfWord,
         ClassicKind::TfidfChar,
         ClassicKind::PixelsLogistic,
         ClassicKind::PixelsRbf,
+        ClassicKind::OneHotLogistic,
     ];
 
     /// The short name: `tfidf-word-lr`, `tfidf-char-lr`, `pixels-lr` or `pixels-rbf-lr`.
@@ -119,6 +125,7 @@ impl ClassicKind {
             ClassicKind::TfidfChar => "tfidf-char-lr",
             ClassicKind::PixelsLogistic => "pixels-lr",
             ClassicKind::PixelsRbf => "pixels-rbf-lr",
+            ClassicKind::OneHotLogistic => "onehot-lr",
         }
     }
 
@@ -388,7 +395,7 @@ pub fn run_dense(
     let (raw_train, raw_valid, raw_test) =
         (dense(train_rows)?, dense(valid_rows)?, dense(test_rows)?);
     let (x_train, x_valid, x_test) = match kind {
-        ClassicKind::PixelsLogistic => {
+        ClassicKind::PixelsLogistic | ClassicKind::OneHotLogistic => {
             let scaler = Standardizer::fit(&raw_train)?;
             (
                 scaler.transform(&raw_train)?,

@@ -16,17 +16,22 @@ pub struct DataArgs {
     /// column of image files and a label column, a directory of MNIST-format files, or a CSV
     /// of 784 pixel columns and a label column. Texts: a CSV with a text column (`--text`, or
     /// a column named `text`) and a label column, or a folder with one sub-folder of `.txt`
-    /// files per class. `predict` also takes a folder of images without classes.
+    /// files per class. Tables: an ARFF file, a TSV, or any other CSV with a header row of
+    /// numeric and categorical columns and a label column. `predict` also takes a folder of
+    /// images without classes, and a table without its label column.
     #[arg(long)]
     pub data: PathBuf,
-    /// CSV label column: `first`, `last` (a column named `label` if there is one), a 0-based
-    /// index or a header name.
+    /// CSV label column: `first`, `last` (a column named `label` if there is one; for a table
+    /// also `class` or `target`), a 0-based index or a header name.
     #[arg(long, default_value = "last")]
     pub label: String,
     /// CSV text column (a header name or a 0-based index): the file holds texts, not pixels.
     #[arg(long)]
     pub text: Option<String>,
-    /// Read the data as `images` or `texts` (default: told by the files).
+    /// Table columns to leave out (header names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Read the data as `images`, `texts` or `tables` (default: told by the files).
     #[arg(long)]
     pub modality: Option<Modality>,
     /// Largest image read, in pixels (width × height, checked from the file's header before
@@ -42,7 +47,7 @@ impl DataArgs {
     /// How the library reads these data (`labels_optional` for `predict`).
     pub fn spec(&self, labels_optional: bool) -> DataSpec {
         let limits = ImageLimits::default().with_max_pixels(self.max_image_pixels).with_max_file_bytes(self.max_image_bytes);
-        DataSpec::new().with_label(self.label.clone()).with_text(self.text.clone()).with_modality(self.modality).labels_optional(labels_optional).with_limits(limits)
+        DataSpec::new().with_label(self.label.clone()).with_text(self.text.clone()).with_modality(self.modality).labels_optional(labels_optional).with_limits(limits).with_ignore(self.ignore.clone())
     }
 
     /// The data's file name without extension: a task's default name.

@@ -43,6 +43,7 @@ pub fn kinds_for(samples: &Samples) -> &'static [ClassicKind] {
     match samples {
         Samples::Texts { .. } => &ClassicKind::TEXT,
         Samples::Images { .. } => &ClassicKind::IMAGE,
+        Samples::Table { .. } => &ClassicKind::TABLE,
         Samples::Features(_) => &[],
     }
 }
@@ -75,6 +76,12 @@ pub fn run_classic(task: &str, bundle: &TaskBundle, kind: ClassicKind, options: 
             let (va, te) = rest.split_at(b * d);
             archinfer_classic::run_dense(kind, d, tr, ytr, va, yva, te, yte, n_classes, options).map_err(named)?
         }
+        (Samples::Table { table, schema, .. }, false) => {
+            let (d, x) = table_rows(task, table, schema)?;
+            let (tr, rest) = x.split_at(a * d);
+            let (va, te) = rest.split_at(b * d);
+            archinfer_classic::run_dense(kind, d, tr, ytr, va, yva, te, yte, n_classes, options).map_err(named)?
+        }
         _ => return Err(EvalError::BadOptions(format!("{} does not read the samples of task `{task}`", kind.name()))),
     };
     Ok(ClassicRun {
@@ -86,6 +93,14 @@ pub fn run_classic(task: &str, bundle: &TaskBundle, kind: ClassicKind, options: 
         features: score.features,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// A table's `tab-std` rows written out dense: (width, rows in stored order).
+fn table_rows(task: &str, table: &archinfer_data::Table, schema: &archinfer_data::TableSchema) -> Result<(usize, Vec<f32>)> {
+    let sets = schema.feature_sets(table, task)?;
+    let std = &sets[0];
+    let all: Vec<usize> = (0..table.rows()).collect();
+    Ok((std.input_width(), std.gather(&all)))
 }
 
 /// The classic runs of `tasks` (every classic model of each task's modality), those `log`
@@ -162,6 +177,24 @@ pub fn export_splits(name: &str, bundle: &TaskBundle, options: &ClassicOptions, 
             header["rbf_gamma"] = serde_json::json!(gamma);
             let bytes: Vec<u8> = map.weights().iter().chain(map.offsets()).flat_map(|p| p.to_le_bytes()).collect();
             let path = dir.join(format!("{name}.rbf.f32"));
+            std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+        }
+        Samples::Table { table, schema, .. } => {
+            // The raw columns for the peer's own encoders (gradient boosting, one-hot + LR):
+            // numbers with NaN for missing, categories as level names with null for missing.
+            let cols: Vec<serde_json::Value> = table
+                .columns()
+                .iter()
+                .map(|c| match &c.data {
+                    archinfer_data::ColumnData::Numeric(v) => serde_json::json!({ "name": c.name, "kind": "numeric", "values": v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }).collect::<Vec<_>>() }),
+                    archinfer_data::ColumnData::Categorical { codes, levels } => serde_json::json!({ "name": c.name, "kind": "categorical", "values": codes.iter().map(|&k| levels.get(k as usize)).collect::<Vec<_>>() }),
+                })
+                .collect();
+            header["columns"] = serde_json::json!(cols);
+            let (d, x) = table_rows(name, table, schema)?;
+            header["tab_std_width"] = serde_json::json!(d);
+            let bytes: Vec<u8> = x.iter().flat_map(|p| p.to_le_bytes()).collect();
+            let path = dir.join(format!("{name}.tab-std.f32"));
             std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
         }
         Samples::Features(_) => return Err(EvalError::BadOptions(format!("task `{name}` has precomputed features, not texts or images"))),

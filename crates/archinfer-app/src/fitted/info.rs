@@ -14,6 +14,9 @@ pub const ARCHITECTURE_FILE: &str = "architecture.json";
 pub const WEIGHTS_FILE: &str = "model.bpk";
 /// The vocabulary and idf of a sparse text module (`tfidf-*`), when the network reads one.
 pub const VOCABULARY_FILE: &str = "vocabulary.json";
+/// The column schema of a model fitted on a table (names, types, kept levels, training
+/// statistics): `predict` prepares new rows with it exactly as in training.
+pub const SCHEMA_FILE: &str = "schema.json";
 
 /// What [`FITTED_FILE`] holds: the network, what it reads and how it was trained.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use archinfer_train::{AdamTrainer, ChildSpec, Outcome, PreparedTask};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, VOCABULARY_FILE, WEIGHTS_FILE};
+use super::info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, SCHEMA_FILE, VOCABULARY_FILE, WEIGHTS_FILE};
 use super::options::FitOptions;
 use crate::error::{AppError, Result};
 
@@ -46,6 +46,17 @@ enum ModuleKind {
     Text(Box<dyn TextEmbedder>),
     /// A sparse text module with the vocabulary and idf of the task's training texts.
     Tfidf(archinfer_data::Tfidf),
+    /// A table module with the column schema of the task's training rows.
+    Table(archinfer_data::TableSchema),
+}
+
+/// The modules version a model of `modality` records.
+fn modules_version(modality: Modality) -> u32 {
+    match modality {
+        Modality::Texts => TEXT_MODULES_VERSION,
+        Modality::Images => archinfer_data::MODULES_VERSION,
+        Modality::Tables => archinfer_data::TABLE_MODULES_VERSION,
+    }
 }
 
 /// A trained network with what it reads: fit it, save it, load it, predict with it.
@@ -55,14 +66,18 @@ pub struct FittedModel {
     module: ModuleKind,
 }
 
-fn module_of(info: &FittedInfo, path: &str, tfidf: Option<archinfer_data::Tfidf>) -> Result<ModuleKind> {
+fn module_of(info: &FittedInfo, path: &str, tfidf: Option<archinfer_data::Tfidf>, schema: Option<archinfer_data::TableSchema>) -> Result<ModuleKind> {
     if let Some(t) = tfidf {
         return Ok(ModuleKind::Tfidf(t));
+    }
+    if let Some(s) = schema {
+        return Ok(ModuleKind::Table(s));
     }
     let unknown = || AppError::FittedModel { path: path.to_string(), message: format!("unknown embedding module `{}`", info.module) };
     Ok(match info.modality {
         Modality::Texts => ModuleKind::Text(default_text_embedders()?.into_iter().find(|e| e.name() == info.module).ok_or_else(unknown)?),
         Modality::Images => ModuleKind::Image(default_embedders()?.into_iter().find(|e| e.name() == info.module).ok_or_else(unknown)?),
+        Modality::Tables => return Err(AppError::FittedModel { path: path.to_string(), message: format!("a table model without its column schema ({SCHEMA_FILE})") }),
     })
 }
 
@@ -110,6 +125,7 @@ impl FittedModel {
         let (modality, side) = match &bundle.samples {
             archinfer_data::Samples::Images { side, .. } => (Modality::Images, *side),
             archinfer_data::Samples::Texts { .. } => (Modality::Texts, IMAGE_SIDE),
+            archinfer_data::Samples::Table { .. } => (Modality::Tables, IMAGE_SIDE),
             archinfer_data::Samples::Features(_) => return Err(AppError::BadOptions("a task of precomputed features has no embedding module to save".into())),
         };
         let name = task.name();
@@ -155,10 +171,7 @@ impl FittedModel {
             task: name.to_string(),
             modality,
             module: arch.embedding.name.clone(),
-            modules_version: match modality {
-                Modality::Texts => TEXT_MODULES_VERSION,
-                Modality::Images => archinfer_data::MODULES_VERSION,
-            },
+            modules_version: modules_version(modality),
             side,
             class_names: bundle.class_names.clone(),
             val_accuracy: o.val_accuracy,
@@ -176,13 +189,25 @@ impl FittedModel {
             }
             _ => None,
         };
-        let module = module_of(&info, name, tfidf)?;
+        let schema = match &bundle.samples {
+            archinfer_data::Samples::Table { schema, .. } => Some(schema.clone()),
+            _ => None,
+        };
+        let module = module_of(&info, name, tfidf, schema)?;
         Ok(FitReport { model: FittedModel { info, net, module }, trained, kept, bundle })
     }
 
     /// What the model is and how it was trained.
     pub fn info(&self) -> &FittedInfo {
         &self.info
+    }
+
+    /// The column schema of a model fitted on a table (`None` for images and texts).
+    pub fn table_schema(&self) -> Option<&archinfer_data::TableSchema> {
+        match &self.module {
+            ModuleKind::Table(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// Writes the model directory (created if missing), checksummed.
@@ -200,6 +225,10 @@ impl FittedModel {
             let json = serde_json::to_string(t).map_err(|e| fail(dir, &e))?;
             std::fs::write(dir.join(VOCABULARY_FILE), json).map_err(|e| fail(&dir.join(VOCABULARY_FILE), &e))?;
             write_checksums(dir, &[FITTED_FILE, ARCHITECTURE_FILE, WEIGHTS_FILE, VOCABULARY_FILE])?;
+        } else if let ModuleKind::Table(t) = &self.module {
+            let json = serde_json::to_string_pretty(t).map_err(|e| fail(dir, &e))?;
+            std::fs::write(dir.join(SCHEMA_FILE), json).map_err(|e| fail(&dir.join(SCHEMA_FILE), &e))?;
+            write_checksums(dir, &[FITTED_FILE, ARCHITECTURE_FILE, WEIGHTS_FILE, SCHEMA_FILE])?;
         } else {
             write_checksums(dir, &[FITTED_FILE, ARCHITECTURE_FILE, WEIGHTS_FILE])?;
         }
@@ -222,10 +251,7 @@ impl FittedModel {
         verify_checksums(dir)?;
         let text = std::fs::read_to_string(dir.join(FITTED_FILE)).map_err(|e| fail(&dir.join(FITTED_FILE), e.to_string()))?;
         let info: FittedInfo = serde_json::from_str(&text).map_err(|e| fail(&dir.join(FITTED_FILE), e.to_string()))?;
-        let version = match info.modality {
-            Modality::Texts => TEXT_MODULES_VERSION,
-            Modality::Images => archinfer_data::MODULES_VERSION,
-        };
+        let version = modules_version(info.modality);
         if info.modules_version != version {
             return Err(fail(dir, format!("trained on embedding modules version {}; this build has {version}", info.modules_version)));
         }
@@ -236,12 +262,20 @@ impl FittedModel {
         } else {
             None
         };
-        // A sparse module's first layer has one row per vocabulary term.
-        let arch = match &tfidf {
-            Some(t) => info.architecture.clone().with_input_dim(t.n_features()),
-            None => info.architecture.clone(),
+        let schema = if info.modality == Modality::Tables {
+            let p = dir.join(SCHEMA_FILE);
+            let text = std::fs::read_to_string(&p).map_err(|e| fail(&p, format!("the column schema of a table model: {e}")))?;
+            Some(serde_json::from_str::<archinfer_data::TableSchema>(&text).map_err(|e| fail(&p, e.to_string()))?)
+        } else {
+            None
         };
-        let module = module_of(&info, &dir.display().to_string(), tfidf)?;
+        // A sparse module's first layer has one row per vocabulary term (per table column).
+        let arch = match (&tfidf, &schema) {
+            (Some(t), _) => info.architecture.clone().with_input_dim(t.n_features()),
+            (None, Some(s)) if info.architecture.embedding.dim == archinfer_data::TABLE_MAX_WIDTH => info.architecture.clone().with_input_dim(s.width(&info.module)),
+            _ => info.architecture.clone(),
+        };
+        let module = module_of(&info, &dir.display().to_string(), tfidf, schema)?;
         let net = DiscreteNetworkConfig::new(arch, info.class_names.len())
             .init(device)?
             .try_load_file(dir.join(WEIGHTS_FILE))
@@ -270,6 +304,10 @@ impl FittedModel {
             (ModuleKind::Tfidf(t), UserSamples::Texts(texts)) => {
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 archinfer_data::tfidf_feature_set(&self.info.module, t, &refs)
+            }
+            (ModuleKind::Table(schema), UserSamples::Table { table, .. }) => {
+                let sets = schema.feature_sets(table, &data.source).map_err(|e| wrong(e.to_string()))?;
+                sets.into_iter().find(|f| f.name == self.info.module).ok_or_else(|| wrong(format!("no table module `{}`", self.info.module)))?
             }
             _ => {
                 return Err(wrong(format!("{}; the network reads {}", data.modality(), self.info.modality)));
