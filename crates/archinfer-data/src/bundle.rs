@@ -294,7 +294,10 @@ impl TaskBundle {
             Samples::Table { table, schema, modules, modules_version } => {
                 let have: Vec<String> = TABLE_MODULES.iter().map(|m| (*m).to_string()).collect();
                 check_modules(name, (modules, *modules_version), (&have, TABLE_MODULES_VERSION))?;
-                schema.feature_sets(table, name)?
+                let [a, b, _] = self.split;
+                let splits = Splits { train: (0..a).collect(), validation: (a..a + b).collect(), test: (a + b..n).collect() };
+                let d = schema.descriptors(table, &splits.train);
+                return Ok(Task::new(name, schema.feature_sets(table, name)?, self.labels.clone(), self.class_names.len(), splits)?.with_descriptors(d));
             }
             Samples::Texts { modules, .. } => {
                 return Err(DataError::Modules {

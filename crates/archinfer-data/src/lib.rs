@@ -42,7 +42,7 @@ pub use images::{ConvertedImage, ImageConversion, ImageFiles, ImageLimits, Label
 pub use input::{DataSpec, IMAGE_PATH_COLUMNS, IMAGE_SIDE, InputKind, Modality, USER_SPLIT, USER_SPLIT_SEED, UserData, UserSamples, detect, parse_label, read_user_data};
 pub use synthetic::Blobs;
 pub use table::read::{ReadTable, TableSpec, parse_table, read_table};
-pub use table::{Column, ColumnData, ColumnSchema, TABLE_MAX_WIDTH, TABLE_MODULES, TABLE_MODULES_VERSION, Table, TableSchema, is_table_module, table_feature_sets};
+pub use table::{Column, ColumnData, ColumnSchema, TABLE_DESCRIPTORS, TABLE_MAX_WIDTH, TABLE_MODULES, TABLE_MODULES_VERSION, Table, TableSchema, is_table_module, table_feature_sets};
 pub use task::{FeatureSet, Splits, Task, dense_rows, gather_rows};
 pub use tfidf_modules::{TFIDF_MAX_TERMS, TFIDF_MODULES, fit_tfidf_module, is_tfidf_module, tfidf_config, tfidf_feature_set, tfidf_feature_sets};
 pub use archinfer_classic::{Csr, Tfidf};

@@ -220,6 +220,7 @@ pub struct Task {
     labels: Vec<u32>,
     num_classes: usize,
     splits: Splits,
+    descriptors: Vec<f32>,
 }
 
 impl Task {
@@ -281,7 +282,20 @@ impl Task {
             return Err(DataError::LabelOutOfRange { index, label, num_classes });
         }
         splits.check(n)?;
-        Ok(Self { name, features, labels, num_classes, splits })
+        Ok(Self { name, features, labels, num_classes, splits, descriptors: Vec::new() })
+    }
+
+    /// With numbers that describe the task beyond its feature sets (a table's
+    /// [`TABLE_DESCRIPTORS`](crate::table::TABLE_DESCRIPTORS): what a value network reads next
+    /// to its learned task embedding).
+    pub fn with_descriptors(mut self, descriptors: Vec<f32>) -> Self {
+        self.descriptors = descriptors;
+        self
+    }
+
+    /// The task's descriptors (empty for images and texts).
+    pub fn descriptors(&self) -> &[f32] {
+        &self.descriptors
     }
 
     /// Task name.

@@ -84,6 +84,11 @@ pub(crate) fn extra_row(
         let task = task.ok_or(DvnError::Needs("the task (for its size)"))?;
         row.push((task.splits().train.len().max(1) as f32).log10());
     }
+    if config.descriptors > 0 && config.meta != archinfer_metafeatures::MetaFeatures::None {
+        let task = task.ok_or(DvnError::Needs("the task (for its descriptors)"))?;
+        let d = task.descriptors();
+        row.extend((0..config.descriptors).map(|i| d.get(i).copied().unwrap_or(0.0)));
+    }
     if let Some(s) = standardizer {
         row.extend(s.apply(&raw_stats(task, &train.sample_module)?)?);
     }
@@ -111,8 +116,8 @@ pub(crate) fn sample_tensor(
     device: &Device,
 ) -> Result<Tensor<2>> {
     let task = task.ok_or(DvnError::Needs("the task's samples (for its learned meta-features)"))?;
-    let b = SampleBatch::sample(task, &train.sample_module, config.max_classes, n, rng)?;
-    if b.dim != config.sample_dim {
+    let b = SampleBatch::sample_in(task, &train.sample_module, config.max_classes, n, config.per_column, rng)?;
+    if !config.per_column && b.dim != config.sample_dim {
         return Err(DvnError::Width { what: "sample features", expected: config.sample_dim, got: b.dim });
     }
     Ok(b.to_tensor(device))

@@ -160,6 +160,13 @@ pub struct DvnConfig {
     /// gets identity `i`; no new task has one, so this serves the ceiling diagnostic only.
     #[config(default = 0)]
     pub task_id_dim: usize,
+    /// The tower pools over rows, then over columns (tables: any number of columns).
+    #[config(default = false)]
+    pub per_column: bool,
+    /// How many of a task's [`descriptors`](archinfer_data::Task::descriptors) `z` carries
+    /// (a table's column count, categorical and missing fractions; 0: none).
+    #[config(default = 0)]
+    pub descriptors: usize,
 }
 
 impl DvnConfig {
@@ -178,6 +185,9 @@ impl DvnConfig {
         let mut w = self.task_id_dim;
         if self.meta.learned() && self.log_size {
             w += 1;
+        }
+        if self.meta != MetaFeatures::None {
+            w += self.descriptors;
         }
         if self.meta.statistical() {
             w += STAT_DIM;
@@ -201,6 +211,7 @@ impl DvnConfig {
                 .with_hidden(self.phi_hidden)
                 .with_out(self.z_dim)
                 .with_seed(self.seed ^ 0xdee9_5e75)
+                .with_per_column(self.per_column)
                 .init(device)
         });
         let zw = self.z_width();

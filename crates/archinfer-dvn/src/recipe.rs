@@ -13,6 +13,9 @@ use crate::train_config::{DvnOptimizer, DvnTrainConfig};
 
 /// Embedding module the tower and the statistics read on image spaces.
 pub const DEFAULT_SAMPLE_MODULE: &str = "pool4";
+/// The sample module of a table space: quantiles in [−1, 1] and one-hot categories, read by a
+/// column-pooled tower.
+pub const TABLE_SAMPLE_MODULE: &str = "tab-quantile";
 
 /// The sample module `auto`: [`DEFAULT_SAMPLE_MODULE`] when the space has it, else the space's
 /// narrowest module (`wl64` for text): the cheapest input for the tower that every task has.
@@ -94,6 +97,9 @@ impl Recipe {
             return self.sample_module.clone();
         }
         let e = space.embeddings();
+        if e.iter().any(|m| m.name == TABLE_SAMPLE_MODULE) {
+            return TABLE_SAMPLE_MODULE.to_string();
+        }
         if e.iter().any(|m| m.name == DEFAULT_SAMPLE_MODULE) {
             return DEFAULT_SAMPLE_MODULE.to_string();
         }
@@ -153,7 +159,9 @@ impl Recipe {
             let have: Vec<&str> = t.features().iter().map(|f| f.name.as_str()).collect();
             return Err(DvnError::NoSampleModule { task: t.name().to_string(), module: module.clone(), have: have.join(", ") });
         }
+        let per_column = archinfer_data::is_table_module(&module);
         let sample_dim = match (data.first().and_then(|t| t.feature_set(&module)), needs_samples) {
+            _ if per_column => 1,
             (Some(f), _) => f.dim,
             (None, false) => 1,
             (None, true) => {
@@ -167,6 +175,9 @@ impl Recipe {
             return Err(DvnError::Setting { setting: "learning_rate", value: lr.to_string(), expected: "a finite number > 0" });
         }
         let mut cfg = DvnConfig::new(space.clone(), self.meta, sample_dim).with_max_classes(max_classes).with_seed(self.seed);
+        if per_column {
+            cfg = cfg.with_per_column(true).with_descriptors(archinfer_data::TABLE_DESCRIPTORS.len());
+        }
         let mut tc = DvnTrainConfig::new()
             .with_learning_rate(self.learning_rate.unwrap_or(0.01))
             .with_sample_module(module.clone())

@@ -67,7 +67,7 @@ pub fn embedding_pca(
     for (k, t) in tasks.iter().enumerate() {
         let task = t.task.as_deref().ok_or_else(|| EvalError::NoSamples(t.name.clone()))?;
         for _ in 0..batches {
-            let b = archinfer_metafeatures::SampleBatch::sample(task, &m.train_config.sample_module, m.config.max_classes, 256, &mut rng)?;
+            let b = archinfer_metafeatures::SampleBatch::sample_in(task, &m.train_config.sample_module, m.config.max_classes, 256, m.config.per_column, &mut rng)?;
             // The tower's output alone: the size feature is one number per task, not per batch.
             let z = phi.forward(b.to_tensor(device));
             flat.extend(z.into_data().try_to_vec::<f32>().map_err(|e| EvalError::BadOptions(format!("{e:?}")))?);

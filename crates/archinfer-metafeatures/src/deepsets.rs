@@ -1,4 +1,6 @@
-//! The learned DeepSets tower `z = mean_i φ([x_i, onehot(y_i)])`.
+//! The learned DeepSets tower `z = mean_i φ([x_i, onehot(y_i)])`, and its column-pooled form
+//! for tables (Dataset2Vec style, any number of columns):
+//! `z = mean_c ψ(mean_i φ([x_ic, onehot(y_i)]))`.
 
 use archinfer_data::Task;
 use archinfer_encoding::DenseLayer;
@@ -38,6 +40,9 @@ pub struct SampleBatch {
     pub labels: Vec<u32>,
     /// Width of the one-hot label block.
     pub max_classes: usize,
+    /// Column-pooled layout: each row holds `[x_ic, onehot(y_i)]` for every column `c` in
+    /// turn (`dim` is then the number of columns), for [`DeepSets`] with a column layer.
+    pub per_column: bool,
 }
 
 impl SampleBatch {
@@ -62,7 +67,38 @@ impl SampleBatch {
             return Err(MetaError::TooManyClasses { task: task.name().to_string(), classes: task.num_classes(), max: 0 });
         }
         let labels = task.gather_labels(indices).into_iter().map(|l| l % max_classes as u32).collect();
-        Ok(Self { features: f.gather(indices), dim: f.dim, labels, max_classes })
+        Ok(Self { features: f.gather(indices), dim: f.dim, labels, max_classes, per_column: false })
+    }
+
+    /// The training samples `indices` of `task` in the column-pooled layout: feature set
+    /// `module` (a narrow sparse set, such as a table module, is written out dense), each of
+    /// its columns a member of the set the tower pools over.
+    ///
+    /// # Errors
+    /// As [`from_indices`](Self::from_indices); [`MetaError::SparseModule`] for a sparse set
+    /// wider than 4,096 columns.
+    pub fn columns_from_indices(task: &Task, module: &str, max_classes: usize, indices: &[usize]) -> Result<Self> {
+        let f = task.feature_set(module).ok_or_else(|| MetaError::MissingModule { task: task.name().to_string(), module: module.to_string() })?;
+        if f.input_width() > archinfer_data::TABLE_MAX_WIDTH {
+            return Err(MetaError::SparseModule { task: task.name().to_string(), module: module.to_string() });
+        }
+        if max_classes == 0 {
+            return Err(MetaError::TooManyClasses { task: task.name().to_string(), classes: task.num_classes(), max: 0 });
+        }
+        let labels = task.gather_labels(indices).into_iter().map(|l| l % max_classes as u32).collect();
+        Ok(Self { features: f.gather(indices), dim: f.input_width(), labels, max_classes, per_column: true })
+    }
+
+    /// `n` training samples drawn uniformly with replacement (all of them, in order, if `n` is
+    /// zero), in the layout `per_column` asks for.
+    ///
+    /// # Errors
+    /// As [`from_indices`](Self::from_indices) or [`columns_from_indices`](Self::columns_from_indices).
+    pub fn sample_in<R: Rng + ?Sized>(task: &Task, module: &str, max_classes: usize, n: usize, per_column: bool, rng: &mut R) -> Result<Self> {
+        let train = &task.splits().train;
+        let idx: Vec<usize> =
+            if n == 0 { train.clone() } else { (0..n).map(|_| train[rng.random_range(0..train.len())]).collect() };
+        if per_column { Self::columns_from_indices(task, module, max_classes, &idx) } else { Self::from_indices(task, module, max_classes, &idx) }
     }
 
     /// `n` training samples drawn uniformly with replacement (all of them, in order, if `n` is
@@ -87,15 +123,27 @@ impl SampleBatch {
         self.labels.is_empty()
     }
 
-    /// Row width of [`to_tensor`](Self::to_tensor): features then one-hot label.
+    /// Row width of [`to_tensor`](Self::to_tensor): features then one-hot label (per column
+    /// in the column-pooled layout).
     pub fn width(&self) -> usize {
-        self.dim + self.max_classes
+        if self.per_column { self.dim * (1 + self.max_classes) } else { self.dim + self.max_classes }
     }
 
-    /// `[n, dim + max_classes]` on `device`.
+    /// `[n, dim + max_classes]` on `device`; in the column-pooled layout `[n, dim × (1 +
+    /// max_classes)]`, row `i` holding `[x_ic, onehot(y_i)]` for each column `c`.
     pub fn to_tensor(&self, device: &Device) -> Tensor<2> {
         let w = self.width();
         let mut rows = vec![0.0f32; self.len() * w];
+        if self.per_column {
+            let k1 = 1 + self.max_classes;
+            for (i, (row, &y)) in rows.chunks_exact_mut(w.max(1)).zip(&self.labels).enumerate() {
+                for (c, cell) in row.chunks_exact_mut(k1).enumerate() {
+                    cell[0] = self.features[i * self.dim + c];
+                    cell[1 + y as usize] = 1.0;
+                }
+            }
+            return Tensor::from_data(TensorData::new(rows, [self.len(), w]), device);
+        }
         for (i, (row, &y)) in rows.chunks_exact_mut(w).zip(&self.labels).enumerate() {
             row[..self.dim].copy_from_slice(&self.features[i * self.dim..(i + 1) * self.dim]);
             row[self.dim + y as usize] = 1.0;
@@ -120,16 +168,21 @@ pub struct DeepSetsConfig {
     /// Seed of the initial weights.
     #[config(default = 0)]
     pub seed: u64,
+    /// Pool over rows, then over columns (tables; `input_dim` is then 1): a layer `ψ` between
+    /// the two means.
+    #[config(default = false)]
+    pub per_column: bool,
 }
 
 impl DeepSetsConfig {
     /// Builds the tower.
     pub fn init(&self, device: &Device) -> DeepSets {
         let mut rng = StdRng::seed_from_u64(self.seed);
-        DeepSets {
-            l1: DenseLayer::seeded(self.input_dim + self.max_classes, self.hidden, &mut rng, device),
-            l2: DenseLayer::seeded(self.hidden, self.out, &mut rng, device),
-        }
+        let input = if self.per_column { 1 } else { self.input_dim };
+        let l1 = DenseLayer::seeded(input + self.max_classes, self.hidden, &mut rng, device);
+        let l2 = DenseLayer::seeded(self.hidden, self.out, &mut rng, device);
+        let column = self.per_column.then(|| DenseLayer::seeded(self.out, self.out, &mut rng, device));
+        DeepSets { l1, l2, column }
     }
 }
 
@@ -140,12 +193,29 @@ pub struct DeepSets {
     pub l1: DenseLayer,
     /// Second layer of `φ`.
     pub l2: DenseLayer,
+    /// `ψ`, between the mean over rows and the mean over columns (column-pooled towers only).
+    pub column: Option<DenseLayer>,
 }
 
 impl DeepSets {
-    /// `[N, input + classes]` → `[1, out]`: `mean_i relu(l2(relu(l1(row_i))))`.
+    /// `[N, input + classes]` → `[1, out]`: `mean_i relu(l2(relu(l1(row_i))))`. A
+    /// column-pooled tower reads `[N, C × (1 + classes)]` (any `C`, told by the width):
+    /// `mean_c relu(ψ(mean_i relu(l2(relu(l1([x_ic, onehot(y_i)]))))))`.
+    ///
+    /// # Panics
+    /// For a column-pooled tower, if the width is not a multiple of `1 + classes`.
     pub fn forward(&self, samples: Tensor<2>) -> Tensor<2> {
-        relu(self.l2.forward(relu(self.l1.forward(samples)))).mean_dim(0)
+        let Some(psi) = &self.column else {
+            return relu(self.l2.forward(relu(self.l1.forward(samples)))).mean_dim(0);
+        };
+        let [n, w] = samples.dims();
+        let k1 = self.l1.weight.val().dims()[0];
+        assert!(w % k1 == 0 && w > 0, "column-pooled tower: width {w} is not a multiple of {k1}");
+        let c = w / k1;
+        let h = relu(self.l2.forward(relu(self.l1.forward(samples.reshape([n * c, k1])))));
+        let out = h.dims()[1];
+        let per_column = h.reshape([n, c, out]).mean_dim(0).reshape([c, out]);
+        relu(psi.forward(per_column)).mean_dim(0)
     }
 }
 

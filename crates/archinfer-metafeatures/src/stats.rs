@@ -69,10 +69,18 @@ fn statistical_features_impl(task: &Task, module: &str) -> Result<Vec<f32>> {
         task: task.name().to_string(),
         module: module.to_string(),
     })?;
-    if f.is_sparse() {
+    if f.input_width() > archinfer_data::TABLE_MAX_WIDTH {
         return Err(MetaError::SparseModule { task: task.name().to_string(), module: module.to_string() });
     }
     let train = &task.splits().train;
+    // A narrow sparse set (a table module) is read as dense rows of its own width.
+    let dense;
+    let (values, width, rows): (&[f32], usize, Vec<usize>) = if f.is_sparse() {
+        dense = f.gather(train);
+        (&dense, f.input_width(), (0..train.len()).collect())
+    } else {
+        (&f.values, f.dim, train.clone())
+    };
     let n = train.len();
     let k = task.num_classes();
     let labels = task.gather_labels(train);
@@ -88,9 +96,9 @@ fn statistical_features_impl(task: &Task, module: &str) -> Result<Vec<f32>> {
     let mut mi_sum = 0.0f64;
     let mut mi_max = 0.0f64;
     let mut col = vec![0.0f32; n];
-    for d in 0..f.dim {
-        for (c, &i) in col.iter_mut().zip(train) {
-            *c = f.values[i * f.dim + d];
+    for d in 0..width {
+        for (c, &i) in col.iter_mut().zip(&rows) {
+            *c = values[i * width + d];
         }
         let mut sorted = col.clone();
         let med = median(&mut sorted);
@@ -119,7 +127,7 @@ fn statistical_features_impl(task: &Task, module: &str) -> Result<Vec<f32>> {
         mi_sum += mi;
         mi_max = mi_max.max(mi);
     }
-    let dims = f.dim as f64;
+    let dims = width.max(1) as f64;
     let smallest = shares.iter().copied().fold(f64::INFINITY, f64::min);
     let largest = shares.iter().copied().fold(0.0, f64::max);
     Ok(vec![

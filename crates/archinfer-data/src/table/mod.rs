@@ -65,6 +65,9 @@ pub const QUANTILES: usize = 32;
 pub const PLE_BINS: usize = 8;
 /// Standardised numbers are clipped to ±this.
 pub const CLIP: f32 = 5.0;
+/// What a table task's [`crate::Task::descriptors`] hold, in order: the statistics of its
+/// columns that its feature sets do not show.
+pub const TABLE_DESCRIPTORS: [&str; 3] = ["log10 feature columns", "categorical fraction", "missing-cell fraction"];
 
 /// Whether `name` is a table module.
 pub fn is_table_module(name: &str) -> bool {
@@ -341,6 +344,16 @@ impl TableSchema {
         self
     }
 
+    /// The [`TABLE_DESCRIPTORS`] of `table` read with this schema (over the training rows
+    /// `train` for the missing cells).
+    pub fn descriptors(&self, table: &Table, train: &[usize]) -> Vec<f32> {
+        let c = self.columns.len().max(1) as f32;
+        let cat = self.columns.iter().filter(|s| matches!(s, ColumnSchema::Categorical { .. })).count() as f32;
+        let missing: usize = table.columns.iter().map(|col| train.iter().filter(|&&i| col_missing(&col.data, i)).count()).sum();
+        let cells = (train.len() * table.columns.len()).max(1) as f32;
+        vec![c.log10(), cat / c, missing as f32 / cells]
+    }
+
     /// Columns `module` writes for a row.
     pub fn width(&self, module: &str) -> usize {
         if module == "tab-rp64" {
@@ -466,6 +479,13 @@ impl TableSchema {
             }
         }
         w
+    }
+}
+
+fn col_missing(d: &ColumnData, i: usize) -> bool {
+    match d {
+        ColumnData::Numeric(v) => v[i].is_nan(),
+        ColumnData::Categorical { codes, .. } => codes[i] == MISSING,
     }
 }
 
