@@ -57,6 +57,11 @@ pub struct CompareArgs {
     /// word in two documents, stops the run: leave them out with this flag).
     #[arg(long)]
     pub no_classic: bool,
+    /// Scores of models outside the space measured by a peer on the same splits (JSONL:
+    /// task, model, valid, test, …; `benches/peers/table_peer.py` writes gradient-boosted
+    /// trees), compared beside the classic defaults.
+    #[arg(long)]
+    pub outside: Option<PathBuf>,
     #[command(flatten)]
     pub ascent: AscentArgs,
     #[command(flatten)]
@@ -75,7 +80,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let (how, ascent, fit_name, ascent_name) = (a.fit.inferencer_recipe()?, a.ascent.options(), format!("{:?}", a.fit), format!("{:?}", a.ascent));
     let (db, tasks, budgets, curve, out) = (a.src.db.clone(), a.tasks.clone(), a.budgets.clone(), curve.to_vec(), a.out.clone());
     let classic = (!a.no_classic).then(ClassicOptions::default);
-    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic };
+    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic, outside: a.outside.clone() };
     let tasks: Vec<Arc<Task>> = suite_tasks.into_iter().map(|(t, _)| t).collect();
     let bar = crate::ui::bar(0, "held-out tasks");
     let done = job.run(

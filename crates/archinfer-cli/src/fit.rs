@@ -137,7 +137,27 @@ pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
     let device = archinfer::default_device();
     let t0 = Instant::now();
     let model = FittedModel::load(&a.model, &device)?;
-    let p = model.predict_split(&crate::data::read(&a.input, true)?, &a.split, &device)?;
+    // A table model reads tables, its label column (if the rows carry it) by the name it was
+    // fitted with.
+    let mut input = a.input.clone();
+    let table = model.table_schema().is_some();
+    if let Some(schema) = model.table_schema() {
+        input.modality = Some(archinfer::eval::Modality::Tables);
+        if input.label == "last"
+            && let Some(l) = &schema.label
+        {
+            input.label = l.clone();
+        }
+    }
+    let p = match table {
+        true => {
+            let spec = input.spec(true).keep_columns(true);
+            let data = archinfer::eval::read_user_data(&input.data, &spec, &mut |_, _| {})?;
+            crate::data::notes(&input.data, &data);
+            model.predict_split(&data, &a.split, &device)?
+        }
+        false => model.predict_split(&crate::data::read(&input, true)?, &a.split, &device)?,
+    };
     if a.json {
         let mut out = serde_json::to_value(&p)?;
         out["model"] = serde_json::json!(a.model);
@@ -147,9 +167,11 @@ pub fn predict(a: PredictArgs) -> Result<(), BoxError> {
     }
     match &p.paths {
         Some(paths) => paths.iter().zip(&p.predictions).for_each(|(path, l)| outln!("{path}\t{l}")),
+        // A table's rows get one label each, in order.
+        None if table => p.predictions.iter().for_each(|l| outln!("{l}")),
         None => p.predictions.iter().take(10).for_each(|l| outln!("{l}")),
     }
-    if p.paths.is_none() && p.predictions.len() > 10 {
+    if p.paths.is_none() && !table && p.predictions.len() > 10 {
         outln!("… ({} more; --json for all)", p.predictions.len() - 10);
     }
     match p.accuracy {

@@ -156,9 +156,9 @@ impl TaskBundle {
     ///
     /// # Errors
     /// [`DataError::Mismatch`] if the split does not add up or a label is out of range.
-    pub fn from_table(table: Table, label: Option<String>, labels: Vec<u32>, class_names: Vec<String>, split: [usize; 3]) -> Result<Self> {
+    pub fn from_table(table: Table, label: Option<String>, dropped: Vec<String>, labels: Vec<u32>, class_names: Vec<String>, split: [usize; 3]) -> Result<Self> {
         let train: Vec<usize> = (0..split[0].min(table.rows())).collect();
-        let schema = TableSchema::fit(&table, &train).with_label(label);
+        let schema = TableSchema::fit(&table, &train).with_label(label).with_ignored(dropped);
         let modules = TABLE_MODULES.iter().map(|m| (*m).to_string()).collect();
         let b = Self { samples: Samples::Table { table, schema, modules, modules_version: TABLE_MODULES_VERSION }, labels, class_names, split };
         b.check()?;

@@ -282,6 +282,8 @@ impl TrainedDvn {
             c.entry("log_size").or_insert(false.into());
             c.entry("task_id_dim").or_insert(0.into());
             c.entry("gated_input").or_insert(false.into());
+            c.entry("per_column").or_insert(false.into());
+            c.entry("descriptors").or_insert(0.into());
         }
         if let Some(c) = value.get_mut("train_config").and_then(|c| c.as_object_mut()) {
             c.entry("rank_weight").or_insert(0.0.into());

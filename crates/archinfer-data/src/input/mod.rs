@@ -153,11 +153,13 @@ pub struct DataSpec {
     pub limits: ImageLimits,
     /// Table columns left out (header names).
     pub ignore: Vec<String>,
+    /// Keep every table column (rows for a fitted model, whose schema decides).
+    pub keep_columns: bool,
 }
 
 impl Default for DataSpec {
     fn default() -> Self {
-        DataSpec { label: "last".into(), text: None, modality: None, side: IMAGE_SIDE, labels_optional: false, limits: ImageLimits::default(), ignore: Vec::new() }
+        DataSpec { label: "last".into(), text: None, modality: None, side: IMAGE_SIDE, labels_optional: false, limits: ImageLimits::default(), ignore: Vec::new(), keep_columns: false }
     }
 }
 
@@ -191,6 +193,11 @@ impl DataSpec {
         self.labels_optional = optional;
         self
     }
+    /// Keep every table column as it is (no constant or identifier-like column dropped).
+    pub fn keep_columns(mut self, keep: bool) -> Self {
+        self.keep_columns = keep;
+        self
+    }
     /// Leave the table columns `ignore` out.
     pub fn with_ignore(mut self, ignore: Vec<String>) -> Self {
         self.ignore = ignore;
@@ -217,6 +224,8 @@ pub enum UserSamples {
         table: crate::table::Table,
         /// The label column's name (`None` for a table without one).
         label: Option<String>,
+        /// Columns left out (ignored, constant, identifier-like).
+        dropped: Vec<String>,
     },
 }
 

@@ -62,8 +62,8 @@ impl UserData {
                 default_text_module_names(),
                 TEXT_MODULES_VERSION,
             )?),
-            UserSamples::Table { table, label } => {
-                Ok(TaskBundle::from_table(table.gather(&order), label.clone(), ordered, self.class_names.clone(), split)?)
+            UserSamples::Table { table, label, dropped } => {
+                Ok(TaskBundle::from_table(table.gather(&order), label.clone(), dropped.clone(), ordered, self.class_names.clone(), split)?)
             }
         }
     }

@@ -15,7 +15,7 @@ pub fn table_spec(spec: &DataSpec) -> TableSpec {
         "first" => Some("0".to_string()),
         other => Some(other.to_string()),
     };
-    TableSpec { label, ignore: spec.ignore.clone(), labels_optional: spec.labels_optional }
+    TableSpec { label, ignore: spec.ignore.clone(), labels_optional: spec.labels_optional, keep_columns: spec.keep_columns }
 }
 
 /// Reads `path` as a table.
@@ -27,7 +27,7 @@ pub fn read(path: &Path, kind: InputKind, spec: &DataSpec) -> Result<UserData> {
         return Err(DataError::BadSpec(format!("{kind} is not a table")));
     }
     let r = read_table(path, &table_spec(spec))?;
-    let mut d = data(UserSamples::Table { table: r.table, label: r.label_column }, r.labels, r.class_names, InputKind::Table);
+    let mut d = data(UserSamples::Table { table: r.table, label: r.label_column, dropped: r.dropped }, r.labels, r.class_names, InputKind::Table);
     d.notes = r.notes;
     Ok(d)
 }

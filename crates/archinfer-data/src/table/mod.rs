@@ -287,6 +287,10 @@ pub struct TableSchema {
     /// The label column's name, where known.
     #[serde(default)]
     pub label: Option<String>,
+    /// Columns the training table had but the modules do not read (ignored, constant,
+    /// identifier-like): new rows may carry them.
+    #[serde(default)]
+    pub ignored: Vec<String>,
     /// [`TABLE_MODULES_VERSION`] when fitted.
     pub version: u32,
 }
@@ -335,7 +339,13 @@ impl TableSchema {
                 }
             })
             .collect();
-        Self { columns, label: None, version: TABLE_MODULES_VERSION }
+        Self { columns, label: None, ignored: Vec::new(), version: TABLE_MODULES_VERSION }
+    }
+
+    /// With the columns the modules do not read.
+    pub fn with_ignored(mut self, ignored: Vec<String>) -> Self {
+        self.ignored = ignored;
+        self
     }
 
     /// With the label column's name.
@@ -371,7 +381,7 @@ impl TableSchema {
         let by_name: HashMap<&str, usize> = table.columns.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
         let missing: Vec<&str> = self.columns.iter().map(ColumnSchema::name).filter(|n| !by_name.contains_key(n)).collect();
         let known: std::collections::HashSet<&str> = self.columns.iter().map(ColumnSchema::name).collect();
-        let extra: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).filter(|n| !known.contains(n)).collect();
+        let extra: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).filter(|n| !known.contains(n) && !self.ignored.iter().any(|i| i == n) && self.label.as_deref() != Some(*n)).collect();
         if !missing.is_empty() || !extra.is_empty() {
             let mut parts = Vec::new();
             if !missing.is_empty() {

@@ -32,6 +32,9 @@ pub struct TableSpec {
     /// Accept a table without its label column (what `predict` labels): then every column
     /// is a feature.
     pub labels_optional: bool,
+    /// Keep every column as it is (no constant or identifier-like column dropped): rows read
+    /// for a fitted model, whose schema decides.
+    pub keep_columns: bool,
 }
 
 /// A table as read: its feature columns, the labels (class names in sorted order) and what
@@ -48,6 +51,9 @@ pub struct ReadTable {
     pub label_column: Option<String>,
     /// What the reader inferred, dropped or left out.
     pub notes: Vec<String>,
+    /// Columns left out: ignored, constant and identifier-like (a fitted model ignores them
+    /// in new rows too).
+    pub dropped: Vec<String>,
 }
 
 fn err(path: &Path, line: Option<usize>, column: Option<&str>, message: impl Into<String>) -> DataError {
@@ -356,6 +362,10 @@ fn type_columns(raw: Raw, path: &Path, spec: &TableSpec) -> Result<ReadTable> {
         let cells: Vec<&str> = raw.rows.iter().map(|(_, r)| r[j].as_str()).collect();
         let (data, note) = type_column(name, &cells, &raw.declared[j], &raw.rows, j);
         notes.extend(note);
+        if spec.keep_columns {
+            columns.push(Column { name: name.clone(), data });
+            continue;
+        }
         let distinct = data.distinct_with_missing();
         if distinct <= 1 {
             constant.push(name.clone());
@@ -381,10 +391,11 @@ fn type_columns(raw: Raw, path: &Path, spec: &TableSpec) -> Result<ReadTable> {
         return Err(err(path, None, None, "no feature column left (after the label, ignored, constant and identifier-like columns)"));
     }
     let table = Table::new(columns).map_err(|e| err(path, None, None, e.to_string()))?;
+    let dropped: Vec<String> = spec.ignore.iter().chain(&constant).chain(&ids).cloned().collect();
     let (num, cat) = table.kind_counts();
     let missing = table.columns().iter().filter(|c| c.data.missing() > 0).count();
     notes.insert(0, format!("{} rows; {} feature columns: {num} numeric, {cat} categorical, {missing} with missing values", table.rows(), num + cat));
-    Ok(ReadTable { table, labels, class_names, label_column: label.map(|l| raw.header[l].clone()), notes })
+    Ok(ReadTable { table, labels, class_names, label_column: label.map(|l| raw.header[l].clone()), notes, dropped })
 }
 
 /// The column's data and, for a column of numbers with stray text, a note.

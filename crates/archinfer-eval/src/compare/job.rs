@@ -56,6 +56,10 @@ pub struct CompareJob {
     /// `Some(ClassicOptions::default())` unless `--no-classic`. They are fitted before the
     /// proposals, one task at a time, each fit on every core (not `workers`).
     pub classic: Option<ClassicOptions>,
+    /// Scores of models outside the space measured elsewhere on the same splits (JSONL of
+    /// [`ClassicRun`] lines, such as `benches/peers/table_peer.py`'s gradient-boosted trees),
+    /// added as outside scores beside the classic defaults.
+    pub outside: Option<PathBuf>,
 }
 
 /// What a comparison did.
@@ -125,6 +129,13 @@ impl CompareJob {
         if let Some(options) = &self.classic {
             let names: Vec<String> = held.iter().map(|&t| matrix.tasks[t].clone()).collect();
             for r in classic_in(store, &names, options, &out, on_classic).map_err(in_db)? {
+                if let Some(t) = matrix.tasks.iter().position(|n| *n == r.task) {
+                    facts[t].outside.push(OutsideScore { method: r.model, valid: r.valid, test: r.test });
+                }
+            }
+        }
+        if let Some(path) = &self.outside {
+            for r in ResumableRuns::<ClassicRun>::new(path.clone()).read()? {
                 if let Some(t) = matrix.tasks.iter().position(|n| *n == r.task) {
                     facts[t].outside.push(OutsideScore { method: r.model, valid: r.valid, test: r.test });
                 }

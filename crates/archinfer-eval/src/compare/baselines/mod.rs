@@ -17,11 +17,17 @@ pub use single_best::SingleBest;
 use crate::compare::baseline::Baseline;
 use crate::compare::method::Method;
 
+/// Models outside the space that a peer measures on the same splits and
+/// [`CompareJob::outside`](crate::compare::CompareJob::outside) reads: scikit-learn's
+/// gradient-boosted trees and its one-hot + logistic regression (`benches/peers/table_peer.py`).
+pub const PEER_MODELS: [&str; 2] = ["hgb", "sk-onehot-lr"];
+
 /// Every baseline [`compare`](crate::compare()) runs, in the order tables list them after the
 /// proposal. Registering a new one is one line here.
 pub fn baselines() -> Vec<Box<dyn Baseline>> {
     let mut all: Vec<Box<dyn Baseline>> = vec![Box::new(SingleBest), Box::new(Portfolio), Box::new(NearestTask), Box::new(RandomSearch), Box::new(HindsightDefault)];
     all.extend(archinfer_classic::ClassicKind::ALL.iter().map(|k| Box::new(ClassicModel(Method::new(k.name()))) as Box<dyn Baseline>));
+    all.extend(PEER_MODELS.iter().map(|m| Box::new(ClassicModel(Method::new(m))) as Box<dyn Baseline>));
     all.push(Box::new(Classic));
     all
 }
