@@ -111,12 +111,15 @@ pub(crate) fn sample_tensor(
     task: Option<&Task>,
     config: &DvnConfig,
     train: &DvnTrainConfig,
-    n: usize,
+    (n, columns): (usize, usize),
     rng: &mut StdRng,
     device: &Device,
 ) -> Result<Tensor<2>> {
     let task = task.ok_or(DvnError::Needs("the task's samples (for its learned meta-features)"))?;
-    let b = SampleBatch::sample_in(task, &train.sample_module, config.max_classes, n, config.per_column, rng)?;
+    let mut b = SampleBatch::sample_in(task, &train.sample_module, config.max_classes, n, config.per_column, rng)?;
+    if config.per_column && columns > 0 {
+        b = b.keep_columns(columns, rng);
+    }
     if !config.per_column && b.dim != config.sample_dim {
         return Err(DvnError::Width { what: "sample features", expected: config.sample_dim, got: b.dim });
     }

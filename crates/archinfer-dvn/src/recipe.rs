@@ -178,6 +178,9 @@ impl Recipe {
         if per_column {
             cfg = cfg.with_per_column(true).with_descriptors(archinfer_data::TABLE_DESCRIPTORS.len());
         }
+        // A column-pooled tower reads rows × columns cells: fewer rows and a random subset of
+        // columns per step, and fewer rows to embed a task, keep its cost near the row tower's.
+        let tc_cols = |tc: DvnTrainConfig| if per_column { tc.with_sample_batch(64).with_sample_columns(32).with_eval_samples(512) } else { tc };
         let mut tc = DvnTrainConfig::new()
             .with_learning_rate(self.learning_rate.unwrap_or(0.01))
             .with_sample_module(module.clone())
@@ -191,6 +194,7 @@ impl Recipe {
                 .with_min_steps(10_000)
                 .with_max_steps(40_000);
         }
+        let tc = tc_cols(tc);
         if self.overrides.is_empty() {
             return Ok((cfg, tc));
         }

@@ -103,7 +103,7 @@ impl TrainedDvn {
             let extra = extra_row(&config, &train, standardizer.as_ref(), t.task.as_deref(), Some(k))?
                 .map(|row| Tensor::from_data(TensorData::new(row.clone(), [1, row.len()]), &ad));
             let fixed_samples = if config.meta.learned() {
-                Some(sample_tensor(t.task.as_deref(), &config, &train, train.eval_samples, &mut rng, device)?)
+                Some(sample_tensor(t.task.as_deref(), &config, &train, (train.eval_samples, 0), &mut rng, device)?)
             } else {
                 None
             };
@@ -141,7 +141,7 @@ impl TrainedDvn {
                 let mask = mask.map(|(m, pairs)| (Tensor::<2>::from_data(TensorData::new(m, [picks.len(), picks.len()]), &ad), pairs));
                 for _ in 0..train.inner_iters {
                     let samples = if config.meta.learned() {
-                        Some(sample_tensor(t.task.as_deref(), &config, &train, train.sample_batch, &mut rng, &ad)?)
+                        Some(sample_tensor(t.task.as_deref(), &config, &train, (train.sample_batch, train.sample_columns), &mut rng, &ad)?)
                     } else {
                         None
                     };
@@ -202,7 +202,7 @@ impl TrainedDvn {
     pub fn embed_task_with_id(&self, task: Option<&Task>, id: Option<usize>) -> Result<Option<Tensor<2>>> {
         let mut rng = StdRng::seed_from_u64(self.train_config.seed ^ 0x7a5c);
         let samples = if self.config.meta.learned() {
-            Some(sample_tensor(task, &self.config, &self.train_config, self.train_config.eval_samples, &mut rng, &self.device)?)
+            Some(sample_tensor(task, &self.config, &self.train_config, (self.train_config.eval_samples, 0), &mut rng, &self.device)?)
         } else {
             None
         };
@@ -290,6 +290,7 @@ impl TrainedDvn {
             c.entry("min_steps").or_insert(0.into());
             c.entry("optimizer").or_insert_with(|| "sgd".into());
             c.entry("weight_decay").or_insert(0.0.into());
+            c.entry("sample_columns").or_insert(0.into());
         }
         let saved: Saved = serde_json::from_value(value).map_err(|e| io(&e))?;
         if let Some(s) = space

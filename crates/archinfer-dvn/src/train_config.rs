@@ -35,6 +35,11 @@ pub struct DvnTrainConfig {
     /// Triplets per mini-batch.
     #[config(default = 32)]
     pub minibatch: usize,
+    /// Columns per training batch of a column-pooled tower, drawn at random (0: all). The mean
+    /// over columns of a random subset estimates the mean over all of them, at a fraction of
+    /// the cost; a task is embedded from all its columns.
+    #[config(default = 0)]
+    pub sample_columns: usize,
     /// Task samples per batch fed to the tower.
     #[config(default = 256)]
     pub sample_batch: usize,

@@ -113,6 +113,18 @@ impl SampleBatch {
         Self::from_indices(task, module, max_classes, &idx)
     }
 
+    /// A column-pooled batch cut to `k` of its columns, drawn without replacement (in their
+    /// order; all of them when it has at most `k`); a row-layout batch is returned as it is.
+    pub fn keep_columns<R: Rng + ?Sized>(self, k: usize, rng: &mut R) -> Self {
+        if !self.per_column || self.dim <= k || k == 0 {
+            return self;
+        }
+        let mut cols: Vec<usize> = rand::seq::index::sample(rng, self.dim, k).into_vec();
+        cols.sort_unstable();
+        let features = (0..self.len()).flat_map(|i| cols.iter().map(move |&c| (i, c))).map(|(i, c)| self.features[i * self.dim + c]).collect();
+        Self { features, dim: k, ..self }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()

@@ -74,6 +74,12 @@ pub fn is_table_module(name: &str) -> bool {
     TABLE_MODULES.contains(&name)
 }
 
+/// A schema column prepared for the encoders.
+enum Prepared {
+    Numbers(Vec<f32>),
+    Slots(Vec<u32>),
+}
+
 /// One column's values.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {
@@ -143,13 +149,6 @@ impl ColumnData {
         }
     }
 
-    /// Level names of any column: a number written as the reader would have read it.
-    fn level_names(&self) -> Vec<Option<String>> {
-        match self {
-            ColumnData::Numeric(v) => v.iter().map(|x| (!x.is_nan()).then(|| format!("{x}"))).collect(),
-            ColumnData::Categorical { codes, levels } => codes.iter().map(|&c| (c != MISSING).then(|| levels[c as usize].clone())).collect(),
-        }
-    }
 }
 
 /// A named column.
@@ -395,51 +394,89 @@ impl TableSchema {
         Ok(self.columns.iter().map(|c| by_name[c.name()]).collect())
     }
 
-    /// The table's rows as one module reads them: `(column, value)` pairs per row, columns
-    /// increasing, zeros left out.
-    fn encode_rows(&self, table: &Table, cols: &[usize], module: &str) -> Vec<Vec<(u32, f32)>> {
-        let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); table.rows];
-        let mut offset = 0u32;
-        for (s, &ci) in self.columns.iter().zip(cols) {
-            let data = &table.columns[ci].data;
-            let slots = s.slots(module) as u32;
-            match s {
-                ColumnSchema::Numeric { mean, std, quantiles, missing, .. } => {
-                    let x = data.numbers();
-                    let edges = s.ple_edges();
-                    for (r, &v) in rows.iter_mut().zip(&x) {
+    /// Each schema column of `table` prepared once for the encoders: numbers (NaN missing),
+    /// or for a category each row's slot among the kept levels (`levels.len()` = other,
+    /// [`MISSING`] = missing), looked up once per level, not per row.
+    fn prepare(&self, table: &Table, cols: &[usize]) -> Vec<Prepared> {
+        self.columns
+            .iter()
+            .zip(cols)
+            .map(|(s, &ci)| {
+                let data = &table.columns[ci].data;
+                match s {
+                    ColumnSchema::Numeric { .. } => Prepared::Numbers(data.numbers()),
+                    ColumnSchema::Categorical { levels, .. } => {
+                        let index: HashMap<&str, u32> = levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
+                        let other = levels.len() as u32;
+                        let slot = |name: &str| index.get(name).copied().unwrap_or(other);
+                        Prepared::Slots(match data {
+                            ColumnData::Categorical { codes, levels: have } => {
+                                let map: Vec<u32> = have.iter().map(|l| slot(l)).collect();
+                                codes.iter().map(|&c| if c == MISSING { MISSING } else { map[c as usize] }).collect()
+                            }
+                            ColumnData::Numeric(v) => v.iter().map(|x| if x.is_nan() { MISSING } else { slot(&format!("{x}")) }).collect(),
+                        })
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The table's rows as `module` reads them, as sparse rows (zeros left out).
+    fn encode(&self, prepared: &[Prepared], rows: usize, module: &str) -> Result<Csr> {
+        let width = self.width(module);
+        // Per column: its first slot, its PLE edges.
+        let mut offsets = Vec::with_capacity(self.columns.len());
+        let mut edges = Vec::with_capacity(self.columns.len());
+        let mut o = 0u32;
+        for s in &self.columns {
+            offsets.push(o);
+            edges.push(if module == "tab-ple" { s.ple_edges() } else { Vec::new() });
+            o += s.slots(module) as u32;
+        }
+        let mut indptr = Vec::with_capacity(rows + 1);
+        indptr.push(0);
+        let (mut idx, mut val) = (Vec::with_capacity(rows * self.columns.len()), Vec::with_capacity(rows * self.columns.len()));
+        for r in 0..rows {
+            let mut put = |c: u32, v: f32| {
+                if v != 0.0 {
+                    idx.push(c);
+                    val.push(v);
+                }
+            };
+            for (k, (s, p)) in self.columns.iter().zip(prepared).enumerate() {
+                let off = offsets[k];
+                let last = off + s.slots(module) as u32 - 1;
+                match (s, p) {
+                    (ColumnSchema::Numeric { mean, std, quantiles, missing, .. }, Prepared::Numbers(x)) => {
+                        let v = x[r];
                         if v.is_nan() {
                             if *missing {
-                                r.push((offset + slots - 1, 1.0));
+                                put(last, 1.0);
                             }
                             continue;
                         }
                         match module {
-                            "tab-quantile" => push(r, offset, 2.0 * cdf(quantiles, v) - 1.0),
-                            "tab-ple" if edges.len() >= 2 => {
-                                for (t, w) in edges.windows(2).enumerate() {
-                                    push(r, offset + t as u32, ((v - w[0]) / (w[1] - w[0])).clamp(0.0, 1.0));
+                            "tab-quantile" => put(off, 2.0 * cdf(quantiles, v) - 1.0),
+                            "tab-ple" if edges[k].len() >= 2 => {
+                                for (t, w) in edges[k].windows(2).enumerate() {
+                                    put(off + t as u32, ((v - w[0]) / (w[1] - w[0])).clamp(0.0, 1.0));
                                 }
                             }
-                            _ => push(r, offset, ((v - mean) / std).clamp(-CLIP, CLIP)),
+                            _ => put(off, ((v - mean) / std).clamp(-CLIP, CLIP)),
                         }
                     }
-                }
-                ColumnSchema::Categorical { levels, missing, .. } => {
-                    let index: HashMap<&str, u32> = levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
-                    let other = levels.len() as u32;
-                    for (r, v) in rows.iter_mut().zip(data.level_names()) {
-                        match v {
-                            None if *missing => r.push((offset + other + 1, 1.0)),
-                            None => {}
-                            Some(v) => r.push((offset + index.get(v.as_str()).copied().unwrap_or(other), 1.0)),
-                        }
-                    }
+                    (ColumnSchema::Categorical { levels, missing, .. }, Prepared::Slots(slots)) => match slots[r] {
+                        MISSING if *missing => put(off + levels.len() as u32 + 1, 1.0),
+                        MISSING => {}
+                        k => put(off + k, 1.0),
+                    },
+                    _ => {}
                 }
             }
-            offset += slots;
+            indptr.push(idx.len());
         }
-        rows
+        Csr::new(indptr, idx, val, width.max(1)).map_err(|e| DataError::BadSpec(format!("table rows: {e}")))
     }
 
     /// The table's feature sets, in [`TABLE_MODULES`] order.
@@ -449,31 +486,38 @@ impl TableSchema {
     /// when a module would be wider than [`TABLE_MAX_WIDTH`].
     pub fn feature_sets(&self, table: &Table, task: &str) -> Result<Vec<FeatureSet>> {
         let cols = self.align(table)?;
-        let mut sets = Vec::with_capacity(TABLE_MODULES.len());
-        let mut std_rows = Vec::new();
         for module in &TABLE_MODULES[..3] {
             let width = self.width(module);
             if width > TABLE_MAX_WIDTH {
                 return Err(DataError::Table { path: task.to_string(), line: None, column: None, message: format!("module `{module}` would read {width} columns, more than {TABLE_MAX_WIDTH}") });
             }
-            let rows = self.encode_rows(table, &cols, module);
-            let csr = csr(&rows, width)?;
-            if *module == "tab-std" {
-                std_rows = rows;
-            }
-            sets.push(FeatureSet::new_sparse(*module, TABLE_MAX_WIDTH, csr));
         }
+        let prepared = self.prepare(table, &cols);
+        let n = table.rows;
+        // The three sparse modules are independent: two of them on a second thread.
+        let (std, rest) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| -> Result<(Csr, Csr)> { Ok((self.encode(&prepared, n, "tab-quantile")?, self.encode(&prepared, n, "tab-ple")?)) });
+            let std = self.encode(&prepared, n, "tab-std");
+            (std, other.join())
+        });
+        let std = std?;
+        let (quantile, ple) = rest.map_err(|_| DataError::BadSpec("a table module's thread panicked".into()))??;
         let proj = self.projection();
-        let mut dense = vec![0.0f32; table.rows * RP_DIM];
-        for (out, r) in dense.chunks_exact_mut(RP_DIM).zip(&std_rows) {
-            for &(c, v) in r {
+        let mut dense = vec![0.0f32; n * RP_DIM];
+        for (i, out) in dense.chunks_exact_mut(RP_DIM).enumerate() {
+            let (cs, vs) = std.row(i);
+            for (&c, &v) in cs.iter().zip(vs) {
                 for (o, w) in out.iter_mut().zip(&proj[c as usize * RP_DIM..(c as usize + 1) * RP_DIM]) {
                     *o += v * w;
                 }
             }
         }
-        sets.push(FeatureSet::new("tab-rp64", RP_DIM, dense));
-        Ok(sets)
+        Ok(vec![
+            FeatureSet::new_sparse("tab-std", TABLE_MAX_WIDTH, std),
+            FeatureSet::new_sparse("tab-quantile", TABLE_MAX_WIDTH, quantile),
+            FeatureSet::new_sparse("tab-ple", TABLE_MAX_WIDTH, ple),
+            FeatureSet::new("tab-rp64", RP_DIM, dense),
+        ])
     }
 
     /// `tab-rp64`'s weights, `width("tab-std") × RP_DIM`: each slot's row seeded by its
@@ -499,12 +543,6 @@ fn col_missing(d: &ColumnData, i: usize) -> bool {
     }
 }
 
-fn push(r: &mut Vec<(u32, f32)>, col: u32, v: f32) {
-    if v != 0.0 {
-        r.push((col, v));
-    }
-}
-
 /// The empirical CDF at `v` over the quantile grid, linear between grid points.
 fn cdf(q: &[f32], v: f32) -> f32 {
     let k = q.len() - 1;
@@ -520,20 +558,6 @@ fn cdf(q: &[f32], v: f32) -> f32 {
     let span = q[hi] - q[lo];
     let frac = if span > 0.0 { (v - q[lo]) / span } else { 0.0 };
     (lo as f32 + frac) / k as f32
-}
-
-fn csr(rows: &[Vec<(u32, f32)>], width: usize) -> Result<Csr> {
-    let mut indptr = Vec::with_capacity(rows.len() + 1);
-    indptr.push(0);
-    let (mut idx, mut val) = (Vec::new(), Vec::new());
-    for r in rows {
-        for &(c, v) in r {
-            idx.push(c);
-            val.push(v);
-        }
-        indptr.push(idx.len());
-    }
-    Csr::new(indptr, idx, val, width.max(1)).map_err(|e| DataError::BadSpec(format!("table rows: {e}")))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

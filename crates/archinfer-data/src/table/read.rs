@@ -107,7 +107,7 @@ struct Raw {
     header: Vec<String>,
     /// ARFF nominal levels per column (`None`: numeric, string or not declared).
     declared: Vec<Declared>,
-    rows: Vec<(usize, Vec<String>)>,
+    rows: Vec<(usize, csv::StringRecord)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -140,7 +140,7 @@ fn detect_delimiter(line: &str) -> u8 {
 fn parse_delimited(text: &str, path: &Path) -> Result<Raw> {
     let first = text.lines().next().unwrap_or("");
     let delim = detect_delimiter(first);
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let mut records = rdr.records();
     let header: Vec<String> = match records.next() {
         Some(Ok(r)) => r.iter().map(|c| c.trim().to_string()).collect(),
@@ -152,13 +152,13 @@ fn parse_delimited(text: &str, path: &Path) -> Result<Raw> {
     for r in records {
         let r = r.map_err(|e| err(path, e.position().map(|p| p.line() as usize), None, e.to_string()))?;
         let line = r.position().map_or(0, |p| p.line() as usize);
-        if r.len() == 1 && r.get(0).is_some_and(|c| c.trim().is_empty()) {
+        if r.len() == 1 && r.get(0).is_some_and(str::is_empty) {
             continue;
         }
         if r.len() != header.len() {
             return Err(err(path, Some(line), None, format!("{} fields; the header has {} (a ragged row)", r.len(), header.len())));
         }
-        rows.push((line, r.iter().map(|c| c.trim().to_string()).collect()));
+        rows.push((line, r));
     }
     Ok(Raw { declared: vec![Declared::Unknown; header.len()], header, rows })
 }
@@ -257,7 +257,7 @@ fn parse_arff(text: &str, path: &Path) -> Result<Raw> {
         if f.len() != header.len() {
             return Err(err(path, Some(n), None, format!("{} fields; {} attributes are declared (a ragged row)", f.len(), header.len())));
         }
-        rows.push((n, f));
+        rows.push((n, csv::StringRecord::from(f)));
     }
     if !in_data {
         return Err(err(path, None, None, "no @data section"));
@@ -277,7 +277,8 @@ fn split_arff_name(rest: &str) -> Option<(String, &str)> {
 }
 
 fn is_missing(c: &str) -> bool {
-    MISSING_TOKENS.contains(&c)
+    // The spellings of MISSING_TOKENS, matched without comparing every cell to each of them.
+    matches!(c, "" | "NA" | "?" | "NaN" | "nan" | "N/A")
 }
 
 /// Which column is the label, by `spec`: `None` where labels are optional and none is there.
@@ -338,7 +339,7 @@ fn type_columns(raw: Raw, path: &Path, spec: &TableSpec) -> Result<ReadTable> {
             let name = &raw.header[l];
             let mut cells = Vec::with_capacity(raw.rows.len());
             for (line, r) in &raw.rows {
-                let c = r[l].as_str();
+                let c = &r[l];
                 if is_missing(c) {
                     return Err(err(path, Some(*line), Some(name), "no label in this row"));
                 }
@@ -355,12 +356,22 @@ fn type_columns(raw: Raw, path: &Path, spec: &TableSpec) -> Result<ReadTable> {
     };
     let mut columns = Vec::new();
     let (mut constant, mut ids) = (Vec::new(), Vec::new());
-    for (j, name) in raw.header.iter().enumerate() {
-        if Some(j) == label || spec.ignore.contains(name) {
-            continue;
-        }
-        let cells: Vec<&str> = raw.rows.iter().map(|(_, r)| r[j].as_str()).collect();
-        let (data, note) = type_column(name, &cells, &raw.declared[j], &raw.rows, j);
+    let features: Vec<usize> = (0..raw.header.len()).filter(|&j| Some(j) != label && !spec.ignore.contains(&raw.header[j])).collect();
+    let type_one = |j: usize| {
+        let cells: Vec<&str> = raw.rows.iter().map(|(_, r)| &r[j]).collect();
+        type_column(&raw.header[j], &cells, &raw.declared[j], &raw.rows, j)
+    };
+    // Columns are typed independently: half of them on a second thread.
+    let half = features.len() / 2;
+    let typed: Vec<(ColumnData, Option<String>)> = std::thread::scope(|scope| {
+        let second = scope.spawn(|| features[half..].iter().map(|&j| type_one(j)).collect::<Vec<_>>());
+        let mut first: Vec<_> = features[..half].iter().map(|&j| type_one(j)).collect();
+        // A panic in the second half is a bug in the typing code, not in the user's data.
+        first.extend(second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        first
+    });
+    for (&j, (data, note)) in features.iter().zip(typed) {
+        let name = &raw.header[j];
         notes.extend(note);
         if spec.keep_columns {
             columns.push(Column { name: name.clone(), data });
@@ -399,7 +410,7 @@ fn type_columns(raw: Raw, path: &Path, spec: &TableSpec) -> Result<ReadTable> {
 }
 
 /// The column's data and, for a column of numbers with stray text, a note.
-fn type_column(name: &str, cells: &[&str], declared: &Declared, rows: &[(usize, Vec<String>)], j: usize) -> (ColumnData, Option<String>) {
+fn type_column(name: &str, cells: &[&str], declared: &Declared, rows: &[(usize, csv::StringRecord)], j: usize) -> (ColumnData, Option<String>) {
     let parsed: Vec<Option<f64>> = cells.iter().map(|c| if is_missing(c) { None } else { c.parse::<f64>().ok().filter(|v| v.is_finite()) }).collect();
     let present = cells.iter().filter(|c| !is_missing(c)).count();
     let numbers = parsed.iter().filter(|v| v.is_some()).count();
@@ -417,7 +428,7 @@ fn type_column(name: &str, cells: &[&str], declared: &Declared, rows: &[(usize, 
         return (ColumnData::Numeric(parsed.iter().map(|v| v.map_or(f32::NAN, |x| x as f32)).collect()), None);
     }
     let note = (numbers * 2 > present).then(|| {
-        let (line, cell) = rows.iter().find(|(_, r)| !is_missing(&r[j]) && r[j].parse::<f64>().is_err()).map_or((0, ""), |(l, r)| (*l, r[j].as_str()));
+        let (line, cell) = rows.iter().find(|(_, r)| !is_missing(&r[j]) && r[j].parse::<f64>().is_err()).map_or((0, ""), |(l, r)| (*l, &r[j]));
         format!("column `{name}`: {numbers} of {present} values are numbers, but line {line} has `{cell}`: read as categorical")
     });
     (categorical(cells, None), note)
