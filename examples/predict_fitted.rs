@@ -8,7 +8,8 @@
 //! ```
 //!
 //! The data may be anything `fit` and `predict` read: a folder of class folders of images, a
-//! CSV of image paths, an IDX directory, a folder of unlabelled images, texts.
+//! CSV of image paths, an IDX directory, a folder of unlabelled images, texts, tables (with or
+//! without their label column, columns in any order: the model's column schema decides).
 
 use std::path::Path;
 
@@ -19,7 +20,14 @@ use archinfer::app::{DataSpec, FittedModel, accuracy, read_user_data};
 pub fn label(model_dir: &Path, data: &Path, split: &str) -> Result<(Vec<String>, Option<f64>), Box<dyn std::error::Error>> {
     let device = archinfer::default_device();
     let model = FittedModel::load(model_dir, &device)?;
-    let spec = DataSpec::new().with_side(model.info().side).labels_optional(true);
+    let mut spec = DataSpec::new().with_side(model.info().side).labels_optional(true);
+    if let Some(schema) = model.table_schema() {
+        // Rows are read as the model's schema reads them: its label column, no column dropped.
+        spec = spec.with_modality(Some(archinfer::app::Modality::Tables)).keep_columns(true);
+        if let Some(label) = &schema.label {
+            spec = spec.with_label(label.clone());
+        }
+    }
     let samples = read_user_data(data, &spec, &mut |_, _| {})?;
     let idx = model.split_indices(samples.len(), split)?;
     let predicted = model.predict(&samples, Some(&idx), &device)?;

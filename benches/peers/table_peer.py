@@ -10,7 +10,10 @@ adds beside the method as the rows `hgb` and `sk-onehot-lr`. Resumable: lines al
 
     pip install scikit-learn numpy
     archinfer evaluate classic --db data/tab40.sqlite --out /tmp/c --export /tmp/c/splits
-    python3 benches/peers/table_peer.py /tmp/c/splits results/compare-tab40/outside.jsonl
+    OMP_NUM_THREADS=1 python3 benches/peers/table_peer.py /tmp/c/splits results/compare-tab40/outside.jsonl
+
+(One OpenMP thread: beside another process on a 2-core machine, more threads oversubscribe
+and one boosted-trees fit took 195 s instead of 2.)
 
 Definitions:
   hgb           HistGradientBoostingClassifier(random_state=0) with categorical_features for the

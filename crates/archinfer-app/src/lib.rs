@@ -47,7 +47,7 @@ mod worker;
 
 pub use error::{AppError, Result};
 pub use fitted::{
-    ARCHITECTURE_FILE, FitDone, FitEvents, FitJob, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, Predictions, TrainedFit, VOCABULARY_FILE, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
+    ARCHITECTURE_FILE, FitDone, FitEvents, FitJob, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, Predictions, SCHEMA_FILE, TrainedFit, VOCABULARY_FILE, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
     record_fit,
 };
 pub use inferencer::{InferencerRecipe, distinct, distinct_candidates, dvn_tasks, fit_inferencer, train_candidates};

@@ -76,3 +76,38 @@ fn a_fitted_model_saves_loads_and_predicts_what_it_reported() {
         Err(AppError::BadOptions(_))
     ));
 }
+
+#[test]
+fn a_table_model_saves_its_schema_and_predicts_new_rows_as_in_training() {
+    let device = Device::default();
+    let inf = Inferencer::load(&root("models/tab40-without-mlbench-soybean"), &device).unwrap();
+    let path = root("data/tables/mlbench-soybean.csv");
+    let data = read_user_data(&path, &DataSpec::new(), &mut |_, _| {}).unwrap();
+    assert_eq!(data.modality(), archinfer_data::Modality::Tables);
+    let options = FitOptions::new(TrainConfig::new().with_epochs(3)).with_candidates(1);
+    let report = FittedModel::fit(&inf, &data, "soybean", &options, &device, &mut |_, _, _| {}).unwrap();
+    let info = report.model.info().clone();
+    assert_eq!((info.modality, info.class_names.len()), (archinfer_data::Modality::Tables, 19));
+    assert!(info.module.starts_with("tab-"), "{}", info.module);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fitted");
+    report.model.save(&dir).unwrap();
+    assert!(dir.join(archinfer_app::SCHEMA_FILE).exists());
+    let loaded = FittedModel::load(&dir, &device).unwrap();
+    assert_eq!(loaded.table_schema().unwrap().label.as_deref(), Some("label"));
+    let test = loaded.predict_split(&data, "test", &device).unwrap();
+    approx::assert_abs_diff_eq!(test.accuracy.unwrap(), f64::from(info.test_accuracy), epsilon = 1e-6);
+    // The same rows without their label, columns reversed, read as a fitted model reads them.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let reversed: String = rows.iter().map(|r| r[..r.len() - 1].iter().rev().copied().collect::<Vec<_>>().join(",") + "\n").collect();
+    let new = tmp.path().join("new.csv");
+    std::fs::write(&new, reversed).unwrap();
+    let spec = DataSpec::new().with_label("label").labels_optional(true).keep_columns(true);
+    let unlabelled = read_user_data(&new, &spec, &mut |_, _| {}).unwrap();
+    assert!(unlabelled.labels.is_none());
+    assert_eq!(loaded.predict(&unlabelled, None, &device).unwrap(), loaded.predict(&data, None, &device).unwrap());
+    // Tampering with the schema is refused.
+    std::fs::write(dir.join(archinfer_app::SCHEMA_FILE), "{}").unwrap();
+    assert!(FittedModel::load(&dir, &device).is_err());
+}

@@ -252,6 +252,14 @@ impl Inferencer {
             propose_with(&fused, space, task.name(), task.num_classes(), seeded, opts)?
         };
         p.meta_ms = meta_ms;
+        // A module narrower on this task than its declared width (a table's or a TF-IDF
+        // vocabulary's own columns) makes a first layer of the task's width: count that.
+        for c in &mut p.candidates {
+            let e = &c.architecture.embedding;
+            if let Some(w) = task.feature_set(&e.name).map(archinfer_data::FeatureSet::input_width).filter(|&w| w != e.dim) {
+                c.params = c.architecture.clone().with_input_dim(w).num_params(task.num_classes());
+            }
+        }
         Ok(p)
     }
 }

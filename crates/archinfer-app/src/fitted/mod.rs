@@ -15,7 +15,7 @@ mod options;
 mod record;
 
 pub use job::{FitDone, FitEvents, FitJob};
-pub use info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, VOCABULARY_FILE, WEIGHTS_FILE};
+pub use info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, SCHEMA_FILE, VOCABULARY_FILE, WEIGHTS_FILE};
 pub use model::{FitReport, FittedModel, Predictions, TrainedFit, accuracy};
 pub use options::{FitOptions, default_train_config};
 pub use record::{fit_settings, record_fit};
