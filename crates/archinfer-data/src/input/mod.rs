@@ -400,9 +400,11 @@ pub fn detect(path: &Path, spec: &DataSpec) -> Result<InputKind> {
     if image_path_column(&header).is_some() {
         return Ok(InputKind::ImageList);
     }
-    // A CSV of side² pixel columns (and a label) is images; any other CSV is a table.
+    // A CSV of side² pixel columns (and a label), or one whose first row is numbers (no
+    // header: a table needs one), is images; any other CSV is a table.
     let px = spec.side * spec.side;
-    if spec.modality == Some(Modality::Images) || header.is_empty() || header.len() == px || header.len() == px + 1 {
+    let headerless = header.iter().all(|h| h.is_empty() || h.parse::<f64>().is_ok());
+    if spec.modality == Some(Modality::Images) || headerless || header.len() == px || header.len() == px + 1 {
         return Ok(InputKind::PixelCsv);
     }
     Ok(InputKind::Table)
