@@ -494,24 +494,29 @@ impl TableSchema {
         }
         let prepared = self.prepare(table, &cols);
         let n = table.rows;
-        // The three sparse modules are independent: two of them on a second thread.
-        let (std, rest) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| -> Result<(Csr, Csr)> { Ok((self.encode(&prepared, n, "tab-quantile")?, self.encode(&prepared, n, "tab-ple")?)) });
-            let std = self.encode(&prepared, n, "tab-std");
-            (std, other.join())
-        });
-        let std = std?;
-        let (quantile, ple) = rest.map_err(|_| DataError::BadSpec("a table module's thread panicked".into()))??;
-        let proj = self.projection();
-        let mut dense = vec![0.0f32; n * RP_DIM];
-        for (i, out) in dense.chunks_exact_mut(RP_DIM).enumerate() {
-            let (cs, vs) = std.row(i);
-            for (&c, &v) in cs.iter().zip(vs) {
-                for (o, w) in out.iter_mut().zip(&proj[c as usize * RP_DIM..(c as usize + 1) * RP_DIM]) {
-                    *o += v * w;
+        // The modules are independent but for tab-rp64, which projects tab-std: the widest
+        // (tab-ple) on a second thread, the other three here.
+        let (mine, ple) = std::thread::scope(|scope| {
+            let ple = scope.spawn(|| self.encode(&prepared, n, "tab-ple"));
+            let mine = (|| -> Result<(Csr, Csr, Vec<f32>)> {
+                let std = self.encode(&prepared, n, "tab-std")?;
+                let quantile = self.encode(&prepared, n, "tab-quantile")?;
+                let proj = self.projection();
+                let mut dense = vec![0.0f32; n * RP_DIM];
+                for (i, out) in dense.chunks_exact_mut(RP_DIM).enumerate() {
+                    let (cs, vs) = std.row(i);
+                    for (&c, &v) in cs.iter().zip(vs) {
+                        for (o, w) in out.iter_mut().zip(&proj[c as usize * RP_DIM..(c as usize + 1) * RP_DIM]) {
+                            *o += v * w;
+                        }
+                    }
                 }
-            }
-        }
+                Ok((std, quantile, dense))
+            })();
+            (mine, ple.join())
+        });
+        let (std, quantile, dense) = mine?;
+        let ple = ple.map_err(|_| DataError::BadSpec("a table module's thread panicked".into()))??;
         Ok(vec![
             FeatureSet::new_sparse("tab-std", TABLE_MAX_WIDTH, std),
             FeatureSet::new_sparse("tab-quantile", TABLE_MAX_WIDTH, quantile),
