@@ -639,10 +639,16 @@ mod tests {
         assert!(bins >= 2, "{bins}");
         assert!(p[4 * pw..4 * pw + bins].iter().all(|&v| v == 1.0));
         assert!(p[..bins].iter().all(|&v| v == 0.0), "x = 1 is at the lowest edge");
-        // rp64: the std row through the seeded projection; the missing row differs only by
-        // its indicator and category.
+        // rp64: the std row times the seeded projection, by hand for row 3 (x missing: its
+        // indicator, slot 1, and category b, slot 3, are the only non-zeros, both 1).
         assert_eq!(sets[3].dim, 64);
-        assert!(sets[3].values.iter().all(|v| v.is_finite()));
+        let proj = s.projection();
+        for k in 0..RP_DIM {
+            assert_abs_diff_eq!(sets[3].values[3 * RP_DIM + k], proj[RP_DIM + k] + proj[3 * RP_DIM + k], epsilon = 1e-6);
+        }
+        // Each weight is N(0, 1/width): over 5 × 64 of them the variance is near 1/5.
+        let var = proj.iter().map(|w| w * w).sum::<f32>() / proj.len() as f32;
+        assert!((var - 0.2).abs() < 0.06, "{var}");
     }
 
     #[test]
