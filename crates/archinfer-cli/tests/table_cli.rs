@@ -71,6 +71,9 @@ fn table_tasks_from_csv_and_arff_to_a_trained_network() {
     let j: serde_json::Value = serde_json::from_str(&ok(&run(&["infer", "--model", &model, "--data", &a, "--json"]), "infer")).unwrap();
     let arch = j["architecture"].as_str().unwrap();
     assert!(["tab-std", "tab-quantile", "tab-ple", "tab-rp64"].iter().any(|m| arch.starts_with(m)), "{arch}");
+    // A budget reads the task's own widths (a few columns here), not the modules' declared 4,096.
+    let j: serde_json::Value = serde_json::from_str(&ok(&run(&["infer", "--model", &model, "--data", &a, "--max-params", "600", "--json"]), "infer with a budget")).unwrap();
+    assert!(j["params"].as_u64().unwrap() <= 600, "{j}");
 
     // fit with --record, then predict with and without the label column.
     let fitted = p("fitted");

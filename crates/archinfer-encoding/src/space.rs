@@ -228,6 +228,24 @@ impl ArchitectureSpace {
         Ok(Self { recipes: self.recipes.clone(), ..wider })
     }
 
+    /// This space with its modules' widths replaced by `dims` (one per module, in order): the
+    /// space as one task sees it, where a module's declared width (a table's or a TF-IDF
+    /// vocabulary's upper bound) is wider than the task's own columns. Parameter counts, the
+    /// size penalty and budgets read widths; the layout of `u` does not change.
+    ///
+    /// # Errors
+    /// [`EncodingError::DimMismatch`](crate::EncodingError::DimMismatch) for a count of widths
+    /// other than the modules', [`EncodingError::ZeroEmbeddingDim`](crate::EncodingError::ZeroEmbeddingDim)
+    /// for a zero width.
+    pub fn with_embedding_dims(&self, dims: &[usize]) -> Result<Self> {
+        if dims.len() != self.embeddings.len() {
+            return Err(crate::EncodingError::DimMismatch { expected: self.embeddings.len(), got: dims.len() });
+        }
+        let embeddings = self.embeddings.iter().zip(dims).map(|(e, &d)| EmbeddingSpec::new(e.name.clone(), d)).collect();
+        let narrowed = Self::new(self.widths.clone(), self.activations.clone(), self.num_layers, embeddings)?;
+        Ok(Self { recipes: self.recipes.clone(), ..narrowed })
+    }
+
     /// The space's version: 1 without a recipe block (every child trained with the database's
     /// one recipe), 2 with one.
     pub fn version(&self) -> u32 {
@@ -418,6 +436,15 @@ impl ArchitectureSpace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_space_with_the_task_s_widths_keeps_its_layout() {
+        let space = ArchitectureSpace::paper(vec![EmbeddingSpec::new("a", 4096), EmbeddingSpec::new("b", 64)]).unwrap();
+        let narrow = space.with_embedding_dims(&[12, 64]).unwrap();
+        assert_eq!((narrow.dim(), narrow.embeddings()[0].dim, narrow.embeddings()[0].name.as_str()), (space.dim(), 12, "a"));
+        assert!(space.with_embedding_dims(&[12]).is_err());
+        assert!(space.with_embedding_dims(&[0, 64]).is_err());
+    }
 
     fn mods() -> Vec<EmbeddingSpec> {
         vec![EmbeddingSpec::new("a", 3), EmbeddingSpec::new("b", 5)]

@@ -236,9 +236,15 @@ impl Inferencer {
         if opts.generic && !self.members.is_empty() {
             return Err(InferError::Ensemble("the generic path runs one value network, not an ensemble"));
         }
+        // The space as this task sees it: a module narrower here than its declared width (a
+        // table's or a TF-IDF vocabulary's own columns) makes a first layer of the task's
+        // width, which parameter counts, the size penalty and budgets must read.
+        let widths: Vec<usize> = space.embeddings().iter().map(|e| task.feature_set(&e.name).map_or(e.dim, archinfer_data::FeatureSet::input_width)).collect();
+        let narrowed = if widths.iter().zip(space.embeddings()).any(|(&w, e)| w != e.dim) { Some(space.with_embedding_dims(&widths)?) } else { None };
+        let seen = narrowed.as_ref().unwrap_or(space);
         let mut p = if opts.generic {
             let value = BurnValue::new(&self.dvn.model, z_tensor, &self.device);
-            propose_with(&value, space, task.name(), task.num_classes(), seeded, opts)?
+            propose_with(&value, seen, task.name(), task.num_classes(), seeded, opts)?
         } else {
             let fused = if self.members.is_empty() {
                 FusedMlp::from_dvn(&self.dvn.model, z_tensor)?
@@ -249,15 +255,16 @@ impl Inferencer {
                 }
                 FusedMlp::from_dvn_ensemble(&nets)?
             };
-            propose_with(&fused, space, task.name(), task.num_classes(), seeded, opts)?
+            propose_with(&fused, seen, task.name(), task.num_classes(), seeded, opts)?
         };
         p.meta_ms = meta_ms;
-        // A module narrower on this task than its declared width (a table's or a TF-IDF
-        // vocabulary's own columns) makes a first layer of the task's width: count that.
-        for c in &mut p.candidates {
-            let e = &c.architecture.embedding;
-            if let Some(w) = task.feature_set(&e.name).map(archinfer_data::FeatureSet::input_width).filter(|&w| w != e.dim) {
-                c.params = c.architecture.clone().with_input_dim(w).num_params(task.num_classes());
+        // The architectures name the declared widths again (what the database and the trainer
+        // record); their parameter counts stay the task's.
+        if narrowed.is_some() {
+            for c in &mut p.candidates {
+                for e in [&mut c.architecture.embedding, &mut c.solution.architecture.embedding] {
+                    e.dim = space.embeddings()[e.index].dim;
+                }
             }
         }
         Ok(p)
