@@ -48,7 +48,12 @@ impl DiversityTable {
             rows.push((task.name().to_string(), best.architecture.to_string(), best.params, best.value));
             archs.push((best.architecture.clone(), task.num_classes()));
         }
-        Ok(Self { model: model.to_string(), rows, diversity: crate::diversity(&archs) })
+        let mut diversity = crate::diversity(&archs);
+        // Parameter counts as each task trains them (a narrow module's own width), as the rows.
+        if let (Some(lo), Some(hi)) = (rows.iter().map(|r| r.2).min(), rows.iter().map(|r| r.2).max()) {
+            diversity.params = (lo, hi);
+        }
+        Ok(Self { model: model.to_string(), rows, diversity })
     }
 
     /// The `summary.json` fields: the diversity and each proposal.
