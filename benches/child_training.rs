@@ -11,6 +11,9 @@
 //! PyTorch if installed) when `python3` is on the PATH, so the ratio comes from one run on one
 //! machine. Without JAX the peer says so and is skipped; `ARCHINFER_SKIP_PEER=1` skips it.
 
+#[path = "common/machine.rs"]
+mod machine;
+
 use archinfer::data::Blobs;
 use archinfer::encoding::{
     Activation, ArchitectureSpace, EmbeddingSpec, Encoding, LayerChoice,
@@ -85,6 +88,19 @@ fn bench(c: &mut Criterion) {
         b.iter(|| trainer.train(&continuous, &prepared, 0).expect("train"))
     });
     g.finish();
+    // GFLOP/s: 3 × the forward multiply-adds for the 2,000 training samples (forward, and the
+    // backward's two products), plus one forward pass over validation and test, 2 flops each.
+    let macs: f64 = [196.0 * 256.0, 256.0 * 128.0, 128.0 * 64.0, 64.0 * 10.0].iter().sum();
+    let eval = (task.splits().validation.len() + task.splits().test.len()) as f64;
+    let flops = 2.0 * macs * (3.0 * 2000.0 + eval);
+    let peak = machine::Peak::detect();
+    println!("peak: {}", peak.describe());
+    machine::report("discrete_196-256-128-64-10_fused", flops, &peak, std::time::Duration::from_secs(3), || {
+        trainer.train(&discrete, &prepared, 0).expect("train");
+    });
+    machine::report("discrete_196-256-128-64-10_burn", flops, &peak, std::time::Duration::from_secs(3), || {
+        burn.train(&discrete, &prepared, 0).expect("train");
+    });
     peer("after");
 }
 

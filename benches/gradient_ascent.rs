@@ -14,6 +14,9 @@
 //! PyTorch if installed) when `python3` is on the PATH, so both sides are measured in one run on
 //! one machine. `ARCHINFER_SKIP_PEER=1` skips the peer.
 
+#[path = "common/machine.rs"]
+mod machine;
+
 use std::process::Command;
 
 use archinfer::dvn::{DvnConfig, Interaction};
@@ -85,6 +88,24 @@ fn bench(c: &mut Criterion) {
         }
     }
     g.finish();
+    // GFLOP/s: per start and iteration a forward pass of ρ over u (z folded into the first
+    // layer's bias for a fixed task: 102 → 50 → 10 → 1) and the backward pass to u (the same
+    // products transposed), 2 flops per multiply-add.
+    let macs = 102.0 * 50.0 + 50.0 * 10.0 + 10.0;
+    let peak = machine::Peak::detect();
+    println!("peak: {}", peak.describe());
+    for starts in [10usize, 100] {
+        let cfg = AscentConfig::new().with_starts(starts).with_max_iters(1000).with_tolerance(0.0);
+        let s0 = random_starts(&space, &cfg);
+        let flops = 2.0 * 2.0 * macs * (starts * 1000) as f64;
+        let budget = std::time::Duration::from_secs(2);
+        machine::report(&format!("fused/{starts}x1000"), flops, &peak, budget, || {
+            fused.ascend(&space, &s0, &cfg, None).expect("ascent");
+        });
+        machine::report(&format!("fused-task-aware/{starts}x1000"), flops, &peak, budget, || {
+            fused_aware.ascend(&space, &s0, &cfg, None).expect("ascent");
+        });
+    }
 }
 
 fn main() {
