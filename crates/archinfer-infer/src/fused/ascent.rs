@@ -6,7 +6,7 @@ use std::ops::Range;
 use archinfer_encoding::ArchitectureSpace;
 
 use super::mlp::FusedMlp;
-use super::kernels::{Fma, Madd, Plain, block1_x4, block2_x4, gemv_rows, pad, relax_into, LANES};
+use super::kernels::{Fma, Madd, Plain, gemv_rows, pad, relax_into};
 use crate::ascent::{AscentConfig, Solution, StartRun, check_inputs, finish};
 use crate::cost::Penalty;
 use crate::error::{InferError, Result};
@@ -162,75 +162,6 @@ impl FusedMlp {
         self.run_chunk_with::<Fma>(groups, starts, cfg, penalty)
     }
 
-    #[inline(always)]
-    fn run_chunk_with<M: Madd>(&self, groups: &[Range<usize>], starts: &[Vec<f32>], cfg: &AscentConfig, penalty: Option<&Penalty>) -> Vec<StartRun> {
-        const SLOTS: usize = 4;
-        let d = self.u_dim;
-        let step = cfg.step as f32;
-        let mut scr: Vec<Scratch> = (0..SLOTS).map(|_| self.scratch()).collect();
-        let mut gl = vec![0.0; d];
-        let mut out = Vec::with_capacity(starts.len());
-        // Starts move in lockstep blocks of four so that the first layer's weights are read
-        // once per block; each start still stops on its own. Plain loops, not iterator
-        // closures: a closure is a function of its own and would not inherit this function's
-        // target features.
-        for block in starts.chunks(SLOTS) {
-            let n = block.len();
-            let mut ls: Vec<Vec<f32>> = (0..SLOTS).map(|i| block[i.min(n - 1)].clone()).collect();
-            let mut active = [false; SLOTS];
-            active[..n].fill(true);
-            let mut prev: [Option<f32>; SLOTS] = [None; SLOTS];
-            let mut iterations = [0usize; SLOTS];
-            let mut traces: Vec<Vec<f32>> = vec![Vec::new(); SLOTS];
-            for _ in 0..cfg.max_iters {
-                if !active.contains(&true) {
-                    break;
-                }
-                for i in 0..SLOTS {
-                    if active[i] {
-                        relax_into::<M>(groups, &ls[i], &mut scr[i].u);
-                        if let Some(g) = &self.gate {
-                            let s = &mut scr[i];
-                            g.apply(&s.u[..d], &mut s.x[..d]);
-                        }
-                    }
-                }
-                self.first_layer_x4::<M>(&mut scr);
-                for i in 0..SLOTS {
-                    if !active[i] {
-                        continue;
-                    }
-                    let obj = self.finish_step::<M>(groups, &mut gl, &mut scr[i], penalty);
-                    if let Some(p) = prev[i]
-                        && f64::from((obj - p).abs()) < cfg.tolerance
-                    {
-                        active[i] = false;
-                        continue;
-                    }
-                    traces[i].push(obj);
-                    for (x, &g) in ls[i].iter_mut().zip(&gl) {
-                        *x = M::madd(step, g, *x);
-                    }
-                    iterations[i] += 1;
-                    prev[i] = Some(obj);
-                }
-            }
-            for i in 0..n {
-                let s = &mut scr[i];
-                relax_into::<M>(groups, &ls[i], &mut s.u);
-                let u = std::mem::take(&mut s.u);
-                let value = self.forward_backward::<M>(&u, s, false);
-                s.u = u;
-                let u = s.u[..d].to_vec();
-                let expected_params = penalty.map(|p| p.cost.expected(&u));
-                let logits = std::mem::take(&mut ls[i]);
-                let trace = std::mem::take(&mut traces[i]);
-                out.push(StartRun { logits, u, value, expected_params, iterations: iterations[i], trace });
-            }
-        }
-        out
-    }
-
     /// Objective at `l`, gradient w.r.t. the logits into `gl`.
     #[inline(always)]
     fn step<M: Madd>(&self, groups: &[Range<usize>], l: &[f32], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
@@ -252,21 +183,33 @@ impl FusedMlp {
     fn finish_step<M: Madd>(&self, groups: &[Range<usize>], gl: &mut [f32], s: &mut Scratch, penalty: Option<&Penalty>) -> f32 {
         let d = self.u_dim;
         let u = std::mem::take(&mut s.u);
-        let mut obj = self.after_first_layer::<M>(s, true);
+        let v = self.after_first_layer::<M>(s, true);
+        let obj = self.objective_tail::<M>(groups, &u[..d], &mut s.gu[..d], &mut s.gc[..d], &mut gl[..d], v, penalty);
+        s.u = u;
+        obj
+    }
+
+    /// The objective from the value `v` at `u` and `gu = ∂v/∂x` (`x` the network's input): the
+    /// gate's backward pass, the penalty, and the softmax's backward pass into `gl`, the
+    /// gradient with respect to the logits.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn objective_tail<M: Madd>(&self, groups: &[Range<usize>], u: &[f32], gu: &mut [f32], gc: &mut [f32], gl: &mut [f32], v: f32, penalty: Option<&Penalty>) -> f32 {
+        let mut obj = v;
         if let Some(g) = &self.gate {
-            g.backward(&u[..d], &mut s.gu[..d]);
+            g.backward(u, gu);
         }
         if let Some(p) = penalty {
-            let c = p.cost.expected_and_grad(&u[..d], &mut s.gc[..d]);
+            let c = p.cost.expected_and_grad(u, gc);
             let k = p.scale();
             obj -= k * c;
-            for (g, c) in s.gu[..d].iter_mut().zip(&s.gc[..d]) {
+            for (g, c) in gu.iter_mut().zip(gc.iter()) {
                 *g -= k * c;
             }
         }
         // Softmax backward, per group: dl_i = u_i (g_i − Σ_j u_j g_j).
         for g in groups {
-            let (ug, gug, glg) = (&u[g.clone()], &s.gu[g.clone()], &mut gl[g.clone()]);
+            let (ug, gug, glg) = (&u[g.clone()], &gu[g.clone()], &mut gl[g.clone()]);
             let mut dot = 0.0;
             for (a, b) in ug.iter().zip(gug) {
                 dot = M::madd(*a, *b, dot);
@@ -275,7 +218,6 @@ impl FusedMlp {
                 *o = a * (b - dot);
             }
         }
-        s.u = u;
         obj
     }
 
@@ -293,33 +235,6 @@ impl FusedMlp {
         };
         gemv_rows::<M>(&mut s.h1, Some(&self.c1), &self.w1u, pad(self.h1), &s.all, input);
         self.after_first_layer::<M>(s, grad)
-    }
-
-    /// The first layer's pre-activations of four starts at once (`scr[i].u` → `scr[i].h1`):
-    /// every weight row is loaded once for the four.
-    #[inline(always)]
-    fn first_layer_x4<M: Madd>(&self, scr: &mut [Scratch]) {
-        let [a, b, c, d] = scr else { return };
-        let n = self.u_dim;
-        let us = if self.gate.is_some() {
-            [&a.x[..n], &b.x[..n], &c.x[..n], &d.x[..n]]
-        } else {
-            [&a.u[..n], &b.u[..n], &c.u[..n], &d.u[..n]]
-        };
-        let mut hs = [&mut a.h1, &mut b.h1, &mut c.h1, &mut d.h1];
-        let stride = pad(self.h1);
-        let nv = stride / LANES;
-        let mut v0 = 0;
-        while v0 < nv {
-            // Two lane-vectors × four starts: eight accumulators, no spills.
-            let k = (nv - v0).min(2);
-            if k == 2 {
-                block2_x4::<M>(&mut hs, &self.c1, &self.w1u, stride, us, v0 * LANES);
-            } else {
-                block1_x4::<M>(&mut hs, &self.c1, &self.w1u, stride, us, v0 * LANES);
-            }
-            v0 += k;
-        }
     }
 
     /// Everything after the first layer's pre-activations `s.h1`: the value, and with `grad`

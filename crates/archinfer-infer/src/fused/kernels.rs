@@ -1,5 +1,5 @@
-//! The numeric kernels of the fused path: lane-padded matrix-vector products, the four-start
-//! first layer, the branch-free exponential and the per-group softmax, generic over how a
+//! The numeric kernels of the fused path: lane-padded matrix-vector products, the matrix
+//! product over a block of starts, the branch-free exponential and the per-group softmax, generic over how a
 //! multiply-add is done ([`Plain`] or fused [`Fma`]), and run-time detection of AVX2 + FMA.
 
 use std::ops::Range;
@@ -24,11 +24,15 @@ pub(super) fn simd_available() -> bool {
 /// Multiply-add, fused where the kernel is compiled for FMA (plain `a * b + c` otherwise: a
 /// software `fma` would be slow).
 pub(super) trait Madd {
+    /// Whether sixteen 256-bit registers hold a vector of [`LANES`] each (AVX2), so that wide
+    /// tiles fit; the portable build may have 128-bit registers and half as many vectors.
+    const WIDE: bool;
     fn madd(a: f32, b: f32, c: f32) -> f32;
 }
 
 pub(super) struct Plain;
 impl Madd for Plain {
+    const WIDE: bool = false;
     #[inline(always)]
     fn madd(a: f32, b: f32, c: f32) -> f32 {
         a * b + c
@@ -37,6 +41,7 @@ impl Madd for Plain {
 
 pub(super) struct Fma;
 impl Madd for Fma {
+    const WIDE: bool = true;
     #[inline(always)]
     fn madd(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
@@ -101,59 +106,6 @@ pub(super) fn fma8<M: Madd>(c: f32, r: &[f32; LANES], a: [f32; LANES]) -> [f32; 
     ]
 }
 
-#[inline(always)]
-pub(super) fn lanes(x: &[f32], at: usize) -> &[f32; LANES] {
-    x[at..at + LANES].try_into().unwrap_or(&[0.0; LANES])
-}
-
-/// [`block`] for four starts and two lane-vectors: `ys[s] = init + Σ_k us[s][k] · rows[k]` on
-/// columns `c0 .. c0 + 16` — eight named accumulators, each weight load used four times.
-/// (Named variables, not a nested array: LLVM keeps them in registers.)
-#[inline(always)]
-pub(super) fn block2_x4<M: Madd>(ys: &mut [&mut Vec<f32>; 4], init: &[f32], rows: &[f32], stride: usize, us: [&[f32]; 4], c0: usize) {
-    let (i0, i1) = (*lanes(init, c0), *lanes(init, c0 + LANES));
-    let (mut a00, mut a01, mut a10, mut a11, mut a20, mut a21, mut a30, mut a31) = (i0, i1, i0, i1, i0, i1, i0, i1);
-    let n = us[0].len();
-    let [u0, u1, u2, u3] = us;
-    let (u1, u2, u3) = (&u1[..n], &u2[..n], &u3[..n]);
-    for k in 0..n {
-        let off = k * stride + c0;
-        let (r0, r1) = (lanes(rows, off), lanes(rows, off + LANES));
-        a00 = fma8::<M>(u0[k], r0, a00);
-        a01 = fma8::<M>(u0[k], r1, a01);
-        a10 = fma8::<M>(u1[k], r0, a10);
-        a11 = fma8::<M>(u1[k], r1, a11);
-        a20 = fma8::<M>(u2[k], r0, a20);
-        a21 = fma8::<M>(u2[k], r1, a21);
-        a30 = fma8::<M>(u3[k], r0, a30);
-        a31 = fma8::<M>(u3[k], r1, a31);
-    }
-    for (y, (a, b)) in ys.iter_mut().zip([(a00, a01), (a10, a11), (a20, a21), (a30, a31)]) {
-        y[c0..c0 + LANES].copy_from_slice(&a);
-        y[c0 + LANES..c0 + 2 * LANES].copy_from_slice(&b);
-    }
-}
-
-/// [`block2_x4`] for one lane-vector.
-#[inline(always)]
-pub(super) fn block1_x4<M: Madd>(ys: &mut [&mut Vec<f32>; 4], init: &[f32], rows: &[f32], stride: usize, us: [&[f32]; 4], c0: usize) {
-    let i0 = *lanes(init, c0);
-    let (mut a0, mut a1, mut a2, mut a3) = (i0, i0, i0, i0);
-    let n = us[0].len();
-    let [u0, u1, u2, u3] = us;
-    let (u1, u2, u3) = (&u1[..n], &u2[..n], &u3[..n]);
-    for k in 0..n {
-        let r = lanes(rows, k * stride + c0);
-        a0 = fma8::<M>(u0[k], r, a0);
-        a1 = fma8::<M>(u1[k], r, a1);
-        a2 = fma8::<M>(u2[k], r, a2);
-        a3 = fma8::<M>(u3[k], r, a3);
-    }
-    for (y, a) in ys.iter_mut().zip([a0, a1, a2, a3]) {
-        y[c0..c0 + LANES].copy_from_slice(&a);
-    }
-}
-
 /// `e^x` for `x ≤ 0`, branch-free so that loops over it vectorise; relative error below
 /// 2·10⁻⁷ (Cody–Waite reduction, degree-6 Taylor polynomial on |r| ≤ ln2/2); `e^x` for
 /// `x < −87` is taken as `e^−87`, far below anything a softmax over a few options can use.
@@ -212,3 +164,61 @@ pub(super) fn relax_into<M: Madd>(groups: &[Range<usize>], l: &[f32], u: &mut [f
     }
 }
 
+
+
+/// Eight starts side by side: one value per start, a start per lane.
+pub(super) type Lanes = [f32; LANES];
+
+/// `out[o] = init[o] + Σ_k a[k] · w[k·ws + o]` for `o < n`, where each `a[k]` and `out[o]`
+/// holds one value per start (a block of starts, one per lane) and `w` is a row-major weight
+/// matrix with rows `ws` apart. One pass is a matrix product over the block: a weight is
+/// broadcast once and multiplies all the starts.
+///
+/// Outputs go in tiles of up to twelve (six in the portable build), each accumulated in a register over `k` in order, as
+/// [`gemv_rows`] does, so a block's step gives the bits a start-by-start one gives.
+#[inline(always)]
+pub(super) fn gemm_lanes<M: Madd>(out: &mut [Lanes], init: Option<&[f32]>, a: &[Lanes], w: &[f32], ws: usize, n: usize) {
+    let mut o0 = 0;
+    while o0 < n {
+        let left = n - o0;
+        let t = TileL { out: &mut *out, init, a, w, ws, o0 };
+        o0 += match left {
+            12.. if M::WIDE => t.run::<M, 12>(),
+            8.. if M::WIDE => t.run::<M, 8>(),
+            6.. => t.run::<M, 6>(),
+            4.. => t.run::<M, 4>(),
+            2.. => t.run::<M, 2>(),
+            _ => t.run::<M, 1>(),
+        };
+    }
+}
+
+struct TileL<'a> {
+    out: &'a mut [Lanes],
+    init: Option<&'a [f32]>,
+    a: &'a [Lanes],
+    w: &'a [f32],
+    ws: usize,
+    o0: usize,
+}
+
+impl TileL<'_> {
+    #[inline(always)]
+    fn run<M: Madd, const J: usize>(self) -> usize {
+        let TileL { out, init, a, w, ws, o0 } = self;
+        let mut acc = [[0.0f32; LANES]; J];
+        if let Some(init) = init {
+            for (v, &c) in acc.iter_mut().zip(&init[o0..o0 + J]) {
+                *v = [c; LANES];
+            }
+        }
+        for (k, x) in a.iter().enumerate() {
+            let wk: &[f32; J] = w[k * ws + o0..k * ws + o0 + J].try_into().unwrap_or(&[0.0; J]);
+            for (v, &c) in acc.iter_mut().zip(wk) {
+                *v = fma8::<M>(c, x, *v);
+            }
+        }
+        out[o0..o0 + J].copy_from_slice(&acc);
+        J
+    }
+}

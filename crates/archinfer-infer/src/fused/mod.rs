@@ -17,6 +17,7 @@
 //! run-time CPU check).
 
 mod ascent;
+mod batch;
 mod kernels;
 mod mlp;
 mod pack;
