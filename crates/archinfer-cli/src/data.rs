@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use archinfer::data::{ImageLimits, Task, TaskBundle, default_embedders};
+use archinfer::data::{Embedder, ImageLimits, Samples, Task, TaskBundle, default_embedders};
+use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{DataSpec, Modality, UserData, read_user_data};
 
 use crate::ui::BoxError;
@@ -87,10 +88,30 @@ pub fn task_of(bundle: &TaskBundle, name: &str) -> Result<Task, BoxError> {
     Ok(archinfer::eval::bundle_task(bundle, name, &default_embedders()?, &mut archinfer::eval::TextModules::default())?)
 }
 
-/// The data as a task split by the library's user split (as `task add`, `infer` and `fit`
-/// split it, so they see the same task for the same file).
-pub fn read_task(input: &DataArgs, name: &str) -> Result<(TaskBundle, Task), BoxError> {
-    let bundle = read(input, false)?.bundle(archinfer::eval::USER_SPLIT)?;
+/// The task as `infer` needs it, for a model over `space` whose task encoders read the modules
+/// `needed` ([`Inferencer::task_modules`](archinfer::infer::Inferencer::task_modules)), split
+/// by the library's user split (as `task add` and `fit` split it). Of an image task for a model of this build's image modules,
+/// only `needed` are computed: the ascent reads the other modules' widths, not their features,
+/// and computing them (random convolutions, HOG, PCA, random features) was four fifths of
+/// `infer`'s time. Any other task is read whole and checked against `space`.
+///
+/// # Errors
+/// Unreadable data, and a task that does not fit `space` (what the modules and the data are).
+pub fn read_task_for(input: &DataArgs, name: &str, space: &ArchitectureSpace, needed: &[String]) -> Result<Task, BoxError> {
+    let mut bundle = read(input, false)?.bundle(archinfer::eval::USER_SPLIT)?;
+    let all = default_embedders()?;
+    let declared = |n: &str, d: Option<usize>| all.iter().any(|m| m.name() == n && d.is_none_or(|d| m.dim() == d));
+    let images_only = space.embeddings().iter().all(|e| declared(&e.name, Some(e.dim))) && needed.iter().all(|n| declared(n, None));
+    if matches!(bundle.samples, Samples::Images { .. }) && images_only && !needed.is_empty() {
+        let some: Vec<Box<dyn Embedder>> = all.into_iter().filter(|m| needed.iter().any(|n| n == m.name())).collect();
+        // A bundle read just now records every module of this build; this one reads fewer.
+        if let Samples::Images { modules, .. } = &mut bundle.samples {
+            *modules = some.iter().map(|m| m.name().to_string()).collect();
+        }
+        return Ok(archinfer::eval::bundle_task(&bundle, name, &some, &mut archinfer::eval::TextModules::default())?);
+    }
     let task = task_of(&bundle, name)?;
-    Ok((bundle, task))
+    archinfer::app::check_model_fits(&task, space).map_err(|e| format!("{}: {e}", input.data.display()))?;
+    Ok(task)
 }
+

@@ -87,8 +87,7 @@ pub fn infer(a: InferArgs) -> Result<(), BoxError> {
     let inf = Inferencer::load(&a.model, &device)?;
     let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let (_, task) = crate::data::read_task(&a.input, &a.input.stem())?;
-    archinfer::app::check_model_fits(&task, &inf.dvn.config.space).map_err(|e| format!("{}: {e}", a.input.data.display()))?;
+    let task = crate::data::read_task_for(&a.input, &a.input.stem(), &inf.dvn.config.space, &inf.task_modules())?;
     let load_task_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut opts = a.ascent.options().with_lambda(a.lambda).with_max_params(a.max_params).with_generic(a.generic).with_ranking(a.rank);
     opts.ascent.seed = a.seed;

@@ -215,6 +215,16 @@ impl Inferencer {
         Ok(archinfer_metafeatures::TaskEncoder::encode_task(&self.dvn, task)?)
     }
 
+    /// The embedding modules whose features this model's task encoders read (the value
+    /// network's sample module, and each member's): the modules a task must carry for
+    /// [`propose`](Self::propose). The others it reads by their widths only.
+    pub fn task_modules(&self) -> Vec<String> {
+        let mut m: Vec<String> = std::iter::once(&self.dvn).chain(&self.members).map(|d| d.train_config.sample_module.clone()).collect();
+        m.sort();
+        m.dedup();
+        m
+    }
+
     /// Proposes architectures for `task`: embeds it, then runs [`propose_with`] over the fused
     /// MLP (or, with [`InferOptions::generic`], over burn autodiff).
     ///

@@ -1,5 +1,6 @@
 //! The ascent on the fused path: values, the objective's gradient, and multi-start gradient
-//! ascent with the starts split over threads and moved four at a time.
+//! ascent with the starts split over threads (each thread's starts move in blocks of eight,
+//! `batch.rs`).
 
 use std::ops::Range;
 

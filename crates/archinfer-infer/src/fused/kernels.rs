@@ -11,14 +11,22 @@ pub(super) fn pad(n: usize) -> usize {
 }
 
 pub(super) fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    // `ARCHINFER_NO_SIMD` (any value) switches the AVX2 build off, to run and test the portable
+    // one on a CPU that has AVX2; read once.
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        if std::env::var_os("ARCHINFER_NO_SIMD").is_some() {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
 }
 
 /// Multiply-add, fused where the kernel is compiled for FMA (plain `a * b + c` otherwise: a

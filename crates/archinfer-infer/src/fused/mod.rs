@@ -4,17 +4,20 @@
 //! Why it exists: one ascent step touches a few thousand weights, so a tensor library's
 //! per-op overhead (allocation, dispatch, autodiff graph) dominates. Here the starts are
 //! independent, so each thread carries its share of them through every iteration with no
-//! synchronisation; the `z` half of the first layer is folded into its bias once, since it
-//! never changes during an ascent; ReLU units that are off are skipped in the backward pass;
-//! and the softmax uses a branch-free exponential that vectorises. On x86-64 CPUs with AVX2 and
-//! FMA, the same code is compiled a second time for those instructions and picked at run time.
-//! [`crate::generic::ascend`] (the burn autodiff path) stays the reference; tests check that both agree.
-
+//! synchronisation, eight at a time, one start per SIMD lane: each layer's forward and backward
+//! pass is one matrix product over the block (a weight is loaded once for eight starts), and
+//! the per-group softmax, the gate and the ReLU masks run on whole vectors whatever the group
+//! sizes. The `z` half of the first layer is folded into its bias once, since it never changes
+//! during an ascent, and the softmax uses a branch-free exponential that vectorises. On x86-64
+//! CPUs with AVX2 and FMA, the same code is compiled a second time for those instructions and
+//! picked at run time. A lane does exactly the operations, in the same order, that the
+//! one-start kernel ([`FusedMlp::objective_and_gradient`]) does, so a start's result does not
+//! depend on its block (tested bit for bit). [`crate::generic::ascend`] (the burn autodiff
+//! path) stays the reference; tests check that both agree.
 //!
-//! The code is in four files: `mlp` (the network type), `pack` (weights to the host, padded,
-//! `z` folded in), `ascent`
-//! (values, gradients, the multi-start loop) and `kernels` (the numeric inner loops and the
-//! run-time CPU check).
+//! The code is in five files: `mlp` (the network type), `pack` (weights to the host, padded,
+//! `z` folded in), `ascent` (values, gradients, the one-start step, threads), `batch` (the
+//! block of starts) and `kernels` (the numeric inner loops and the run-time CPU check).
 
 mod ascent;
 mod batch;
@@ -43,6 +46,46 @@ mod tests {
         }
         assert!(worst < 3e-7, "worst relative error {worst}");
         assert!(exp_nonpositive::<Plain>(-1e9) > 0.0 && exp_nonpositive::<Plain>(-1e9) < 1e-37);
+    }
+
+    #[test]
+    fn block_product_by_hand_and_against_a_plain_loop() {
+        // Two inputs, two outputs, lanes s = 0..8: a0 = s, a1 = 1; w = [[1, 2], [3, 4]], init
+        // [10, 20]: out0 = 10 + s·1 + 1·3, out1 = 20 + s·2 + 1·4.
+        let a: Vec<Lanes> = vec![std::array::from_fn(|s| s as f32), [1.0; LANES]];
+        let mut w = vec![0.0; 2 * LANES];
+        w[..2].copy_from_slice(&[1.0, 2.0]);
+        w[LANES..LANES + 2].copy_from_slice(&[3.0, 4.0]);
+        let mut out = vec![[0.0; LANES]; 2];
+        gemm_lanes::<Plain>(&mut out, Some(&[10.0, 20.0]), &a, &w, LANES, 2);
+        for s in 0..LANES {
+            assert_eq!(out[0][s], 13.0 + s as f32);
+            assert_eq!(out[1][s], 24.0 + 2.0 * s as f32);
+        }
+        // Every tile size and remainder (n = 1 ..= 30) in both builds, bit for bit against the
+        // same multiply-adds in a plain loop.
+        fn check<M: Madd>() {
+            let k = 7;
+            let a: Vec<Lanes> = (0..k).map(|i| std::array::from_fn(|s| ((i * 5 + s * 3) % 7) as f32 / 3.0 - 1.0)).collect();
+            for n in 1..=30 {
+                let ws = pad(n);
+                let w: Vec<f32> = (0..k * ws).map(|i| ((i * 11) % 13) as f32 / 6.0 - 1.0).collect();
+                let init: Vec<f32> = (0..n).map(|o| o as f32 / 10.0).collect();
+                let mut out = vec![[0.0; LANES]; n];
+                gemm_lanes::<M>(&mut out, Some(&init), &a, &w, ws, n);
+                for o in 0..n {
+                    for s in 0..LANES {
+                        let mut want = init[o];
+                        for (i, ai) in a.iter().enumerate() {
+                            want = M::madd(w[i * ws + o], ai[s], want);
+                        }
+                        assert_eq!(out[o][s].to_bits(), want.to_bits(), "n {n} output {o} lane {s}");
+                    }
+                }
+            }
+        }
+        check::<Plain>();
+        check::<Fma>();
     }
 
     #[test]

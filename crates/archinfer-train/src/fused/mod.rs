@@ -32,14 +32,22 @@ const EVAL_ROWS: usize = 256;
 
 /// Whether this CPU runs the AVX2 + FMA build of the loop.
 pub fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    // `ARCHINFER_NO_SIMD` (any value) switches the AVX2 build off, to run and test the portable
+    // one on a CPU that has AVX2; read once.
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        if std::env::var_os("ARCHINFER_NO_SIMD").is_some() {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
 }
 
 /// One split on the host: `n` rows of `dim` features, row-major (or, for a sparse module,
