@@ -88,7 +88,7 @@ impl FusedMlp {
         let d = self.u_dim;
         let n = starts.len();
         let step = cfg.step as f32;
-        // Lanes past the last start carry a copy of the first, whose results are dropped.
+        // Lanes past the last start carry a copy of the last, whose results are dropped.
         for (i, l) in b.l.iter_mut().enumerate() {
             for (s, v) in l.iter_mut().enumerate() {
                 *v = starts[s.min(n - 1)][i];
@@ -103,7 +103,7 @@ impl FusedMlp {
             if !active.contains(&true) {
                 break;
             }
-            self.block_step::<M>(groups, b, penalty);
+            self.block_step::<M>(groups, b, n, penalty);
             let mut moving = [0.0f32; LANES];
             for s in 0..n {
                 if !active[s] {
@@ -141,10 +141,10 @@ impl FusedMlp {
         }
     }
 
-    /// One ascent step of every lane of `b`: objectives into `b.obj`, gradients with respect
-    /// to the logits into `b.gl`.
+    /// One ascent step of every lane of `b` (the first `n` hold starts): objectives into
+    /// `b.obj`, gradients with respect to the logits into `b.gl`.
     #[inline(always)]
-    fn block_step<M: Madd>(&self, groups: &[Range<usize>], b: &mut Block, penalty: Option<&Penalty>) {
+    fn block_step<M: Madd>(&self, groups: &[Range<usize>], b: &mut Block, n: usize, penalty: Option<&Penalty>) {
         softmax_lanes::<M>(groups, &b.l, &mut b.u);
         if let Some(g) = &self.gate {
             b.x.copy_from_slice(&b.u);
@@ -197,7 +197,8 @@ impl FusedMlp {
         }
         if let Some(p) = penalty {
             let k = p.scale();
-            for s in 0..LANES {
+            // Lane by lane through the cost model, for the lanes that hold starts.
+            for s in 0..n {
                 for (r, u) in b.row.iter_mut().zip(&b.u) {
                     *r = u[s];
                 }

@@ -12,7 +12,9 @@
 //! CPUs with AVX2 and FMA, the same code is compiled a second time for those instructions and
 //! picked at run time. A lane does exactly the operations, in the same order, that the
 //! one-start kernel ([`FusedMlp::objective_and_gradient`]) does, so a start's result does not
-//! depend on its block (tested bit for bit). [`crate::generic::ascend`] (the burn autodiff
+//! depend on its block (tested bit for bit; the one-start kernel skips ReLU-off units in the
+//! first layer's transpose where a block adds their exact zeros, which can differ only in the
+//! sign of a zero sum). [`crate::generic::ascend`] (the burn autodiff
 //! path) stays the reference; tests check that both agree.
 //!
 //! The code is in five files: `mlp` (the network type), `pack` (weights to the host, padded,
@@ -58,9 +60,9 @@ mod tests {
         w[LANES..LANES + 2].copy_from_slice(&[3.0, 4.0]);
         let mut out = vec![[0.0; LANES]; 2];
         gemm_lanes::<Plain>(&mut out, Some(&[10.0, 20.0]), &a, &w, LANES, 2);
-        for s in 0..LANES {
-            assert_eq!(out[0][s], 13.0 + s as f32);
-            assert_eq!(out[1][s], 24.0 + 2.0 * s as f32);
+        for (s, (a, b)) in out[0].iter().zip(&out[1]).enumerate() {
+            assert_eq!(*a, 13.0 + s as f32);
+            assert_eq!(*b, 24.0 + 2.0 * s as f32);
         }
         // Every tile size and remainder (n = 1 ..= 30) in both builds, bit for bit against the
         // same multiply-adds in a plain loop.
@@ -138,6 +140,7 @@ mod tests {
         let l = |i, o| HostLayer { n_in: i, n_out: o, weight: vec![0.1; i * o], bias: vec![0.0; o] };
         let pack = |r: Result<FusedMlp>| matches!(r, Err(InferError::Pack(_)));
         assert!(pack(FusedMlp::new(&[], 2, &[])));
+        assert!(pack(FusedMlp::new(&[l(3, 1)], 2, &[1.0])), "one layer: nothing between u and v");
         assert!(pack(FusedMlp::new(&[l(3, 2), l(2, 1)], 2, &[])), "first layer too wide for u");
         assert!(pack(FusedMlp::new(&[l(2, 2), l(3, 1)], 2, &[])), "widths do not chain");
         assert!(pack(FusedMlp::new(&[l(2, 2), l(2, 2)], 2, &[])), "two outputs");

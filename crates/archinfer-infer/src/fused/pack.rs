@@ -85,11 +85,14 @@ impl FusedMlp {
     /// `[u, z]`, with `u` of length `u_dim` and the task embedding `z` (empty for none).
     ///
     /// # Errors
-    /// No layers, widths that do not chain, a first layer not `u_dim + z.len()` wide, a last
+    /// Fewer than two layers, widths that do not chain, a first layer not `u_dim + z.len()` wide, a last
     /// layer with more than one output, or non-finite weights or `z`.
     pub fn new(layers: &[HostLayer], u_dim: usize, z: &[f32]) -> Result<Self> {
         let bad = |m: String| Err(InferError::Pack(m));
         let Some(first) = layers.first() else { return bad("no layers".into()) };
+        if layers.len() < 2 {
+            return bad("at least two layers (a hidden layer and the output)".into());
+        }
         if first.n_in != u_dim + z.len() {
             return bad(format!("the first layer reads {} inputs, u and z have {}", first.n_in, u_dim + z.len()));
         }

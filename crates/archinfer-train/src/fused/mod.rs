@@ -32,11 +32,12 @@ const EVAL_ROWS: usize = 256;
 
 /// Whether this CPU runs the AVX2 + FMA build of the loop.
 pub fn simd_available() -> bool {
-    // `ARCHINFER_NO_SIMD` (any value) switches the AVX2 build off, to run and test the portable
-    // one on a CPU that has AVX2; read once.
+    // `ARCHINFER_NO_SIMD` (set, and not `0`) switches archinfer's own AVX2 build off, to run
+    // and test the portable one on a CPU that has AVX2; read once. (The `gemm` crate that the
+    // child trainer calls picks its own kernels.)
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| {
-        if std::env::var_os("ARCHINFER_NO_SIMD").is_some() {
+        if std::env::var_os("ARCHINFER_NO_SIMD").is_some_and(|v| v != "0") {
             return false;
         }
         #[cfg(target_arch = "x86_64")]
