@@ -100,7 +100,7 @@ impl CompareJob {
         if self.split_half.is_some() && self.tasks.is_some() {
             return Err(EvalError::BadOptions("--split-half proposes for every task (each from the other half); leave out --tasks".into()));
         }
-        let options = CompareOptions { budgets: self.budgets.iter().chain(&self.curve).copied().collect(), random_orders: self.random_orders, seed: 0, tie: 1e-6 };
+        let options = CompareOptions { budgets: self.budgets.iter().chain(&self.curve).copied().collect(), random_orders: self.random_orders, seed: 0, tie: CompareOptions::TIE };
         options.validate()?;
         let owned = self.db.open_existing()?;
         let store: &dyn ExperimentStore = owned.as_ref();

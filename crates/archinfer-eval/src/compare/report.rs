@@ -42,8 +42,12 @@ pub struct MethodSummary {
     /// task); `None` for the proposal itself or without proposals.
     pub proposal_wtl: Option<(usize, usize, usize)>,
     /// Two-sided exact Wilcoxon signed-rank p-value of the proposal against this method, over
-    /// tasks (by normalised regret); `None` when not defined.
+    /// tasks, on test accuracy (the protocol's test); `None` when not defined.
     pub wilcoxon_p: Option<f64>,
+    /// The same test on normalised regret, reported beside it (the only test of comparisons
+    /// written before the protocol; absent in their files).
+    #[serde(default)]
+    pub wilcoxon_regret_p: Option<f64>,
 }
 
 /// What [`compare`](crate::compare::compare()) returns: every row and the per-method summaries.
@@ -84,7 +88,7 @@ impl Comparison {
     /// any-time curve over [`ANYTIME_BUDGETS`] where every budget was computed.
     pub fn markdown(&self, asked: &[usize], pool: usize, tasks: usize) -> String {
         let mut t = format!(
-            "Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median). Headroom (pool best test − single-best default test, mean over tasks): {:.2} points.\n\n",
+            "Pool of {pool} networks; {tasks} held-out tasks; regret is normalised per task (0 = pool best, 1 = pool median). Headroom (pool best test − single-best default test, mean over tasks): {:.2} points. Protocol: R = 1 (each pool member and child as recorded, one training on its recorded seed; each proposal trained once, its seed in proposals.jsonl); W / T / L by test accuracy, within 0.1 point a tie; Wilcoxon: two-sided exact signed-rank over tasks on test accuracy, on regret beside it.\n\n",
             100.0 * self.headroom
         );
         for &k in asked {
@@ -123,13 +127,14 @@ pub const ANYTIME_BUDGETS: [usize; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /// Every method's summary at budget `k`, as a markdown table.
 pub fn summary_markdown(summary: &[MethodSummary], k: usize) -> String {
     let mut t = format!(
-        "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p (proposal vs) |\n|---|---|---|---|---|---|---|\n"
+        "**K = {k}**\n\n| method | tasks | mean normalised regret | mean test % | mean rank | proposal W / T / L | Wilcoxon p, test accuracy (proposal vs) | p, regret |\n|---|---|---|---|---|---|---|---|\n"
     );
     for s in summary.iter().filter(|s| s.k == k) {
         let wtl = s.proposal_wtl.map_or("–".to_string(), |(w, t, l)| format!("{w} / {t} / {l}"));
         let p = s.wilcoxon_p.map_or("–".to_string(), |p| format!("{p:.3}"));
+        let pr = s.wilcoxon_regret_p.map_or("–".to_string(), |p| format!("{p:.3}"));
         let rank = if s.mean_rank.is_finite() { format!("{:.2}", s.mean_rank) } else { "–".to_string() };
-        t += &format!("| {} | {} | {:.3} | {:.2} | {rank} | {wtl} | {p} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy);
+        t += &format!("| {} | {} | {:.3} | {:.2} | {rank} | {wtl} | {p} | {pr} |\n", s.method, s.tasks, s.mean_regret, 100.0 * s.mean_test_accuracy);
     }
     t.push('\n');
     t
@@ -170,17 +175,18 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
         for &m in &present {
             let mine: Vec<&CompareRow> = at_k.iter().filter(|r| r.method == m).copied().collect();
             let count = mine.len().max(1) as f64;
-            let (mut wtl, mut p) = (None, None);
+            let (mut wtl, mut p, mut p_regret) = (None, None, None);
             if m != Method::Proposal {
                 let paired: Vec<(&CompareRow, &CompareRow)> = mine.iter().filter_map(|r| get(Method::Proposal, &r.task).map(|pr| (pr, *r))).collect();
                 if !paired.is_empty() {
                     let a: Vec<f64> = paired.iter().map(|(pr, _)| pr.test_accuracy).collect();
                     let b: Vec<f64> = paired.iter().map(|(_, r)| r.test_accuracy).collect();
                     wtl = Some(wins_ties_losses(&a, &b, tie));
+                    p = wilcoxon(&a, &b).map(|w| w.p_value);
                     // Lower regret is better: test regret(b) − regret(a) so positive favours the proposal.
                     let ra: Vec<f64> = paired.iter().map(|(_, r)| r.normalized_regret).collect();
                     let rb: Vec<f64> = paired.iter().map(|(pr, _)| pr.normalized_regret).collect();
-                    p = wilcoxon(&ra, &rb).map(|w| w.p_value);
+                    p_regret = wilcoxon(&ra, &rb).map(|w| w.p_value);
                 }
             }
             out.push(MethodSummary {
@@ -192,6 +198,7 @@ pub(crate) fn summarise(rows: &[CompareRow], budgets: &[usize], tie: f64) -> Vec
                 mean_rank: ranked.iter().position(|&r| r == m).and_then(|j| ranks.get(j).copied()).unwrap_or(f64::NAN),
                 proposal_wtl: wtl,
                 wilcoxon_p: p,
+                wilcoxon_regret_p: p_regret,
             });
         }
     }
@@ -216,9 +223,34 @@ fn table_methods(rows: &[CompareRow]) -> Vec<Method> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::CompareOptions;
 
     fn row(task: &str, method: Method, acc: f64) -> CompareRow {
         CompareRow { task: task.into(), method, k: 1, test_accuracy: acc, normalized_regret: 1.0 - acc }
+    }
+
+    #[test]
+    fn ties_are_a_tenth_of_a_point_and_the_test_is_on_accuracy_with_regret_beside() {
+        // The proposal is ahead on six tasks by 5, 4, 3, 2, 1 and 0.05 points: the last is a tie.
+        // Regrets are set against the accuracies on purpose (ahead on accuracy, behind on the
+        // regret of tasks e and f), so the two tests must differ.
+        let gaps = [0.05, 0.04, 0.03, 0.02, 0.01, 0.0005];
+        let mut rows = Vec::new();
+        for (i, g) in gaps.iter().enumerate() {
+            let t = ["a", "b", "c", "d", "e", "f"][i];
+            let behind = i >= 4;
+            rows.push(CompareRow { task: t.into(), method: Method::Proposal, k: 1, test_accuracy: 0.8 + g, normalized_regret: if behind { 0.9 } else { 0.1 } });
+            rows.push(CompareRow { task: t.into(), method: Method::SingleBest, k: 1, test_accuracy: 0.8, normalized_regret: if behind { 0.2 } else { 0.5 + 0.1 * i as f64 } });
+        }
+        let s = summarise_rows(&rows, CompareOptions::TIE);
+        let sb = s.iter().find(|x| x.method == Method::SingleBest).unwrap();
+        assert_eq!(sb.proposal_wtl, Some((5, 1, 0)));
+        // Six differences of one sign: the exact two-sided p is 2 / 2⁶.
+        approx::assert_abs_diff_eq!(sb.wilcoxon_p.unwrap(), 2.0 / 64.0, epsilon = 1e-12);
+        let pr = sb.wilcoxon_regret_p.unwrap();
+        assert!(pr > 0.1, "on regret the proposal is behind on two tasks: p {pr}");
+        let md = summary_markdown(&s, 1);
+        assert!(md.contains("Wilcoxon p, test accuracy") && md.contains("| 5 / 1 / 0 | 0.031 |"), "{md}");
     }
 
     #[test]

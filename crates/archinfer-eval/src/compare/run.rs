@@ -152,7 +152,7 @@ pub fn pooled_markdown(dirs: &[PathBuf]) -> Result<String> {
             r
         }));
     }
-    let summary = summarise_rows(&rows, 1e-6);
+    let summary = summarise_rows(&rows, super::CompareOptions::TIE);
     let mut ks: Vec<usize> = summary.iter().map(|s| s.k).collect();
     ks.dedup();
     Ok(ks.into_iter().map(|k| summary_markdown(&summary, k)).collect::<Vec<_>>().join("\n"))
