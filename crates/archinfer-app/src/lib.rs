@@ -55,7 +55,7 @@ pub use manifest::{db_manifest, machine_info, run_summary};
 pub use modules::{ModuleCost, child_costs, module_indices, widen_space};
 pub use pool::{POOL_FIRST_INDEX, Pool, PoolMember};
 pub use records::{
-    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, check_model_fits, export_image_task, fill_suite, fits_space, load_task, load_tasks,
+    StoredTask, SuiteAdded, TextModules, add_suite, add_task, add_user_task, bundle_task, bundle_task_for_model, check_model_fits, export_image_task, fill_suite, fits_space, load_task, load_tasks,
     load_tasks_filled, pin_space, record_of, space_of, suite_bundles, suite_complete, suite_images, suite_task,
 };
 pub use settings::DbSettings;

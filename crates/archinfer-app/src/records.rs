@@ -108,6 +108,33 @@ pub fn bundle_task(bundle: &TaskBundle, name: &str, images: &[Box<dyn Embedder>]
     }
 }
 
+/// The task of a user's `bundle` (read just now, so recording every module of this build) as a
+/// model over `space` whose task encoders read the modules `needed`
+/// ([`Inferencer::task_modules`](archinfer_infer::Inferencer::task_modules)) sees it, for a
+/// proposal. Of an image task for a model of this build's image modules, only `needed` are
+/// computed: the ascent reads the other modules' widths, not their features, and computing them
+/// (random convolutions, HOG, PCA, random features) was four fifths of `infer`'s time. Any other
+/// task is read whole through the default modules and checked against `space`.
+///
+/// # Errors
+/// As [`bundle_task`], and [`AppError::ModelMismatch`] for a task that does not fit `space`.
+pub fn bundle_task_for_model(mut bundle: TaskBundle, name: &str, space: &ArchitectureSpace, needed: &[String]) -> Result<Task> {
+    let all = archinfer_data::default_embedders()?;
+    let declared = |n: &str, d: Option<usize>| all.iter().any(|m| m.name() == n && d.is_none_or(|d| m.dim() == d));
+    let images_only = space.embeddings().iter().all(|e| declared(&e.name, Some(e.dim))) && needed.iter().all(|n| declared(n, None));
+    if matches!(bundle.samples, Samples::Images { .. }) && images_only && !needed.is_empty() {
+        let some: Vec<Box<dyn Embedder>> = all.into_iter().filter(|m| needed.iter().any(|n| n == m.name())).collect();
+        // The bundle records every module of this build; this task reads fewer.
+        if let Samples::Images { modules, .. } = &mut bundle.samples {
+            *modules = some.iter().map(|m| m.name().to_string()).collect();
+        }
+        return bundle_task(&bundle, name, &some, &mut TextModules::default());
+    }
+    let task = bundle_task(&bundle, name, &all, &mut TextModules::default())?;
+    check_model_fits(&task, space)?;
+    Ok(task)
+}
+
 /// Decodes one task of the store.
 ///
 /// # Errors

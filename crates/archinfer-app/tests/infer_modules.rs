@@ -1,13 +1,13 @@
 //! `infer` computes of an image task only the modules the model's task encoders read
-//! ([`Inferencer::task_modules`]); the ascent reads the others' widths. This checks that the
-//! proposal is the one a task with every module gets, bit for bit.
+//! ([`Inferencer::task_modules`], [`bundle_task_for_model`]); the ascent reads the others'
+//! widths. This checks that the proposal is the one a task with every module gets, bit for bit.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
-use archinfer_app::{DataSpec, TextModules, USER_SPLIT, bundle_task, read_user_data};
-use archinfer_data::{Embedder, Samples, default_embedders};
+use archinfer_app::{DataSpec, TextModules, USER_SPLIT, bundle_task, bundle_task_for_model, read_user_data};
+use archinfer_data::default_embedders;
 use archinfer_infer::{InferOptions, Inferencer};
 use burn::tensor::Device;
 
@@ -24,12 +24,7 @@ fn a_task_with_only_the_encoders_modules_gets_the_same_proposal() {
     let data = read_user_data(&root("data/dress-coat-occluded-noisy"), &DataSpec::new(), &mut |_, _| {}).unwrap();
     let full_bundle = data.bundle(USER_SPLIT).unwrap();
     let full = bundle_task(&full_bundle, "dress-coat", &default_embedders().unwrap(), &mut TextModules::default()).unwrap();
-    let some: Vec<Box<dyn Embedder>> = default_embedders().unwrap().into_iter().filter(|e| needed.iter().any(|n| n == e.name())).collect();
-    let mut bundle = data.bundle(USER_SPLIT).unwrap();
-    if let Samples::Images { modules, .. } = &mut bundle.samples {
-        *modules = needed.clone();
-    }
-    let narrow = bundle_task(&bundle, "dress-coat", &some, &mut TextModules::default()).unwrap();
+    let narrow = bundle_task_for_model(data.bundle(USER_SPLIT).unwrap(), "dress-coat", &inf.dvn.config.space, &needed).unwrap();
     assert_eq!(narrow.features().len(), 1);
     assert!(full.features().len() > 4);
     let opts = InferOptions::new();

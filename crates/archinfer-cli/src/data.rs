@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use archinfer::data::{Embedder, ImageLimits, Samples, Task, TaskBundle, default_embedders};
+use archinfer::data::{ImageLimits, Task, TaskBundle, default_embedders};
 use archinfer::encoding::ArchitectureSpace;
 use archinfer::eval::{DataSpec, Modality, UserData, read_user_data};
 
@@ -89,29 +89,16 @@ pub fn task_of(bundle: &TaskBundle, name: &str) -> Result<Task, BoxError> {
 }
 
 /// The task as `infer` needs it, for a model over `space` whose task encoders read the modules
-/// `needed` ([`Inferencer::task_modules`](archinfer::infer::Inferencer::task_modules)), split
-/// by the library's user split (as `task add` and `fit` split it). Of an image task for a model of this build's image modules,
-/// only `needed` are computed: the ascent reads the other modules' widths, not their features,
-/// and computing them (random convolutions, HOG, PCA, random features) was four fifths of
-/// `infer`'s time. Any other task is read whole and checked against `space`.
+/// `needed`, split by the library's user split (as `task add` and `fit` split it): of an image
+/// task only `needed` are computed ([`archinfer::app::bundle_task_for_model`]).
 ///
 /// # Errors
 /// Unreadable data, and a task that does not fit `space` (what the modules and the data are).
 pub fn read_task_for(input: &DataArgs, name: &str, space: &ArchitectureSpace, needed: &[String]) -> Result<Task, BoxError> {
-    let mut bundle = read(input, false)?.bundle(archinfer::eval::USER_SPLIT)?;
-    let all = default_embedders()?;
-    let declared = |n: &str, d: Option<usize>| all.iter().any(|m| m.name() == n && d.is_none_or(|d| m.dim() == d));
-    let images_only = space.embeddings().iter().all(|e| declared(&e.name, Some(e.dim))) && needed.iter().all(|n| declared(n, None));
-    if matches!(bundle.samples, Samples::Images { .. }) && images_only && !needed.is_empty() {
-        let some: Vec<Box<dyn Embedder>> = all.into_iter().filter(|m| needed.iter().any(|n| n == m.name())).collect();
-        // A bundle read just now records every module of this build; this one reads fewer.
-        if let Samples::Images { modules, .. } = &mut bundle.samples {
-            *modules = some.iter().map(|m| m.name().to_string()).collect();
-        }
-        return Ok(archinfer::eval::bundle_task(&bundle, name, &some, &mut archinfer::eval::TextModules::default())?);
-    }
-    let task = task_of(&bundle, name)?;
-    archinfer::app::check_model_fits(&task, space).map_err(|e| format!("{}: {e}", input.data.display()))?;
-    Ok(task)
+    let bundle = read(input, false)?.bundle(archinfer::eval::USER_SPLIT)?;
+    archinfer::app::bundle_task_for_model(bundle, name, space, needed).map_err(|e| match e {
+        archinfer::app::AppError::ModelMismatch { .. } => format!("{}: {e}", input.data.display()).into(),
+        other => other.into(),
+    })
 }
 

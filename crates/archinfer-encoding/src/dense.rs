@@ -1,5 +1,6 @@
 //! Dense layers shared by the child networks: the burn [`DenseLayer`], its host copy
-//! [`HostDense`], their seeded initialisation and the activations.
+//! [`HostDense`], their seeded initialisation and the activations; and which build the host
+//! kernels over [`HostDense`] layers run ([`host_simd_available`]).
 
 use burn::module::{Module, Param};
 use burn::tensor::activation::relu;
@@ -97,4 +98,25 @@ impl HostDense {
             bias: Param::from_tensor(Tensor::from_data(TensorData::new(self.bias.clone(), [self.n_out]), device)),
         }
     }
+}
+
+/// Whether the fused host kernels (the value network's ascent, the child trainer's loops) run
+/// their AVX2 + FMA build: the CPU has both, and `ARCHINFER_NO_SIMD` is unset or `0`. The
+/// variable switches archinfer's own AVX2 code off, to run and test the portable build on a CPU
+/// that has AVX2 (the `gemm` crate the trainer calls picks its own kernels). Read once.
+pub fn host_simd_available() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        if std::env::var_os("ARCHINFER_NO_SIMD").is_some_and(|v| v != "0") {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
 }

@@ -46,7 +46,7 @@ mod space;
 
 pub use architecture::{DiscreteArchitecture, EmbeddingChoice, LayerChoice};
 pub use child::{ChildNetwork, ChildNetworkConfig, ParametrizedLayer};
-pub use dense::{DenseLayer, HostDense};
+pub use dense::{DenseLayer, HostDense, host_simd_available};
 pub use discrete_network::{DiscreteNetwork, DiscreteNetworkConfig};
 pub use encoding::{Encoding, ONE_HOT_OFF_LOGIT, relax_flat, softmax_into};
 pub use error::{EncodingError, Result};

@@ -11,23 +11,7 @@ pub(super) fn pad(n: usize) -> usize {
 }
 
 pub(super) fn simd_available() -> bool {
-    // `ARCHINFER_NO_SIMD` (set, and not `0`) switches archinfer's own AVX2 build off, to run
-    // and test the portable one on a CPU that has AVX2; read once. (The `gemm` crate that the
-    // child trainer calls picks its own kernels.)
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| {
-        if std::env::var_os("ARCHINFER_NO_SIMD").is_some_and(|v| v != "0") {
-            return false;
-        }
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
+    archinfer_encoding::host_simd_available()
 }
 
 /// Multiply-add, fused where the kernel is compiled for FMA (plain `a * b + c` otherwise: a

@@ -32,23 +32,7 @@ const EVAL_ROWS: usize = 256;
 
 /// Whether this CPU runs the AVX2 + FMA build of the loop.
 pub fn simd_available() -> bool {
-    // `ARCHINFER_NO_SIMD` (set, and not `0`) switches archinfer's own AVX2 build off, to run
-    // and test the portable one on a CPU that has AVX2; read once. (The `gemm` crate that the
-    // child trainer calls picks its own kernels.)
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| {
-        if std::env::var_os("ARCHINFER_NO_SIMD").is_some_and(|v| v != "0") {
-            return false;
-        }
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
+    archinfer_encoding::host_simd_available()
 }
 
 /// One split on the host: `n` rows of `dim` features, row-major (or, for a sparse module,
