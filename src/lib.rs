@@ -37,6 +37,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub use archinfer_adapt as adapt;
 pub use archinfer_app as app;
 pub use archinfer_classic as classic;
 pub use archinfer_data as data;

@@ -152,6 +152,9 @@ pub enum AppError {
     /// Inference failed.
     #[error(transparent)]
     Infer(#[from] archinfer_infer::InferError),
+    /// Few-shot adaptation failed (a budget of 0, a budget larger than the candidates, …).
+    #[error(transparent)]
+    Adapt(#[from] archinfer_adapt::AdaptError),
     /// Meta-features could not be computed.
     #[error(transparent)]
     Meta(#[from] archinfer_metafeatures::MetaError),

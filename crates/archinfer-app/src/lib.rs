@@ -48,7 +48,7 @@ mod worker;
 pub use error::{AppError, Result};
 pub use fitted::{
     ARCHITECTURE_FILE, FitDone, FitEvents, FitJob, CandidateRow, FITTED_FILE, FitOptions, FitReport, FittedInfo, FittedModel, Predictions, SCHEMA_FILE, TrainedFit, VOCABULARY_FILE, WEIGHTS_FILE, accuracy, default_train_config, fit_settings,
-    record_fit,
+    record_fit, ensure_task, record_trainings, PRIOR_FILE, TRIAL_STARTS, load_scale, trial_candidates,
 };
 pub use inferencer::{InferencerRecipe, distinct, distinct_candidates, dvn_tasks, fit_inferencer, train_candidates};
 pub use manifest::{db_manifest, machine_info, run_summary};

@@ -62,6 +62,12 @@ pub struct CompareArgs {
     /// trees), compared beside the classic defaults.
     #[arg(long)]
     pub outside: Option<PathBuf>,
+    /// Also compare few-shot adaptation (`adaptive`: the value network fitted without the
+    /// task as the prior, each training observed, expected improvement for the next) and TPE
+    /// over the pool, at budgets 1–20. Fits the value network once more per held-out task
+    /// (adaptive-priors.jsonl, resumable).
+    #[arg(long)]
+    pub adaptive: bool,
     #[command(flatten)]
     pub ascent: AscentArgs,
     #[command(flatten)]
@@ -80,7 +86,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let (how, ascent, fit_name, ascent_name) = (a.fit.inferencer_recipe()?, a.ascent.options(), format!("{:?}", a.fit), format!("{:?}", a.ascent));
     let (db, tasks, budgets, curve, out) = (a.src.db.clone(), a.tasks.clone(), a.budgets.clone(), curve.to_vec(), a.out.clone());
     let classic = (!a.no_classic).then(ClassicOptions::default);
-    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic, outside: a.outside.clone() };
+    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic, outside: a.outside.clone(), adaptive: a.adaptive };
     let tasks: Vec<Arc<Task>> = suite_tasks.into_iter().map(|(t, _)| t).collect();
     let bar = crate::ui::bar(0, "held-out tasks");
     let done = job.run(
@@ -95,6 +101,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
             bar.inc(1);
         },
         &mut |c| bar.suspend(|| eprintln!("{}", classic_line(c))),
+        &mut |p| bar.suspend(|| eprintln!("{}: prior over the pool fitted ({:.1} s, held-out MSE {:.3})", p.task, p.fit_seconds, p.holdout_mse)),
     )?;
     bar.finish_and_clear();
     if a.split_half.is_none() && archinfer_plots::init_font() {

@@ -48,6 +48,12 @@ pub struct FitCmdArgs {
     /// Training seed of the first candidate (the k-th uses seed + k).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Few-shot adaptation: train this many networks, each chosen after the ones before it
+    /// were observed (the value network's prior updated by every training), and keep the best
+    /// by validation. Replaces --candidates. With --record, each training is recorded as it
+    /// finishes.
+    #[arg(long, conflicts_with = "candidates")]
+    pub trials: Option<usize>,
 }
 
 /// What a fit reports on the terminal: a bar over image files, the conversion note, the task
@@ -76,8 +82,24 @@ impl FitEvents for Terminal {
         let (n, split, classes) = (bundle.len(), bundle.split, bundle.class_names.len());
         let recipe = if space_version >= 2 { "each with its proposed recipe".to_string() } else { format!("{} epochs each", config.epochs) };
         let parts = format!("{} train, {} validation, {} test", split[0], split[1], split[2]);
-        eprintln!("{name}: {n} samples ({parts}), {classes} classes; training up to {} candidate(s), {recipe}", self.candidates);
-        self.trainings = Some(crate::ui::bar(self.candidates as u64, "candidates"));
+        eprintln!("{name}: {n} samples ({parts}), {classes} classes; training up to {} network(s), {recipe}", self.candidates);
+        self.trainings = Some(crate::ui::bar(self.candidates as u64, "trainings"));
+    }
+
+    fn trial(&mut self, t: &archinfer::adapt::Trial, budget: usize) {
+        let line = format!(
+            "trial {}/{budget}  validation {:.4} (expected {:.4} ± {:.4})  best so far {:.4} (trial {})  {}",
+            t.number, t.outcome.val_accuracy, t.predicted.mean, t.predicted.sd, t.best.1, t.best.0, t.architecture
+        );
+        match &self.trainings {
+            Some(bar) => {
+                bar.suspend(|| eprintln!("{line}"));
+                bar.set_length(budget as u64);
+                bar.set_position(t.number as u64);
+                bar.set_message(format!("best so far {:.4}", t.best.1));
+            }
+            None => eprintln!("{line}"),
+        }
     }
 
     fn candidate(&mut self, k: usize, total: usize, arch: &str) {
@@ -92,14 +114,14 @@ impl FitEvents for Terminal {
 /// `archinfer fit`: one library call ([`FitJob::run`]), then the summary.
 pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     let job = FitJob { spec: a.input.spec(false), name: a.name.clone(), candidates: a.candidates, max_params: a.max_params, seed: a.seed, epochs: a.epochs, ..FitJob::new(&a.model, &a.input.data, &a.out) };
-    let job = FitJob { settings: Some(a.db.clone()), record: a.record.clone(), ..job };
-    let mut term = Terminal { data: a.input.data.clone(), candidates: a.candidates, images: crate::ui::bar(0, "images read"), trainings: None };
+    let job = FitJob { settings: Some(a.db.clone()), record: a.record.clone(), trials: a.trials, ..job };
+    let mut term = Terminal { data: a.input.data.clone(), candidates: a.trials.unwrap_or(a.candidates), images: crate::ui::bar(0, "images read"), trainings: None };
     let done = job.run(&archinfer::default_device(), &mut term)?;
     if let Some(bar) = &term.trainings {
         bar.finish_and_clear();
     }
     let (name, report) = (&done.name, &done.report);
-    if report.trained.len() < a.candidates {
+    if a.trials.is_none() && report.trained.len() < a.candidates {
         eprintln!("note: the ascent found {} distinct candidates; trained those", report.trained.len());
     }
     if let (Some(n), Some(db)) = (done.recorded, &a.record) {
@@ -107,7 +129,8 @@ pub fn fit(a: FitCmdArgs) -> Result<(), BoxError> {
     }
     let info = report.model.info();
     outln!("task        {name} ({} classes)", info.class_names.len());
-    outln!("kept        {} (candidate {} of {})", info.architecture, report.kept + 1, report.trained.len());
+    let what = if a.trials.is_some() { "trial" } else { "candidate" };
+    outln!("kept        {} ({what} {} of {})", info.architecture, report.kept + 1, report.trained.len());
     outln!("accuracy    validation {:.4}, test {:.4}", info.val_accuracy, info.test_accuracy);
     outln!("saved       {}", a.out.display());
     Ok(())

@@ -26,6 +26,10 @@ pub struct TrainDvnArgs {
     /// Tasks to leave out (comma-separated), e.g. to infer on them afterwards.
     #[arg(long, value_delimiter = ',')]
     pub exclude: Vec<String>,
+    /// Only write the training tasks' accuracy scale (prior.json, the prior of `fit
+    /// --trials`) into --out, an existing model fitted on the same tasks, without fitting.
+    #[arg(long)]
+    pub scale_only: bool,
     #[command(flatten)]
     pub fit: FitArgs,
 }
@@ -35,10 +39,22 @@ pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resu
     let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let skip: HashSet<&str> = a.exclude.iter().map(|s| s.trim()).collect();
     let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
+    let scale = archinfer::adapt::AccuracyScale::from_tasks(&train.iter().map(|t| t.v.clone()).collect::<Vec<_>>())?;
+    let write_scale = || -> Result<(), BoxError> {
+        let path = a.out.join(archinfer::app::PRIOR_FILE);
+        std::fs::write(&path, serde_json::to_string_pretty(&scale)? + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(())
+    };
+    if a.scale_only {
+        write_scale()?;
+        eprintln!("wrote the accuracy scale of {} tasks to {}", train.len(), a.out.join(archinfer::app::PRIOR_FILE).display());
+        return Ok(());
+    }
     let store = a.src.db.open_existing()?;
     let t0 = Instant::now();
     let inf = archinfer::eval::fit_inferencer(store.as_ref(), &space, &train, &a.fit.inferencer_recipe()?, &archinfer::default_device())?;
     inf.save(&a.out)?;
+    write_scale()?;
     eprintln!(
         "fitted on {} tasks in {:.1} s ({} task picks); saved to {}",
         train.len(),

@@ -72,6 +72,9 @@ pub enum EvalError {
     /// Fitting or running a value network failed.
     #[error(transparent)]
     Dvn(#[from] DvnError),
+    /// Few-shot adaptation failed.
+    #[error(transparent)]
+    Adapt(#[from] archinfer_adapt::AdaptError),
     /// A classic model outside the space could not be trained on a task (an empty vocabulary,
     /// one over the limit, a bad label).
     #[error("task `{task}`: {source}")]

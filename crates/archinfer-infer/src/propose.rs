@@ -225,6 +225,32 @@ impl Inferencer {
         m
     }
 
+    /// The value network (the mean of the ensemble, with members) bound to `task`: the
+    /// function the ascent climbs, to score given encodings with (the prior of few-shot
+    /// adaptation).
+    ///
+    /// # Errors
+    /// A task the model cannot embed; a network the fused path cannot pack.
+    pub fn task_value(&self, task: &Task) -> Result<FusedMlp> {
+        let z = self.embed(task)?;
+        let z_tensor = (!z.is_empty()).then(|| Tensor::<2>::from_data(TensorData::new(z.clone(), [1, z.len()]), &self.device));
+        if self.members.is_empty() {
+            return FusedMlp::from_dvn(&self.dvn.model, z_tensor);
+        }
+        let mut nets = vec![(&self.dvn.model, z_tensor)];
+        for m in &self.members {
+            nets.push((&m.model, m.embed_task(Some(task))?));
+        }
+        FusedMlp::from_dvn_ensemble(&nets)
+    }
+
+    /// The value network's mean squared error on its held-out children at the last
+    /// convergence check (per-task normalised units; NaN when it recorded none): how far
+    /// its predictions stray within the tasks it was fitted on.
+    pub fn holdout_mse(&self) -> f64 {
+        self.dvn.history.last().map_or(f64::NAN, |h| f64::from(h.1))
+    }
+
     /// Proposes architectures for `task`: embeds it, then runs [`propose_with`] over the fused
     /// MLP (or, with [`InferOptions::generic`], over burn autodiff).
     ///

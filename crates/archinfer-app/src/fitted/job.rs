@@ -13,7 +13,7 @@ use burn::tensor::Device;
 
 use super::model::{FitReport, FittedModel};
 use super::options::FitOptions;
-use super::record::{fit_settings, record_fit};
+use super::record::{ensure_task, fit_settings, record_fit, record_trainings};
 use crate::error::{AppError, Result};
 use crate::records::{TextModules, bundle_task, check_model_fits};
 
@@ -41,9 +41,14 @@ pub struct FitJob {
     pub epochs: Option<usize>,
     /// A database whose child-training recipe is used, when it exists (`record` wins).
     pub settings: Option<Location>,
-    /// A database to record the task and the trainings in (created if missing, and only
-    /// after every candidate is trained: a refused or failed fit writes nothing).
+    /// A database to record the task and the trainings in (created if missing). With
+    /// `candidates`, after every candidate is trained: a refused or failed fit writes nothing.
+    /// With `trials`, each training as it finishes, exactly once: a run stopped before a
+    /// training finished writes nothing, one stopped later keeps the finished ones.
     pub record: Option<Location>,
+    /// Few-shot adaptation instead of the first `candidates`: this many trainings, each
+    /// chosen after the ones before it were observed ([`FittedModel::fit_trials`]).
+    pub trials: Option<usize>,
 }
 
 /// What a fit reports on its way, for progress bars and notes. Every method does nothing by
@@ -57,6 +62,8 @@ pub trait FitEvents {
     fn training(&mut self, _name: &str, _bundle: &TaskBundle, _config: &TrainConfig, _space_version: u32) {}
     /// Candidate `k` of `total` (architecture `arch`) is about to be trained.
     fn candidate(&mut self, _k: usize, _total: usize, _arch: &str) {}
+    /// A training of `fit --trials` finished (with the best so far).
+    fn trial(&mut self, _trial: &archinfer_adapt::Trial, _budget: usize) {}
 }
 
 /// Reports nothing.
@@ -99,6 +106,7 @@ impl FitJob {
             epochs: None,
             settings: None,
             record: None,
+            trials: None,
         }
     }
 
@@ -111,11 +119,16 @@ impl FitJob {
     /// database's recipe and space), trains, saves, then records.
     ///
     /// # Errors
-    /// [`AppError::BadOptions`] for no candidates; every reading, checking, training, saving
+    /// [`AppError::BadOptions`] for no candidates, [`archinfer_adapt::AdaptError::ZeroBudget`]
+    /// for `trials` of 0 (before anything is read) and
+    /// [`archinfer_adapt::AdaptError::BudgetTooLarge`] for more trials than candidates; every reading, checking, training, saving
     /// and recording error, each naming the data or the database it is about.
     pub fn run(&self, device: &Device, events: &mut dyn FitEvents) -> Result<FitDone> {
         if self.candidates == 0 {
             return Err(AppError::BadOptions("a fit needs at least one candidate".into()));
+        }
+        if let Some(n) = self.trials {
+            archinfer_adapt::check_budget(n, usize::MAX)?;
         }
         let inf = Inferencer::load(&self.model, device)?;
         let name = self.task_name();
@@ -134,15 +147,42 @@ impl FitJob {
         drop((record, other));
         let options = FitOptions::new(config.clone()).with_candidates(self.candidates).with_max_params(self.max_params).with_seed(self.seed).with_record_space(record_space);
         events.training(&name, &bundle, &config, space.version());
-        let report = FittedModel::fit_task(&inf, bundle, &task, &options, device, &mut |k, total, arch| events.candidate(k, total, arch))?;
-        report.model.save(&self.out)?;
-        let recorded = match &self.record {
-            Some(db) => {
-                let store = db.open_or_create()?;
-                let worker = format!("fit:{}", std::process::id());
-                Some(record_fit(store.as_ref(), &name, &self.data.display().to_string(), &report, space, &config, &worker)?)
+        let worker = format!("fit:{}", std::process::id());
+        let source = self.data.display().to_string();
+        let (report, recorded) = match self.trials {
+            Some(n) => {
+                let scale = super::trials::load_scale(&self.model)?;
+                let mut store: Option<Box<dyn archinfer_store::ExperimentStore>> = None;
+                let mut recorded = 0;
+                let report = FittedModel::fit_trials(&inf, bundle, &task, &options, n, scale, device, &mut |bundle, fit, trial| {
+                    if let Some(db) = &self.record {
+                        if store.is_none() {
+                            let s = db.open_or_create()?;
+                            ensure_task(s.as_ref(), &name, &source, bundle, space, &config)?;
+                            store = Some(s);
+                        }
+                        if let Some(s) = &store {
+                            recorded += record_trainings(s.as_ref(), &name, &[fit], &worker)?;
+                        }
+                    }
+                    events.trial(trial, n);
+                    Ok(())
+                })?;
+                report.model.save(&self.out)?;
+                (report, self.record.as_ref().map(|_| recorded))
             }
-            None => None,
+            None => {
+                let report = FittedModel::fit_task(&inf, bundle, &task, &options, device, &mut |k, total, arch| events.candidate(k, total, arch))?;
+                report.model.save(&self.out)?;
+                let recorded = match &self.record {
+                    Some(db) => {
+                        let store = db.open_or_create()?;
+                        Some(record_fit(store.as_ref(), &name, &source, &report, space, &config, &worker)?)
+                    }
+                    None => None,
+                };
+                (report, recorded)
+            }
         };
         Ok(FitDone { name, report, recorded })
     }

@@ -13,9 +13,11 @@ mod job;
 mod model;
 mod options;
 mod record;
+mod trials;
 
 pub use job::{FitDone, FitEvents, FitJob};
 pub use info::{ARCHITECTURE_FILE, CandidateRow, FITTED_FILE, FittedInfo, SCHEMA_FILE, VOCABULARY_FILE, WEIGHTS_FILE};
 pub use model::{FitReport, FittedModel, Predictions, TrainedFit, accuracy};
 pub use options::{FitOptions, default_train_config};
-pub use record::{fit_settings, record_fit};
+pub use record::{ensure_task, fit_settings, record_fit, record_trainings};
+pub use trials::{PRIOR_FILE, TRIAL_STARTS, load_scale, trial_candidates};

@@ -50,6 +50,16 @@ enum ModuleKind {
     Table(archinfer_data::TableSchema),
 }
 
+/// The modality and image side of a bundle a model can be fitted on.
+pub(super) fn modality_of(bundle: &archinfer_data::TaskBundle) -> Result<(Modality, usize)> {
+    Ok(match &bundle.samples {
+        archinfer_data::Samples::Images { side, .. } => (Modality::Images, *side),
+        archinfer_data::Samples::Texts { .. } => (Modality::Texts, IMAGE_SIDE),
+        archinfer_data::Samples::Table { .. } => (Modality::Tables, IMAGE_SIDE),
+        archinfer_data::Samples::Features(_) => return Err(AppError::BadOptions("a task of precomputed features has no embedding module to save".into())),
+    })
+}
+
 /// The modules version a model of `modality` records.
 fn modules_version(modality: Modality) -> u32 {
     match modality {
@@ -122,13 +132,7 @@ impl FittedModel {
         if options.candidates == 0 {
             return Err(AppError::BadOptions("fit needs at least one candidate".into()));
         }
-        let (modality, side) = match &bundle.samples {
-            archinfer_data::Samples::Images { side, .. } => (Modality::Images, *side),
-            archinfer_data::Samples::Texts { .. } => (Modality::Texts, IMAGE_SIDE),
-            archinfer_data::Samples::Table { .. } => (Modality::Tables, IMAGE_SIDE),
-            archinfer_data::Samples::Features(_) => return Err(AppError::BadOptions("a task of precomputed features has no embedding module to save".into())),
-        };
-        let name = task.name();
+        let (modality, side) = modality_of(&bundle)?;
         crate::records::check_model_fits(task, &inferencer.dvn.config.space)?;
         let opts = InferOptions::new().with_ascent(AscentConfig::new()).with_max_params(options.max_params);
         let p = inferencer.propose(task, &opts)?;
@@ -165,6 +169,24 @@ impl FittedModel {
             Ok(TrainedFit { architecture: arch.clone(), seed, outcome: o })
         })?;
         let (kept, _, net) = best.ok_or_else(|| AppError::BadOptions("every candidate's training failed (non-finite loss)".into()))?;
+        Self::assemble(&trainer, bundle, task, modality, side, trained, rows, kept, net)
+    }
+
+    /// The kept network `net` (candidate `kept` of `trained`) with what it reads: its info,
+    /// and the module refitted on the training texts or the table's schema.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn assemble(
+        trainer: &AdamTrainer,
+        bundle: archinfer_data::TaskBundle,
+        task: &archinfer_data::Task,
+        modality: Modality,
+        side: usize,
+        trained: Vec<TrainedFit>,
+        rows: Vec<CandidateRow>,
+        kept: usize,
+        net: DiscreteNetwork,
+    ) -> Result<FitReport> {
+        let name = task.name();
         let arch = trained[kept].architecture.clone();
         let o = &trained[kept].outcome;
         let info = FittedInfo {

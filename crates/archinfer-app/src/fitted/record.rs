@@ -48,6 +48,53 @@ pub fn fit_settings(
 }
 
 
+/// Adds task `name` (its samples `bundle`, from `source`) to `store` if missing, with a new
+/// database's space and recipe: what the first recorded training of a fit needs.
+///
+/// # Errors
+/// Store failures.
+pub fn ensure_task(store: &dyn ExperimentStore, name: &str, source: &str, bundle: &archinfer_data::TaskBundle, model_space: &ArchitectureSpace, train: &TrainConfig) -> Result<()> {
+    if !store.tasks()?.iter().any(|t| t.name == name) {
+        crate::records::add_task(store, &crate::records::record_of(name, "user", &format!("recorded by fit from {source}"), bundle), bundle)?;
+        let settings = crate::settings::DbSettings::of(store);
+        if settings.space()?.is_none() {
+            settings.set_space(model_space)?;
+        }
+        if settings.train_config()?.is_none() {
+            settings.pin_train_config(train)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records the completed trainings of `trained` under task `name` (which must exist), in one
+/// transaction, at the indices after the task's random children, below the pool's. Returns
+/// how many were recorded (diverged ones are not).
+///
+/// # Errors
+/// Store failures.
+pub fn record_trainings(store: &dyn ExperimentStore, name: &str, trained: &[&super::model::TrainedFit], worker: &str) -> Result<usize> {
+    let next = store.trials(Some(name))?.iter().filter(|t| t.trial_index < crate::pool::POOL_FIRST_INDEX).map(|t| t.trial_index + 1).max().unwrap_or(0);
+    let mut rows = Vec::new();
+    for t in trained.iter().filter(|t| t.outcome.is_done()) {
+        let o = &t.outcome;
+        rows.push((
+            PlannedTrial { trial_index: next + rows.len(), architecture: t.architecture.to_json()?, seed: t.seed },
+            TrialResult {
+                val_accuracy: o.val_accuracy,
+                test_accuracy: o.test_accuracy,
+                seconds: o.seconds,
+                num_params: o.num_params,
+                epochs_run: o.epochs_run,
+            },
+        ));
+    }
+    if !rows.is_empty() {
+        store.record_trials(name, worker, &rows)?;
+    }
+    Ok(rows.len())
+}
+
 /// Records a fit's completed trainings under task `name` in `store` (adding the task, and a
 /// new database's space and recipe, if missing): what `archinfer fit --record` does, so the
 /// database grows with use. The trials take the indices after the task's random children,
@@ -64,32 +111,6 @@ pub fn record_fit(
     train: &TrainConfig,
     worker: &str,
 ) -> Result<usize> {
-    if !store.tasks()?.iter().any(|t| t.name == name) {
-        crate::records::add_task(store, &crate::records::record_of(name, "user", &format!("recorded by fit from {source}"), &report.bundle), &report.bundle)?;
-        let settings = crate::settings::DbSettings::of(store);
-        if settings.space()?.is_none() {
-            settings.set_space(model_space)?;
-        }
-        if settings.train_config()?.is_none() {
-            settings.pin_train_config(train)?;
-        }
-    }
-    let next = store.trials(Some(name))?.iter().filter(|t| t.trial_index < crate::pool::POOL_FIRST_INDEX).map(|t| t.trial_index + 1).max().unwrap_or(0);
-    let mut rows = Vec::new();
-    for t in report.trained.iter().filter(|t| t.outcome.is_done()) {
-        let o = &t.outcome;
-        rows.push((
-            PlannedTrial { trial_index: next + rows.len(), architecture: t.architecture.to_json()?, seed: t.seed },
-            TrialResult {
-                val_accuracy: o.val_accuracy,
-                test_accuracy: o.test_accuracy,
-                seconds: o.seconds,
-                num_params: o.num_params,
-                epochs_run: o.epochs_run,
-            },
-        ));
-    }
-    store.record_trials(name, worker, &rows)?;
-    Ok(rows.len())
+    ensure_task(store, name, source, &report.bundle, model_space, train)?;
+    record_trainings(store, name, &report.trained.iter().collect::<Vec<_>>(), worker)
 }
-

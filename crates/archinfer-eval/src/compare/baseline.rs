@@ -3,6 +3,7 @@
 use super::matrix::{PoolMatrix, TaskFacts};
 use super::method::Method;
 use super::options::CompareOptions;
+use super::prior::TaskPrior;
 
 /// What a baseline may know when it chooses for one held-out task: the pool's results on the
 /// training tasks (and, to pick among its own K choices by validation, the held-out task's
@@ -19,6 +20,9 @@ pub struct HeldOut<'a> {
     pub training: &'a [usize],
     /// The comparison's settings (seed, random orders).
     pub options: &'a CompareOptions,
+    /// The value network's prior for the task, fitted without it (`evaluate compare
+    /// --adaptive`); `None` where none was computed.
+    pub prior: Option<&'a TaskPrior>,
 }
 
 impl HeldOut<'_> {

@@ -14,6 +14,7 @@ use burn::tensor::Device;
 
 use super::matrix::{OutsideScore, PoolMatrix};
 use super::options::CompareOptions;
+use super::prior::{TaskPrior, adaptive_priors};
 use super::report::Comparison;
 use super::run::{CompareRun, CompareSettings, held_indices, matrix_facts};
 use crate::classic::{ClassicRun, classic_in};
@@ -60,6 +61,10 @@ pub struct CompareJob {
     /// [`ClassicRun`] lines, such as `benches/peers/table_peer.py`'s gradient-boosted trees),
     /// added as outside scores beside the classic defaults.
     pub outside: Option<PathBuf>,
+    /// Also run few-shot adaptation (`adaptive`) and TPE over the pool: the value network
+    /// is fitted once more per held-out task, leave-one-task-out, for its prior over the pool
+    /// (`adaptive-priors.jsonl` in the folder, resumable).
+    pub adaptive: bool,
 }
 
 /// What a comparison did.
@@ -81,7 +86,8 @@ impl CompareJob {
     /// Runs the comparison on `suite_tasks` (the database's tasks with their samples):
     /// `on_start(held, done)` is told how many held-out tasks there are and how many the log
     /// already holds, `on_done` sees each proposal trained, `on_classic` each classic model
-    /// fitted (all of them before `on_start` is called).
+    /// fitted (all of them before `on_start` is called), `on_prior` each held-out task's
+    /// prior for `adaptive` (after the proposals).
     ///
     /// # Errors
     /// [`EvalError::BadOptions`] for bad options or `--tasks` with the split-half check; a
@@ -96,6 +102,7 @@ impl CompareJob {
         on_start: &mut dyn FnMut(usize, usize),
         on_done: &(dyn Fn(&TrainedProposal) + Sync),
         on_classic: &mut dyn FnMut(&ClassicRun),
+        on_prior: &mut dyn FnMut(&TaskPrior),
     ) -> Result<CompareDone> {
         if self.split_half.is_some() && self.tasks.is_some() {
             return Err(EvalError::BadOptions("--split-half proposes for every task (each from the other half); leave out --tasks".into()));
@@ -116,7 +123,8 @@ impl CompareJob {
             None => PathBuf::from(format!("results/compare-{suite}")),
         });
         std::fs::create_dir_all(&out).map_err(|e| crate::runner::io(&out, e))?;
-        let k = options.budgets.iter().copied().max().unwrap_or(1);
+        // An ascent of n starts has at most n distinct candidates: the proposal's curve stops there.
+        let k = options.budgets.iter().copied().max().unwrap_or(1).min(self.ascent.ascent.starts.max(1));
         let settings = CompareSettings {
             db: self.db.to_string(),
             fit: self.fit_name.clone(),
@@ -144,7 +152,14 @@ impl CompareJob {
         let log = ResumableRuns::<TrainedProposal>::new(out.join("proposals.jsonl"));
         on_start(held.len(), log.read()?.iter().filter(|p| held.iter().any(|&t| matrix.tasks[t] == p.task)).count());
         let setup = p.setup(store, k, self.train_seed);
-        let run = CompareRun { setup, matrix: &matrix, facts: &facts, held, split_half: self.split_half, options };
+        let priors = if self.adaptive && self.split_half.is_none() {
+            let names: Vec<String> = held.iter().map(|&t| matrix.tasks[t].clone()).collect();
+            let log = ResumableRuns::<TaskPrior>::new(out.join("adaptive-priors.jsonl"));
+            adaptive_priors(&setup, &pool, &names, &log, on_prior)?
+        } else {
+            Default::default()
+        };
+        let run = CompareRun { setup, matrix: &matrix, facts: &facts, held, split_half: self.split_half, options, priors };
         let comparison = run.run(self.workers, &log, on_done)?;
         let (markdown, json_lines) = comparison.write(&out, &self.budgets, pool.size(), run.held.len())?;
         Ok(CompareDone { comparison, out, suite, markdown, json_lines })

@@ -6,6 +6,7 @@ use super::baselines::baselines;
 use super::matrix::{PoolMatrix, TaskFacts};
 use super::method::Method;
 use super::options::CompareOptions;
+use super::prior::TaskPrior;
 use super::report::{CompareRow, Comparison, summarise};
 use crate::error::{EvalError, Result};
 
@@ -42,14 +43,32 @@ pub fn compare_with_training(
     proposals: &[Option<Vec<(f64, f64)>>],
     opts: &CompareOptions,
 ) -> Result<Comparison> {
-    compare_baselines(&baselines(), matrix, facts, held, training, proposals, opts)
+    compare_with_priors(matrix, facts, held, training, proposals, &[], opts)
 }
 
-/// As [`compare_with_training`], with `baselines` in place of the registered ones (in table
+/// As [`compare_with_training`], with the value network's prior of each held-out task
+/// (`priors[i]` for `held[i]`; an empty slice for none), which `adaptive` and `tpe` need.
+///
+/// # Errors
+/// As [`compare_with_training`]; [`EvalError::BadOptions`] for priors of the wrong length.
+pub fn compare_with_priors(
+    matrix: &PoolMatrix,
+    facts: &[TaskFacts],
+    held: &[usize],
+    training: &[Vec<usize>],
+    proposals: &[Option<Vec<(f64, f64)>>],
+    priors: &[Option<TaskPrior>],
+    opts: &CompareOptions,
+) -> Result<Comparison> {
+    compare_baselines(&baselines(), matrix, facts, held, training, proposals, priors, opts)
+}
+
+/// As [`compare_with_priors`], with `baselines` in place of the registered ones (in table
 /// order after the proposal): how a program compares its own [`Baseline`].
 ///
 /// # Errors
-/// As [`compare_with_training`].
+/// As [`compare_with_priors`].
+#[allow(clippy::too_many_arguments)]
 pub fn compare_baselines(
     baselines: &[Box<dyn Baseline>],
     matrix: &PoolMatrix,
@@ -57,9 +76,13 @@ pub fn compare_baselines(
     held: &[usize],
     training: &[Vec<usize>],
     proposals: &[Option<Vec<(f64, f64)>>],
+    priors: &[Option<TaskPrior>],
     opts: &CompareOptions,
 ) -> Result<Comparison> {
     opts.validate()?;
+    if !priors.is_empty() && priors.len() != held.len() {
+        return Err(EvalError::BadOptions(format!("{} priors for {} held-out tasks", priors.len(), held.len())));
+    }
     let n = matrix.tasks.len();
     if training.len() != held.len() {
         return Err(EvalError::BadOptions(format!("{} training lists for {} held-out tasks", training.len(), held.len())));
@@ -83,7 +106,7 @@ pub fn compare_baselines(
     budgets.dedup();
     let mut rows = Vec::new();
     for (i, &t) in held.iter().enumerate() {
-        let here = HeldOut { matrix, facts, task: t, training: &training[i], options: opts };
+        let here = HeldOut { matrix, facts, task: t, training: &training[i], options: opts, prior: priors.get(i).and_then(Option::as_ref) };
         let scores: Vec<(Method, Vec<Option<f64>>)> = baselines.iter().map(|b| (b.method(), b.scores(&here, &budgets))).collect();
         for (j, &k) in budgets.iter().enumerate() {
             let mut push = |method: Method, acc: f64| {
@@ -229,7 +252,7 @@ mod tests {
         let training: Vec<Vec<usize>> = (0..3).map(|t| (0..3).filter(|&x| x != t).collect()).collect();
         let opts = CompareOptions { budgets: vec![1], ..CompareOptions::default() };
         let own: Vec<Box<dyn Baseline>> = vec![Box::new(Last)];
-        let c = compare_baselines(&own, &m, &facts, &[0, 1, 2], &training, &[None, None, None], &opts).unwrap();
+        let c = compare_baselines(&own, &m, &facts, &[0, 1, 2], &training, &[None, None, None], &[], &opts).unwrap();
         // Task 2's last config scores 0.93 on test.
         assert!(c.rows.iter().any(|r| r.method.name() == "last-config" && r.task == "t2" && (r.test_accuracy - 0.93).abs() < 1e-12));
         assert_eq!(c.summary_of(Method::new("last-config"), 1).map(|s| s.tasks), Some(3));

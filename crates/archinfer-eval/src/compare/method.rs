@@ -20,6 +20,14 @@ impl Method {
     pub const NearestTask: Method = Method("nearest-task");
     /// K random pool members, best by validation, averaged over many orders.
     pub const Random: Method = Method("random");
+    /// Few-shot adaptation over the pool: the value network as the prior, each training
+    /// observed, the next chosen by expected improvement (needs `--adaptive`).
+    pub const Adaptive: Method = Method("adaptive");
+    /// The first five of the greedy portfolio, then random search.
+    pub const PortfolioRandom: Method = Method("portfolio-random");
+    /// TPE over the pool, without meta-learning (needs `--adaptive`, whose priors name the
+    /// members' choices).
+    pub const Tpe: Method = Method("tpe");
     /// The pool member best on all tasks by test accuracy: chosen with hindsight, for reference.
     pub const HindsightDefault: Method = Method("hindsight-default");
     /// Of the classic defaults outside the space trained on the task (TF-IDF or pixels with
@@ -28,7 +36,17 @@ impl Method {
 
     /// The built-in methods over the pool, in the order tables list them (the first of what
     /// `methods()` returns; the classic models outside the space follow).
-    pub const ALL: [Method; 6] = [Method::Proposal, Method::SingleBest, Method::Portfolio, Method::NearestTask, Method::Random, Method::HindsightDefault];
+    pub const ALL: [Method; 9] = [
+        Method::Proposal,
+        Method::Adaptive,
+        Method::SingleBest,
+        Method::Portfolio,
+        Method::PortfolioRandom,
+        Method::NearestTask,
+        Method::Random,
+        Method::Tpe,
+        Method::HindsightDefault,
+    ];
 
     /// A method named `name` (kebab-case, as rows and tables show it).
     pub const fn new(name: &'static str) -> Self {
@@ -79,8 +97,9 @@ mod tests {
         let classic: Method = serde_json::from_str("\"tfidf-char-lr\"").unwrap();
         assert_eq!(classic.name(), "tfidf-char-lr");
         assert_eq!(serde_json::from_str::<Method>("\"classic\"").unwrap(), Method::Classic);
-        let other: Method = serde_json::from_str("\"tpe\"").unwrap();
-        assert_eq!(other.name(), "tpe");
+        let other: Method = serde_json::from_str("\"my-own\"").unwrap();
+        assert_eq!(other.name(), "my-own");
+        assert_eq!(serde_json::from_str::<Method>("\"tpe\"").unwrap(), Method::Tpe);
         assert_eq!(crate::compare::methods()[..Method::ALL.len()], Method::ALL);
         assert_eq!(crate::compare::methods().last(), Some(&Method::Classic));
     }

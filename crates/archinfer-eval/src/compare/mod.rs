@@ -19,14 +19,16 @@ mod leave_one_out;
 mod matrix;
 mod method;
 mod options;
+mod prior;
 mod report;
 mod run;
 
 pub use baseline::{Baseline, HeldOut};
 pub use job::{CompareDone, CompareJob};
-pub use baselines::{Classic, ClassicModel, HindsightDefault, NearestTask, Portfolio, RandomSearch, SingleBest, baselines, methods};
+pub use baselines::{AdaptiveSearch, Classic, ClassicModel, HindsightDefault, NearestTask, Portfolio, PortfolioThenRandom, RandomSearch, SingleBest, TpeSearch, baselines, methods};
 pub use matrix::{OutsideScore, PoolMatrix, TaskFacts};
-pub use leave_one_out::{compare, compare_baselines, compare_with_training, task_halves};
+pub use leave_one_out::{compare, compare_baselines, compare_with_priors, compare_with_training, task_halves};
+pub use prior::{TaskPrior, adaptive_priors};
 pub use method::Method;
 pub use options::CompareOptions;
 pub use report::{ANYTIME_BUDGETS, CompareRow, Comparison, MethodSummary, summarise_rows, summary_markdown};

@@ -122,7 +122,7 @@ impl Comparison {
 }
 
 /// The budgets of the any-time curve: K = 1 … 10.
-pub const ANYTIME_BUDGETS: [usize; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+pub const ANYTIME_BUDGETS: [usize; 20] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 
 /// Every method's summary at budget `k`, as a markdown table.
 pub fn summary_markdown(summary: &[MethodSummary], k: usize) -> String {

@@ -9,7 +9,8 @@ use archinfer_store::ExperimentStore;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
-use super::leave_one_out::{compare, compare_with_training, task_halves};
+use super::leave_one_out::{compare_with_priors, compare_with_training, task_halves};
+use super::prior::TaskPrior;
 use super::matrix::{PoolMatrix, TaskFacts};
 use super::options::CompareOptions;
 use super::report::{CompareRow, Comparison, summarise_rows, summary_markdown};
@@ -71,6 +72,9 @@ pub struct CompareRun<'a> {
     pub split_half: Option<u64>,
     /// Budgets, random-search orders, ties.
     pub options: CompareOptions,
+    /// The value network's prior of held-out tasks, by name (`adaptive` and `tpe` run on
+    /// the tasks that have one).
+    pub priors: std::collections::BTreeMap<String, TaskPrior>,
 }
 
 impl CompareRun<'_> {
@@ -100,7 +104,11 @@ impl CompareRun<'_> {
                 let training: Vec<Vec<usize>> = self.held.iter().map(|t| if h[0].contains(t) { h[1].clone() } else { h[0].clone() }).collect();
                 compare_with_training(m, self.facts, &self.held, &training, &proposals, &self.options)
             }
-            None => compare(m, self.facts, &self.held, &proposals, &self.options),
+            None => {
+                let training: Vec<Vec<usize>> = self.held.iter().map(|&t| (0..m.tasks.len()).filter(|&x| x != t).collect()).collect();
+                let priors: Vec<Option<TaskPrior>> = names.iter().map(|n| self.priors.get(n).cloned()).collect();
+                compare_with_priors(m, self.facts, &self.held, &training, &proposals, &priors, &self.options)
+            }
         }
     }
 }

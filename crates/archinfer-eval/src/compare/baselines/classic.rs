@@ -53,7 +53,7 @@ mod tests {
             TaskFacts::default(),
         ];
         let options = CompareOptions { budgets: vec![1, 3], random_orders: 1, seed: 0, tie: 1e-6 };
-        let held = |task: usize| HeldOut { matrix: &m, facts: &facts, task, training: &[], options: &options };
+        let held = |task: usize| HeldOut { matrix: &m, facts: &facts, task, training: &[], options: &options, prior: None };
         // char wins on validation (0.8 > 0.7); `x` ties it and comes later, so char is kept.
         assert_eq!(Classic.scores(&held(0), &[1, 3]), vec![Some(0.69), Some(0.69)]);
         assert_eq!(ClassicModel(Method::new("tfidf-word-lr")).scores(&held(0), &[1]), vec![Some(0.71)]);

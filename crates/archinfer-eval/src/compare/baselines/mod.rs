@@ -1,18 +1,24 @@
 //! The registered baselines, one file each.
 
+mod adaptive;
 mod classic;
 mod hindsight;
 mod nearest_task;
 mod portfolio;
+mod portfolio_random;
 mod random;
 mod single_best;
+mod tpe;
 
+pub use adaptive::AdaptiveSearch;
 pub use classic::{Classic, ClassicModel};
 pub use hindsight::HindsightDefault;
 pub use nearest_task::NearestTask;
 pub use portfolio::Portfolio;
+pub use portfolio_random::PortfolioThenRandom;
 pub use random::RandomSearch;
 pub use single_best::SingleBest;
+pub use tpe::TpeSearch;
 
 use crate::compare::baseline::Baseline;
 use crate::compare::method::Method;
@@ -25,7 +31,16 @@ pub const PEER_MODELS: [&str; 2] = ["hgb", "sk-onehot-lr"];
 /// Every baseline [`compare`](crate::compare()) runs, in the order tables list them after the
 /// proposal. Registering a new one is one line here.
 pub fn baselines() -> Vec<Box<dyn Baseline>> {
-    let mut all: Vec<Box<dyn Baseline>> = vec![Box::new(SingleBest), Box::new(Portfolio), Box::new(NearestTask), Box::new(RandomSearch), Box::new(HindsightDefault)];
+    let mut all: Vec<Box<dyn Baseline>> = vec![
+        Box::new(AdaptiveSearch),
+        Box::new(SingleBest),
+        Box::new(Portfolio),
+        Box::new(PortfolioThenRandom),
+        Box::new(NearestTask),
+        Box::new(RandomSearch),
+        Box::new(TpeSearch),
+        Box::new(HindsightDefault),
+    ];
     all.extend(archinfer_classic::ClassicKind::ALL.iter().map(|k| Box::new(ClassicModel(Method::new(k.name()))) as Box<dyn Baseline>));
     all.extend(PEER_MODELS.iter().map(|m| Box::new(ClassicModel(Method::new(m))) as Box<dyn Baseline>));
     all.push(Box::new(Classic));
