@@ -1,14 +1,16 @@
 //! The new task's accuracy over a finite set of candidates as a Gaussian process whose prior
 //! is the meta-trained value network, updated by each training on the task.
 //!
-//! `acc(u) = μ + σ · (v(u) + r(u)) + ε`: `v` the value network's normalised prediction, `μ`
-//! and `σ` the task's unknown level and spread (prior from the training tasks,
-//! [`AccuracyScale`]), `r` what the network gets wrong (a Gaussian process over the
-//! candidates' encodings, correlated between candidates that share choices) and `ε` seed noise.
-//! The weight on `v` is uncertain beyond the spread of `σ`: the network may rank the new task
-//! wrongly (`weight_sd`). Linearised around `σ`'s prior mean, the prior covariance of two
-//! candidates is `sd(μ)² + (sd(σ)² + (weight_sd · E σ)²) v v' + (E σ · residual_sd)² exp(−decay h)`: every observation moves the
-//! level, the spread and the residuals of similar candidates, exactly (Gaussian conditioning).
+//! `acc(u) = μ + σ · (ρ v(u) + r(u)) + ε`: `v` the value network's normalised prediction,
+//! `μ` and `σ` the task's unknown level and spread (prior from the training tasks,
+//! [`AccuracyScale`]), `ρ` how well the network transfers to this task (prior
+//! `N(transfer, transfer_sd²)`, [`AdaptConfig`]), `r` what it leaves unexplained (a Gaussian
+//! process over the candidates' encodings, correlated between candidates that share choices)
+//! and `ε` seed noise. Linearised around the prior means, the prior mean of a candidate is
+//! `E μ + E σ · transfer · v` and the covariance of two is
+//! `sd(μ)² + (sd(σ)² transfer² + (E σ)² transfer_sd²) v v' + (E σ · residual_sd)² exp(−decay h)`:
+//! every observation moves the level, the weight of the network and the residuals of similar
+//! candidates, exactly (Gaussian conditioning).
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
@@ -120,14 +122,15 @@ impl Adaptive {
     }
 
     fn prior_mean(&self, i: usize) -> f64 {
-        self.scale.level_mean + self.scale.spread_mean * self.candidates.values[i]
+        self.scale.level_mean + self.scale.spread_mean * self.config.transfer * self.candidates.values[i]
     }
 
     fn cov(&self, i: usize, j: usize) -> f64 {
         let (s, c) = (&self.scale, &self.candidates);
+        let (t, ts) = (self.config.transfer, self.config.transfer_sd);
         let r = s.spread_mean * self.config.residual_sd;
-        let w = self.config.weight_sd * s.spread_mean;
-        s.level_sd * s.level_sd + (s.spread_sd * s.spread_sd + w * w) * c.values[i] * c.values[j] + r * r * (-self.config.decay * c.hamming(i, j)).exp()
+        let w = s.spread_sd * s.spread_sd * t * t + s.spread_mean * s.spread_mean * ts * ts;
+        s.level_sd * s.level_sd + w * c.values[i] * c.values[j] + r * r * (-self.config.decay * c.hamming(i, j)).exp()
     }
 
     /// Records that candidate `index` trained to validation accuracy `accuracy` (a candidate
@@ -310,7 +313,7 @@ mod tests {
         // Two candidates, values 1 and −1, differing in their one group: residual
         // correlation exp(−3). Prior means 0.8 and 0.6.
         let c = Candidates { values: vec![1.0, -1.0], codes: vec![vec![0], vec![1]] };
-        let cfg = AdaptConfig { residual_sd: 0.5, noise_sd: 0.01, decay: 3.0, weight_sd: 0.0, acquisition: Acquisition::ExpectedImprovement };
+        let cfg = AdaptConfig { transfer: 1.0, transfer_sd: 0.0, residual_sd: 0.5, noise_sd: 0.01, decay: 3.0, acquisition: Acquisition::ExpectedImprovement };
         let mut a = Adaptive::new(c, scale(), cfg).unwrap();
         assert_abs_diff_eq!(a.belief(0).mean, 0.8, epsilon = 1e-12);
         // Prior variance: 0.1² + (0.1 · 0.5)² = 0.0125.
@@ -339,8 +342,10 @@ mod tests {
     fn intervals_and_batches() {
         let c = Candidates { values: vec![1.0, 0.5, 0.0, -1.0], codes: vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]] };
         let a = Adaptive::new(c, scale(), AdaptConfig::default()).unwrap();
+        // Prior mean 0.7 + 0.1 · 0.6 · 1 = 0.76, the interval symmetric around it.
+        assert_abs_diff_eq!(a.belief(0).mean, 0.76, epsilon = 1e-12);
         let (lo, hi) = a.interval(0, 0.8).unwrap();
-        assert!(lo < 0.8 && hi > 0.8 && (0.8 - lo - (hi - 0.8)).abs() < 1e-12);
+        assert!(lo < 0.76 && hi > 0.76 && (0.76 - lo - (hi - 0.76)).abs() < 1e-12);
         assert!(a.interval(0, 1.0).is_err());
         let batch = a.propose_batch(3);
         assert_eq!(batch.len(), 3);

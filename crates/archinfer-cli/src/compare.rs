@@ -101,7 +101,11 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
             bar.inc(1);
         },
         &mut |c| bar.suspend(|| eprintln!("{}", classic_line(c))),
-        &mut |p| bar.suspend(|| eprintln!("{}: prior over the pool fitted ({:.1} s, held-out MSE {:.3})", p.task, p.fit_seconds, p.holdout_mse)),
+        &mut |p| {
+            let best = p.steps.iter().map(|s| s.val).fold(0.0, f64::max);
+            let (c0, c5) = (p.coverage.prior, p.coverage.after_five);
+            bar.suspend(|| eprintln!("{}: adaptive over {} candidates, best validation {:.4} in {} trainings; 80 % interval holds {}/{} before, {}/{} after five ({:.1} s fit)", p.task, p.candidates, best, p.steps.len(), c0.0, c0.1, c5.0, c5.1, p.fit_seconds))
+        },
     )?;
     bar.finish_and_clear();
     if a.split_half.is_none() && archinfer_plots::init_font() {

@@ -155,7 +155,8 @@ impl CompareJob {
         let priors = if self.adaptive && self.split_half.is_none() {
             let names: Vec<String> = held.iter().map(|&t| matrix.tasks[t].clone()).collect();
             let log = ResumableRuns::<TaskPrior>::new(out.join("adaptive-priors.jsonl"));
-            adaptive_priors(&setup, &pool, &names, &log, on_prior)?
+            let budget = options.budgets.iter().copied().max().unwrap_or(1);
+            adaptive_priors(&setup, &pool, &matrix, &names, budget, &log, on_prior)?
         } else {
             Default::default()
         };

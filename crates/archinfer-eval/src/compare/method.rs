@@ -20,8 +20,9 @@ impl Method {
     pub const NearestTask: Method = Method("nearest-task");
     /// K random pool members, best by validation, averaged over many orders.
     pub const Random: Method = Method("random");
-    /// Few-shot adaptation over the pool: the value network as the prior, each training
-    /// observed, the next chosen by expected improvement (needs `--adaptive`).
+    /// Few-shot adaptation: the value network as the prior over the ascent's argmaxes and the
+    /// pool, each training observed, the next chosen by expected improvement (needs
+    /// `--adaptive`).
     pub const Adaptive: Method = Method("adaptive");
     /// The first five of the greedy portfolio, then random search.
     pub const PortfolioRandom: Method = Method("portfolio-random");

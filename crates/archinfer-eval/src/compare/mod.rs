@@ -28,7 +28,7 @@ pub use job::{CompareDone, CompareJob};
 pub use baselines::{AdaptiveSearch, Classic, ClassicModel, HindsightDefault, NearestTask, Portfolio, PortfolioThenRandom, RandomSearch, SingleBest, TpeSearch, baselines, methods};
 pub use matrix::{OutsideScore, PoolMatrix, TaskFacts};
 pub use leave_one_out::{compare, compare_baselines, compare_with_priors, compare_with_training, task_halves};
-pub use prior::{TaskPrior, adaptive_priors};
+pub use prior::{AdaptiveStep, Coverage, TaskPrior, adaptive_priors};
 pub use method::Method;
 pub use options::CompareOptions;
 pub use report::{ANYTIME_BUDGETS, CompareRow, Comparison, MethodSummary, summarise_rows, summary_markdown};
