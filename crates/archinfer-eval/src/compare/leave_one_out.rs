@@ -261,6 +261,43 @@ mod tests {
     }
 
     #[test]
+    fn adaptive_reads_its_run_tpe_needs_codes_and_portfolio_random_starts_with_the_portfolio() {
+        use super::super::prior::{AdaptiveStep, Coverage, TaskPrior};
+        let m = matrix();
+        let facts = vec![TaskFacts { train: 100, classes: 2, dim: 4, modality: "images".into(), ..Default::default() }; 3];
+        let opts = CompareOptions { budgets: vec![1, 2, 3], random_orders: 50, seed: 0, tie: 1e-9 };
+        let step = |arch: &str, val: f64, test: f64| AdaptiveStep { architecture: arch.into(), pool_member: None, val, test, predicted: (0.5, 0.1) };
+        // Task 2's run: a candidate outside the pool (val 0.7), then config 3 (val 0.95).
+        let prior = TaskPrior {
+            task: "t2".into(),
+            values: vec![0.0; 4],
+            codes: vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]],
+            scale: archinfer_adapt::AccuracyScale::default(),
+            holdout_mse: 0.3,
+            candidates: 5,
+            steps: vec![step("x", 0.7, 0.66), step("c3", 0.95, 0.93)],
+            coverage: Coverage::default(),
+            fit_seconds: 0.0,
+            adapt_seconds: 0.0,
+        };
+        let training = vec![vec![0, 1]];
+        let c = compare_with_priors(&m, &facts, &[2], &training, &[None], &[Some(prior)], &opts).unwrap();
+        let at = |method: Method, k: usize| c.rows.iter().find(|r| r.method == method && r.k == k).map(|r| r.test_accuracy);
+        assert_eq!(at(Method::Adaptive, 1), Some(0.66));
+        // Budgets past the run keep its best.
+        assert_eq!((at(Method::Adaptive, 2), at(Method::Adaptive, 3)), (Some(0.93), Some(0.93)));
+        // TPE's first ten trainings are random: at budget 1 the pool's mean test accuracy, roughly.
+        let tpe = at(Method::Tpe, 1).unwrap();
+        assert!((0.29..=0.93).contains(&tpe), "{tpe}");
+        // Up to five trainings, portfolio-random is the portfolio.
+        assert_abs_diff_eq!(at(Method::PortfolioRandom, 2).unwrap(), at(Method::Portfolio, 2).unwrap(), epsilon = 1e-12);
+        // Without a run, neither adaptive nor TPE names a network.
+        let c = compare_with_priors(&m, &facts, &[2], &training, &[None], &[None], &opts).unwrap();
+        assert!(c.rows.iter().all(|r| r.method != Method::Adaptive && r.method != Method::Tpe));
+        assert!(compare_with_priors(&m, &facts, &[2], &training, &[None], &[None, None], &opts).is_err());
+    }
+
+    #[test]
     fn malformed_matrices_are_errors() {
         let bad = PoolMatrix::new(vec!["a".into(), "b".into()], vec!["c".into()], vec![vec![0.1], vec![]], vec![vec![0.1], vec![0.2]]);
         assert!(matches!(bad, Err(EvalError::PoolRow { task, expected: 1 }) if task == "b"));

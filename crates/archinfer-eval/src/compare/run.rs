@@ -189,7 +189,7 @@ mod tests {
         let m = matrix();
         let facts = vec![TaskFacts { train: 100, classes: 2, dim: 0, modality: String::new(), ..Default::default() }; 3];
         let opts = CompareOptions { budgets: vec![1, 2], random_orders: 10, seed: 0, tie: 1e-6 };
-        let c = compare(&m, &facts, &[0, 1, 2], &[None, None, None], &opts).unwrap();
+        let c = super::super::leave_one_out::compare(&m, &facts, &[0, 1, 2], &[None, None, None], &opts).unwrap();
         // Curves hold the budgets computed; the proposal, without runs, has none.
         let curves = c.curves(&[1, 2, 3]);
         assert!(curves.iter().all(|(m, p)| m != "proposal" && p.iter().map(|q| q.0).collect::<Vec<_>>() == [1.0, 2.0]));
