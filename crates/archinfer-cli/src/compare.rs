@@ -68,6 +68,12 @@ pub struct CompareArgs {
     /// (adaptive-priors.jsonl, resumable).
     #[arg(long)]
     pub adaptive: bool,
+    /// The protocol's R (with --adaptive): repeat every training of each held-out task on
+    /// R − 1 further seeds, shared by the pool and every method, and write compare-rR.md
+    /// (mean ± standard error across replicates) and anytime-rR.png (replicates.jsonl,
+    /// resumable).
+    #[arg(long, default_value_t = 1)]
+    pub replicates: usize,
     #[command(flatten)]
     pub ascent: AscentArgs,
     #[command(flatten)]
@@ -86,7 +92,7 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
     let (how, ascent, fit_name, ascent_name) = (a.fit.inferencer_recipe()?, a.ascent.options(), format!("{:?}", a.fit), format!("{:?}", a.ascent));
     let (db, tasks, budgets, curve, out) = (a.src.db.clone(), a.tasks.clone(), a.budgets.clone(), curve.to_vec(), a.out.clone());
     let classic = (!a.no_classic).then(ClassicOptions::default);
-    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic, outside: a.outside.clone(), adaptive: a.adaptive };
+    let job = CompareJob { db, how, ascent, fit_name, ascent_name, tasks, budgets, curve, random_orders: a.random_orders, split_half: a.split_half, train_seed: a.train_seed, workers: a.workers, out, classic, outside: a.outside.clone(), adaptive: a.adaptive, replicates: a.replicates };
     let tasks: Vec<Arc<Task>> = suite_tasks.into_iter().map(|(t, _)| t).collect();
     let bar = crate::ui::bar(0, "held-out tasks");
     let done = job.run(
@@ -106,11 +112,20 @@ pub fn run(a: CompareArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Result<(), 
             let (c0, c5) = (p.coverage.prior, p.coverage.after_five);
             bar.suspend(|| eprintln!("{}: adaptive over {} candidates, best validation {:.4} in {} trainings; 80 % interval holds {}/{} before, {}/{} after five ({:.1} s fit)", p.task, p.candidates, best, p.steps.len(), c0.0, c0.1, c5.0, c5.1, p.fit_seconds))
         },
+        &|r| eprintln!("{}: replicate {} trained ({:.1} s)", r.task, r.replicate, r.seconds),
     )?;
     bar.finish_and_clear();
     if a.split_half.is_none() && archinfer_plots::init_font() {
         let title = format!("{}: mean normalised regret against budget", done.suite);
         archinfer_plots::lines(&done.out.join("anytime.png"), &title, &done.comparison.curves(&CURVE), "K (networks trained)", "mean normalised regret", true)?;
+    }
+    if !done.replicates.is_empty() && archinfer_plots::init_font() {
+        let title = format!("{}: mean normalised regret against budget, R = {}", done.suite, done.replicates.len());
+        let curves = archinfer::eval::replicate_curves(&done.replicates, &CURVE);
+        archinfer_plots::lines(&done.out.join(format!("anytime-r{}.png", done.replicates.len())), &title, &curves, "K (networks trained)", "mean normalised regret", true)?;
+    }
+    if let Some(md) = &done.replicate_markdown {
+        eprintln!("{md}");
     }
     if a.json {
         print!("{}", done.json_lines);

@@ -65,7 +65,8 @@ pub use archinfer_classic::{ClassicKind, ClassicOptions};
 pub use classic::{ClassicJob, ClassicRun, classic_in, classic_runs, export_splits, kinds_for, run_classic, task_bundle};
 pub use compare::{
     ANYTIME_BUDGETS, Baseline, Classic, ClassicModel, OutsideScore, CompareDone, CompareJob, CompareOptions, CompareRow, CompareRun, CompareSettings, Comparison, HeldOut, Method, MethodSummary, PoolMatrix, TaskFacts, baselines, compare,
-    compare_baselines, compare_with_training, held_indices, matrix_facts, methods, pooled_markdown, summarise_rows, summary_markdown, task_halves,
+    compare_baselines, compare_with_training, held_indices, matrix_facts, methods, pooled_markdown, summarise_rows, summary_markdown, task_halves, AdaptiveSearch, AdaptiveStep, Coverage,
+    PortfolioThenRandom, ReplicateRun, SEED_STRIDE, TaskPrior, TpeSearch, adaptive_priors, compare_with_priors, replicate_comparisons, replicate_curves, replicate_markdown, run_replicates,
 };
 pub use diversity::{Diversity, DiversityTable, distance, diversity};
 pub use plots::{embedding_pca, predicted_vs_actual, spearman_vs_tasks};

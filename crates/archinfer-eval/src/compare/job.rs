@@ -15,6 +15,7 @@ use burn::tensor::Device;
 use super::matrix::{OutsideScore, PoolMatrix};
 use super::options::CompareOptions;
 use super::prior::{TaskPrior, adaptive_priors};
+use super::replicate::{ReplicateRun, replicate_comparisons, replicate_markdown, run_replicates};
 use super::report::Comparison;
 use super::run::{CompareRun, CompareSettings, held_indices, matrix_facts};
 use crate::classic::{ClassicRun, classic_in};
@@ -65,6 +66,10 @@ pub struct CompareJob {
     /// is fitted once more per held-out task, leave-one-task-out, for its prior over the pool
     /// (`adaptive-priors.jsonl` in the folder, resumable).
     pub adaptive: bool,
+    /// The protocol's R: with more than 1 (and `adaptive`), every training of each held-out
+    /// task is repeated on R − 1 further seeds ([`run_replicates`], `replicates.jsonl`,
+    /// resumable) and `compare-rR.md` reports the mean ± standard error across them.
+    pub replicates: usize,
 }
 
 /// What a comparison did.
@@ -80,6 +85,10 @@ pub struct CompareDone {
     pub markdown: String,
     /// `rows.jsonl`.
     pub json_lines: String,
+    /// One comparison per replicate (empty without `replicates` > 1).
+    pub replicates: Vec<Comparison>,
+    /// `compare-rR.md`, if written.
+    pub replicate_markdown: Option<String>,
 }
 
 impl CompareJob {
@@ -87,7 +96,7 @@ impl CompareJob {
     /// `on_start(held, done)` is told how many held-out tasks there are and how many the log
     /// already holds, `on_done` sees each proposal trained, `on_classic` each classic model
     /// fitted (all of them before `on_start` is called), `on_prior` each held-out task's
-    /// prior for `adaptive` (after the proposals).
+    /// prior for `adaptive` (after the proposals), `on_replicate` each task's replicate.
     ///
     /// # Errors
     /// [`EvalError::BadOptions`] for bad options or `--tasks` with the split-half check; a
@@ -103,6 +112,7 @@ impl CompareJob {
         on_done: &(dyn Fn(&TrainedProposal) + Sync),
         on_classic: &mut dyn FnMut(&ClassicRun),
         on_prior: &mut dyn FnMut(&TaskPrior),
+        on_replicate: &(dyn Fn(&ReplicateRun) + Sync),
     ) -> Result<CompareDone> {
         if self.split_half.is_some() && self.tasks.is_some() {
             return Err(EvalError::BadOptions("--split-half proposes for every task (each from the other half); leave out --tasks".into()));
@@ -163,6 +173,20 @@ impl CompareJob {
         let run = CompareRun { setup, matrix: &matrix, facts: &facts, held, split_half: self.split_half, options, priors };
         let comparison = run.run(self.workers, &log, on_done)?;
         let (markdown, json_lines) = comparison.write(&out, &self.budgets, pool.size(), run.held.len())?;
-        Ok(CompareDone { comparison, out, suite, markdown, json_lines })
+        let (mut replicates, mut replicate_md) = (Vec::new(), None);
+        if self.replicates > 1 && !run.priors.is_empty() {
+            let names: Vec<String> = run.held.iter().map(|&t| matrix.tasks[t].clone()).collect();
+            let rlog = ResumableRuns::<ReplicateRun>::new(out.join("replicates.jsonl"));
+            let runs = run_replicates(&setup, &pool, &matrix, &run.priors, &names, self.replicates, self.workers, &rlog, on_replicate)?;
+            replicates = replicate_comparisons(&matrix, &facts, &run.held, &run.priors, &runs, self.replicates, &run.options)?;
+            let mut ks = self.budgets.clone();
+            ks.sort_unstable();
+            ks.dedup();
+            let md = replicate_markdown(&replicates, super::method::Method::Adaptive, &ks, &self.curve, run.options.tie);
+            let path = out.join(format!("compare-r{}.md", self.replicates));
+            std::fs::write(&path, &md).map_err(|e| crate::runner::io(&path, e))?;
+            replicate_md = Some(md);
+        }
+        Ok(CompareDone { comparison, out, suite, markdown, json_lines, replicates, replicate_markdown: replicate_md })
     }
 }

@@ -275,6 +275,8 @@ mod tests {
             scale: archinfer_adapt::AccuracyScale::default(),
             holdout_mse: 0.3,
             candidates: 5,
+            extra: Vec::new(),
+            zero_shot: Vec::new(),
             steps: vec![step("x", 0.7, 0.66), step("c3", 0.95, 0.93)],
             coverage: Coverage::default(),
             fit_seconds: 0.0,

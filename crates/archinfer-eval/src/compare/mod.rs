@@ -20,6 +20,7 @@ mod matrix;
 mod method;
 mod options;
 mod prior;
+mod replicate;
 mod report;
 mod run;
 
@@ -29,6 +30,7 @@ pub use baselines::{AdaptiveSearch, Classic, ClassicModel, HindsightDefault, Nea
 pub use matrix::{OutsideScore, PoolMatrix, TaskFacts};
 pub use leave_one_out::{compare, compare_baselines, compare_with_priors, compare_with_training, task_halves};
 pub use prior::{AdaptiveStep, Coverage, TaskPrior, adaptive_priors};
+pub use replicate::{ReplicateRun, SEED_STRIDE, replicate_comparisons, replicate_curves, replicate_markdown, run_replicates};
 pub use method::Method;
 pub use options::CompareOptions;
 pub use report::{ANYTIME_BUDGETS, CompareRow, Comparison, MethodSummary, summarise_rows, summary_markdown};

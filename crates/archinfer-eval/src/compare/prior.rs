@@ -62,6 +62,14 @@ pub struct TaskPrior {
     pub holdout_mse: f64,
     /// Candidates the loop chose from (ascent argmaxes and pool members, distinct).
     pub candidates: usize,
+    /// The candidates outside the pool (JSON architectures, after the pool's in the loop's
+    /// order) and the network's value of each: what replays the loop on other seeds.
+    #[serde(default)]
+    pub extra: Vec<(String, f64)>,
+    /// The first distinct candidates of the comparison's own ascent (JSON, best first): the
+    /// zero-shot proposal of this fit, retrained on other seeds for the protocol's R.
+    #[serde(default)]
+    pub zero_shot: Vec<String>,
     /// The trainings, in order, up to the largest budget.
     pub steps: Vec<AdaptiveStep>,
     /// The 80 % interval's coverage on the task's pool members.
@@ -113,6 +121,7 @@ pub fn adaptive_priors(
                 archs.push(c.architecture.clone());
             }
         }
+        let zero_shot = distinct(&inf.propose(&task, setup.opts)?).into_iter().take(setup.k).map(|c| c.architecture.to_json()).collect::<std::result::Result<Vec<_>, _>>()?;
         let value = inf.task_value(&task)?;
         let u = archs.iter().map(|a| a.one_hot_u(space)).collect::<std::result::Result<Vec<_>, _>>()?;
         let values: Vec<f64> = value.values(&u)?.into_iter().map(f64::from).collect();
@@ -161,6 +170,8 @@ pub fn adaptive_priors(
             scale,
             holdout_mse: inf.holdout_mse(),
             candidates: archs.len(),
+            extra: archs[n_pool..].iter().zip(&values[n_pool..]).map(|(a, &v)| a.to_json().map(|j| (j, v))).collect::<std::result::Result<Vec<_>, _>>()?,
+            zero_shot,
             steps,
             coverage,
             fit_seconds,
