@@ -88,6 +88,19 @@ fn a_task_added_later_gets_the_pool_and_is_compared() {
     // A rerun reads the trained proposals back instead of training again.
     let again = ok(&run(&args), "evaluate compare, resumed");
     assert_eq!(again, json);
+    // Few-shot adaptation, TPE and the portfolio-then-random method, on two replicates: the
+    // earlier rows are unchanged, the run and the replicates are logged once each.
+    let adaptive: Vec<&str> = args.iter().copied().chain(["--adaptive", "--replicates", "2"]).collect();
+    let with = ok(&run(&adaptive), "evaluate compare --adaptive --replicates 2");
+    let rows: Vec<serde_json::Value> = with.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for method in ["adaptive", "tpe", "portfolio-random"] {
+        assert_eq!(rows.iter().filter(|r| r["method"] == method).count(), 2, "{method}: {with}");
+    }
+    assert!(json.lines().all(|l| with.lines().any(|w| w == l)), "the rows without --adaptive are unchanged");
+    let lines = |f: &str| std::fs::read_to_string(out_dir.join(f)).unwrap().lines().count();
+    assert_eq!((lines("adaptive-priors.jsonl"), lines("replicates.jsonl")), (1, 2));
+    let r2 = std::fs::read_to_string(out_dir.join("compare-r2.md")).unwrap();
+    assert!(r2.contains("R = 2 replicates") && r2.contains("| adaptive |") && r2.contains(" ± "), "{r2}");
     // Bad budgets and unknown tasks are clear errors.
     let e = run(&["evaluate", "compare", "--db", dbs, "--tasks", "nope", "--out", out_dir.to_str().unwrap()]);
     assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("no task `nope`"));
@@ -138,7 +151,9 @@ fn a_database_without_a_pool_is_a_clear_error() {
     let out = tmp.path().join("halves");
     let lines = ok(&run(&["evaluate", "compare", "--db", dbs, "--split-half", "0", "--budgets", "1", "--json", "--out", out.to_str().unwrap()]), "split-half");
     let rows: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(rows.len(), 3 * 6, "{lines}");
+    // Seven methods without --adaptive: the proposal, single-best, portfolio, portfolio-random,
+    // nearest-task, random, hindsight-default.
+    assert_eq!(rows.len(), 3 * 7, "{lines}");
     assert_eq!(rows.iter().filter(|r| r["method"] == "proposal").count(), 3);
     let fits: Vec<f64> = std::fs::read_to_string(out.join("proposals.jsonl")).unwrap().lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["fit_seconds"].as_f64().unwrap()).collect();
     assert_eq!(fits.len(), 3);
