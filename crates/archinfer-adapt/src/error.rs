@@ -10,7 +10,7 @@ pub enum AdaptError {
     #[error("a budget of 0 trainings: at least 1 is needed")]
     ZeroBudget,
     /// More trainings than distinct candidates.
-    #[error("a budget of {budget} trainings is larger than the {candidates} distinct candidates of the space")]
+    #[error("a budget of {budget} trainings is larger than the {candidates} distinct candidates the space offers for this task")]
     BudgetTooLarge {
         /// Trainings asked for.
         budget: usize,

@@ -47,7 +47,8 @@ pub struct Trial {
     pub outcome: Outcome,
     /// What the model expected of it before it was trained.
     pub predicted: Belief,
-    /// The trial (number) with the best validation accuracy so far, and that accuracy.
+    /// The trial (number) with the best validation accuracy so far (the first on ties; a
+    /// diverged training counts 0), and that accuracy.
     pub best: (usize, f32),
 }
 
@@ -66,7 +67,8 @@ impl<F: FnMut(&Trial) -> Result<()>> TrialSink for F {
     }
 }
 
-/// Checks a budget against the candidates.
+/// Checks a budget against the candidates (of an [`Adaptive`] with no observations yet: the
+/// loop stops early when every candidate is tried).
 ///
 /// # Errors
 /// [`AdaptError::ZeroBudget`], [`AdaptError::BudgetTooLarge`].
@@ -109,10 +111,9 @@ pub fn run_trials_with(
         let outcome = train(c, &archs[c], s)?;
         let acc = if outcome.is_done() && outcome.val_accuracy.is_finite() { f64::from(outcome.val_accuracy).clamp(0.0, 1.0) } else { 0.0 };
         adaptive.observe(c, acc)?;
-        let best = match trials.iter().map(|x| (x.number, x.outcome.val_accuracy)).chain([(t + 1, outcome.val_accuracy)]).reduce(|a, b| if b.1 > a.1 { b } else { a }) {
-            Some(b) => b,
-            None => (t + 1, outcome.val_accuracy),
-        };
+        // The best so far by what was observed (a diverged or non-finite training counts 0).
+        let seen = |o: &Outcome| if o.is_done() && o.val_accuracy.is_finite() { o.val_accuracy.clamp(0.0, 1.0) } else { 0.0 };
+        let best = trials.iter().map(|x| (x.number, seen(&x.outcome))).chain([(t + 1, seen(&outcome))]).fold((t + 1, f32::NEG_INFINITY), |b, x| if x.1 > b.1 { x } else { b });
         let trial = Trial { number: t + 1, candidate: c, architecture: archs[c].clone(), seed: s, outcome, predicted, best };
         sink.trial(&trial)?;
         trials.push(trial);

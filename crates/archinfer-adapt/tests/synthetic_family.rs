@@ -73,13 +73,16 @@ fn a_wrong_prior_is_overcome_within_the_budget_and_zero_shot_is_not() {
 
 #[test]
 fn a_right_prior_is_not_made_worse() {
-    let truth: Vec<f64> = codes().iter().enumerate().map(|(i, c)| 0.65 + 0.1 * f(c) / 3.0 + wobble(i)).collect();
+    // The network ranks the task right on the whole, but its third choice (candidate 59,
+    // codes 3, 2, 3) is 2 points better than it thinks: the best is not the first choice.
+    let truth: Vec<f64> = codes().iter().enumerate().map(|(i, c)| 0.65 + 0.1 * f(c) / 3.0 + wobble(i) + if i == 59 { 0.02 } else { 0.0 }).collect();
     let best = (0..64).fold(0, |b, i| if truth[i] > truth[b] { i } else { b });
     let kept = adapt(&truth, 20);
     assert_eq!(kept[0], zero_shot(&truth, 1), "the first proposal is the zero-shot one");
+    assert_ne!(kept[0], best, "the test needs a best that is not the prior's first choice");
     for (k, &i) in kept.iter().enumerate() {
         let z = zero_shot(&truth, k + 1);
         assert!(truth[i] >= truth[z] - 1e-3, "budget {}: adaptive {} < zero-shot {}", k + 1, truth[i], truth[z]);
     }
-    assert_eq!(*kept.last().unwrap(), best);
+    assert_eq!((best, *kept.last().unwrap()), (59, best), "adaptive keeps {kept:?}");
 }

@@ -39,15 +39,22 @@ pub fn train_dvn(a: TrainDvnArgs, suite_tasks: Vec<(Arc<Task>, String)>) -> Resu
     let (space, tasks) = load_dvn_tasks(&a.src.db, &suite_tasks)?;
     let skip: HashSet<&str> = a.exclude.iter().map(|s| s.trim()).collect();
     let train: Vec<DvnTask> = tasks.into_iter().filter(|t| !skip.contains(t.name.as_str())).collect();
-    let scale = archinfer::adapt::AccuracyScale::from_tasks(&train.iter().map(|t| t.v.clone()).collect::<Vec<_>>())?;
+    // Tasks without two recorded accuracies have no scale: `fit --trials` then uses the default.
+    let scale = archinfer::adapt::AccuracyScale::from_tasks(&train.iter().map(|t| t.v.clone()).collect::<Vec<_>>());
     let write_scale = || -> Result<(), BoxError> {
+        let Ok(scale) = &scale else {
+            eprintln!("note: no task with two recorded accuracies; {} not written", archinfer::app::PRIOR_FILE);
+            return Ok(());
+        };
         let path = a.out.join(archinfer::app::PRIOR_FILE);
-        std::fs::write(&path, serde_json::to_string_pretty(&scale)? + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, serde_json::to_string_pretty(scale)? + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(())
     };
     if a.scale_only {
         write_scale()?;
-        eprintln!("wrote the accuracy scale of {} tasks to {}", train.len(), a.out.join(archinfer::app::PRIOR_FILE).display());
+        if scale.is_ok() {
+            eprintln!("wrote the accuracy scale of {} tasks to {}", train.len(), a.out.join(archinfer::app::PRIOR_FILE).display());
+        }
         return Ok(());
     }
     let store = a.src.db.open_existing()?;

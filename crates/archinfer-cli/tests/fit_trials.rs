@@ -1,7 +1,8 @@
 //! `archinfer fit --trials N` from the command line: images and text end with a saved model
 //! that `predict` reproduces, the best so far is printed after each training, `--record`
-//! writes each training exactly once, a run stopped by Ctrl-C during its first training
-//! records nothing, and bad budgets and tasks are typed errors.
+//! writes each training exactly once as it finishes, a run stopped by Ctrl-C before a training
+//! finished records nothing (and one stopped after the first, that one), and bad budgets and
+//! tasks are typed errors.
 
 #![allow(clippy::unwrap_used)]
 
@@ -54,7 +55,8 @@ fn fit_and_predict(model: &str, data: &str, budget: usize, tmp: &Path) {
     approx::assert_abs_diff_eq!(f["val_accuracy"].as_f64().unwrap(), best, epsilon = 1e-6);
     let p: serde_json::Value = serde_json::from_str(&ok(&run(&["predict", "--model", outs, "--data", data, "--split", "test", "--json"]), "predict").0).unwrap();
     approx::assert_abs_diff_eq!(p["accuracy"].as_f64().unwrap(), f["test_accuracy"].as_f64().unwrap(), epsilon = 1e-6);
-    // The same run again adds its trainings after the first ones: nothing twice.
+    // The same run again records its own trainings after the first run's (the same
+    // architectures and seeds, so the database holds each of them twice: once per run).
     ok(&run(&args), "fit --trials again");
     let t = trials(&db);
     assert_eq!(t.len(), 2 * budget);
@@ -81,28 +83,35 @@ fn texts_fit_with_trials_and_ctrl_c_records_nothing() {
     let d = data.to_str().unwrap();
     fit_and_predict(model, d, 2, &tmp.path().join("a"));
 
-    // Ctrl-C while the first training runs: the database holds no training.
-    let db = tmp.path().join("stopped.sqlite");
-    let out = tmp.path().join("stopped");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_archinfer"))
-        .args(["fit", "--model", model, "--data", &root().join("data/text/spam-3-kinds.csv").to_string_lossy(), "--out", out.to_str().unwrap(), "--trials", "3", "--record", db.to_str().unwrap()])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
+    // Ctrl-C before the first training finished: the database holds no training. Ctrl-C
+    // after the first finished (its line printed) and before the second did: exactly one.
+    let spam = root().join("data/text/spam-3-kinds.csv");
+    let stop_after = |marker: &str, name: &str| -> PathBuf {
+        let db = tmp.path().join(format!("{name}.sqlite"));
+        let out = tmp.path().join(name);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_archinfer"))
+            .args(["fit", "--model", model, "--data", &spam.to_string_lossy(), "--out", out.to_str().unwrap(), "--trials", "3", "--record", db.to_str().unwrap()])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap() > 0 && !line.contains(marker) {
+            line.clear();
+        }
+        assert!(line.contains(marker), "{line}");
+        assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+        assert!(!child.wait().unwrap().success());
+        assert!(!out.join("fitted.json").exists());
+        db
+    };
     // The task line comes right before the candidates are proposed and the first trains.
-    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("training up to") {
-        line.clear();
-    }
-    assert!(line.contains("training up to"), "{line}");
-    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert!(!status.success());
-    assert!(!db.exists() || trials(&db).is_empty(), "a stopped run recorded {:?}", trials(&db));
-    assert!(!out.join("fitted.json").exists());
+    let db = stop_after("training up to", "stopped-first");
+    assert!(!db.exists() || trials(&db).is_empty(), "a run stopped before a training finished recorded {:?}", trials(&db));
+    // A training of the full task takes seconds: the second is still running.
+    let db = stop_after("trial 1/3", "stopped-second");
+    assert_eq!(trials(&db), vec![(0, 0)], "the first training, recorded once");
 
     // Typed errors: a budget of 0 (before reading anything), one larger than the candidates,
     // an empty task and a single class.

@@ -116,7 +116,8 @@ impl FitJob {
     }
 
     /// Runs the fit: reads and checks everything first (the data, the model's fit to it, the
-    /// database's recipe and space), trains, saves, then records.
+    /// database's recipe and space), trains, saves, then records (with `trials`, each
+    /// training is recorded as it finishes, before the model is saved).
     ///
     /// # Errors
     /// [`AppError::BadOptions`] for no candidates, [`archinfer_adapt::AdaptError::ZeroBudget`]

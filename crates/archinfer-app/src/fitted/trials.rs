@@ -27,12 +27,13 @@ pub const PRIOR_FILE: &str = "prior.json";
 /// [`AccuracyScale::default`] for a model without one.
 ///
 /// # Errors
-/// [`AppError::FittedModel`] for a file that exists but does not parse.
+/// [`AppError::FittedModel`] for a file that exists but cannot be read or parsed.
 pub fn load_scale(dir: &Path) -> Result<AccuracyScale> {
     let path = dir.join(PRIOR_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| AppError::FittedModel { path: path.display().to_string(), message: e.to_string() }),
-        Err(_) => Ok(AccuracyScale::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AccuracyScale::default()),
+        Err(e) => Err(AppError::FittedModel { path: path.display().to_string(), message: e.to_string() }),
     }
 }
 
@@ -122,6 +123,7 @@ impl FittedModel {
         };
         let mut sink = |t: &Trial| -> archinfer_adapt::Result<()> {
             let fit = TrainedFit { architecture: t.architecture.clone(), seed: t.seed, outcome: t.outcome.clone() };
+            // The loop's error type carries the sink's failure as text (a store error, say).
             on_trial(&bundle, &fit, t).map_err(|e| archinfer_adapt::AdaptError::Record(e.to_string()))?;
             trained.push(fit);
             Ok(())

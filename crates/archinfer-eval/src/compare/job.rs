@@ -96,7 +96,7 @@ impl CompareJob {
     /// `on_start(held, done)` is told how many held-out tasks there are and how many the log
     /// already holds, `on_done` sees each proposal trained, `on_classic` each classic model
     /// fitted (all of them before `on_start` is called), `on_prior` each held-out task's
-    /// prior for `adaptive` (after the proposals), `on_replicate` each task's replicate.
+    /// adaptive run (before the proposals), `on_replicate` each task's replicate.
     ///
     /// # Errors
     /// [`EvalError::BadOptions`] for bad options or `--tasks` with the split-half check; a
@@ -114,6 +114,9 @@ impl CompareJob {
         on_prior: &mut dyn FnMut(&TaskPrior),
         on_replicate: &(dyn Fn(&ReplicateRun) + Sync),
     ) -> Result<CompareDone> {
+        if self.replicates == 0 || (self.replicates > 1 && (!self.adaptive || self.split_half.is_some())) {
+            return Err(EvalError::BadOptions(format!("--replicates {}: at least 1, and more only with --adaptive (leave-one-task-out)", self.replicates)));
+        }
         if self.split_half.is_some() && self.tasks.is_some() {
             return Err(EvalError::BadOptions("--split-half proposes for every task (each from the other half); leave out --tasks".into()));
         }

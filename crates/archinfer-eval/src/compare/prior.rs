@@ -1,6 +1,7 @@
-//! The `adaptive` method run on each held-out task, as `archinfer fit --trials` runs on a
-//! user's: the value network fitted on the other tasks is the prior over the candidates (the
-//! distinct argmaxes of a [`TRIAL_STARTS`]-start ascent, and the pool), each training observed,
+//! The `adaptive` method run on each held-out task, the loop of `archinfer fit --trials`: the
+//! value network fitted on the other tasks is the prior over the candidates (the pool, then
+//! the distinct argmaxes of a [`TRIAL_STARTS`]-start ascent; `fit` has no pool and takes the
+//! model's library of best recorded architectures instead), each training observed,
 //! the next chosen by expected improvement. A pool member's training is read from the pool's
 //! recorded results; any other candidate is trained on the task (seed: the comparison's
 //! training seed + the step) and its result kept in the log. One JSON line per task in
@@ -104,7 +105,7 @@ pub fn adaptive_priors(
         .collect::<Result<Vec<_>>>()?;
     let have: std::collections::HashSet<String> = log.read()?.into_iter().map(|p| p.task).collect();
     for name in names.iter().filter(|n| !have.contains(*n)) {
-        let held = setup.tasks.iter().position(|t| &t.name == name).ok_or_else(|| EvalError::TooFewChildren { task: name.clone(), got: 0, needed: 1 })?;
+        let held = setup.tasks.iter().position(|t| &t.name == name).ok_or_else(|| EvalError::UnknownTask(name.clone()))?;
         let t = matrix.tasks.iter().position(|n| n == name).ok_or_else(|| EvalError::UnknownTask(name.clone()))?;
         let task = setup.tasks[held].task.clone().ok_or_else(|| EvalError::NoSamples(name.clone()))?;
         let train = all_but(setup.tasks, held);

@@ -2,8 +2,11 @@
 //! the pool and every method. Replicate `r` retrains each pool member from its recorded seed
 //! + `r` × [`SEED_STRIDE`], the zero-shot proposal's candidates from the comparison's seed + j
 //! + `r` × stride, and replays the adaptive loop on that replicate's results (training its
-//! candidates outside the pool from seed + step + `r` × stride). Replicate 0 is what the
-//! database and the adaptive log recorded. One JSON line per task and replicate in
+//! candidates outside the pool from seed + step + `r` × stride). In replicate 0 the pool and
+//! the adaptive run are what the database and the adaptive log recorded; the zero-shot
+//! candidates are those of the adaptive log's fit (the value network refitted: it is not
+//! bit-reproducible, so they may differ from `proposals.jsonl`'s), trained from the
+//! comparison's seeds. One JSON line per task and replicate in
 //! `replicates.jsonl`, resumable; tables report the mean ± standard error across replicates.
 
 use std::collections::BTreeMap;

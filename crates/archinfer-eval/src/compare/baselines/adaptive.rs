@@ -1,5 +1,5 @@
-//! Few-shot adaptation ([`archinfer_adapt::Adaptive`]), as `fit --trials` runs it: the value
-//! network fitted without the task as the prior over the ascent's argmaxes and the pool, each
+//! Few-shot adaptation ([`archinfer_adapt::Adaptive`]), the loop of `fit --trials`: the value
+//! network fitted without the task as the prior over the pool and the ascent's argmaxes, each
 //! training observed, the next chosen by expected improvement. The runs are made before the
 //! comparison ([`adaptive_priors`](crate::compare::adaptive_priors), which trains candidates
 //! outside the pool); this reads them.
