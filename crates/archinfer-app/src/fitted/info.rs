@@ -72,3 +72,19 @@ pub struct CandidateRow {
     pub done: bool,
 }
 
+impl CandidateRow {
+    /// The row of `arch` (with `params` parameters and predicted value `predicted`) trained to
+    /// `outcome`.
+    pub fn trained(arch: &archinfer_encoding::DiscreteArchitecture, params: usize, predicted: f32, outcome: &archinfer_train::Outcome) -> Self {
+        Self {
+            architecture: arch.to_string(),
+            params,
+            predicted,
+            val_accuracy: outcome.val_accuracy,
+            test_accuracy: outcome.test_accuracy,
+            seconds: outcome.seconds,
+            done: outcome.is_done(),
+        }
+    }
+}
+

@@ -50,6 +50,16 @@ enum ModuleKind {
     Table(archinfer_data::TableSchema),
 }
 
+/// Keeps training `k`'s network in `best` if it trained (`net`) and its validation accuracy
+/// beats the one kept (the first on ties).
+pub(super) fn keep_better(best: &mut Option<(usize, f32, DiscreteNetwork)>, k: usize, val: f32, net: Option<DiscreteNetwork>) {
+    if let Some(net) = net
+        && best.as_ref().is_none_or(|(_, v, _)| val > *v)
+    {
+        *best = Some((k, val, net));
+    }
+}
+
 /// The modality and image side of a bundle a model can be fitted on.
 pub(super) fn modality_of(bundle: &archinfer_data::TaskBundle) -> Result<(Modality, usize)> {
     Ok(match &bundle.samples {
@@ -152,20 +162,8 @@ impl FittedModel {
             let c = picks[k];
             progress(k, picks.len(), &arch.to_string());
             let (o, net) = trainer.train_network(arch, &prep, seed)?;
-            rows.push(CandidateRow {
-                architecture: arch.to_string(),
-                params: c.params,
-                predicted: c.value,
-                val_accuracy: o.val_accuracy,
-                test_accuracy: o.test_accuracy,
-                seconds: o.seconds,
-                done: o.is_done(),
-            });
-            if let Some(net) = net
-                && best.as_ref().is_none_or(|(_, v, _)| o.val_accuracy > *v)
-            {
-                best = Some((k, o.val_accuracy, net));
-            }
+            rows.push(CandidateRow::trained(arch, c.params, c.value, &o));
+            keep_better(&mut best, k, o.val_accuracy, net);
             Ok(TrainedFit { architecture: arch.clone(), seed, outcome: o })
         })?;
         let (kept, _, net) = best.ok_or_else(|| AppError::BadOptions("every candidate's training failed (non-finite loss)".into()))?;

@@ -11,7 +11,7 @@ use archinfer_train::{AdamTrainer, PreparedTask};
 use burn::tensor::Device;
 
 use super::info::CandidateRow;
-use super::model::{FitReport, FittedModel, TrainedFit, modality_of};
+use super::model::{FitReport, FittedModel, TrainedFit, keep_better, modality_of};
 use super::options::FitOptions;
 use crate::error::{AppError, Result};
 
@@ -105,20 +105,8 @@ impl FittedModel {
         let mut trained: Vec<TrainedFit> = Vec::new();
         let mut train = |c: usize, arch: &DiscreteArchitecture, seed: u64| -> archinfer_adapt::Result<archinfer_train::Outcome> {
             let (o, net) = trainer.train_network(arch, &prep, seed)?;
-            rows.push(CandidateRow {
-                architecture: arch.to_string(),
-                params: arch.num_params(task.num_classes()),
-                predicted: predicted[c],
-                val_accuracy: o.val_accuracy,
-                test_accuracy: o.test_accuracy,
-                seconds: o.seconds,
-                done: o.is_done(),
-            });
-            if let Some(net) = net
-                && best.as_ref().is_none_or(|(_, v, _)| o.val_accuracy > *v)
-            {
-                best = Some((rows.len() - 1, o.val_accuracy, net));
-            }
+            rows.push(CandidateRow::trained(arch, arch.num_params(task.num_classes()), predicted[c], &o));
+            keep_better(&mut best, rows.len() - 1, o.val_accuracy, net);
             Ok(o)
         };
         let mut sink = |t: &Trial| -> archinfer_adapt::Result<()> {
